@@ -1,1 +1,126 @@
-//! kutse-testkit
+//! Helpers for tests that run against the real local stack (`make stack`).
+//!
+//! Every test gets its own PostgreSQL database ([`TestDb`], dropped when the test ends) and its
+//! own broker names ([`topology`], a unique prefix whose queues expire), so tests run in
+//! parallel on one PostgreSQL and one RabbitMQ without seeing each other.
+//!
+//! Where the servers are is read from `KUTSE_TEST_DATABASE_URL` (a database the role may connect
+//! to; default `postgres://kutse:kutse@127.0.0.1:5432/postgres`) and `KUTSE_TEST_AMQP_URL`
+//! (default `amqp://guest:guest@127.0.0.1:5672/%2f`).
+
+use std::future::Future;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+
+/// The admin connection URL tests create databases through.
+pub fn admin_database_url() -> String {
+    std::env::var("KUTSE_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://kutse:kutse@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The broker tests use.
+pub fn amqp_url() -> String {
+    std::env::var("KUTSE_TEST_AMQP_URL")
+        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+}
+
+/// A throw-away database, dropped (with any connections left) when this value is dropped.
+#[derive(Debug)]
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    pub pool: PgPool,
+}
+
+impl TestDb {
+    /// Creates an empty database with a unique name.
+    pub async fn new() -> anyhow::Result<Self> {
+        let admin: PgConnectOptions = admin_database_url().parse()?;
+        let name = format!("kutse_test_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = admin.connect().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let options = admin.clone().database(&name);
+        let url = options.to_url_lossy().to_string();
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect_with(options)
+            .await?;
+        Ok(Self { name, url, pool })
+    }
+
+    /// A database with the messaging schema (outbox, inbox) migrated.
+    pub async fn with_messaging() -> anyhow::Result<Self> {
+        let db = Self::new().await?;
+        kutse_messaging::migrate(&db.pool).await?;
+        Ok(db)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Drop runs outside async; a small thread with its own runtime does the DROP DATABASE.
+        // The pool is left alone: closing it needs the test's runtime, which this thread blocks;
+        // `WITH (FORCE)` ends its connections instead.
+        let name = self.name.clone();
+        let joined = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let admin: PgConnectOptions = admin_database_url().parse()?;
+                let mut conn = admin.connect().await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = joined {
+            eprintln!("could not drop test database {}: {e:#}", self.name);
+        }
+    }
+}
+
+/// A topology of this test's own: unique prefix, short retry delays (100 ms, 300 ms), a low
+/// delivery limit, and queues that expire five minutes after the test stops using them.
+pub fn topology() -> kutse_messaging::Topology {
+    kutse_messaging::Topology {
+        prefix: format!("test-{}", uuid::Uuid::now_v7().simple()),
+        retry_delays: vec![Duration::from_millis(100), Duration::from_millis(300)],
+        delivery_limit: 5,
+        queue_expiry: Some(Duration::from_secs(300)),
+    }
+}
+
+/// A broker connection for a test.
+pub async fn broker() -> anyhow::Result<lapin::Connection> {
+    Ok(kutse_messaging::connect(&amqp_url(), "kutse-test").await?)
+}
+
+/// Polls `check` every 25 ms until it returns `Some`, for at most `limit`; fails the test with
+/// `what` if it never does. For effects that cross the broker, which a test cannot await directly.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

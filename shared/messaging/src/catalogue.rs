@@ -1,0 +1,291 @@
+//! Every message type Kutse services exchange: its routing key, schema version, producer,
+//! consumers and payload. This is the one place they are declared; `docs/asyncapi.yaml` documents
+//! them for outside publishers, and a test keeps the two in step.
+//!
+//! Routing keys are the message types (`application.submitted`) on the topic exchange
+//! `kutse.events`. A payload changes compatibly (new optional fields) within a schema version; an
+//! incompatible change is a new version, and consumers park versions they do not know.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kutse_domain::{Dvvk, Isikukood};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::envelope::Message;
+
+/// The six services, by the names used in queue names and `app_id`.
+pub mod services {
+    pub const INTAKE: &str = "intake";
+    pub const DOCUMENTS: &str = "documents";
+    pub const ASSESSMENT: &str = "assessment";
+    pub const COMMITTEE: &str = "committee";
+    pub const CERTIFICATES: &str = "certificates";
+    pub const NOTIFICATIONS: &str = "notifications";
+    pub const ALL: [&str; 6] = [
+        INTAKE,
+        DOCUMENTS,
+        ASSESSMENT,
+        COMMITTEE,
+        CERTIFICATES,
+        NOTIFICATIONS,
+    ];
+}
+
+/// One entry of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageSpec {
+    /// Type and routing key.
+    pub message_type: &'static str,
+    pub version: u16,
+    /// The service that publishes it; `outside` for messages outside systems may publish too.
+    pub producer: &'static str,
+    /// The services whose queues bind to it.
+    pub consumers: &'static [&'static str],
+    pub summary: &'static str,
+}
+
+/// Every message type.
+pub const CATALOGUE: &[MessageSpec] = &[
+    MessageSpec {
+        message_type: ApplicationSubmitted::TYPE,
+        version: ApplicationSubmitted::VERSION,
+        producer: services::INTAKE,
+        consumers: &[
+            services::ASSESSMENT,
+            services::CERTIFICATES,
+            services::NOTIFICATIONS,
+        ],
+        summary: "An applicant submitted an application with its fee confirmed; assessment opens a case, certificates starts assembling the certificate's data, the applicant gets a receipt.",
+    },
+    MessageSpec {
+        message_type: DocumentStored::TYPE,
+        version: DocumentStored::VERSION,
+        producer: services::DOCUMENTS,
+        consumers: &[services::INTAKE],
+        summary: "A document was uploaded to an application, stored in S3 and checksummed.",
+    },
+    MessageSpec {
+        message_type: AssessmentDecided::TYPE,
+        version: AssessmentDecided::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[
+            services::COMMITTEE,
+            services::CERTIFICATES,
+            services::NOTIFICATIONS,
+        ],
+        summary: "The assessment panel decided every competence applied for; the application goes on the committee's agenda.",
+    },
+    MessageSpec {
+        message_type: ProtocolSigned::TYPE,
+        version: ProtocolSigned::VERSION,
+        producer: services::COMMITTEE,
+        consumers: &[services::CERTIFICATES],
+        summary: "The committee chair signed a protocol (JWS, EdDSA, over RFC 8785 canonical JSON). Certificates verifies it and issues every awarded certificate. Outside pipelines may publish it too.",
+    },
+    MessageSpec {
+        message_type: CertificateIssued::TYPE,
+        version: CertificateIssued::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::INTAKE, services::NOTIFICATIONS],
+        summary: "A certificate was issued into the register and sealed.",
+    },
+    MessageSpec {
+        message_type: ApplicationRefused::TYPE,
+        version: ApplicationRefused::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::INTAKE, services::NOTIFICATIONS],
+        summary: "A signed protocol refused an application; the applicant is told why.",
+    },
+];
+
+/// The routing keys a service's queue binds to.
+pub fn bindings_for(service: &str) -> Vec<&'static str> {
+    CATALOGUE
+        .iter()
+        .filter(|spec| spec.consumers.contains(&service))
+        .map(|spec| spec.message_type)
+        .collect()
+}
+
+/// The catalogue entry of a message type.
+pub fn spec(message_type: &str) -> Option<&'static MessageSpec> {
+    CATALOGUE.iter().find(|s| s.message_type == message_type)
+}
+
+/// A qualification as messages refer to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QualificationRef {
+    pub id: Uuid,
+    /// e.g. "Juuksur, tase 4".
+    pub name: String,
+    pub level: u8,
+    /// A partial qualification (osakutse).
+    #[serde(default)]
+    pub partial: bool,
+}
+
+/// A competence of a qualification's occupational standard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompetenceRef {
+    pub code: String,
+    pub name: String,
+}
+
+/// The applicant as later steps need them: for the certificate and for e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicantRef {
+    pub isikukood: Isikukood,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    /// `et` or `en`: the language of the e-mails.
+    pub language: String,
+}
+
+/// `application.submitted`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationSubmitted {
+    pub application_id: Uuid,
+    pub round_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub qualification: QualificationRef,
+    /// `initial`, `recertification`, `prior_learning` or `duplicate`.
+    pub kind: String,
+    pub competences: Vec<CompetenceRef>,
+    pub applicant: ApplicantRef,
+    /// `pickup`, `post` or `electronic`.
+    pub delivery_option: String,
+    pub round_deadline: NaiveDate,
+    pub submitted_at: DateTime<Utc>,
+    pub dvvk: Dvvk,
+}
+
+impl Message for ApplicationSubmitted {
+    const TYPE: &'static str = "application.submitted";
+    const VERSION: u16 = 1;
+}
+
+/// `document.stored`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentStored {
+    pub document_id: Uuid,
+    pub application_id: Uuid,
+    pub owner: Isikukood,
+    /// e.g. `cv`, `employment_proof`, `payment_proof`.
+    pub document_type: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub dvvk: Dvvk,
+}
+
+impl Message for DocumentStored {
+    const TYPE: &'static str = "document.stored";
+    const VERSION: u16 = 1;
+}
+
+/// The panel's decision on one competence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompetenceDecision {
+    pub code: String,
+    pub accepted: bool,
+    pub justification: String,
+}
+
+/// `assessment.decided`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentDecided {
+    pub application_id: Uuid,
+    pub round_id: Uuid,
+    pub decisions: Vec<CompetenceDecision>,
+    #[serde(default)]
+    pub recommendations: Option<String>,
+    /// Every competence applied for was accepted.
+    pub all_accepted: bool,
+    pub decided_at: DateTime<Utc>,
+    /// 10 Estonian working days after the round's deadline.
+    pub review_due: NaiveDate,
+}
+
+impl Message for AssessmentDecided {
+    const TYPE: &'static str = "assessment.decided";
+    const VERSION: u16 = 1;
+}
+
+/// `protocol.signed`, v1: the compact JWS of the protocol. Its payload (the protocol document) is
+/// described in `docs/asyncapi.yaml`; it is trusted only after the signature verifies against a
+/// registered signer key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolSigned {
+    pub jws: String,
+}
+
+impl Message for ProtocolSigned {
+    const TYPE: &'static str = "protocol.signed";
+    const VERSION: u16 = 1;
+}
+
+/// `certificate.issued`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateIssued {
+    pub certificate_id: Uuid,
+    pub register_number: String,
+    pub application_id: Uuid,
+    pub holder: ApplicantRef,
+    pub qualification: QualificationRef,
+    pub competences: Vec<CompetenceRef>,
+    pub issued_on: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub verification_url: String,
+}
+
+impl Message for CertificateIssued {
+    const TYPE: &'static str = "certificate.issued";
+    const VERSION: u16 = 1;
+}
+
+/// `application.refused`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationRefused {
+    pub application_id: Uuid,
+    pub protocol_id: Uuid,
+    pub applicant: ApplicantRef,
+    pub qualification: QualificationRef,
+    /// Why: the committee's reasons and the panel's justifications.
+    pub justification: String,
+    /// Competences still to be proven.
+    pub competences_not_accepted: Vec<CompetenceRef>,
+}
+
+impl Message for ApplicationRefused {
+    const TYPE: &'static str = "application.refused";
+    const VERSION: u16 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_type_is_declared_once_and_consumed() {
+        let mut types: Vec<_> = CATALOGUE.iter().map(|s| s.message_type).collect();
+        types.sort_unstable();
+        types.dedup();
+        assert_eq!(types.len(), CATALOGUE.len());
+        for spec in CATALOGUE {
+            assert!(
+                !spec.consumers.is_empty(),
+                "{} has no consumer",
+                spec.message_type
+            );
+            for consumer in spec.consumers {
+                assert!(services::ALL.contains(consumer), "{consumer}");
+            }
+        }
+    }
+
+    #[test]
+    fn certificates_binds_to_signed_protocols() {
+        assert!(bindings_for(services::CERTIFICATES).contains(&"protocol.signed"));
+        assert!(bindings_for(services::DOCUMENTS).is_empty());
+    }
+}

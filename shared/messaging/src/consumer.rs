@@ -1,0 +1,468 @@
+//! The idempotent consumer: inbox, retries with back-off, parking.
+//!
+//! Deliveries are handled in batches (whatever the broker has already sent, up to `batch_size`),
+//! in one database transaction with a savepoint per message:
+//!
+//! 1. the envelope is parsed; a body that is not an envelope is parked at once (`malformed`);
+//! 2. the message id is inserted into `messaging.inbox`; if it was already there the message is a
+//!    redelivery and has no effect;
+//! 3. the handler runs on the same transaction. `Ok` keeps its effects; `Permanent` (the message
+//!    can never succeed: wrong payload, unknown version) rolls back to the savepoint and parks it
+//!    (`rejected`); `Transient` rolls back and sends it to the next delay queue, or parks it
+//!    (`exhausted`) when every retry is used;
+//! 4. the transaction commits, failed messages are republished (confirmed) to their delay or
+//!    parking queue, and only then is the batch acknowledged.
+//!
+//! A crash anywhere before the acknowledgement leaves the messages with the broker, which delivers
+//! them again; the inbox makes that harmless. If the database itself is unreachable, the batch is
+//! held and tried again with back-off instead of being bounced through the broker.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::envelope::{DecodeError, Envelope};
+use crate::headers;
+use crate::publisher::{Outgoing, Publisher};
+use crate::topology::Topology;
+
+/// A message as a handler sees it.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub envelope: Envelope,
+    /// Failed handlings before this one (0 on the first delivery).
+    pub attempt: u32,
+}
+
+/// How a handler failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The message can never be handled (invalid payload, unknown version, refers to something
+    /// that cannot exist): park it now.
+    #[error("{0}")]
+    Permanent(String),
+    /// It may work later (a dependency is down, a row is locked): retry with back-off.
+    #[error(transparent)]
+    Transient(#[from] anyhow::Error),
+}
+
+impl From<DecodeError> for HandlerError {
+    fn from(e: DecodeError) -> Self {
+        HandlerError::Permanent(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+/// Handles the messages of one service. Its effects go through `conn`, the transaction that also
+/// records the message in the inbox; events it causes go to the outbox on the same `conn`.
+pub trait Handler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        message: &'a Incoming,
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
+}
+
+/// Consumer tuning.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// Unacknowledged messages the broker may send ahead (`basic.qos`).
+    pub prefetch: u16,
+    /// Messages handled in one transaction at most.
+    pub batch_size: usize,
+}
+
+impl Default for ConsumerSettings {
+    fn default() -> Self {
+        Self {
+            prefetch: 200,
+            batch_size: 100,
+        }
+    }
+}
+
+/// The outcome of one message of a batch.
+#[derive(Debug)]
+enum Outcome {
+    Handled,
+    Duplicate,
+    Retry { error: String },
+    Park { reason: &'static str, error: String },
+}
+
+/// What a batch did, for tests and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    pub handled: usize,
+    pub duplicates: usize,
+    pub retried: usize,
+    pub parked: usize,
+}
+
+/// A service's consumer.
+pub struct Consumer<H> {
+    pool: PgPool,
+    topology: Topology,
+    service: String,
+    handler: Arc<H>,
+    settings: ConsumerSettings,
+}
+
+impl<H> std::fmt::Debug for Consumer<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("service", &self.service)
+            .field("queue", &self.topology.queue(&self.service))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Handler> Consumer<H> {
+    pub fn new(
+        pool: PgPool,
+        topology: Topology,
+        service: impl Into<String>,
+        handler: Arc<H>,
+        settings: ConsumerSettings,
+    ) -> Self {
+        Self {
+            pool,
+            topology,
+            service: service.into(),
+            handler,
+            settings,
+        }
+    }
+
+    /// Consumes until `shutdown` is cancelled, or the broker connection fails (the caller
+    /// reconnects). Declares nothing: the service declares its topology at start.
+    pub async fn run(
+        &self,
+        connection: &lapin::Connection,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let channel = connection.create_channel().await?;
+        channel
+            .basic_qos(self.settings.prefetch, BasicQosOptions::default())
+            .await?;
+        let queue = self.topology.queue(&self.service);
+        let mut deliveries = channel
+            .basic_consume(
+                queue.as_str().into(),
+                format!("kutse-{}-{}", self.service, uuid::Uuid::now_v7()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        let publisher = Publisher::new(connection).await?;
+        tracing::info!(queue = queue.as_str(), "consumer started");
+        loop {
+            let first = tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                next = deliveries.next() => next,
+            };
+            let Some(first) = first else {
+                anyhow::bail!("the broker ended consumption of {queue}");
+            };
+            let mut batch = vec![first?];
+            while batch.len() < self.settings.batch_size {
+                match deliveries.next().now_or_never() {
+                    Some(Some(Ok(delivery))) => batch.push(delivery),
+                    Some(Some(Err(e))) => return Err(e.into()),
+                    _ => break,
+                }
+            }
+            self.process_until_done(batch, &publisher, &shutdown)
+                .await?;
+        }
+    }
+
+    /// Processes a batch, waiting out database outages with back-off. On shutdown during an
+    /// outage the batch is returned to the broker.
+    async fn process_until_done(
+        &self,
+        batch: Vec<Delivery>,
+        publisher: &Publisher,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match self.process(&batch, publisher).await {
+                Ok(_) => return Ok(()),
+                Err(ProcessError::Broker(e)) => return Err(e),
+                Err(ProcessError::Database(e)) => {
+                    tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database unavailable; holding the batch");
+                    tokio::select! {
+                        () = shutdown.cancelled() => {
+                            if let Some(last) = batch.last() {
+                                last.acker.nack(BasicNackOptions { multiple: true, requeue: true }).await?;
+                            }
+                            return Ok(());
+                        }
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// Handles one batch of deliveries: inbox, handler, commit, republish failures, acknowledge.
+    pub async fn process(
+        &self,
+        batch: &[Delivery],
+        publisher: &Publisher,
+    ) -> Result<BatchReport, ProcessError> {
+        let mut tx = self.pool.begin().await.map_err(ProcessError::db)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for delivery in batch {
+            let outcome = self.handle_one(&mut tx, delivery).await?;
+            outcomes.push(outcome);
+        }
+        tx.commit().await.map_err(ProcessError::db)?;
+
+        let mut report = BatchReport::default();
+        let mut republish = Vec::new();
+        for (delivery, outcome) in batch.iter().zip(&outcomes) {
+            match outcome {
+                Outcome::Handled => report.handled += 1,
+                Outcome::Duplicate => report.duplicates += 1,
+                Outcome::Retry { error } => {
+                    let attempt = attempt_of(delivery);
+                    match self.topology.retry_delays.get(attempt as usize) {
+                        Some(delay) => {
+                            report.retried += 1;
+                            republish.push(self.retry_message(delivery, *delay, attempt, error));
+                        }
+                        None => {
+                            report.parked += 1;
+                            republish.push(self.parked_message(
+                                delivery,
+                                "exhausted",
+                                &format!("failed after {} attempts: {error}", attempt + 1),
+                            ));
+                        }
+                    }
+                }
+                Outcome::Park { reason, error } => {
+                    report.parked += 1;
+                    republish.push(self.parked_message(delivery, reason, error));
+                }
+            }
+        }
+        if !republish.is_empty() {
+            let outgoing: Vec<_> = republish
+                .iter()
+                .map(|(queue, delivery, properties)| Outgoing {
+                    // The default exchange routes by queue name.
+                    exchange: "",
+                    routing_key: queue,
+                    body: &delivery.data,
+                    properties: properties.clone(),
+                })
+                .collect();
+            for result in publisher.publish_all(&outgoing).await {
+                // Not acknowledged: the broker will deliver it again, and the inbox is unchanged
+                // for it (its savepoint rolled back), so nothing is lost or doubled.
+                result.map_err(|e| {
+                    ProcessError::Broker(anyhow::Error::new(e).context("moving a failed message"))
+                })?;
+            }
+        }
+        if let Some(last) = batch.last() {
+            // Handling is sequential, so every unacknowledged delivery up to the last tag is in
+            // this batch: one `multiple` ack settles it.
+            last.acker
+                .ack(BasicAckOptions { multiple: true })
+                .await
+                .map_err(|e| ProcessError::Broker(e.into()))?;
+        }
+        Ok(report)
+    }
+
+    async fn handle_one(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        delivery: &Delivery,
+    ) -> Result<Outcome, ProcessError> {
+        let envelope = match Envelope::from_bytes(&delivery.data) {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                tracing::error!(
+                    queue = self.topology.queue(&self.service).as_str(),
+                    message_id = ?delivery.properties.message_id(),
+                    error = %e,
+                    "malformed message parked"
+                );
+                return Ok(Outcome::Park {
+                    reason: "malformed",
+                    error: format!("not a Kutse envelope: {e}"),
+                });
+            }
+        };
+        let incoming = Incoming {
+            attempt: attempt_of(delivery),
+            envelope,
+        };
+        let span = tracing::info_span!(
+            "message.handle",
+            otel.name = format!("{} process", incoming.envelope.message_type),
+            messaging.system = "rabbitmq",
+            messaging.operation = "process",
+            messaging.message.id = %incoming.envelope.id,
+            messaging.destination = incoming.envelope.message_type.as_str(),
+            correlation_id = %incoming.envelope.correlation_id,
+            attempt = incoming.attempt,
+        );
+        let mut trace = headers::trace_pairs(delivery.properties.headers().as_ref());
+        if trace.is_empty() {
+            trace = incoming.envelope.trace_context.pairs();
+        }
+        kutse_telemetry::set_parent_from(&span, trace);
+
+        async {
+            use sqlx::Acquire;
+            let mut savepoint = tx.begin().await.map_err(ProcessError::db)?;
+            let inserted = sqlx::query(
+                "INSERT INTO messaging.inbox (message_id, message_type) VALUES ($1, $2)
+                 ON CONFLICT (message_id) DO NOTHING",
+            )
+            .bind(incoming.envelope.id)
+            .bind(&incoming.envelope.message_type)
+            .execute(&mut *savepoint)
+            .await
+            .map_err(ProcessError::db)?
+            .rows_affected();
+            if inserted == 0 {
+                savepoint.rollback().await.map_err(ProcessError::db)?;
+                tracing::info!("duplicate delivery ignored");
+                return Ok(Outcome::Duplicate);
+            }
+            let result =
+                std::panic::AssertUnwindSafe(self.handler.handle(&mut savepoint, &incoming))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(HandlerError::Transient(anyhow::anyhow!("handler panicked")))
+                    });
+            match result {
+                Ok(()) => {
+                    savepoint.commit().await.map_err(ProcessError::db)?;
+                    tracing::info!("message handled");
+                    Ok(Outcome::Handled)
+                }
+                Err(HandlerError::Permanent(error)) => {
+                    savepoint.rollback().await.map_err(ProcessError::db)?;
+                    tracing::error!(error = error.as_str(), "message rejected and parked");
+                    Ok(Outcome::Park {
+                        reason: "rejected",
+                        error,
+                    })
+                }
+                Err(HandlerError::Transient(error)) => {
+                    savepoint.rollback().await.map_err(ProcessError::db)?;
+                    let error = format!("{error:#}");
+                    tracing::warn!(error = error.as_str(), "message failed; will retry");
+                    Ok(Outcome::Retry { error })
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn retry_message<'d>(
+        &self,
+        delivery: &'d Delivery,
+        delay: Duration,
+        attempt: u32,
+        error: &str,
+    ) -> (String, &'d Delivery, lapin::BasicProperties) {
+        let mut table = delivery.properties.headers().clone().unwrap_or_default();
+        headers::set_integer(&mut table, headers::ATTEMPT, i64::from(attempt) + 1);
+        headers::set_string(&mut table, headers::ERROR, truncate(error));
+        set_original_key(&mut table, delivery);
+        let properties = delivery.properties.clone().with_headers(table);
+        (
+            self.topology.retry_queue(&self.service, delay),
+            delivery,
+            properties,
+        )
+    }
+
+    fn parked_message<'d>(
+        &self,
+        delivery: &'d Delivery,
+        reason: &str,
+        error: &str,
+    ) -> (String, &'d Delivery, lapin::BasicProperties) {
+        let mut table = delivery.properties.headers().clone().unwrap_or_default();
+        headers::set_string(&mut table, headers::PARKED_REASON, reason);
+        headers::set_string(&mut table, headers::ERROR, truncate(error));
+        headers::set_string(&mut table, headers::PARKED_BY, &self.service);
+        set_original_key(&mut table, delivery);
+        let properties = delivery.properties.clone().with_headers(table);
+        tracing::error!(
+            queue = self.topology.parked_queue(&self.service).as_str(),
+            reason,
+            error,
+            "message parked"
+        );
+        (
+            self.topology.parked_queue(&self.service),
+            delivery,
+            properties,
+        )
+    }
+}
+
+/// Why a batch could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The database failed: the batch is held and tried again.
+    #[error("database: {0}")]
+    Database(#[source] sqlx::Error),
+    /// The broker failed: the consumer stops and reconnects; unacknowledged messages return.
+    #[error("broker: {0:#}")]
+    Broker(anyhow::Error),
+}
+
+impl ProcessError {
+    fn db(e: sqlx::Error) -> Self {
+        ProcessError::Database(e)
+    }
+}
+
+fn attempt_of(delivery: &Delivery) -> u32 {
+    headers::integer(delivery.properties.headers().as_ref(), headers::ATTEMPT)
+        .and_then(|a| u32::try_from(a).ok())
+        .unwrap_or(0)
+}
+
+/// Keeps the routing key the message was first published with.
+fn set_original_key(table: &mut FieldTable, delivery: &Delivery) {
+    if headers::string(Some(table), headers::ROUTING_KEY).is_none() {
+        headers::set_string(table, headers::ROUTING_KEY, delivery.routing_key.as_str());
+    }
+}
+
+/// Header values stay small: the first 1,000 characters of an error.
+fn truncate(error: &str) -> &str {
+    match error.char_indices().nth(1000) {
+        Some((i, _)) => &error[..i],
+        None => error,
+    }
+}

@@ -1,0 +1,348 @@
+//! The transactional outbox and its relay.
+//!
+//! A service calls [`Outbox::enqueue`] with the same connection (transaction) it changes its state
+//! with, so the event exists if and only if the change committed. A [`Relay`] moves pending rows
+//! to the broker:
+//!
+//! 1. claim up to `batch_size` pending rows, oldest first, `FOR UPDATE SKIP LOCKED` — another
+//!    relay replica skips them and takes the next ones;
+//! 2. publish them all (mandatory, confirmed, pipelined);
+//! 3. mark the confirmed ones published; give the failed ones (unroutable, nacked) a growing
+//!    back-off and keep the reason in `last_error`; commit, which releases the claim.
+//!
+//! If the relay dies after 2 and before 3 the transaction rolls back, the rows stay pending and
+//! are published again: delivery is at least once, and the consumers' inbox makes it once in
+//! effect. Ordering across rows is not guaranteed when several relays run; consumers must not
+//! depend on it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
+use tokio_util::sync::CancellationToken;
+
+use crate::envelope::Envelope;
+use crate::headers;
+use crate::publisher::{self, Outgoing, PublishError, Publisher};
+
+/// The channel the outbox trigger notifies on every insert.
+const NOTIFY_CHANNEL: &str = "kutse_outbox";
+
+/// Writes events into the outbox.
+#[derive(Debug, Clone, Copy)]
+pub struct Outbox;
+
+impl Outbox {
+    /// Adds an event to the outbox, within the caller's transaction.
+    pub async fn enqueue(conn: &mut PgConnection, envelope: &Envelope) -> sqlx::Result<()> {
+        Self::enqueue_all(conn, std::slice::from_ref(envelope)).await
+    }
+
+    /// Adds many events in one statement.
+    pub async fn enqueue_all(conn: &mut PgConnection, envelopes: &[Envelope]) -> sqlx::Result<()> {
+        if envelopes.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(envelopes.len());
+        let mut types = Vec::with_capacity(envelopes.len());
+        let mut bodies = Vec::with_capacity(envelopes.len());
+        let mut header_sets = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            ids.push(envelope.id);
+            types.push(envelope.message_type.clone());
+            bodies.push(envelope.to_bytes());
+            let pairs: HashMap<String, String> =
+                envelope.trace_context.pairs().into_iter().collect();
+            header_sets.push(serde_json::to_value(pairs).unwrap_or_default());
+        }
+        sqlx::query(
+            "INSERT INTO messaging.outbox (message_id, message_type, routing_key, body, headers)
+             SELECT id, t, t, b, h FROM UNNEST($1::uuid[], $2::text[], $3::bytea[], $4::jsonb[])
+                 AS x(id, t, b, h)",
+        )
+        .bind(&ids)
+        .bind(&types)
+        .bind(&bodies)
+        .bind(&header_sets)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// How a relay paces itself.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// Rows claimed and published per round.
+    pub batch_size: i64,
+    /// How long to wait for a notification before looking anyway (a missed notification, or rows
+    /// whose back-off expired).
+    pub idle_poll: Duration,
+    /// Back-off after a failed publish: doubled per attempt, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// Published rows are deleted after this long.
+    pub retention: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            idle_poll: Duration::from_secs(1),
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            retention: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// One pending outbox row.
+#[derive(Debug, Clone)]
+pub struct PendingRow {
+    pub seq: i64,
+    pub message_id: uuid::Uuid,
+    pub message_type: String,
+    pub routing_key: String,
+    pub body: Vec<u8>,
+    pub headers: HashMap<String, String>,
+    pub attempts: i32,
+}
+
+/// Rows claimed by this relay: held locked until [`Relay::settle`] commits (or the batch is
+/// dropped, which rolls back and releases them).
+#[derive(Debug)]
+pub struct ClaimedBatch {
+    tx: Transaction<'static, Postgres>,
+    pub rows: Vec<PendingRow>,
+}
+
+/// What one round of the relay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    pub published: usize,
+    pub failed: usize,
+}
+
+/// Publishes outbox rows. Safe to run as any number of replicas against one database.
+#[derive(Debug)]
+pub struct Relay {
+    pool: PgPool,
+    publisher: Publisher,
+    exchange: String,
+    app_id: String,
+    settings: RelaySettings,
+}
+
+impl Relay {
+    pub fn new(
+        pool: PgPool,
+        publisher: Publisher,
+        exchange: String,
+        app_id: String,
+        settings: RelaySettings,
+    ) -> Self {
+        Self {
+            pool,
+            publisher,
+            exchange,
+            app_id,
+            settings,
+        }
+    }
+
+    /// Step 1: claims pending rows whose back-off has expired.
+    pub async fn claim(&self) -> sqlx::Result<ClaimedBatch> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT seq, message_id, message_type, routing_key, body, headers, attempts
+               FROM messaging.outbox
+              WHERE published_at IS NULL AND next_attempt_at <= now()
+              ORDER BY seq
+              LIMIT $1
+              FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.settings.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        let rows = rows
+            .into_iter()
+            .map(|row| {
+                let headers: serde_json::Value = row.try_get("headers")?;
+                Ok(PendingRow {
+                    seq: row.try_get("seq")?,
+                    message_id: row.try_get("message_id")?,
+                    message_type: row.try_get("message_type")?,
+                    routing_key: row.try_get("routing_key")?,
+                    body: row.try_get("body")?,
+                    headers: serde_json::from_value(headers).unwrap_or_default(),
+                    attempts: row.try_get("attempts")?,
+                })
+            })
+            .collect::<sqlx::Result<Vec<_>>>()?;
+        Ok(ClaimedBatch { tx, rows })
+    }
+
+    /// Step 2: publishes the claimed rows; one result per row, in order.
+    pub async fn publish(&self, batch: &ClaimedBatch) -> Vec<Result<(), PublishError>> {
+        let prepared: Vec<_> = batch
+            .rows
+            .iter()
+            .map(|row| {
+                // The correlation id travels in the envelope; AMQP's property mirrors it for tools.
+                let correlation = serde_json::from_slice::<Envelope>(&row.body)
+                    .map(|e| e.correlation_id.to_string())
+                    .unwrap_or_default();
+                publisher::properties(
+                    &row.message_id.to_string(),
+                    &row.message_type,
+                    &correlation,
+                    &self.app_id,
+                    headers::from_map(&row.headers),
+                )
+            })
+            .collect();
+        let outgoing: Vec<_> = batch
+            .rows
+            .iter()
+            .zip(prepared)
+            .map(|(row, properties)| Outgoing {
+                exchange: &self.exchange,
+                routing_key: &row.routing_key,
+                body: &row.body,
+                properties,
+            })
+            .collect();
+        self.publisher.publish_all(&outgoing).await
+    }
+
+    /// Step 3: records the outcome and releases the claim.
+    pub async fn settle(
+        &self,
+        mut batch: ClaimedBatch,
+        results: Vec<Result<(), PublishError>>,
+    ) -> anyhow::Result<RoundReport> {
+        let mut published = Vec::new();
+        let mut report = RoundReport::default();
+        let mut broker_error = None;
+        for (row, result) in batch.rows.iter().zip(results) {
+            match result {
+                Ok(()) => published.push(row.seq),
+                Err(PublishError::Broker(e)) => {
+                    // The connection is gone: leave the row pending, untouched, for the next relay.
+                    broker_error.get_or_insert(e);
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    let delay = self.backoff(row.attempts);
+                    tracing::error!(
+                        message_id = %row.message_id,
+                        message_type = row.message_type.as_str(),
+                        attempts = row.attempts + 1,
+                        retry_in_s = delay.as_secs(),
+                        error = %e,
+                        "outbox message not published"
+                    );
+                    sqlx::query(
+                        "UPDATE messaging.outbox
+                            SET attempts = attempts + 1, last_error = $2,
+                                next_attempt_at = now() + make_interval(secs => $3)
+                          WHERE seq = $1",
+                    )
+                    .bind(row.seq)
+                    .bind(e.to_string())
+                    .bind(delay.as_secs_f64())
+                    .execute(&mut *batch.tx)
+                    .await?;
+                }
+            }
+        }
+        if !published.is_empty() {
+            sqlx::query(
+                "UPDATE messaging.outbox SET published_at = now(), last_error = NULL
+                  WHERE seq = ANY($1)",
+            )
+            .bind(&published)
+            .execute(&mut *batch.tx)
+            .await?;
+        }
+        batch.tx.commit().await?;
+        report.published = published.len();
+        match broker_error {
+            Some(e) => Err(anyhow::Error::new(e).context("publishing outbox rows")),
+            None => Ok(report),
+        }
+    }
+
+    fn backoff(&self, attempts: i32) -> Duration {
+        let factor = 2u32.saturating_pow(u32::try_from(attempts).unwrap_or(0).min(20));
+        self.settings
+            .retry_base
+            .saturating_mul(factor)
+            .min(self.settings.retry_max)
+    }
+
+    /// One round: claim, publish, settle.
+    pub async fn run_once(&self) -> anyhow::Result<RoundReport> {
+        let batch = self.claim().await?;
+        if batch.rows.is_empty() {
+            batch.tx.commit().await?;
+            return Ok(RoundReport::default());
+        }
+        let results = self.publish(&batch).await;
+        self.settle(batch, results).await
+    }
+
+    /// Relays until `shutdown` is cancelled or the broker or database fails (the caller reconnects).
+    pub async fn run(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        let mut last_cleanup = std::time::Instant::now();
+        tracing::info!(exchange = self.exchange.as_str(), "outbox relay started");
+        loop {
+            let report = self.run_once().await?;
+            if report.published > 0 {
+                tracing::debug!(published = report.published, "outbox rows published");
+            }
+            if last_cleanup.elapsed() > Duration::from_secs(600) {
+                self.delete_old().await?;
+                last_cleanup = std::time::Instant::now();
+            }
+            // A full batch means more may be waiting: go again at once.
+            if report.published + report.failed
+                == usize::try_from(self.settings.batch_size).unwrap_or(0)
+            {
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                notification = listener.recv() => { notification?; }
+                () = tokio::time::sleep(self.settings.idle_poll) => {}
+            }
+        }
+    }
+
+    async fn delete_old(&self) -> sqlx::Result<()> {
+        let deleted = sqlx::query(
+            "DELETE FROM messaging.outbox
+              WHERE published_at < now() - make_interval(secs => $1)",
+        )
+        .bind(self.settings.retention.as_secs_f64())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if deleted > 0 {
+            tracing::info!(deleted, "old outbox rows deleted");
+        }
+        Ok(())
+    }
+}
+
+/// How many outbox rows are waiting: for readiness details and tests.
+pub async fn pending_count(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query("SELECT count(*) FROM messaging.outbox WHERE published_at IS NULL")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)
+}
