@@ -1,0 +1,139 @@
+//! The authenticated caller.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use kutse_domain::Isikukood;
+use kutse_http::ApiError;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::verifier::Verifier;
+
+/// What a caller may act as. A token without roles is an applicant's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A person applying for a qualification.
+    Applicant,
+    /// An organisation authorised by an awarding body to submit applications.
+    Partner,
+    /// Staff of an awarding body: rounds, sessions, the body's applications.
+    AwardingBodyStaff,
+    /// A member of an assessment panel.
+    Assessor,
+    /// A member (or chair) of a qualification committee.
+    CommitteeMember,
+    /// The Qualifications Authority (Kutsekoda).
+    Authority,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Applicant,
+        Role::Partner,
+        Role::AwardingBodyStaff,
+        Role::Assessor,
+        Role::CommitteeMember,
+        Role::Authority,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::Partner => "partner",
+            Role::AwardingBodyStaff => "awarding_body_staff",
+            Role::Assessor => "assessor",
+            Role::CommitteeMember => "committee_member",
+            Role::Authority => "authority",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Who is calling, from a validated token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's `sub`, e.g. `EE38001085718`.
+    pub subject: String,
+    /// The personal code, when the subject is an Estonian one.
+    pub isikukood: Option<Isikukood>,
+    pub roles: BTreeSet<Role>,
+    /// The awarding body a staff member, assessor or committee member acts for.
+    pub awarding_body_id: Option<Uuid>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Principal {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether the caller acts for `body` in `role`.
+    pub fn acts_for(&self, role: Role, body: Uuid) -> bool {
+        self.has_role(role) && self.awarding_body_id == Some(body)
+    }
+
+    /// Fails with 403 unless the caller has `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "requires the {} role",
+                role.as_str()
+            )))
+        }
+    }
+
+    /// The caller's personal code, or 403 for a subject that is not an Estonian person.
+    pub fn person(&self) -> Result<Isikukood, ApiError> {
+        self.isikukood.ok_or_else(|| {
+            ApiError::Forbidden("the token's subject is not an Estonian personal code".to_owned())
+        })
+    }
+}
+
+/// Extractor: the validated caller, or a 401 problem document.
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Principal);
+
+impl<S> FromRequestParts<S> for Authenticated
+where
+    Arc<Verifier>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let verifier = Arc::<Verifier>::from_ref(state);
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthorized("no Authorization header".to_owned()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("Authorization must be `Bearer <token>`".to_owned())
+            })?;
+        let principal = verifier
+            .verify(token)
+            .await
+            .map_err(|e| ApiError::Unauthorized(e.to_string()))?;
+        Ok(Authenticated(principal))
+    }
+}
