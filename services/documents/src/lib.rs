@@ -1,1 +1,48 @@
-//! kutse-documents
+//! # kutse-documents
+//!
+//! Documents attached to applications: streamed to S3 with the SHA-256 computed on the way, metadata in
+//! PostgreSQL, downloads only for the owner and the awarding body's staff and assessors.
+//!
+//! # Layout
+//! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
+//! - `http`: the API, a module per resource, each with its `router()`.
+//! - `migrations/`: this service's own schema (sqlx).
+//!
+//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
+//! runs what `build` returns.
+
+pub mod config;
+pub mod http;
+
+use kutse_service::{Platform, Service};
+use sqlx::migrate::Migrator;
+
+pub use config::Config;
+
+/// The service's name: its queue, log and trace names derive from it.
+pub const NAME: &str = kutse_messaging::catalogue::services::DOCUMENTS;
+
+/// The default HTTP port in the local stack.
+pub const DEFAULT_PORT: u16 = 8082;
+
+/// This service's schema migrations.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Connects everything the service needs and assembles it.
+pub async fn build(config: Config) -> anyhow::Result<Service> {
+    let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
+    let state = http::AppState {
+        pool: platform.pool.clone(),
+        verifier: platform.verifier.clone(),
+    };
+    let service = Service::new(platform, http::router(state));
+    let s3 = config.s3.client();
+    let bucket = config.s3.bucket.clone();
+    let check_client = s3.clone();
+    let service = service.with_check("storage", move || {
+        let client = check_client.clone();
+        let bucket = bucket.clone();
+        async move { kutse_storage::check(&client, &bucket).await }
+    });
+    Ok(service)
+}

@@ -1,1 +1,40 @@
-//! kutse-intake
+//! # kutse-intake
+//!
+//! Applications: awarding bodies, qualifications with their competences, application rounds; applicants
+//! create, fill in and submit applications, and read their status and history.
+//!
+//! # Layout
+//! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
+//! - `http`: the API, a module per resource, each with its `router()`.
+//! - `migrations/`: this service's own schema (sqlx).
+//!
+//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
+//! runs what `build` returns.
+
+pub mod config;
+pub mod http;
+
+use kutse_service::{Platform, Service};
+use sqlx::migrate::Migrator;
+
+pub use config::Config;
+
+/// The service's name: its queue, log and trace names derive from it.
+pub const NAME: &str = kutse_messaging::catalogue::services::INTAKE;
+
+/// The default HTTP port in the local stack.
+pub const DEFAULT_PORT: u16 = 8081;
+
+/// This service's schema migrations.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Connects everything the service needs and assembles it.
+pub async fn build(config: Config) -> anyhow::Result<Service> {
+    let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
+    let state = http::AppState {
+        pool: platform.pool.clone(),
+        verifier: platform.verifier.clone(),
+    };
+    let service = Service::new(platform, http::router(state));
+    Ok(service)
+}

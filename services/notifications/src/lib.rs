@@ -1,1 +1,47 @@
-//! kutse-notifications
+//! # kutse-notifications
+//!
+//! E-mail to applicants at every step they should hear of (receipt, certificate, refusal), each sent
+//! exactly once, in the applicant's language.
+//!
+//! # Layout
+//! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
+//! - `http`: the API, a module per resource, each with its `router()`.
+//! - `migrations/`: this service's own schema (sqlx).
+//!
+//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
+//! runs what `build` returns.
+
+pub mod config;
+pub mod http;
+pub mod mail;
+
+use kutse_service::{Platform, Service};
+use sqlx::migrate::Migrator;
+
+pub use config::Config;
+
+/// The service's name: its queue, log and trace names derive from it.
+pub const NAME: &str = kutse_messaging::catalogue::services::NOTIFICATIONS;
+
+/// The default HTTP port in the local stack.
+pub const DEFAULT_PORT: u16 = 8086;
+
+/// This service's schema migrations.
+pub static MIGRATOR: Migrator = sqlx::migrate!();
+
+/// Connects everything the service needs and assembles it.
+pub async fn build(config: Config) -> anyhow::Result<Service> {
+    let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
+    let state = http::AppState {
+        pool: platform.pool.clone(),
+        verifier: platform.verifier.clone(),
+    };
+    let service = Service::new(platform, http::router(state));
+    let mailer = crate::mail::Mailer::new(&config.smtp)?;
+    let check_mailer = mailer.clone();
+    let service = service.with_check("smtp", move || {
+        let mailer = check_mailer.clone();
+        async move { mailer.check().await }
+    });
+    Ok(service)
+}

@@ -33,11 +33,11 @@ impl MakeRequestId for MakeUuidV7 {
 /// (routes that stream large uploads set their own with `DefaultBodyLimit`).
 pub fn with_standard_layers(router: Router, body_limit: usize) -> Router {
     router
+        .fallback(|| async { ApiError::NotFound("route".to_owned()) })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(request_span))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeUuidV7))
-        .fallback(|| async { ApiError::NotFound("route".to_owned()) })
 }
 
 /// One span per request; logs the outcome; puts the request id into problem documents.

@@ -113,7 +113,7 @@ pub struct BatchReport {
 }
 
 /// A service's consumer.
-pub struct Consumer<H> {
+pub struct Consumer<H: ?Sized> {
     pool: PgPool,
     topology: Topology,
     service: String,
@@ -121,7 +121,7 @@ pub struct Consumer<H> {
     settings: ConsumerSettings,
 }
 
-impl<H> std::fmt::Debug for Consumer<H> {
+impl<H: ?Sized> std::fmt::Debug for Consumer<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Consumer")
             .field("service", &self.service)
@@ -130,7 +130,7 @@ impl<H> std::fmt::Debug for Consumer<H> {
     }
 }
 
-impl<H: Handler> Consumer<H> {
+impl<H: Handler + ?Sized> Consumer<H> {
     pub fn new(
         pool: PgPool,
         topology: Topology,

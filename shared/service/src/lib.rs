@@ -1,1 +1,24 @@
-//! kutse-service
+//! The skeleton every Kutse service shares, so that a reader who knows one knows all six.
+//!
+//! A service's `main` is: read [`ServiceConfig`] (plus its own settings) from the environment →
+//! start telemetry → [`Platform::connect`] (database pool, migrations, token verifier) → build its
+//! API router and message handler → [`Service::run`] until SIGINT/SIGTERM.
+//!
+//! [`Service::run`] serves HTTP (the API behind the standard layers, plus `/healthz` and
+//! `/readyz`) and supervises the broker side: it connects, declares the service's queues, runs
+//! the outbox relay and the consumer, and reconnects with back-off when the broker goes away.
+//! Meanwhile `/readyz` says not ready. On shutdown the server stops accepting, in-flight requests
+//! and the message batch in hand finish, and the process exits.
+//!
+//! # Layout
+//! - [`config`]: the settings every service has.
+//! - [`platform`]: database, migrations, verifier; the readiness checks they bring.
+//! - [`runtime`]: the HTTP server and the broker supervisor.
+
+pub mod config;
+pub mod platform;
+pub mod runtime;
+
+pub use config::ServiceConfig;
+pub use platform::Platform;
+pub use runtime::{Service, shutdown_signal};

@@ -1,0 +1,22 @@
+//! The service's settings, read once at start.
+
+use kutse_config::{ConfigError, Env};
+use kutse_service::ServiceConfig;
+
+/// Everything `kutse-certificates` is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub service: ServiceConfig,
+    /// `S3_*`: where the files go.
+    pub s3: kutse_storage::S3Config,
+}
+
+impl Config {
+    /// Reads and validates every setting, reporting all problems at once.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let service = ServiceConfig::from_env(&mut env, crate::NAME, crate::DEFAULT_PORT);
+        let s3 = kutse_storage::S3Config::from_env(&mut env, "kutse-certificates");
+        env.finish()?;
+        Ok(Self { service, s3 })
+    }
+}

@@ -1,0 +1,22 @@
+//! The service's settings, read once at start.
+
+use kutse_config::{ConfigError, Env};
+use kutse_service::ServiceConfig;
+
+/// Everything `kutse-notifications` is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub service: ServiceConfig,
+    /// `SMTP_*`: the mail server.
+    pub smtp: crate::mail::SmtpConfig,
+}
+
+impl Config {
+    /// Reads and validates every setting, reporting all problems at once.
+    pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
+        let service = ServiceConfig::from_env(&mut env, crate::NAME, crate::DEFAULT_PORT);
+        let smtp = crate::mail::SmtpConfig::from_env(&mut env);
+        env.finish()?;
+        Ok(Self { service, smtp })
+    }
+}

@@ -1,0 +1,55 @@
+//! What every service connects to before it can serve: its database (migrated) and the token
+//! verifier.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kutse_auth::Verifier;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::config::ServiceConfig;
+
+/// The connected parts a service is built from.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    pub config: ServiceConfig,
+    pub pool: PgPool,
+    pub verifier: Arc<Verifier>,
+}
+
+impl Platform {
+    /// Connects to the database, runs the service's migrations and the messaging schema's, and
+    /// loads the token signing keys. Fails (and the process exits) if any of it fails: an
+    /// orchestrator restarts it, and a half-started service serves nobody.
+    pub async fn connect(config: ServiceConfig, migrator: &Migrator) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(config.database_max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(config.database_url.expose())
+            .await
+            .with_context(|| format!("connecting to {}", config.database_url))?;
+        migrator
+            .run(&pool)
+            .await
+            .context("running the service's migrations")?;
+        kutse_messaging::migrate(&pool)
+            .await
+            .context("running the messaging migrations")?;
+        let verifier = Verifier::new(config.auth.clone())
+            .await
+            .context("loading token signing keys (AUTH_JWKS_URL / AUTH_JWKS_FILE)")?;
+        tracing::info!(
+            database = %config.database_url,
+            issuer = config.auth.issuer.as_str(),
+            "platform connected"
+        );
+        Ok(Self {
+            config,
+            pool,
+            verifier: Arc::new(verifier),
+        })
+    }
+}

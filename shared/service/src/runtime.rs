@@ -1,0 +1,261 @@
+//! Serving HTTP and supervising the broker side until shutdown.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use kutse_http::{Readiness, health_router, with_standard_layers};
+use kutse_messaging::catalogue::bindings_for;
+use kutse_messaging::{Consumer, Handler, Publisher, Relay};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::platform::Platform;
+
+/// A service ready to run: its platform, API and (if it consumes messages) its handler.
+pub struct Service {
+    platform: Platform,
+    api: Router,
+    handler: Option<Arc<dyn Handler>>,
+    readiness: Readiness,
+    broker: BrokerLink,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("name", &self.platform.config.name)
+            .field("consumes", &self.handler.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The current broker connection, shared between the supervisor and `/readyz`.
+#[derive(Clone, Default)]
+struct BrokerLink(Arc<RwLock<Option<Arc<lapin::Connection>>>>);
+
+impl BrokerLink {
+    fn set(&self, connection: Option<Arc<lapin::Connection>>) {
+        if let Ok(mut slot) = self.0.write() {
+            *slot = connection;
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let slot = self
+            .0
+            .read()
+            .map_err(|_| "broker state poisoned".to_owned())?;
+        match slot.as_ref() {
+            Some(c) if c.status().connected() => Ok(()),
+            Some(_) => Err("connection to the broker is closed; reconnecting".to_owned()),
+            None => Err("not connected to the broker yet".to_owned()),
+        }
+    }
+}
+
+impl Service {
+    /// A service with its API router (state already applied). The database and broker checks of
+    /// `/readyz` are added here; add storage or mail checks with [`Service::with_check`].
+    pub fn new(platform: Platform, api: Router) -> Self {
+        let pool = platform.pool.clone();
+        let broker = BrokerLink::default();
+        let link = broker.clone();
+        let readiness = Readiness::new()
+            .check("database", move || {
+                let pool = pool.clone();
+                async move {
+                    sqlx::query("SELECT 1")
+                        .execute(&pool)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }
+            })
+            .check("broker", move || {
+                let result = link.check();
+                async move { result }
+            });
+        Self {
+            platform,
+            api,
+            handler: None,
+            readiness,
+            broker,
+        }
+    }
+
+    /// Consumes the messages the catalogue routes to this service with `handler`.
+    pub fn with_handler(mut self, handler: Arc<dyn Handler>) -> Self {
+        self.handler = Some(handler);
+        self
+    }
+
+    /// Adds a dependency check to `/readyz`.
+    pub fn with_check<F, Fut>(mut self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.readiness = self.readiness.check(name, check);
+        self
+    }
+
+    /// The whole HTTP surface: the API behind the standard layers, plus health endpoints.
+    pub fn router(&self) -> Router {
+        with_standard_layers(self.api.clone(), self.platform.config.body_limit)
+            .merge(health_router(self.readiness.clone()))
+    }
+
+    /// Runs on the configured address until SIGINT or SIGTERM.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let listener = TcpListener::bind(self.platform.config.http_addr).await?;
+        let shutdown = CancellationToken::new();
+        let signal = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            signal.cancel();
+        });
+        self.serve(listener, shutdown).await
+    }
+
+    /// Serves on `listener` until `shutdown` is cancelled (tests pass their own).
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let name = self.platform.config.name;
+        let address = listener.local_addr()?;
+        tracing::info!(service = name, %address, "listening");
+        let router = self.router();
+        let server_shutdown = shutdown.clone();
+        let server = async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { server_shutdown.cancelled().await })
+                .await
+        };
+        let supervisor = supervise_broker(
+            self.platform.clone(),
+            self.handler.clone(),
+            self.broker.clone(),
+            shutdown.clone(),
+        );
+        let (served, ()) = tokio::join!(server, supervisor);
+        served?;
+        tracing::info!(service = name, "stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (what orchestrators send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+/// Keeps a broker session running: connect, declare, relay and consume; on failure wait with
+/// growing back-off (0.5 s doubling to 30 s) and start over.
+async fn supervise_broker(
+    platform: Platform,
+    handler: Option<Arc<dyn Handler>>,
+    link: BrokerLink,
+    shutdown: CancellationToken,
+) {
+    let mut delay = Duration::from_millis(500);
+    while !shutdown.is_cancelled() {
+        let started = Instant::now();
+        match session(&platform, handler.clone(), &link, &shutdown).await {
+            Ok(()) => break,
+            Err(e) => {
+                link.set(None);
+                if started.elapsed() > Duration::from_secs(60) {
+                    delay = Duration::from_millis(500);
+                }
+                tracing::error!(
+                    error = format!("{e:#}"),
+                    retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "broker session ended"
+                );
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    link.set(None);
+}
+
+async fn session(
+    platform: &Platform,
+    handler: Option<Arc<dyn Handler>>,
+    link: &BrokerLink,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let config = &platform.config;
+    let app_id = format!("kutse-{}", config.name);
+    let connection = Arc::new(kutse_messaging::connect(config.amqp_url.expose(), &app_id).await?);
+    let channel = connection.create_channel().await?;
+    config.topology.declare_exchange(&channel).await?;
+    if handler.is_some() {
+        config
+            .topology
+            .declare_consumer(&channel, config.name, &bindings_for(config.name))
+            .await?;
+    }
+    link.set(Some(connection.clone()));
+    tracing::info!(broker = %config.amqp_url, "connected to the broker");
+
+    let relay = Relay::new(
+        platform.pool.clone(),
+        Publisher::new(&connection).await?,
+        config.topology.exchange(),
+        app_id,
+        config.relay.clone(),
+    );
+    let result = match handler {
+        Some(handler) => {
+            let consumer = Consumer::new(
+                platform.pool.clone(),
+                config.topology.clone(),
+                config.name,
+                handler,
+                config.consumer.clone(),
+            );
+            tokio::try_join!(
+                relay.run(shutdown.clone()),
+                consumer.run(&connection, shutdown.clone())
+            )
+            .map(|_| ())
+        }
+        None => relay.run(shutdown.clone()).await,
+    };
+    // Unacknowledged deliveries return to the queue when the connection closes.
+    let _ = connection.close(200, "kutse service stopping".into()).await;
+    result
+}

@@ -1,0 +1,94 @@
+//! Every service answers `/healthz`, and `/readyz` tells the truth about its dependencies.
+
+use std::time::Duration;
+
+use kutse_testkit::eventually;
+use kutse_tests::{Harness, SERVICES};
+
+async fn readyz(client: &reqwest::Client, url: &str) -> (u16, serde_json::Value) {
+    let response = client
+        .get(format!("{url}/readyz"))
+        .send()
+        .await
+        .expect("readyz answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("readyz json"))
+}
+
+fn failing_checks(report: &serde_json::Value) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["ok"] == false)
+        .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_service_is_ready_with_its_real_dependencies_and_not_ready_without_its_database() {
+    let harness = Harness::new().expect("harness");
+    let client = reqwest::Client::new();
+    for name in SERVICES {
+        let running = harness.start(name).await.expect(name);
+
+        let health = client
+            .get(format!("{}/healthz", running.url))
+            .send()
+            .await
+            .expect("healthz");
+        assert_eq!(health.status(), 200, "{name} /healthz");
+
+        // Ready once it has connected to the broker too.
+        let report = eventually(
+            Duration::from_secs(15),
+            &format!("{name} ready"),
+            || async {
+                let (status, report) = readyz(&client, &running.url).await;
+                (status == 200).then_some(report)
+            },
+        )
+        .await;
+        let checks: Vec<&str> = report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert!(
+            checks.contains(&"database") && checks.contains(&"broker"),
+            "{name}: {checks:?}"
+        );
+        match name {
+            "documents" | "certificates" => assert!(checks.contains(&"storage"), "{name}"),
+            "notifications" => assert!(checks.contains(&"smtp"), "{name}"),
+            _ => {}
+        }
+
+        // The database goes away: not ready, naming the database.
+        drop_database(&running.db.name).await;
+        let (status, report) = readyz(&client, &running.url).await;
+        assert_eq!(status, 503, "{name} with its database gone: {report}");
+        assert_eq!(
+            failing_checks(&report),
+            vec!["database"],
+            "{name}: {report}"
+        );
+
+        running.stop().await.expect("stops cleanly");
+    }
+}
+
+async fn drop_database(name: &str) {
+    use sqlx::{ConnectOptions, Connection};
+    let admin: sqlx::postgres::PgConnectOptions =
+        kutse_testkit::admin_database_url().parse().expect("url");
+    let mut conn = admin.connect().await.expect("admin");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("drop");
+    conn.close().await.expect("close");
+}
