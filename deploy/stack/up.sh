@@ -101,6 +101,14 @@ start_rabbitmq() {
   rabbitmqctl -q await_startup >/dev/null 2>&1 || true
 }
 
+enable_rabbitmq_management() {
+  # The management UI (http://127.0.0.1:15672, guest/guest) is for people; nothing depends on it.
+  if port_open 15672 || ! command -v rabbitmq-plugins >/dev/null 2>&1; then return; fi
+  say "enabling the RabbitMQ management UI"
+  rabbitmq-plugins enable rabbitmq_management >"$log_dir/rabbitmq-plugins.log" 2>&1 ||
+    say "warning: could not enable rabbitmq_management (see $log_dir/rabbitmq-plugins.log)"
+}
+
 # ---------------------------------------------------------------- SeaweedFS (S3)
 weed_bin="$local_dir/seaweedfs/bin/weed"
 
@@ -168,6 +176,7 @@ start_maildev() {
 command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
 start_postgres
 start_rabbitmq
+enable_rabbitmq_management
 start_seaweedfs
 start_maildev
 provision_postgres

@@ -289,3 +289,32 @@ mod tests {
         assert!(bindings_for(services::DOCUMENTS).is_empty());
     }
 }
+
+#[cfg(test)]
+mod documentation {
+    use super::CATALOGUE;
+
+    const MESSAGES_MD: &str = include_str!("../../../docs/messages.md");
+    const ASYNCAPI: &str = include_str!("../../../docs/asyncapi.yaml");
+
+    #[test]
+    fn every_message_type_is_documented_for_outside_publishers() {
+        for spec in CATALOGUE {
+            let row = format!("| `{}` | {}", spec.message_type, spec.producer);
+            assert!(
+                MESSAGES_MD.lines().any(|l| l.starts_with(&row)),
+                "docs/messages.md has no row for {} produced by {}",
+                spec.message_type,
+                spec.producer
+            );
+            assert!(
+                ASYNCAPI.contains(&format!(
+                    "  {}:\n    address: {}\n",
+                    spec.message_type, spec.message_type
+                )),
+                "docs/asyncapi.yaml has no channel for {}",
+                spec.message_type
+            );
+        }
+    }
+}

@@ -68,6 +68,11 @@ impl From<sqlx::Error> for HandlerError {
 
 /// Handles the messages of one service. Its effects go through `conn`, the transaction that also
 /// records the message in the inbox; events it causes go to the outbox on the same `conn`.
+///
+/// A handler must have no effect outside that transaction (no e-mail sent, no HTTP call made from
+/// inside it): a batch whose handler fails is rolled back and run again message by message, and
+/// only what is in the database is undone. Record the intent in a table instead, and act on it
+/// after commit.
 pub trait Handler: Send + Sync + 'static {
     fn handle<'a>(
         &'a self,
@@ -101,6 +106,12 @@ enum Outcome {
     Duplicate,
     Retry { error: String },
     Park { reason: &'static str, error: String },
+}
+
+/// A delivery, read.
+enum Parsed {
+    Message(Box<Incoming>, tracing::Span),
+    Malformed(String),
 }
 
 /// What a batch did, for tests and metrics.
@@ -226,13 +237,11 @@ impl<H: Handler + ?Sized> Consumer<H> {
         batch: &[Delivery],
         publisher: &Publisher,
     ) -> Result<BatchReport, ProcessError> {
-        let mut tx = self.pool.begin().await.map_err(ProcessError::db)?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for delivery in batch {
-            let outcome = self.handle_one(&mut tx, delivery).await?;
-            outcomes.push(outcome);
-        }
-        tx.commit().await.map_err(ProcessError::db)?;
+        let parsed: Vec<Parsed> = batch.iter().map(|d| self.parse(d)).collect();
+        let outcomes = match self.fast_path(&parsed).await? {
+            Some(outcomes) => outcomes,
+            None => self.slow_path(&parsed).await?,
+        };
 
         let mut report = BatchReport::default();
         let mut republish = Vec::new();
@@ -293,11 +302,8 @@ impl<H: Handler + ?Sized> Consumer<H> {
         Ok(report)
     }
 
-    async fn handle_one(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-        delivery: &Delivery,
-    ) -> Result<Outcome, ProcessError> {
+    /// Reads a delivery's envelope and opens its span; a body that is not an envelope is parked.
+    fn parse(&self, delivery: &Delivery) -> Parsed {
         let envelope = match Envelope::from_bytes(&delivery.data) {
             Ok(envelope) => envelope,
             Err(e) => {
@@ -305,12 +311,9 @@ impl<H: Handler + ?Sized> Consumer<H> {
                     queue = self.topology.queue(&self.service).as_str(),
                     message_id = ?delivery.properties.message_id(),
                     error = %e,
-                    "malformed message parked"
+                    "malformed message"
                 );
-                return Ok(Outcome::Park {
-                    reason: "malformed",
-                    error: format!("not a Kutse envelope: {e}"),
-                });
+                return Parsed::Malformed(format!("not a Kutse envelope: {e}"));
             }
         };
         let incoming = Incoming {
@@ -332,56 +335,145 @@ impl<H: Handler + ?Sized> Consumer<H> {
             trace = incoming.envelope.trace_context.pairs();
         }
         kutse_telemetry::set_parent_from(&span, trace);
+        Parsed::Message(Box::new(incoming), span)
+    }
 
-        async {
-            use sqlx::Acquire;
-            let mut savepoint = tx.begin().await.map_err(ProcessError::db)?;
-            let inserted = sqlx::query(
-                "INSERT INTO messaging.inbox (message_id, message_type) VALUES ($1, $2)
-                 ON CONFLICT (message_id) DO NOTHING",
-            )
-            .bind(incoming.envelope.id)
-            .bind(&incoming.envelope.message_type)
-            .execute(&mut *savepoint)
-            .await
-            .map_err(ProcessError::db)?
-            .rows_affected();
-            if inserted == 0 {
-                savepoint.rollback().await.map_err(ProcessError::db)?;
-                tracing::info!("duplicate delivery ignored");
-                return Ok(Outcome::Duplicate);
-            }
-            let result =
-                std::panic::AssertUnwindSafe(self.handler.handle(&mut savepoint, &incoming))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(HandlerError::Transient(anyhow::anyhow!("handler panicked")))
+    /// The common case, every handler succeeding: one transaction, the inbox ids recorded in one
+    /// statement, no savepoints. `None` if any handler failed: everything is rolled back and the
+    /// batch goes the slow path, where each message is isolated by a savepoint.
+    async fn fast_path(&self, parsed: &[Parsed]) -> Result<Option<Vec<Outcome>>, ProcessError> {
+        let mut tx = self.pool.begin().await.map_err(ProcessError::db)?;
+        let (ids, types): (Vec<uuid::Uuid>, Vec<&str>) = parsed
+            .iter()
+            .filter_map(|p| match p {
+                Parsed::Message(m, _) => Some((m.envelope.id, m.envelope.message_type.as_str())),
+                Parsed::Malformed(_) => None,
+            })
+            .unzip();
+        let fresh: std::collections::HashSet<uuid::Uuid> = sqlx::query_scalar(
+            "INSERT INTO messaging.inbox (message_id, message_type)
+             SELECT * FROM UNNEST($1::uuid[], $2::text[])
+             ON CONFLICT (message_id) DO NOTHING
+             RETURNING message_id",
+        )
+        .bind(&ids)
+        .bind(&types)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(ProcessError::db)?
+        .into_iter()
+        .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut outcomes = Vec::with_capacity(parsed.len());
+        for item in parsed {
+            let (incoming, span) = match item {
+                Parsed::Malformed(error) => {
+                    outcomes.push(Outcome::Park {
+                        reason: "malformed",
+                        error: error.clone(),
                     });
-            match result {
-                Ok(()) => {
-                    savepoint.commit().await.map_err(ProcessError::db)?;
-                    tracing::info!("message handled");
-                    Ok(Outcome::Handled)
+                    continue;
                 }
-                Err(HandlerError::Permanent(error)) => {
-                    savepoint.rollback().await.map_err(ProcessError::db)?;
-                    tracing::error!(error = error.as_str(), "message rejected and parked");
-                    Ok(Outcome::Park {
-                        reason: "rejected",
-                        error,
-                    })
+                Parsed::Message(incoming, span) => (incoming, span),
+            };
+            // Only the first copy of a fresh id in this batch is new.
+            if !fresh.contains(&incoming.envelope.id) || !seen.insert(incoming.envelope.id) {
+                span.in_scope(|| tracing::info!("duplicate delivery ignored"));
+                outcomes.push(Outcome::Duplicate);
+                continue;
+            }
+            let result = self
+                .run_handler(&mut tx, incoming)
+                .instrument(span.clone())
+                .await;
+            if result.is_err() {
+                tx.rollback().await.map_err(ProcessError::db)?;
+                return Ok(None);
+            }
+            span.in_scope(|| tracing::info!("message handled"));
+            outcomes.push(Outcome::Handled);
+        }
+        tx.commit().await.map_err(ProcessError::db)?;
+        Ok(Some(outcomes))
+    }
+
+    /// Each message in its own savepoint, so a failing one is rolled back alone.
+    async fn slow_path(&self, parsed: &[Parsed]) -> Result<Vec<Outcome>, ProcessError> {
+        let mut tx = self.pool.begin().await.map_err(ProcessError::db)?;
+        let mut outcomes = Vec::with_capacity(parsed.len());
+        for item in parsed {
+            let outcome = match item {
+                Parsed::Malformed(error) => Outcome::Park {
+                    reason: "malformed",
+                    error: error.clone(),
+                },
+                Parsed::Message(incoming, span) => {
+                    self.handle_isolated(&mut tx, incoming)
+                        .instrument(span.clone())
+                        .await?
                 }
-                Err(HandlerError::Transient(error)) => {
-                    savepoint.rollback().await.map_err(ProcessError::db)?;
-                    let error = format!("{error:#}");
-                    tracing::warn!(error = error.as_str(), "message failed; will retry");
-                    Ok(Outcome::Retry { error })
-                }
+            };
+            outcomes.push(outcome);
+        }
+        tx.commit().await.map_err(ProcessError::db)?;
+        Ok(outcomes)
+    }
+
+    async fn handle_isolated(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        incoming: &Incoming,
+    ) -> Result<Outcome, ProcessError> {
+        use sqlx::Acquire;
+        let mut savepoint = tx.begin().await.map_err(ProcessError::db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO messaging.inbox (message_id, message_type) VALUES ($1, $2)
+             ON CONFLICT (message_id) DO NOTHING",
+        )
+        .bind(incoming.envelope.id)
+        .bind(&incoming.envelope.message_type)
+        .execute(&mut *savepoint)
+        .await
+        .map_err(ProcessError::db)?
+        .rows_affected();
+        if inserted == 0 {
+            savepoint.rollback().await.map_err(ProcessError::db)?;
+            tracing::info!("duplicate delivery ignored");
+            return Ok(Outcome::Duplicate);
+        }
+        match self.run_handler(&mut savepoint, incoming).await {
+            Ok(()) => {
+                savepoint.commit().await.map_err(ProcessError::db)?;
+                tracing::info!("message handled");
+                Ok(Outcome::Handled)
+            }
+            Err(HandlerError::Permanent(error)) => {
+                savepoint.rollback().await.map_err(ProcessError::db)?;
+                tracing::error!(error = error.as_str(), "message rejected");
+                Ok(Outcome::Park {
+                    reason: "rejected",
+                    error,
+                })
+            }
+            Err(HandlerError::Transient(error)) => {
+                savepoint.rollback().await.map_err(ProcessError::db)?;
+                let error = format!("{error:#}");
+                tracing::warn!(error = error.as_str(), "message failed; will retry");
+                Ok(Outcome::Retry { error })
             }
         }
-        .instrument(span)
-        .await
+    }
+
+    /// Runs the handler, turning a panic into a transient failure.
+    async fn run_handler(
+        &self,
+        conn: &mut PgConnection,
+        incoming: &Incoming,
+    ) -> Result<(), HandlerError> {
+        std::panic::AssertUnwindSafe(self.handler.handle(conn, incoming))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(HandlerError::Transient(anyhow::anyhow!("handler panicked"))))
     }
 
     fn retry_message<'d>(
