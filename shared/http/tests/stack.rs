@@ -1,0 +1,111 @@
+//! The standard layers as a client meets them.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use axum::routing::post;
+use kutse_http::{ApiError, Json, Problem, with_standard_layers};
+use serde::Deserialize;
+use tower::ServiceExt;
+
+#[derive(Debug, Deserialize)]
+struct Round {
+    #[expect(dead_code, reason = "only deserialized")]
+    name: String,
+}
+
+fn app() -> Router {
+    let api = Router::new()
+        .route(
+            "/rounds",
+            post(|Json(_): Json<Round>| async { StatusCode::CREATED }),
+        )
+        .route(
+            "/boom",
+            post(|| async {
+                Err::<(), _>(ApiError::Internal(anyhow::anyhow!("db password wrong")))
+            }),
+        );
+    with_standard_layers(api, 64)
+}
+
+async fn call(request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let response = app().oneshot(request).await.expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    (status, headers, body.to_vec())
+}
+
+fn json_post(path: &str, body: &str) -> Request<Body> {
+    Request::post(path)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_a_given_one_is_kept() {
+    let (status, headers, _) = call(json_post("/rounds", r#"{"name":"x"}"#)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(headers.contains_key("x-request-id"));
+
+    let mut request = json_post("/rounds", r#"{"name":"x"}"#);
+    request
+        .headers_mut()
+        .insert("x-request-id", "portal-123".parse().expect("header"));
+    let (_, headers, _) = call(request).await;
+    assert_eq!(headers["x-request-id"], "portal-123");
+}
+
+#[tokio::test]
+async fn client_errors_are_problem_documents_with_the_request_id() {
+    let cases = [
+        (json_post("/rounds", "{"), StatusCode::BAD_REQUEST, None),
+        (
+            json_post("/rounds", "{}"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("name"),
+        ),
+        (
+            json_post("/rounds", &format!(r#"{{"name":"{}"}}"#, "x".repeat(100))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+        (
+            Request::post("/rounds")
+                .body(Body::from("name=x"))
+                .expect("request"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+        (json_post("/nowhere", "{}"), StatusCode::NOT_FOUND, None),
+    ];
+    for (request, expected, field) in cases {
+        let (status, headers, body) = call(request).await;
+        assert_eq!(status, expected);
+        assert_eq!(
+            headers["content-type"], "application/problem+json",
+            "{expected}"
+        );
+        let problem: Problem = serde_json::from_slice(&body).expect("problem json");
+        assert_eq!(problem.status, expected.as_u16());
+        assert_eq!(
+            problem.request_id.as_deref(),
+            headers["x-request-id"].to_str().ok(),
+            "{expected}"
+        );
+        if let Some(field) = field {
+            assert_eq!(problem.errors[0].field, field);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_error_says_nothing_about_its_cause() {
+    let (status, _, body) = call(json_post("/boom", "{}")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let text = String::from_utf8(body).expect("utf8");
+    assert!(!text.contains("password"), "{text}");
+    assert!(text.contains("request_id"), "{text}");
+}
