@@ -270,7 +270,8 @@ impl Relay {
         batch.tx.commit().await?;
         report.published = published.len();
         match broker_error {
-            Some(e) => Err(anyhow::Error::new(e).context("publishing outbox rows")),
+            // Kept as the bare lapin error, so `run` can tell a broker failure from a database one.
+            Some(e) => Err(anyhow::Error::new(e)),
             None => Ok(report),
         }
     }
@@ -294,19 +295,46 @@ impl Relay {
         self.settle(batch, results).await
     }
 
-    /// Relays until `shutdown` is cancelled or the broker or database fails (the caller reconnects).
+    /// Relays until `shutdown` is cancelled, or until the broker fails (the caller reconnects).
+    /// Database outages are waited out here, with back-off, so that they do not tear down the
+    /// broker session.
     pub async fn run(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(NOTIFY_CHANNEL).await?;
+        let mut listener: Option<PgListener> = None;
         let mut last_cleanup = std::time::Instant::now();
+        let mut db_delay = Duration::from_millis(200);
         tracing::info!(exchange = self.exchange.as_str(), "outbox relay started");
         loop {
-            let report = self.run_once().await?;
+            if listener.is_none() {
+                listener = self.listen().await.ok();
+            }
+            let report = match self.run_once().await {
+                Ok(report) => {
+                    db_delay = Duration::from_millis(200);
+                    report
+                }
+                Err(e) if e.downcast_ref::<lapin::Error>().is_some() => return Err(e),
+                Err(e) => {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        retry_in_ms = db_delay.as_millis() as u64,
+                        "outbox relay cannot reach its database"
+                    );
+                    listener = None;
+                    tokio::select! {
+                        () = shutdown.cancelled() => return Ok(()),
+                        () = tokio::time::sleep(db_delay) => {}
+                    }
+                    db_delay = (db_delay * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            };
             if report.published > 0 {
                 tracing::debug!(published = report.published, "outbox rows published");
             }
             if last_cleanup.elapsed() > Duration::from_secs(600) {
-                self.delete_old().await?;
+                if let Err(e) = self.delete_old().await {
+                    tracing::warn!(error = %e, "old outbox rows not deleted");
+                }
                 last_cleanup = std::time::Instant::now();
             }
             // A full batch means more may be waiting: go again at once.
@@ -315,12 +343,29 @@ impl Relay {
             {
                 continue;
             }
+            let notified = async {
+                match listener.as_mut() {
+                    Some(l) => l.recv().await.map(|_| ()),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
-                notification = listener.recv() => { notification?; }
+                received = notified => {
+                    if received.is_err() {
+                        // Re-listen on the next round; polling covers the gap.
+                        listener = None;
+                    }
+                }
                 () = tokio::time::sleep(self.settings.idle_poll) => {}
             }
         }
+    }
+
+    async fn listen(&self) -> sqlx::Result<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok(listener)
     }
 
     async fn delete_old(&self) -> sqlx::Result<()> {
