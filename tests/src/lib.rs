@@ -53,6 +53,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> anyhow::Result<Self> {
+        kutse_telemetry::init_for_tests();
         let jwks_dir = std::env::temp_dir().join(format!("kutse-test-{}", uuid::Uuid::now_v7()));
         let issuer = DevIssuer::load_or_create(&jwks_dir)?;
         Ok(Self {

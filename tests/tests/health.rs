@@ -25,7 +25,7 @@ fn failing_checks(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_service_is_ready_with_its_real_dependencies_and_not_ready_without_its_database() {
     let harness = Harness::new().expect("harness");
     let client = reqwest::Client::new();
@@ -40,15 +40,22 @@ async fn every_service_is_ready_with_its_real_dependencies_and_not_ready_without
         assert_eq!(health.status(), 200, "{name} /healthz");
 
         // Ready once it has connected to the broker too.
-        let report = eventually(
-            Duration::from_secs(15),
-            &format!("{name} ready"),
-            || async {
+        let last = std::sync::Mutex::new(serde_json::Value::Null);
+        let ready = tokio::time::timeout(
+            Duration::from_secs(60),
+            eventually(Duration::from_secs(90), "ready", || async {
                 let (status, report) = readyz(&client, &running.url).await;
+                *last.lock().expect("lock") = report.clone();
                 (status == 200).then_some(report)
-            },
+            }),
         )
         .await;
+        let report = ready.unwrap_or_else(|_| {
+            panic!(
+                "{name} not ready within 60 s: {}",
+                last.lock().expect("lock")
+            )
+        });
         let checks: Vec<&str> = report["checks"]
             .as_array()
             .expect("checks")

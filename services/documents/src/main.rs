@@ -1,11 +1,25 @@
-//! The `kutse-documents` service binary: configuration → telemetry → build → run until stopped.
+//! The `kutse-documents` binary: `serve` (default), `migrate` or `healthcheck`
+//! (see `kutse_service::command`). Configuration → telemetry → build → run until stopped.
+
+use kutse_service::{Command, Platform};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = kutse_documents::Config::from_env(kutse_config::Env::from_process())?;
+    let command = Command::from_args()?;
+    if command == Command::Healthcheck {
+        return kutse_service::healthcheck(config.service.http_addr);
+    }
     let _telemetry = kutse_telemetry::init(&config.service.telemetry)?;
-    let service = kutse_documents::build(config).await.inspect_err(|e| {
-        tracing::error!(error = format!("{e:#}"), "kutse-documents failed to start");
-    })?;
-    service.run().await
+    let result = match command {
+        Command::Migrate => Platform::migrate(&config.service, &kutse_documents::MIGRATOR).await,
+        _ => match kutse_documents::build(config).await {
+            Ok(service) => service.run().await,
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = format!("{e:#}"), "kutse-documents failed");
+    }
+    result
 }

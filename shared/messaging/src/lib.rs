@@ -56,8 +56,20 @@ pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateEr
 
 /// Connects to the broker. Heartbeats and the connection name make the connection recognisable
 /// in the management UI (`kutse-intake`, …).
-pub async fn connect(amqp_url: &str, name: &str) -> Result<lapin::Connection, lapin::Error> {
+///
+/// Gives up after `CONNECT_TIMEOUT`: lapin's handshake has been seen to hang now and then when
+/// many connections open at once (amqp-rs/lapin#365, #470); callers retry.
+pub async fn connect(amqp_url: &str, name: &str) -> anyhow::Result<lapin::Connection> {
     let properties = lapin::ConnectionProperties::default()
         .with_client_property("connection_name".into(), name.into());
-    lapin::Connection::connect(amqp_url, properties).await
+    tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        lapin::Connection::connect(amqp_url, properties),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("no answer from the broker within {CONNECT_TIMEOUT:?}"))?
+    .map_err(Into::into)
 }
+
+/// How long one connection attempt may take.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -15,10 +15,12 @@
 //! - [`platform`]: database, migrations, verifier; the readiness checks they bring.
 //! - [`runtime`]: the HTTP server and the broker supervisor.
 
+pub mod command;
 pub mod config;
 pub mod platform;
 pub mod runtime;
 
+pub use command::{Command, healthcheck};
 pub use config::ServiceConfig;
 pub use platform::Platform;
 pub use runtime::{Service, shutdown_signal};

@@ -21,23 +21,40 @@ pub struct Platform {
 }
 
 impl Platform {
-    /// Connects to the database, runs the service's migrations and the messaging schema's, and
-    /// loads the token signing keys. Fails (and the process exits) if any of it fails: an
-    /// orchestrator restarts it, and a half-started service serves nobody.
-    pub async fn connect(config: ServiceConfig, migrator: &Migrator) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
+    /// Applies the service's and the messaging migrations, and nothing else (`kutse-<name> migrate`).
+    pub async fn migrate(config: &ServiceConfig, migrator: &Migrator) -> anyhow::Result<()> {
+        let pool = Self::pool(config).await?;
+        Self::run_migrations(&pool, migrator).await?;
+        tracing::info!(database = %config.database_url, "migrations applied");
+        Ok(())
+    }
+
+    async fn pool(config: &ServiceConfig) -> anyhow::Result<PgPool> {
+        PgPoolOptions::new()
             .max_connections(config.database_max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .connect(config.database_url.expose())
             .await
-            .with_context(|| format!("connecting to {}", config.database_url))?;
+            .with_context(|| format!("connecting to {}", config.database_url))
+    }
+
+    async fn run_migrations(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
         migrator
-            .run(&pool)
+            .run(pool)
             .await
             .context("running the service's migrations")?;
-        kutse_messaging::migrate(&pool)
+        kutse_messaging::migrate(pool)
             .await
             .context("running the messaging migrations")?;
+        Ok(())
+    }
+
+    /// Connects to the database, runs the service's migrations and the messaging schema's, and
+    /// loads the token signing keys. Fails (and the process exits) if any of it fails: an
+    /// orchestrator restarts it, and a half-started service serves nobody.
+    pub async fn connect(config: ServiceConfig, migrator: &Migrator) -> anyhow::Result<Self> {
+        let pool = Self::pool(&config).await?;
+        Self::run_migrations(&pool, migrator).await?;
         let verifier = Verifier::new(config.auth.clone())
             .await
             .context("loading token signing keys (AUTH_JWKS_URL / AUTH_JWKS_FILE)")?;

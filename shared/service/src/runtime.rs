@@ -219,15 +219,26 @@ async fn session(
 ) -> anyhow::Result<()> {
     let config = &platform.config;
     let app_id = format!("kutse-{}", config.name);
-    let connection = Arc::new(kutse_messaging::connect(config.amqp_url.expose(), &app_id).await?);
-    let channel = connection.create_channel().await?;
-    config.topology.declare_exchange(&channel).await?;
-    if handler.is_some() {
-        config
-            .topology
-            .declare_consumer(&channel, config.name, &bindings_for(config.name))
-            .await?;
-    }
+    // A broker that accepts the TCP connection but never answers must not stall us forever.
+    let setup = async {
+        let connection = kutse_messaging::connect(config.amqp_url.expose(), &app_id).await?;
+        let channel = connection.create_channel().await?;
+        config.topology.declare_exchange(&channel).await?;
+        if handler.is_some() {
+            config
+                .topology
+                .declare_consumer(&channel, config.name, &bindings_for(config.name))
+                .await?;
+        }
+        anyhow::Ok(connection)
+    };
+    let connection = Arc::new(
+        tokio::time::timeout(Duration::from_secs(10), setup)
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!("no answer from the broker within 10 s while declaring")
+            })??,
+    );
     link.set(Some(connection.clone()));
     tracing::info!(broker = %config.amqp_url, "connected to the broker");
 

@@ -100,9 +100,17 @@ pub fn topology() -> kutse_messaging::Topology {
     }
 }
 
-/// A broker connection for a test.
+/// A broker connection for a test. Retried for up to a minute: RabbitMQ stalls new connections
+/// for a while when it deletes many expired quorum queues at once (test queues of earlier runs).
 pub async fn broker() -> anyhow::Result<lapin::Connection> {
-    Ok(kutse_messaging::connect(&amqp_url(), "kutse-test").await?)
+    let mut last = None;
+    for _ in 0..6 {
+        match kutse_messaging::connect(&amqp_url(), "kutse-test").await {
+            Ok(connection) => return Ok(connection),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("no broker")))
 }
 
 /// Polls `check` every 25 ms until it returns `Some`, for at most `limit`; fails the test with

@@ -1,0 +1,70 @@
+//! What a service binary is asked to do: `kutse-<name> [serve|migrate|healthcheck]`.
+//!
+//! - `serve` (the default): run the service.
+//! - `migrate`: apply the service's and the messaging schema's migrations, then exit (Kubernetes
+//!   runs it as an init container before the service starts).
+//! - `healthcheck`: ask the running service's `/readyz` on `HTTP_ADDR`; exit 0 if ready. For
+//!   container health checks in images that carry no HTTP client.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// A service binary's sub-command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Serve,
+    Migrate,
+    Healthcheck,
+}
+
+impl Command {
+    /// From the process arguments; an unknown one is an error naming the valid ones.
+    pub fn from_args() -> anyhow::Result<Self> {
+        Self::parse(std::env::args().nth(1).as_deref())
+    }
+
+    pub fn parse(arg: Option<&str>) -> anyhow::Result<Self> {
+        match arg {
+            None | Some("serve") => Ok(Command::Serve),
+            Some("migrate") => Ok(Command::Migrate),
+            Some("healthcheck") => Ok(Command::Healthcheck),
+            Some(other) => {
+                anyhow::bail!("unknown command {other:?}: use serve, migrate or healthcheck")
+            }
+        }
+    }
+}
+
+/// `GET /readyz` on the service's own address; `Ok` when it answers 200.
+pub fn healthcheck(mut addr: SocketAddr) -> anyhow::Result<()> {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response.lines().next().unwrap_or_default();
+    anyhow::ensure!(status.contains(" 200 "), "not ready: {status}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_parsed_and_unknown_ones_refused() {
+        assert_eq!(Command::parse(None).expect("default"), Command::Serve);
+        assert_eq!(
+            Command::parse(Some("migrate")).expect("migrate"),
+            Command::Migrate
+        );
+        assert!(Command::parse(Some("migrat")).is_err());
+    }
+}
