@@ -6,7 +6,7 @@ CARGO ?= cargo
 # cargo-nextest when present (faster, one process per test); cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help stack stack-down run test fmt lint bench dev-token clean-local
+.PHONY: help stack stack-down run test fmt lint lint-deploy bench dev-token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ fmt: ## check formatting
 
 lint: ## clippy, warnings are errors
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+lint-deploy: ## validate the Helm chart (lint, render, Kubernetes schemas) and the compose file, offline
+	@deploy/lint-deploy.sh
 
 bench: stack ## event-pipeline throughput against the raw RabbitMQ baseline
 	$(CARGO) run --release -p kutse-messaging --example pipeline_bench
