@@ -5,14 +5,20 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
+//! - `domain`: application kinds, delivery options, languages.
 //! - `http`: the API, a module per resource, each with its `router()`.
+//! - `consumers`: the messages it handles (documents stored, outcomes of protocols).
+//! - `idempotency`: replaying POSTs made with an `Idempotency-Key`.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
 //! runs what `build` returns.
 
 pub mod config;
+pub mod consumers;
+pub mod domain;
 pub mod http;
+pub mod idempotency;
 
 use kutse_service::{Platform, Service};
 use sqlx::migrate::Migrator;
@@ -35,6 +41,7 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
     };
-    let service = Service::new(platform, http::router(state));
+    let service = Service::new(platform, http::router(state))
+        .with_handler(std::sync::Arc::new(consumers::IntakeHandler));
     Ok(service)
 }

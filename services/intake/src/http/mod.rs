@@ -1,11 +1,26 @@
 //! The HTTP API. Each resource is a module with its own `router()`, merged here.
+//!
+//! | route | who |
+//! |---|---|
+//! | `POST /awarding-bodies`, `GET /awarding-bodies/{id}` | the authority creates; anyone signed in reads |
+//! | `POST /qualifications`, `GET /qualifications/{id}` | staff of the body create; anyone signed in reads |
+//! | `POST /rounds`, `GET /rounds/{id}`, `POST /rounds/{id}/close` | staff of the body; anyone signed in reads |
+//! | `POST /applications`, `GET /applications/{id}`, `POST /applications/{id}/submit` | the applicant (and the body's staff may read) |
+//! | `POST /applications/{id}/fee-confirmation` | staff of the body |
+
+mod applications;
+mod awarding_bodies;
+mod qualifications;
+mod rounds;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use kutse_auth::Verifier;
+use kutse_auth::{Principal, Role, Verifier};
+use kutse_http::ApiError;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 /// What handlers share.
 #[derive(Debug, Clone)]
@@ -22,5 +37,30 @@ impl FromRef<AppState> for Arc<Verifier> {
 
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .merge(awarding_bodies::router())
+        .merge(qualifications::router())
+        .merge(rounds::router())
+        .merge(applications::router())
+        .with_state(state)
+}
+
+/// A path id; anything that is not a UUID names no resource.
+fn path_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound(what.to_owned()))
+}
+
+/// 403 unless the caller is staff of `body`.
+fn require_staff_of(principal: &Principal, body: Uuid) -> Result<(), ApiError> {
+    if principal.acts_for(Role::AwardingBodyStaff, body) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only staff of the awarding body may do this".to_owned(),
+        ))
+    }
+}
+
+fn db(e: sqlx::Error) -> ApiError {
+    ApiError::Internal(e.into())
 }

@@ -1,0 +1,592 @@
+//! Applications: created by the applicant (the token's person), filled in, submitted.
+//!
+//! Submitting checks what the round demands — open, not past its deadline, every required
+//! document uploaded, the fee confirmed by staff or evidenced by a payment-proof document — and
+//! then, in one transaction, marks the application submitted, records it in its history and puts
+//! `application.submitted` in the outbox.
+
+use std::collections::HashSet;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use kutse_auth::{Authenticated, Principal, Role};
+use kutse_domain::{Dvvk, Isikukood};
+use kutse_http::{ApiError, FieldError, Json};
+use kutse_messaging::Envelope;
+use kutse_messaging::catalogue::{
+    ApplicantRef, ApplicationSubmitted, CompetenceRef, QualificationRef,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::{AppState, db, path_id, require_staff_of};
+use crate::domain::{ApplicationKind, DeliveryOption, Language, PAYMENT_PROOF};
+use crate::idempotency::{self, IdempotencyKey};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/applications", post(create))
+        .route("/applications/{id}", get(read))
+        .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/fee-confirmation", post(confirm_fee))
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct NewApplication {
+    round_id: Uuid,
+    kind: ApplicationKind,
+    /// Codes of the competences applied for; all of the qualification's when omitted.
+    #[serde(default)]
+    competences: Option<Vec<String>>,
+    delivery_option: DeliveryOption,
+    email: Option<String>,
+    #[serde(default)]
+    language: Language,
+    given_name: Option<String>,
+    family_name: Option<String>,
+}
+
+/// An application as its applicant and the body's staff see it.
+#[derive(Debug, Serialize)]
+struct ApplicationView {
+    id: Uuid,
+    round_id: Uuid,
+    awarding_body_id: Uuid,
+    status: String,
+    kind: String,
+    competences: Vec<String>,
+    delivery_option: String,
+    fee_confirmed: bool,
+    created_at: DateTime<Utc>,
+    submitted_at: Option<DateTime<Utc>>,
+    documents: Vec<DocumentView>,
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Debug, Serialize)]
+struct DocumentView {
+    document_id: Uuid,
+    document_type: String,
+    sha256: String,
+    size_bytes: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct HistoryEntry {
+    at: DateTime<Utc>,
+    event: String,
+    detail: serde_json::Value,
+}
+
+fn replayed(saved: Option<(StatusCode, serde_json::Value)>) -> Option<Response> {
+    saved.map(|(status, body)| (status, axum::Json(body)).into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    key: IdempotencyKey,
+    Json(input): Json<NewApplication>,
+) -> Result<Response, ApiError> {
+    let applicant = principal.person()?;
+    let scope = key.scope(&principal.subject, "POST /applications", &input);
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
+        return Ok(response);
+    }
+
+    let round = sqlx::query(
+        "SELECT r.awarding_body_id, r.qualification_id, r.closed_at IS NULL AS open, q.prior_learning_allowed
+           FROM rounds r JOIN qualifications q ON q.id = r.qualification_id
+          WHERE r.id = $1",
+    )
+    .bind(input.round_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?
+    .ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;
+    let body: Uuid = round.get("awarding_body_id");
+    let qualification: Uuid = round.get("qualification_id");
+
+    let mut errors = Vec::new();
+    if !round.get::<bool, _>("open") {
+        errors.push(FieldError::new("round_id", "the round is closed"));
+    }
+    let fee_offered = sqlx::query("SELECT 1 FROM round_fees WHERE round_id = $1 AND kind = $2")
+        .bind(input.round_id)
+        .bind(input.kind.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .is_some();
+    if !fee_offered {
+        errors.push(FieldError::new(
+            "kind",
+            "this round does not take applications of this kind",
+        ));
+    }
+    if input.kind == ApplicationKind::PriorLearning
+        && !round.get::<bool, _>("prior_learning_allowed")
+    {
+        errors.push(FieldError::new(
+            "kind",
+            "this qualification cannot be applied for through recognition of prior learning (VÕTA)",
+        ));
+    }
+    let delivery_offered =
+        sqlx::query("SELECT 1 FROM round_delivery_options WHERE round_id = $1 AND option = $2")
+            .bind(input.round_id)
+            .bind(input.delivery_option.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .is_some();
+    if !delivery_offered {
+        errors.push(FieldError::new(
+            "delivery_option",
+            "this round does not offer it",
+        ));
+    }
+    let standard: Vec<String> = sqlx::query_scalar(
+        "SELECT code FROM competences WHERE qualification_id = $1 ORDER BY code",
+    )
+    .bind(qualification)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    let competences = match &input.competences {
+        None => standard.clone(),
+        Some(codes) => {
+            if codes.is_empty() {
+                errors.push(FieldError::new(
+                    "competences",
+                    "apply for at least one competence",
+                ));
+            }
+            let mut seen = HashSet::new();
+            for (i, code) in codes.iter().enumerate() {
+                if !standard.contains(code) {
+                    errors.push(FieldError::new(
+                        format!("competences[{i}]"),
+                        "not a competence of this qualification",
+                    ));
+                } else if !seen.insert(code) {
+                    errors.push(FieldError::new(
+                        format!("competences[{i}]"),
+                        "appears twice",
+                    ));
+                }
+            }
+            codes.clone()
+        }
+    };
+    let email = input
+        .email
+        .clone()
+        .or_else(|| principal.email.clone())
+        .unwrap_or_default();
+    if !plausible_email(&email) {
+        errors.push(FieldError::new(
+            "email",
+            "an e-mail address is needed to send the applicant notices",
+        ));
+    }
+    let given_name = input
+        .given_name
+        .clone()
+        .or_else(|| principal.given_name.clone())
+        .unwrap_or_default();
+    let family_name = input
+        .family_name
+        .clone()
+        .or_else(|| principal.family_name.clone())
+        .unwrap_or_default();
+    if given_name.trim().is_empty() {
+        errors.push(FieldError::new(
+            "given_name",
+            "missing from the request and the login",
+        ));
+    }
+    if family_name.trim().is_empty() {
+        errors.push(FieldError::new(
+            "family_name",
+            "missing from the request and the login",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name, family_name,
+                                   email, language, kind, delivery_option)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(input.round_id)
+    .bind(body)
+    .bind(applicant.to_string())
+    .bind(given_name.trim())
+    .bind(family_name.trim())
+    .bind(email.trim())
+    .bind(input.language.as_str())
+    .bind(input.kind.as_str())
+    .bind(input.delivery_option.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    sqlx::query(
+        "INSERT INTO application_competences (application_id, code) SELECT $1, UNNEST($2::text[])",
+    )
+    .bind(id)
+    .bind(&competences)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    history(
+        &mut tx,
+        id,
+        "created",
+        serde_json::json!({ "by": "applicant" }),
+    )
+    .await?;
+    let view = view(&mut tx, id).await?;
+    let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
+    idempotency::record(&mut tx, scope.as_ref(), StatusCode::CREATED, &body).await?;
+    tx.commit().await.map_err(db)?;
+    tracing::info!(application = %id, "application created");
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+fn plausible_email(email: &str) -> bool {
+    let email = email.trim();
+    matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
+}
+
+async fn history(
+    conn: &mut PgConnection,
+    application: Uuid,
+    event: &str,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO application_history (application_id, event, detail) VALUES ($1, $2, $3)",
+    )
+    .bind(application)
+    .bind(event)
+    .bind(detail)
+    .execute(conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Loads an application for `principal`: its applicant or staff of its body. Anyone else gets
+/// 404, so that the existence of someone else's application is not revealed either.
+async fn authorised(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(String, Uuid), ApiError> {
+    let row = sqlx::query("SELECT applicant, awarding_body_id FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
+    let applicant: String = row.get("applicant");
+    let body: Uuid = row.get("awarding_body_id");
+    let own = principal
+        .isikukood
+        .is_some_and(|code| code.to_string() == applicant);
+    let staff = principal.acts_for(Role::AwardingBodyStaff, body);
+    if own || staff {
+        Ok((applicant, body))
+    } else {
+        Err(ApiError::NotFound("application".to_owned()))
+    }
+}
+
+async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiError> {
+    let row = sqlx::query(
+        "SELECT round_id, awarding_body_id, status, kind, delivery_option, fee_confirmed, created_at, submitted_at
+           FROM applications WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
+    let competences = sqlx::query_scalar(
+        "SELECT code FROM application_competences WHERE application_id = $1 ORDER BY code",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    let documents = sqlx::query(
+        "SELECT document_id, document_type, sha256, size_bytes FROM application_documents
+          WHERE application_id = $1 ORDER BY stored_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .map(|r| DocumentView {
+        document_id: r.get("document_id"),
+        document_type: r.get("document_type"),
+        sha256: r.get("sha256"),
+        size_bytes: r.get("size_bytes"),
+    })
+    .collect();
+    let history = sqlx::query(
+        "SELECT at, event, detail FROM application_history WHERE application_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .map(|r| HistoryEntry {
+        at: r.get("at"),
+        event: r.get("event"),
+        detail: r.get("detail"),
+    })
+    .collect();
+    Ok(ApplicationView {
+        id,
+        round_id: row.get("round_id"),
+        awarding_body_id: row.get("awarding_body_id"),
+        status: row.get("status"),
+        kind: row.get("kind"),
+        competences,
+        delivery_option: row.get("delivery_option"),
+        fee_confirmed: row.get("fee_confirmed"),
+        created_at: row.get("created_at"),
+        submitted_at: row.get("submitted_at"),
+        documents,
+        history,
+    })
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let id = path_id(&id, "application")?;
+    let mut conn = state.pool.acquire().await.map_err(db)?;
+    authorised(&mut conn, &principal, id).await?;
+    view(&mut conn, id).await.map(Json)
+}
+
+async fn confirm_fee(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let id = path_id(&id, "application")?;
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let (_, body) = authorised(&mut tx, &principal, id).await?;
+    require_staff_of(&principal, body)?;
+    let updated = sqlx::query(
+        "UPDATE applications SET fee_confirmed = true WHERE id = $1 AND NOT fee_confirmed",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    if updated > 0 {
+        history(
+            &mut tx,
+            id,
+            "fee_confirmed",
+            serde_json::json!({ "by": principal.subject }),
+        )
+        .await?;
+    }
+    let view = view(&mut tx, id).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(Json(view))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = path_id(&id, "application")?;
+    let scope = key.scope(
+        &principal.subject,
+        &format!("POST /applications/{id}/submit"),
+        &(),
+    );
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
+        return Ok(response);
+    }
+    let (applicant, _) = authorised(&mut tx, &principal, id).await?;
+    if principal.isikukood.map(|c| c.to_string()).as_deref() != Some(applicant.as_str()) {
+        return Err(ApiError::Forbidden(
+            "only the applicant submits an application".to_owned(),
+        ));
+    }
+    // Lock the application: two submits at once must not both pass.
+    let app = sqlx::query(
+        "SELECT a.status, a.fee_confirmed, a.kind, a.delivery_option, a.round_id, a.awarding_body_id,
+                a.given_name, a.family_name, a.email, a.language,
+                r.deadline, r.closed_at IS NULL AS open, r.required_documents,
+                q.id AS qualification_id, q.name AS qualification_name, q.level, q.partial
+           FROM applications a
+           JOIN rounds r ON r.id = a.round_id
+           JOIN qualifications q ON q.id = r.qualification_id
+          WHERE a.id = $1
+          FOR UPDATE OF a",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let status: String = app.get("status");
+    if status != "draft" {
+        return Err(ApiError::Conflict(format!(
+            "the application is already {status}"
+        )));
+    }
+    let deadline: NaiveDate = app.get("deadline");
+    if !app.get::<bool, _>("open") {
+        return Err(unprocessable(
+            "round-closed",
+            "the round is closed",
+            "round_id",
+        ));
+    }
+    if Utc::now().date_naive() > deadline {
+        return Err(unprocessable(
+            "deadline-passed",
+            &format!("the round's deadline {deadline} has passed"),
+            "round_id",
+        ));
+    }
+    let uploaded: HashSet<String> = sqlx::query_scalar(
+        "SELECT document_type FROM application_documents WHERE application_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .collect();
+    let required: Vec<String> = app.get("required_documents");
+    let missing: Vec<FieldError> = required
+        .iter()
+        .filter(|doc| !uploaded.contains(*doc))
+        .map(|doc| {
+            FieldError::new(
+                format!("documents.{doc}"),
+                "required by the round, not uploaded",
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiError::Unprocessable {
+            kind: "documents-missing",
+            detail: "documents the round requires are missing".to_owned(),
+            errors: missing,
+        });
+    }
+    if !app.get::<bool, _>("fee_confirmed") && !uploaded.contains(PAYMENT_PROOF) {
+        return Err(unprocessable(
+            "fee-unconfirmed",
+            "the fee is neither confirmed by the awarding body nor evidenced by a payment_proof document",
+            "fee",
+        ));
+    }
+
+    let submitted_at = Utc::now();
+    sqlx::query("UPDATE applications SET status = 'submitted', submitted_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(submitted_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    history(
+        &mut tx,
+        id,
+        "submitted",
+        serde_json::json!({ "dvvk": Dvvk::WebForm.code() }),
+    )
+    .await?;
+
+    let competences: Vec<CompetenceRef> = sqlx::query(
+        "SELECT c.code, c.name FROM application_competences ac
+           JOIN competences c ON c.code = ac.code AND c.qualification_id = $2
+          WHERE ac.application_id = $1 ORDER BY c.code",
+    )
+    .bind(id)
+    .bind(app.get::<Uuid, _>("qualification_id"))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?
+    .into_iter()
+    .map(|r| CompetenceRef {
+        code: r.get("code"),
+        name: r.get("name"),
+    })
+    .collect();
+    let isikukood = Isikukood::parse(&applicant)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored applicant code: {e}")))?;
+    let event = ApplicationSubmitted {
+        application_id: id,
+        round_id: app.get("round_id"),
+        awarding_body_id: app.get("awarding_body_id"),
+        qualification: QualificationRef {
+            id: app.get("qualification_id"),
+            name: app.get("qualification_name"),
+            level: u8::try_from(app.get::<i16, _>("level")).unwrap_or(0),
+            partial: app.get("partial"),
+        },
+        kind: app.get("kind"),
+        competences,
+        applicant: ApplicantRef {
+            isikukood,
+            given_name: app.get("given_name"),
+            family_name: app.get("family_name"),
+            email: app.get("email"),
+            language: app.get("language"),
+        },
+        delivery_option: app.get("delivery_option"),
+        round_deadline: deadline,
+        submitted_at,
+        dvvk: Dvvk::WebForm,
+    };
+    // The application's id is the correlation id of everything that follows from it.
+    let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
+        .await
+        .map_err(db)?;
+
+    let view = view(&mut tx, id).await?;
+    let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
+    idempotency::record(&mut tx, scope.as_ref(), StatusCode::OK, &body).await?;
+    tx.commit().await.map_err(db)?;
+    tracing::info!(application = %id, "application submitted");
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {
+    ApiError::Unprocessable {
+        kind,
+        detail: detail.to_owned(),
+        errors: vec![FieldError::new(field, detail)],
+    }
+}

@@ -1,0 +1,79 @@
+//! Awarding bodies (kutse andjad): created by the authority.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use kutse_auth::{Authenticated, Role};
+use kutse_http::{ApiError, FieldError, Json};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{AppState, db, path_id};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/awarding-bodies", post(create))
+        .route("/awarding-bodies/{id}", get(read))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewBody {
+    name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct BodyView {
+    id: Uuid,
+    name: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Json(input): Json<NewBody>,
+) -> Result<(StatusCode, Json<BodyView>), ApiError> {
+    principal.require(Role::Authority)?;
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 300 {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "name",
+            "must be 1-300 characters",
+        )]));
+    }
+    let id = Uuid::now_v7();
+    sqlx::query("INSERT INTO awarding_bodies (id, name) VALUES ($1, $2)")
+        .bind(id)
+        .bind(name)
+        .execute(&state.pool)
+        .await
+        .map_err(db)?;
+    tracing::info!(%id, "awarding body created");
+    Ok((
+        StatusCode::CREATED,
+        Json(BodyView {
+            id,
+            name: name.to_owned(),
+        }),
+    ))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<BodyView>, ApiError> {
+    let id = path_id(&id, "awarding body")?;
+    let row = sqlx::query("SELECT name FROM awarding_bodies WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(db)?
+        .ok_or_else(|| ApiError::NotFound("awarding body".to_owned()))?;
+    Ok(Json(BodyView {
+        id,
+        name: row.get("name"),
+    }))
+}

@@ -1,0 +1,194 @@
+//! Qualifications and their occupational standard (the competences), per awarding body.
+
+use std::collections::HashSet;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use kutse_auth::Authenticated;
+use kutse_http::{ApiError, FieldError, Json};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{AppState, db, path_id, require_staff_of};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/qualifications", post(create))
+        .route("/qualifications/{id}", get(read))
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Competence {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewQualification {
+    awarding_body_id: Uuid,
+    name: String,
+    level: i16,
+    #[serde(default)]
+    partial: bool,
+    #[serde(default = "yes")]
+    prior_learning_allowed: bool,
+    competences: Vec<Competence>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize)]
+struct QualificationView {
+    id: Uuid,
+    awarding_body_id: Uuid,
+    name: String,
+    level: i16,
+    partial: bool,
+    prior_learning_allowed: bool,
+    competences: Vec<Competence>,
+}
+
+fn validate(input: &NewQualification) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if input.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "must not be empty"));
+    }
+    if !(1..=8).contains(&input.level) {
+        errors.push(FieldError::new("level", "must be an EKR level 1-8"));
+    }
+    if input.competences.is_empty() {
+        errors.push(FieldError::new(
+            "competences",
+            "a qualification needs at least one competence",
+        ));
+    }
+    let mut codes = HashSet::new();
+    for (i, c) in input.competences.iter().enumerate() {
+        if c.code.trim().is_empty() {
+            errors.push(FieldError::new(
+                format!("competences[{i}].code"),
+                "must not be empty",
+            ));
+        } else if !codes.insert(c.code.trim()) {
+            errors.push(FieldError::new(
+                format!("competences[{i}].code"),
+                "appears twice",
+            ));
+        }
+        if c.name.trim().is_empty() {
+            errors.push(FieldError::new(
+                format!("competences[{i}].name"),
+                "must not be empty",
+            ));
+        }
+    }
+    errors
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Json(input): Json<NewQualification>,
+) -> Result<(StatusCode, Json<QualificationView>), ApiError> {
+    require_staff_of(&principal, input.awarding_body_id)?;
+    let errors = validate(&input);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let exists = sqlx::query("SELECT 1 FROM awarding_bodies WHERE id = $1")
+        .bind(input.awarding_body_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+    if exists.is_none() {
+        return Err(ApiError::invalid(
+            "awarding_body_id",
+            "no such awarding body",
+        ));
+    }
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO qualifications (id, awarding_body_id, name, level, partial, prior_learning_allowed)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(input.awarding_body_id)
+    .bind(input.name.trim())
+    .bind(input.level)
+    .bind(input.partial)
+    .bind(input.prior_learning_allowed)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let codes: Vec<&str> = input.competences.iter().map(|c| c.code.trim()).collect();
+    let names: Vec<&str> = input.competences.iter().map(|c| c.name.trim()).collect();
+    sqlx::query(
+        "INSERT INTO competences (qualification_id, code, name)
+         SELECT $1, code, name FROM UNNEST($2::text[], $3::text[]) AS x(code, name)",
+    )
+    .bind(id)
+    .bind(&codes)
+    .bind(&names)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(QualificationView {
+            id,
+            awarding_body_id: input.awarding_body_id,
+            name: input.name.trim().to_owned(),
+            level: input.level,
+            partial: input.partial,
+            prior_learning_allowed: input.prior_learning_allowed,
+            competences: input.competences,
+        }),
+    ))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Authenticated(_): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<QualificationView>, ApiError> {
+    let id = path_id(&id, "qualification")?;
+    let row = sqlx::query(
+        "SELECT awarding_body_id, name, level, partial, prior_learning_allowed
+           FROM qualifications WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(db)?
+    .ok_or_else(|| ApiError::NotFound("qualification".to_owned()))?;
+    let competences =
+        sqlx::query("SELECT code, name FROM competences WHERE qualification_id = $1 ORDER BY code")
+            .bind(id)
+            .fetch_all(&state.pool)
+            .await
+            .map_err(db)?
+            .into_iter()
+            .map(|r| Competence {
+                code: r.get("code"),
+                name: r.get("name"),
+            })
+            .collect();
+    Ok(Json(QualificationView {
+        id,
+        awarding_body_id: row.get("awarding_body_id"),
+        name: row.get("name"),
+        level: row.get("level"),
+        partial: row.get("partial"),
+        prior_learning_allowed: row.get("prior_learning_allowed"),
+        competences,
+    }))
+}

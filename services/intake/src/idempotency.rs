@@ -1,0 +1,115 @@
+//! `Idempotency-Key` for POSTs: a portal that retries a request (a timeout, a lost response) gets
+//! the first response again instead of a second application.
+//!
+//! The saved response is written in the same transaction as the request's effects, so it exists
+//! exactly when they do. The same key with a different body is refused (422); the same key while
+//! the first request is still running loses the race on the primary key and gets 409.
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use kutse_http::ApiError;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, Row};
+
+/// The request's `Idempotency-Key` header, if any.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get("idempotency-key") else {
+            return Ok(Self(None));
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && k.len() <= 255)
+            .ok_or_else(|| {
+                ApiError::invalid("Idempotency-Key", "must be 1-255 visible ASCII characters")
+            })?;
+        Ok(Self(Some(key.to_owned())))
+    }
+}
+
+/// A request made with a key: who made it, the key, and a hash of what was asked.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    subject: String,
+    key: String,
+    hash: String,
+}
+
+impl IdempotencyKey {
+    /// Binds the key to the caller and the request (`what` is the route, `input` its body).
+    pub fn scope(&self, subject: &str, what: &str, input: &impl Serialize) -> Option<Scope> {
+        let key = self.0.clone()?;
+        let mut hasher = Sha256::new();
+        hasher.update(what.as_bytes());
+        hasher.update(serde_json::to_vec(input).unwrap_or_default());
+        Some(Scope {
+            subject: subject.to_owned(),
+            key,
+            hash: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
+/// The saved response of an earlier request with this key, if any.
+pub async fn replay(
+    conn: &mut PgConnection,
+    scope: Option<&Scope>,
+) -> Result<Option<(StatusCode, serde_json::Value)>, ApiError> {
+    let Some(scope) = scope else { return Ok(None) };
+    let row = sqlx::query(
+        "SELECT request_hash, status, body FROM idempotency_keys WHERE subject = $1 AND key = $2",
+    )
+    .bind(&scope.subject)
+    .bind(&scope.key)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| ApiError::Internal(e.into()))?;
+    let Some(row) = row else { return Ok(None) };
+    if row.get::<String, _>("request_hash") != scope.hash {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "was already used for a different request",
+        ));
+    }
+    let status =
+        StatusCode::from_u16(row.get::<i16, _>("status").cast_unsigned()).unwrap_or(StatusCode::OK);
+    Ok(Some((status, row.get("body"))))
+}
+
+/// Saves the response, in the transaction of the request's effects.
+pub async fn record(
+    conn: &mut PgConnection,
+    scope: Option<&Scope>,
+    status: StatusCode,
+    body: &serde_json::Value,
+) -> Result<(), ApiError> {
+    let Some(scope) = scope else { return Ok(()) };
+    sqlx::query(
+        "INSERT INTO idempotency_keys (subject, key, request_hash, status, body)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&scope.subject)
+    .bind(&scope.key)
+    .bind(&scope.hash)
+    .bind(status.as_u16().cast_signed())
+    .bind(body)
+    .execute(conn)
+    .await
+    .map_err(|e| match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => ApiError::Conflict(
+            "a request with this Idempotency-Key is still being processed; retry shortly"
+                .to_owned(),
+        ),
+        other => ApiError::Internal(other.into()),
+    })?;
+    Ok(())
+}

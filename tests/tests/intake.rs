@@ -1,0 +1,493 @@
+//! intake's API as a portal uses it: bodies, qualifications, rounds, applications, submission.
+
+use chrono::{Days, Utc};
+use kutse_auth::Role;
+use kutse_auth::dev::TokenRequest;
+use kutse_tests::{Harness, Running};
+use serde_json::{Value, json};
+use sqlx::Row;
+use uuid::Uuid;
+
+const MARI: &str = "EE49403136526";
+const JAAN: &str = "EE38001085718";
+
+struct Portal {
+    harness: Harness,
+    intake: Running,
+    http: reqwest::Client,
+}
+
+impl Portal {
+    async fn new() -> Self {
+        let harness = Harness::new().expect("harness");
+        let intake = harness.start("intake").await.expect("intake");
+        Self {
+            harness,
+            intake,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn token(&self, subject: &str, roles: &[Role], body: Option<Uuid>) -> String {
+        self.harness.token(&TokenRequest {
+            subject: subject.to_owned(),
+            roles: roles.to_vec(),
+            awarding_body_id: body,
+            given_name: Some("Mari".into()),
+            family_name: Some("Maasikas".into()),
+            email: Some("mari@example.com".into()),
+            ttl_seconds: 600,
+        })
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&str>,
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(
+                method.parse().expect("method"),
+                format!("{}{path}", self.intake.url),
+            )
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        let response = request.send().await.expect("response");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        self.send("POST", path, token, Some(&body.to_string()), None)
+            .await
+    }
+
+    /// An awarding body with a qualification (juuksur, tase 4) and a round.
+    async fn round(&self, round: Value) -> (Uuid, String, Value) {
+        let authority = self.token("EE37605030299", &[Role::Authority], None);
+        let (status, body) = self
+            .post(
+                "/awarding-bodies",
+                &authority,
+                &json!({ "name": "Eesti Juuksurite Ühendus" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let body_id: Uuid = body["id"].as_str().expect("id").parse().expect("uuid");
+        let staff = self.token("EE36805280109", &[Role::AwardingBodyStaff], Some(body_id));
+        let (status, qualification) = self
+            .post(
+                "/qualifications",
+                &staff,
+                &json!({
+                    "awarding_body_id": body_id, "name": "Juuksur, tase 4", "level": 4,
+                    "competences": [
+                        { "code": "B.2.1", "name": "Juuste lõikamine" },
+                        { "code": "B.2.2", "name": "Juuste värvimine" }
+                    ]
+                }),
+            )
+            .await;
+        assert_eq!(status, 201, "{qualification}");
+        let mut round = round;
+        round["qualification_id"] = qualification["id"].clone();
+        let (status, round) = self.post("/rounds", &staff, &round).await;
+        assert_eq!(status, 201, "{round}");
+        (body_id, staff, round)
+    }
+}
+
+fn open_round() -> Value {
+    json!({
+        "deadline": (Utc::now().date_naive() + Days::new(30)).to_string(),
+        "fees": [ { "kind": "initial", "amount_cents": 17000 }, { "kind": "prior_learning", "amount_cents": 17000 } ],
+        "delivery_options": [ { "option": "electronic" }, { "option": "post", "cost_cents": 500 } ]
+    })
+}
+
+fn application(round: &Value) -> Value {
+    json!({ "round_id": round["id"], "kind": "prior_learning", "delivery_option": "electronic" })
+}
+
+#[tokio::test]
+async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirmed() {
+    let portal = Portal::new().await;
+    let (_, staff, round) = portal.round(open_round()).await;
+    let mari = portal.token(MARI, &[], None);
+
+    // Created once, even when the portal retries with the same Idempotency-Key.
+    let body = application(&round).to_string();
+    let (status, first) = portal
+        .send("POST", "/applications", &mari, Some(&body), Some("k-1"))
+        .await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = portal
+        .send("POST", "/applications", &mari, Some(&body), Some("k-1"))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(first["competences"], json!(["B.2.1", "B.2.2"]));
+    let id = first["id"].as_str().expect("id").to_owned();
+    let count: i64 = sqlx::query("SELECT count(*) FROM applications")
+        .fetch_one(&portal.intake.db.pool)
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(count, 1);
+
+    // Not before the fee is confirmed.
+    let (status, problem) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/submit"),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["type"], "https://kutse.ee/problems/fee-unconfirmed");
+    assert_eq!(problem["errors"][0]["field"], "fee");
+
+    let (status, confirmed) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{confirmed}");
+    let (status, submitted) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/submit"),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(submitted["status"], "submitted");
+    let events: Vec<&str> = submitted["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["event"].as_str())
+        .collect();
+    assert_eq!(events, vec!["created", "fee_confirmed", "submitted"]);
+
+    // The event left with the state change, with everything later steps need.
+    let row = sqlx::query("SELECT message_type, body FROM messaging.outbox")
+        .fetch_one(&portal.intake.db.pool)
+        .await
+        .expect("outbox row");
+    assert_eq!(
+        row.get::<String, _>("message_type"),
+        "application.submitted"
+    );
+    let envelope: Value = serde_json::from_slice(&row.get::<Vec<u8>, _>("body")).expect("envelope");
+    assert_eq!(envelope["payload"]["applicant"]["isikukood"], "49403136526");
+    assert_eq!(
+        envelope["payload"]["competences"][1]["name"],
+        "Juuste värvimine"
+    );
+    assert_eq!(envelope["payload"]["dvvk"], 323);
+    assert_eq!(envelope["correlation_id"], id.as_str());
+
+    // Submitting twice is a conflict, not a second event.
+    let (status, _) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/submit"),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn nobody_but_the_applicant_and_the_bodys_staff_can_read_an_application() {
+    let portal = Portal::new().await;
+    let (_, staff, round) = portal.round(open_round()).await;
+    let mari = portal.token(MARI, &[], None);
+    let (_, created) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    let path = format!("/applications/{}", created["id"].as_str().expect("id"));
+
+    let jaan = portal.token(JAAN, &[], None);
+    let other_staff = portal.token(
+        "EE36805280109",
+        &[Role::AwardingBodyStaff],
+        Some(Uuid::now_v7()),
+    );
+    assert_eq!(portal.send("GET", &path, &mari, None, None).await.0, 200);
+    assert_eq!(portal.send("GET", &path, &staff, None, None).await.0, 200);
+    assert_eq!(portal.send("GET", &path, &jaan, None, None).await.0, 404);
+    assert_eq!(
+        portal.send("GET", &path, &other_staff, None, None).await.0,
+        404
+    );
+    // Jaan cannot submit Mari's application, nor can other staff confirm its fee.
+    assert_eq!(
+        portal
+            .send("POST", &format!("{path}/submit"), &jaan, None, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        portal
+            .send(
+                "POST",
+                &format!("{path}/fee-confirmation"),
+                &other_staff,
+                None,
+                None
+            )
+            .await
+            .0,
+        404
+    );
+    // Staff of the body may not submit for the applicant.
+    assert_eq!(
+        portal
+            .send("POST", &format!("{path}/submit"), &staff, None, None)
+            .await
+            .0,
+        403
+    );
+}
+
+#[tokio::test]
+async fn submission_is_refused_when_the_round_is_closed_past_its_deadline_or_documents_are_missing()
+{
+    let portal = Portal::new().await;
+    let mari = portal.token(MARI, &[], None);
+
+    // Required document missing.
+    let mut with_docs = open_round();
+    with_docs["required_documents"] = json!(["cv", "employment_proof"]);
+    let (_, staff, round) = portal.round(with_docs).await;
+    let (_, app) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    let id = app["id"].as_str().expect("id").to_owned();
+    portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    let (status, problem) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/submit"),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        problem["type"],
+        "https://kutse.ee/problems/documents-missing"
+    );
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, vec!["documents.cv", "documents.employment_proof"]);
+
+    // Closed round.
+    let (_, staff, round) = portal.round(open_round()).await;
+    let (_, app) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    let id = app["id"].as_str().expect("id").to_owned();
+    portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    let round_id = round["id"].as_str().expect("id");
+    assert_eq!(
+        portal
+            .send(
+                "POST",
+                &format!("/rounds/{round_id}/close"),
+                &staff,
+                None,
+                None
+            )
+            .await
+            .0,
+        200
+    );
+    let (status, problem) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/submit"),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["type"], "https://kutse.ee/problems/round-closed");
+
+    // Past its deadline.
+    let mut past = open_round();
+    past["deadline"] = json!((Utc::now().date_naive() - Days::new(1)).to_string());
+    let (_, staff, round) = portal.round(past).await;
+    let (_, app) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    let id = app["id"].as_str().expect("id").to_owned();
+    portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    let (status, problem) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/submit"),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["type"], "https://kutse.ee/problems/deadline-passed");
+
+    // None of these left an event behind.
+    let events: i64 = sqlx::query("SELECT count(*) FROM messaging.outbox")
+        .fetch_one(&portal.intake.db.pool)
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(events, 0);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
+    let portal = Portal::new().await;
+    let (body_id, staff, round) = portal.round(open_round()).await;
+    let mari = portal.token(MARI, &[], None);
+    let qualification = round["qualification_id"].clone();
+    let bad_code = portal.harness.token(&TokenRequest {
+        subject: "EE49403136527".into(),
+        ttl_seconds: 600,
+        ..TokenRequest::default()
+    });
+
+    // (what, path, token, body, status, field at fault)
+    type Case<'a> = (&'a str, &'a str, String, String, u16, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        ("malformed JSON", "/applications", mari.clone(), "{".into(), 400, None),
+        ("missing field", "/applications", mari.clone(), json!({ "round_id": round["id"], "kind": "initial" }).to_string(), 422, Some("delivery_option")),
+        ("unknown kind", "/applications", mari.clone(), json!({ "round_id": round["id"], "kind": "bribe", "delivery_option": "post" }).to_string(), 422, Some("kind")),
+        ("unknown round", "/applications", mari.clone(), json!({ "round_id": Uuid::now_v7(), "kind": "initial", "delivery_option": "post" }).to_string(), 422, Some("round_id")),
+        ("unknown competence", "/applications", mari.clone(), json!({ "round_id": round["id"], "kind": "initial", "delivery_option": "post", "competences": ["Z.9"] }).to_string(), 422, Some("competences[0]")),
+        ("delivery not offered", "/applications", mari.clone(), json!({ "round_id": round["id"], "kind": "initial", "delivery_option": "pickup" }).to_string(), 422, Some("delivery_option")),
+        ("invalid isikukood in the token", "/applications", bad_code, application(&round).to_string(), 401, None),
+        ("round without delivery options", "/rounds", staff.clone(), json!({ "qualification_id": qualification, "deadline": "2030-01-31", "fees": [{ "kind": "initial", "amount_cents": 100 }], "delivery_options": [] }).to_string(), 422, Some("delivery_options")),
+        ("negative fee", "/rounds", staff.clone(), json!({ "qualification_id": qualification, "deadline": "2030-01-31", "fees": [{ "kind": "initial", "amount_cents": -1 }], "delivery_options": [{ "option": "post" }] }).to_string(), 422, Some("fees[0].amount_cents")),
+        ("impossible date", "/rounds", staff.clone(), json!({ "qualification_id": qualification, "deadline": "2030-02-30", "fees": [], "delivery_options": [] }).to_string(), 422, Some("deadline")),
+        ("qualification without competences", "/qualifications", staff.clone(), json!({ "awarding_body_id": body_id, "name": "X", "level": 9, "competences": [] }).to_string(), 422, Some("level")),
+    ];
+    let before = counts(&portal).await;
+    for (name, path, token, body, status, field) in cases {
+        let (got, problem) = portal.send("POST", path, &token, Some(&body), None).await;
+        assert_eq!(got, status, "{name}: {problem}");
+        assert!(
+            problem["status"].as_u64() == Some(u64::from(status)),
+            "{name}: not a problem document: {problem}"
+        );
+        if let Some(field) = field {
+            let fields: Vec<&str> = problem["errors"]
+                .as_array()
+                .expect("errors")
+                .iter()
+                .filter_map(|e| e["field"].as_str())
+                .collect();
+            assert!(fields.contains(&field), "{name}: {fields:?}");
+        }
+    }
+    assert_eq!(counts(&portal).await, before, "no partial rows");
+    assert_eq!(
+        portal
+            .send("GET", "/applications/not-a-uuid", &mari, None, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        portal
+            .send(
+                "GET",
+                &format!("/applications/{}", Uuid::now_v7()),
+                &mari,
+                None,
+                None
+            )
+            .await
+            .0,
+        404
+    );
+}
+
+async fn counts(portal: &Portal) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in [
+        "applications",
+        "application_competences",
+        "rounds",
+        "round_fees",
+        "round_delivery_options",
+        "qualifications",
+        "competences",
+    ] {
+        out.push(
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&portal.intake.db.pool)
+                .await
+                .expect("count")
+                .get(0),
+        );
+    }
+    out
+}
