@@ -126,3 +126,34 @@ pub async fn build(name: &str, env: Env) -> anyhow::Result<Service> {
         other => anyhow::bail!("no service {other}"),
     }
 }
+
+/// One JSON call to a service, as a portal makes it: bearer token, optional JSON body and
+/// `Idempotency-Key`. Returns the status and the body (JSON, or the text as a JSON string).
+pub async fn call(
+    http: &reqwest::Client,
+    method: &str,
+    url: &str,
+    token: &str,
+    body: Option<&str>,
+    idempotency_key: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let method = method.parse().unwrap_or(reqwest::Method::GET);
+    let mut request = http.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+    }
+    if let Some(key) = idempotency_key {
+        request = request.header("idempotency-key", key);
+    }
+    let Ok(response) = request.send().await else {
+        return (0, serde_json::Value::Null);
+    };
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}

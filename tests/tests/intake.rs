@@ -48,28 +48,8 @@ impl Portal {
         body: Option<&str>,
         key: Option<&str>,
     ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(
-                method.parse().expect("method"),
-                format!("{}{path}", self.intake.url),
-            )
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_owned());
-        }
-        if let Some(key) = key {
-            request = request.header("idempotency-key", key);
-        }
-        let response = request.send().await.expect("response");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let url = format!("{}{path}", self.intake.url);
+        kutse_tests::call(&self.http, method, &url, token, body, key).await
     }
 
     async fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
