@@ -1,0 +1,270 @@
+//! Signed documents: the committee protocol and the certificate seal.
+//!
+//! Both are compact JWS (RFC 7515) with `alg: EdDSA` (Ed25519) whose payload is the RFC 8785
+//! canonical JSON of the document (`serde_jcs`), so that the bytes signed are the same whoever
+//! serialises the document. A verifier refuses a payload that is not in canonical form: two
+//! encodings of one protocol must not both verify.
+//!
+//! Ed25519 comes from `ed25519-dalek`; the JWS compact form (three base64url parts) is assembled
+//! here, because the JOSE crates serialise the payload themselves and cannot sign canonical bytes
+//! given to them.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The qualification committee's protocol: per application, award or refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    pub protocol_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub session_id: Uuid,
+    pub round_id: Uuid,
+    /// The chair who signs, e.g. `EE38001085718`.
+    pub chair: String,
+    pub signed_at: DateTime<Utc>,
+    pub decisions: Vec<ProtocolDecision>,
+}
+
+/// One application's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolDecision {
+    pub application_id: Uuid,
+    pub outcome: Outcome,
+    pub votes_for: u32,
+    pub votes_against: u32,
+    /// The committee's reasons; required for a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Award,
+    Refuse,
+}
+
+/// Why a signed document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("not a compact JWS: {0}")]
+    Malformed(String),
+    #[error("algorithm {0:?} is not accepted (EdDSA only)")]
+    Algorithm(String),
+    #[error("signed with an unknown key {0:?}")]
+    UnknownKey(String),
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("payload is not RFC 8785 canonical JSON")]
+    NotCanonical,
+    #[error("payload is not a valid document: {0}")]
+    Payload(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    alg: String,
+    kid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    typ: Option<String>,
+}
+
+/// The RFC 8785 canonical JSON of a document.
+pub fn canonical<T: Serialize>(document: &T) -> Result<Vec<u8>, SignatureError> {
+    serde_jcs::to_vec(document).map_err(|e| SignatureError::Payload(e.to_string()))
+}
+
+/// Signs a document: compact JWS, EdDSA, canonical JSON payload, `kid` naming the key.
+pub fn sign<T: Serialize>(
+    document: &T,
+    key: &SigningKey,
+    kid: &str,
+    typ: &str,
+) -> Result<String, SignatureError> {
+    let header = serde_json::to_vec(&Header {
+        alg: "EdDSA".to_owned(),
+        kid: kid.to_owned(),
+        typ: Some(typ.to_owned()),
+    })
+    .map_err(|e| SignatureError::Payload(e.to_string()))?;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(canonical(document)?)
+    );
+    let signature = key.sign(input.as_bytes());
+    Ok(format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    ))
+}
+
+/// The key id a JWS names, without verifying anything (to look the key up).
+pub fn key_id(jws: &str) -> Result<String, SignatureError> {
+    let header = jws
+        .split('.')
+        .next()
+        .ok_or_else(|| SignatureError::Malformed("empty".to_owned()))?;
+    let header: Header = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|e| SignatureError::Malformed(format!("header: {e}")))?,
+    )
+    .map_err(|e| SignatureError::Malformed(format!("header: {e}")))?;
+    Ok(header.kid)
+}
+
+/// Verifies a JWS with the key `lookup` returns for its `kid`, and reads its document.
+pub fn verify<T: Serialize + DeserializeOwned>(
+    jws: &str,
+    lookup: impl FnOnce(&str) -> Option<VerifyingKey>,
+) -> Result<T, SignatureError> {
+    let parts: Vec<&str> = jws.split('.').collect();
+    let [header_b64, payload_b64, signature_b64] = parts[..] else {
+        return Err(SignatureError::Malformed(format!(
+            "{} parts, not 3",
+            parts.len()
+        )));
+    };
+    let header: Header = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(header_b64)
+            .map_err(|e| SignatureError::Malformed(format!("header: {e}")))?,
+    )
+    .map_err(|e| SignatureError::Malformed(format!("header: {e}")))?;
+    if header.alg != "EdDSA" {
+        return Err(SignatureError::Algorithm(header.alg));
+    }
+    let key = lookup(&header.kid).ok_or(SignatureError::UnknownKey(header.kid))?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .ok()
+        .and_then(|bytes| Signature::from_slice(&bytes).ok())
+        .ok_or_else(|| SignatureError::Malformed("signature".to_owned()))?;
+    key.verify(format!("{header_b64}.{payload_b64}").as_bytes(), &signature)
+        .map_err(|_| SignatureError::BadSignature)?;
+    let payload = URL_SAFE_NO_PAD
+        .decode(payload_b64)
+        .map_err(|e| SignatureError::Malformed(format!("payload: {e}")))?;
+    let document: T =
+        serde_json::from_slice(&payload).map_err(|e| SignatureError::Payload(e.to_string()))?;
+    if canonical(&document)? != payload {
+        return Err(SignatureError::NotCanonical);
+    }
+    Ok(document)
+}
+
+/// A public key from its base64url form (32 bytes), as signer keys are registered.
+pub fn verifying_key(base64url: &str) -> Result<VerifyingKey, String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(base64url.trim())
+        .map_err(|e| format!("not base64url: {e}"))?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| "an Ed25519 public key is 32 bytes".to_owned())?;
+    VerifyingKey::from_bytes(&bytes).map_err(|e| format!("not an Ed25519 public key: {e}"))
+}
+
+/// The base64url form of a public key.
+pub fn encode_key(key: &VerifyingKey) -> String {
+    URL_SAFE_NO_PAD.encode(key.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protocol() -> Protocol {
+        Protocol {
+            protocol_id: Uuid::now_v7(),
+            awarding_body_id: Uuid::now_v7(),
+            session_id: Uuid::now_v7(),
+            round_id: Uuid::now_v7(),
+            chair: "EE38001085718".to_owned(),
+            signed_at: Utc::now(),
+            decisions: vec![ProtocolDecision {
+                application_id: Uuid::now_v7(),
+                outcome: Outcome::Award,
+                votes_for: 5,
+                votes_against: 0,
+                reason: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_signed_protocol_verifies_with_its_key_and_nothing_else() {
+        let key = SigningKey::generate(&mut rand_core::OsRng);
+        let other = SigningKey::generate(&mut rand_core::OsRng);
+        let p = protocol();
+        let jws = sign(&p, &key, "chair-1", "kutse-protocol").expect("sign");
+        assert_eq!(key_id(&jws).expect("kid"), "chair-1");
+        let back: Protocol =
+            verify(&jws, |kid| (kid == "chair-1").then(|| key.verifying_key())).expect("verify");
+        assert_eq!(back, p);
+        assert_eq!(
+            verify::<Protocol>(&jws, |_| Some(other.verifying_key())),
+            Err(SignatureError::BadSignature)
+        );
+        assert_eq!(
+            verify::<Protocol>(&jws, |_| None),
+            Err(SignatureError::UnknownKey("chair-1".to_owned()))
+        );
+    }
+
+    #[test]
+    fn a_protocol_altered_after_signing_does_not_verify() {
+        let key = SigningKey::generate(&mut rand_core::OsRng);
+        let mut p = protocol();
+        let jws = sign(&p, &key, "k", "kutse-protocol").expect("sign");
+        p.decisions[0].outcome = Outcome::Refuse;
+        let forged_payload = URL_SAFE_NO_PAD.encode(canonical(&p).expect("jcs"));
+        let parts: Vec<&str> = jws.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+        assert_eq!(
+            verify::<Protocol>(&forged, |_| Some(key.verifying_key())),
+            Err(SignatureError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn a_non_canonical_payload_is_refused_even_when_signed() {
+        let key = SigningKey::generate(&mut rand_core::OsRng);
+        let p = protocol();
+        // Pretty-printed JSON, correctly signed, but not canonical.
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","kid":"k"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec_pretty(&p).expect("json"));
+        let input = format!("{header}.{payload}");
+        let sig = URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).to_bytes());
+        assert_eq!(
+            verify::<Protocol>(&format!("{input}.{sig}"), |_| Some(key.verifying_key())),
+            Err(SignatureError::NotCanonical)
+        );
+    }
+
+    #[test]
+    fn only_eddsa_is_accepted() {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","kid":"k"}"#);
+        let key = SigningKey::generate(&mut rand_core::OsRng);
+        assert_eq!(
+            verify::<Protocol>(&format!("{header}.e30."), |_| Some(key.verifying_key())),
+            Err(SignatureError::Algorithm("none".to_owned()))
+        );
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_and_drops_whitespace() {
+        let value = serde_json::json!({ "b": 1, "a": [true, null], "c": "õ" });
+        assert_eq!(
+            String::from_utf8(canonical(&value).expect("jcs")).expect("utf8"),
+            r#"{"a":[true,null],"b":1,"c":"õ"}"#
+        );
+    }
+}
