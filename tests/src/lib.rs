@@ -157,3 +157,44 @@ pub async fn call(
         serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
     )
 }
+
+impl Harness {
+    /// Publishes an event to this harness's exchange, as an outside publisher would: persistent,
+    /// mandatory, confirmed.
+    pub async fn publish(&self, envelope: &kutse_messaging::Envelope) -> anyhow::Result<()> {
+        let connection = kutse_testkit::broker().await?;
+        let publisher = kutse_messaging::Publisher::new(&connection).await?;
+        let exchange = format!("{}.events", self.prefix);
+        let body = envelope.to_bytes();
+        publisher
+            .publish(kutse_messaging::publisher::Outgoing {
+                exchange: &exchange,
+                routing_key: envelope.routing_key(),
+                body: &body,
+                properties: kutse_messaging::publisher::properties(
+                    &envelope.id.to_string(),
+                    &envelope.message_type,
+                    &envelope.correlation_id.to_string(),
+                    "kutse-test",
+                    lapin::types::FieldTable::default(),
+                ),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Takes one message from a service's parking queue, if any.
+    pub async fn take_parked(
+        &self,
+        service: &str,
+    ) -> anyhow::Result<Option<lapin::message::BasicGetMessage>> {
+        let connection = kutse_testkit::broker().await?;
+        let channel = connection.create_channel().await?;
+        Ok(channel
+            .basic_get(
+                format!("{}.{service}.parked", self.prefix).as_str().into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await?)
+    }
+}

@@ -5,14 +5,18 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `http`: the API, a module per resource, each with its `router()`.
+//! - `http`: signer key registration, the register's JWKS, public verification.
+//! - `consumers`: remembering applications and decisions; issuing on a signed protocol.
+//! - `register`: the register's sealing key.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
 //! runs what `build` returns.
 
 pub mod config;
+pub mod consumers;
 pub mod http;
+pub mod register;
 
 use kutse_service::{Platform, Service};
 use sqlx::migrate::Migrator;
@@ -31,11 +35,19 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Connects everything the service needs and assembles it.
 pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
+    let register = register::RegisterKey::load_or_create(&config.register_key_file)?;
+    let handler = consumers::CertificatesHandler {
+        register: register.clone(),
+        public_base_url: platform.config.public_base_url.clone(),
+        validity_years: config.validity_years,
+    };
     let state = http::AppState {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
+        register,
     };
-    let service = Service::new(platform, http::router(state));
+    let service =
+        Service::new(platform, http::router(state)).with_handler(std::sync::Arc::new(handler));
     let s3 = config.s3.client();
     let bucket = config.s3.bucket.clone();
     let check_client = s3.clone();
