@@ -5,15 +5,21 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `http`: the API, a module per resource, each with its `router()`.
+//! - `consumers`: events become queued e-mails (in the message's transaction).
+//! - `sender`: the worker that sends queued e-mails after commit.
+//! - `templates`: the e-mails, in Estonian and English.
+//! - `mail`: SMTP configuration and transport.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
 //! runs what `build` returns.
 
 pub mod config;
+pub mod consumers;
 pub mod http;
 pub mod mail;
+pub mod sender;
+pub mod templates;
 
 use kutse_service::{Platform, Service};
 use sqlx::migrate::Migrator;
@@ -36,12 +42,21 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
     };
-    let service = Service::new(platform, http::router(state));
+    let pool = platform.pool.clone();
+    let service = Service::new(platform, http::router(state))
+        .with_handler(std::sync::Arc::new(consumers::NotificationsHandler));
     let mailer = crate::mail::Mailer::new(&config.smtp)?;
     let check_mailer = mailer.clone();
     let service = service.with_check("smtp", move || {
         let mailer = check_mailer.clone();
         async move { mailer.check().await }
     });
+    let sender_mailer = mailer.clone();
+    let service = service.with_worker(
+        "mail sender",
+        std::sync::Arc::new(move |shutdown| {
+            Box::pin(sender::run(pool.clone(), sender_mailer.clone(), shutdown))
+        }),
+    );
     Ok(service)
 }

@@ -23,4 +23,4 @@ pub mod runtime;
 pub use command::{Command, healthcheck};
 pub use config::ServiceConfig;
 pub use platform::Platform;
-pub use runtime::{Service, shutdown_signal};
+pub use runtime::{Service, Worker, shutdown_signal};

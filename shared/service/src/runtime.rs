@@ -4,6 +4,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use futures::future::BoxFuture;
 use kutse_http::{Readiness, health_router, with_standard_layers};
 use kutse_messaging::catalogue::bindings_for;
 use kutse_messaging::{Consumer, Handler, Publisher, Relay};
@@ -19,7 +20,12 @@ pub struct Service {
     handler: Option<Arc<dyn Handler>>,
     readiness: Readiness,
     broker: BrokerLink,
+    workers: Vec<(&'static str, Worker)>,
 }
+
+/// A background task of a service (e.g. sending queued e-mail). Called again after it fails.
+pub type Worker =
+    Arc<dyn Fn(CancellationToken) -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,7 +88,15 @@ impl Service {
             handler: None,
             readiness,
             broker,
+            workers: Vec::new(),
         }
+    }
+
+    /// Runs `worker` beside the server until shutdown; if it fails it is logged and started again
+    /// after a pause.
+    pub fn with_worker(mut self, name: &'static str, worker: Worker) -> Self {
+        self.workers.push((name, worker));
+        self
     }
 
     /// Consumes the messages the catalogue routes to this service with `handler`.
@@ -141,10 +155,34 @@ impl Service {
             self.broker.clone(),
             shutdown.clone(),
         );
-        let (served, ()) = tokio::join!(server, supervisor);
+        let workers = futures::future::join_all(
+            self.workers
+                .into_iter()
+                .map(|(name, worker)| supervise_worker(name, worker, shutdown.clone())),
+        );
+        let (served, (), _) = tokio::join!(server, supervisor, workers);
         served?;
         tracing::info!(service = name, "stopped");
         Ok(())
+    }
+}
+
+async fn supervise_worker(name: &'static str, worker: Worker, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        match worker(shutdown.clone()).await {
+            Ok(()) => break,
+            Err(e) => {
+                tracing::error!(
+                    worker = name,
+                    error = format!("{e:#}"),
+                    "worker failed; restarting in 1 s"
+                );
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
     }
 }
 

@@ -1,0 +1,104 @@
+//! The e-mails, in Estonian and English. Plain text: they must read well in any mail client.
+
+use kutse_messaging::catalogue::{ApplicationRefused, ApplicationSubmitted, CertificateIssued};
+
+/// A rendered e-mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+fn english(language: &str) -> bool {
+    language == "en"
+}
+
+/// The receipt for a submitted application.
+pub fn receipt(e: &ApplicationSubmitted) -> Rendered {
+    let name = &e.applicant.given_name;
+    let q = &e.qualification.name;
+    if english(&e.applicant.language) {
+        Rendered {
+            subject: format!("Your application for {q} has been received"),
+            body: format!(
+                "Dear {name},\n\nyour application for the qualification {q} was submitted on {}.\n\
+                 Application number: {}\n\nThe assessment panel reviews applications within 10 working days of the \
+                 round's deadline ({}).\n\nKutse",
+                e.submitted_at.date_naive(),
+                e.application_id,
+                e.round_deadline
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Teie taotlus kutsele {q} on kätte saadud"),
+            body: format!(
+                "Lugupeetud {name}\n\nTeie taotlus kutsele {q} esitati {}.\nTaotluse number: {}\n\n\
+                 Hindamiskomisjon vaatab taotlused läbi 10 tööpäeva jooksul pärast taotlusvooru tähtaega ({}).\n\nKutse",
+                e.submitted_at.date_naive(),
+                e.application_id,
+                e.round_deadline
+            ),
+        }
+    }
+}
+
+/// The certificate has been issued.
+pub fn issued(e: &CertificateIssued) -> Rendered {
+    let name = &e.holder.given_name;
+    let q = &e.qualification.name;
+    let n = &e.register_number;
+    if english(&e.holder.language) {
+        Rendered {
+            subject: format!("Certificate {n} issued: {q}"),
+            body: format!(
+                "Dear {name},\n\nthe qualification committee awarded you the qualification {q}.\n\
+                 Certificate number: {n}\nValid until: {}\n\nAnyone can verify the certificate at:\n{}\n\nKutse",
+                e.valid_until, e.verification_url
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Kutsetunnistus {n} on välja antud: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
+                 Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistuse ehtsust saab igaüks kontrollida:\n{}\n\nKutse",
+                e.valid_until, e.verification_url
+            ),
+        }
+    }
+}
+
+/// The application was refused, with the reasons.
+pub fn refused(e: &ApplicationRefused) -> Rendered {
+    let name = &e.applicant.given_name;
+    let q = &e.qualification.name;
+    let missing: Vec<String> = e
+        .competences_not_accepted
+        .iter()
+        .map(|c| format!("  - {} {}", c.code, c.name))
+        .collect();
+    if english(&e.applicant.language) {
+        Rendered {
+            subject: format!("Decision on your application for {q}"),
+            body: format!(
+                "Dear {name},\n\nthe qualification committee decided not to award you the qualification {q}.\n\n\
+                 Reasons:\n{}\n\nCompetences still to be proven:\n{}\n\nYou may contest the decision under the \
+                 Administrative Procedure Act.\n\nKutse",
+                e.justification,
+                missing.join("\n")
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Otsus Teie taotluse kohta: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nkutsekomisjon otsustas jätta Teile kutse {q} andmata.\n\n\
+                 Põhjendus:\n{}\n\nVeel tõendamata kompetentsid:\n{}\n\nOtsuse saab vaidlustada haldusmenetluse \
+                 seaduses sätestatud korras.\n\nKutse",
+                e.justification,
+                missing.join("\n")
+            ),
+        }
+    }
+}
