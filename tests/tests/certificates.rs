@@ -116,6 +116,7 @@ impl Register {
         let decided = AssessmentDecided {
             application_id: application,
             round_id: submitted.round_id,
+            awarding_body_id: self.body,
             decisions: competences
                 .iter()
                 .enumerate()

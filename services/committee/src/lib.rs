@@ -5,13 +5,15 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `http`: the API, a module per resource, each with its `router()`.
+//! - `http`: sessions, votes, the frozen protocol and the chair's signature.
+//! - `consumers`: decided applications join the agenda.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
 //! runs what `build` returns.
 
 pub mod config;
+pub mod consumers;
 pub mod http;
 
 use kutse_service::{Platform, Service};
@@ -35,6 +37,7 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
     };
-    let service = Service::new(platform, http::router(state));
+    let service = Service::new(platform, http::router(state))
+        .with_handler(std::sync::Arc::new(consumers::CommitteeHandler));
     Ok(service)
 }

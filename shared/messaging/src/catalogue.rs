@@ -196,6 +196,7 @@ pub struct CompetenceDecision {
 pub struct AssessmentDecided {
     pub application_id: Uuid,
     pub round_id: Uuid,
+    pub awarding_body_id: Uuid,
     pub decisions: Vec<CompetenceDecision>,
     #[serde(default)]
     pub recommendations: Option<String>,

@@ -283,6 +283,7 @@ async fn complete(
     let event = AssessmentDecided {
         application_id: id,
         round_id: case.submission.round_id,
+        awarding_body_id: case.body,
         all_accepted: decisions.iter().all(|d| d.accepted),
         decisions,
         recommendations: input.recommendations,

@@ -1,0 +1,401 @@
+//! The whole mission, once, through the services on the real stack: a portal-like client drives
+//! the HTTP APIs from an awarding body's setup to an e-mailed, sealed certificate; and the refusal
+//! path, to a refusal e-mail with the panel's justification.
+
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use ed25519_dalek::SigningKey;
+use kutse_auth::Role;
+use kutse_auth::dev::TokenRequest;
+use kutse_testkit::eventually;
+use kutse_tests::{Harness, Running, call};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(30);
+const CHAIR: &str = "EE38001085718";
+
+struct System {
+    harness: Harness,
+    intake: Running,
+    assessment: Running,
+    committee: Running,
+    certificates: Running,
+    notifications: Running,
+    http: reqwest::Client,
+}
+
+impl System {
+    async fn start() -> Self {
+        let harness = Harness::new().expect("harness");
+        let system = Self {
+            intake: harness.start("intake").await.expect("intake"),
+            assessment: harness.start("assessment").await.expect("assessment"),
+            committee: harness.start("committee").await.expect("committee"),
+            certificates: harness.start("certificates").await.expect("certificates"),
+            notifications: harness.start("notifications").await.expect("notifications"),
+            harness,
+            http: reqwest::Client::new(),
+        };
+        // Every consumer has declared its queue before the first event is published.
+        for running in [
+            &system.intake,
+            &system.assessment,
+            &system.committee,
+            &system.certificates,
+            &system.notifications,
+        ] {
+            eventually(WAIT, running.name, || async {
+                let (status, _) = call(
+                    &system.http,
+                    "GET",
+                    &format!("{}/readyz", running.url),
+                    "",
+                    None,
+                    None,
+                )
+                .await;
+                (status == 200).then_some(())
+            })
+            .await;
+        }
+        system
+    }
+
+    fn token(&self, subject: &str, roles: &[Role], body: Option<Uuid>, email: &str) -> String {
+        self.harness.token(&TokenRequest {
+            subject: subject.to_owned(),
+            roles: roles.to_vec(),
+            awarding_body_id: body,
+            given_name: Some("Mari".into()),
+            family_name: Some("Maasikas".into()),
+            email: Some(email.to_owned()),
+            ttl_seconds: 600,
+        })
+    }
+
+    async fn post(&self, base: &Running, path: &str, token: &str, body: Value) -> Value {
+        let (status, answer) = call(
+            &self.http,
+            "POST",
+            &format!("{}{path}", base.url),
+            token,
+            Some(&body.to_string()),
+            None,
+        )
+        .await;
+        assert!(
+            (200..300).contains(&status),
+            "POST {path}: {status} {answer}"
+        );
+        answer
+    }
+
+    async fn put(&self, base: &Running, path: &str, token: &str, body: Value) -> Value {
+        let (status, answer) = call(
+            &self.http,
+            "PUT",
+            &format!("{}{path}", base.url),
+            token,
+            Some(&body.to_string()),
+            None,
+        )
+        .await;
+        assert!(
+            (200..300).contains(&status),
+            "PUT {path}: {status} {answer}"
+        );
+        answer
+    }
+}
+
+async fn inbox(address: &str) -> Vec<Value> {
+    let Ok(response) = reqwest::get("http://127.0.0.1:1080/api/email").await else {
+        return Vec::new();
+    };
+    let all: Vec<Value> = response.json().await.unwrap_or_default();
+    all.into_iter()
+        .filter(|m| {
+            m["to"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t["address"] == address))
+        })
+        .collect()
+}
+
+/// Runs one application through the flow; `accept_all` decides the panel's verdict on B.2.
+async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>) {
+    let s = System::start().await;
+    let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
+
+    // The awarding body, its qualification with competences, and an open round.
+    let authority = s.token("EE37605030299", &[Role::Authority], None, "kk@example.com");
+    let body = s
+        .post(
+            &s.intake,
+            "/awarding-bodies",
+            &authority,
+            json!({ "name": "Eesti Juuksurite ja Kosmeetikute Ühendus" }),
+        )
+        .await;
+    let body_id: Uuid = body["id"].as_str().expect("id").parse().expect("uuid");
+    let staff = s.token(
+        "EE36805280109",
+        &[Role::AwardingBodyStaff],
+        Some(body_id),
+        "staff@example.com",
+    );
+    let assessor = s.token(
+        "EE33105048161",
+        &[Role::Assessor],
+        Some(body_id),
+        "assessor@example.com",
+    );
+    let chair = s.token(
+        CHAIR,
+        &[Role::CommitteeMember],
+        Some(body_id),
+        "chair@example.com",
+    );
+    let member = s.token(
+        "EE30411030851",
+        &[Role::CommitteeMember],
+        Some(body_id),
+        "member@example.com",
+    );
+    let qualification = s.post(&s.intake, "/qualifications", &staff, json!({
+        "awarding_body_id": body_id, "name": "Juuksur, tase 4", "level": 4,
+        "competences": [ { "code": "B.1", "name": "Juuste lõikamine" }, { "code": "B.2", "name": "Juuste värvimine" } ]
+    })).await;
+    let round = s.post(&s.intake, "/rounds", &staff, json!({
+        "qualification_id": qualification["id"],
+        "deadline": (Utc::now().date_naive() + Days::new(14)).to_string(),
+        "fees": [ { "kind": "prior_learning", "amount_cents": 17000 } ],
+        "delivery_options": [ { "option": "electronic" }, { "option": "post", "cost_cents": 450 } ]
+    })).await;
+
+    // The chair's key is registered with the register before the session.
+    let chair_key = SigningKey::generate(&mut rand_core::OsRng);
+    s.post(
+        &s.certificates,
+        "/register/signers",
+        &staff,
+        json!({
+            "kid": "kjvy-chair", "awarding_body_id": body_id,
+            "public_key": kutse_protocol::encode_key(&chair_key.verifying_key())
+        }),
+    )
+    .await;
+
+    // The applicant applies, the fee is confirmed, the application is submitted.
+    let mari = s.token("EE49403136526", &[], None, &email);
+    let application = s
+        .post(
+            &s.intake,
+            "/applications",
+            &mari,
+            json!({
+                "round_id": round["id"], "kind": "prior_learning", "delivery_option": "electronic"
+            }),
+        )
+        .await;
+    let id = application["id"].as_str().expect("id").to_owned();
+    s.post(
+        &s.intake,
+        &format!("/applications/{id}/fee-confirmation"),
+        &staff,
+        json!({}),
+    )
+    .await;
+    s.post(
+        &s.intake,
+        &format!("/applications/{id}/submit"),
+        &mari,
+        json!({}),
+    )
+    .await;
+
+    // The panel decides every competence.
+    let case_path = format!("/assessments/{id}");
+    eventually(WAIT, "the assessment case", || async {
+        let (status, _) = call(
+            &s.http,
+            "GET",
+            &format!("{}{case_path}", s.assessment.url),
+            &assessor,
+            None,
+            None,
+        )
+        .await;
+        (status == 200).then_some(())
+    })
+    .await;
+    s.put(
+        &s.assessment,
+        &format!("{case_path}/competences/B.1"),
+        &assessor,
+        json!({ "accepted": true, "justification": "Viis aastat töötõendeid" }),
+    )
+    .await;
+    s.put(&s.assessment, &format!("{case_path}/competences/B.2"), &assessor, json!({
+        "accepted": accept_all,
+        "justification": if accept_all { "Koolitustunnistused" } else { "Värvimistööde tõendid puuduvad" }
+    })).await;
+    s.post(
+        &s.assessment,
+        &format!("{case_path}/decision"),
+        &assessor,
+        json!({}),
+    )
+    .await;
+
+    // The committee meets, votes, and the chair signs the frozen protocol.
+    let session = eventually(
+        WAIT,
+        "the application on the committee's agenda",
+        || async {
+            let (status, session) = call(
+                &s.http,
+                "POST",
+                &format!("{}/sessions", s.committee.url),
+                &staff,
+                Some(&json!({ "round_id": round["id"], "awarding_body_id": body_id }).to_string()),
+                None,
+            )
+            .await;
+            (status == 201).then_some(session)
+        },
+    )
+    .await;
+    let session_id = session["id"].as_str().expect("id").to_owned();
+    for voter in [&chair, &member] {
+        s.post(
+            &s.committee,
+            &format!("/sessions/{session_id}/votes"),
+            voter,
+            json!({ "application_id": id, "in_favour": true }),
+        )
+        .await;
+    }
+    let protocol: kutse_protocol::Protocol = serde_json::from_value(
+        s.post(
+            &s.committee,
+            &format!("/sessions/{session_id}/protocol"),
+            &staff,
+            json!({ "chair": CHAIR }),
+        )
+        .await,
+    )
+    .expect("protocol");
+    let jws =
+        kutse_protocol::sign(&protocol, &chair_key, "kjvy-chair", "kutse-protocol").expect("sign");
+    s.post(
+        &s.committee,
+        &format!("/sessions/{session_id}/signature"),
+        &chair,
+        json!({ "jws": jws }),
+    )
+    .await;
+
+    let mails = eventually(WAIT, "the receipt and the outcome e-mailed", || async {
+        let mails = inbox(&email).await;
+        (mails.len() >= 2).then_some(mails)
+    })
+    .await;
+    (s, id, mails)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate() {
+    let (s, id, mails) = run_flow(true).await;
+    let subjects: Vec<&str> = mails.iter().filter_map(|m| m["subject"].as_str()).collect();
+    let issued = mails
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Kutsetunnistus"))
+        })
+        .unwrap_or_else(|| panic!("no certificate e-mail among {subjects:?}"));
+    let text = issued["text"].as_str().expect("text");
+    let number = text
+        .split_whitespace()
+        .find(|w| w.starts_with("KT-"))
+        .expect("certificate number in the e-mail")
+        .to_owned();
+
+    // The link in the e-mail verifies the sealed certificate.
+    let (status, verification) = call(
+        &s.http,
+        "GET",
+        &format!("{}/certificates/{number}/verification", s.certificates.url),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{verification}");
+    assert_eq!(verification["valid"], true);
+    assert_eq!(
+        verification["certificate"]["holder"]["isikukood"],
+        "49403136526"
+    );
+    assert!(
+        text.contains(&format!("/certificates/{number}/verification")),
+        "{text}"
+    );
+
+    // And intake shows the applicant the outcome.
+    let mari = s.token("EE49403136526", &[], None, "x@example.com");
+    let status = eventually(WAIT, "intake marks the application awarded", || async {
+        let (_, app) = call(
+            &s.http,
+            "GET",
+            &format!("{}/applications/{id}", s.intake.url),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+        (app["status"] == "awarded").then_some(app)
+    })
+    .await;
+    assert_eq!(status["status"], "awarded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_competence_not_accepted_means_no_certificate_and_a_refusal_email_with_the_justification()
+{
+    let (s, id, mails) = run_flow(false).await;
+    let refusal = mails
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Otsus"))
+        })
+        .expect("refusal e-mail");
+    let text = refusal["text"].as_str().expect("text");
+    assert!(text.contains("Värvimistööde tõendid puuduvad"), "{text}");
+    assert!(text.contains("B.2 Juuste värvimine"), "{text}");
+    let certificates: i64 = sqlx::query_scalar("SELECT count(*) FROM certificates")
+        .fetch_one(&s.certificates.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(certificates, 0);
+    let mari = s.token("EE49403136526", &[], None, "x@example.com");
+    eventually(WAIT, "intake marks the application refused", || async {
+        let (_, app) = call(
+            &s.http,
+            "GET",
+            &format!("{}/applications/{id}", s.intake.url),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+        (app["status"] == "refused").then_some(())
+    })
+    .await;
+}
