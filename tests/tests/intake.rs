@@ -174,7 +174,7 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
     assert_eq!(events, vec!["created", "fee_confirmed", "submitted"]);
 
     // The event left with the state change, with everything later steps need.
-    let row = sqlx::query("SELECT message_type, body FROM messaging.outbox")
+    let row = sqlx::query("SELECT message_type, body FROM messaging.outbox WHERE message_type = 'application.submitted'")
         .fetch_one(&portal.intake.db.pool)
         .await
         .expect("outbox row");
@@ -374,11 +374,13 @@ async fn submission_is_refused_when_the_round_is_closed_past_its_deadline_or_doc
     assert_eq!(problem["type"], "https://kutse.ee/problems/deadline-passed");
 
     // None of these left an event behind.
-    let events: i64 = sqlx::query("SELECT count(*) FROM messaging.outbox")
-        .fetch_one(&portal.intake.db.pool)
-        .await
-        .expect("count")
-        .get(0);
+    let events: i64 = sqlx::query(
+        "SELECT count(*) FROM messaging.outbox WHERE message_type = 'application.submitted'",
+    )
+    .fetch_one(&portal.intake.db.pool)
+    .await
+    .expect("count")
+    .get(0);
     assert_eq!(events, 0);
 }
 

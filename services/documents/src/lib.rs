@@ -5,13 +5,15 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `http`: the API, a module per resource, each with its `router()`.
+//! - `http`: upload (streamed to S3 with SHA-256) and download.
+//! - `consumers`: learns applications and their applicants from `application.created`.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
 //! runs what `build` returns.
 
 pub mod config;
+pub mod consumers;
 pub mod http;
 
 use kutse_service::{Platform, Service};
@@ -31,12 +33,16 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Connects everything the service needs and assembles it.
 pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
+    let s3 = config.s3.client();
     let state = http::AppState {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
+        s3: s3.clone(),
+        bucket: config.s3.bucket.clone(),
+        max_bytes: config.max_bytes,
     };
-    let service = Service::new(platform, http::router(state));
-    let s3 = config.s3.client();
+    let service = Service::new(platform, http::router(state))
+        .with_handler(std::sync::Arc::new(consumers::DocumentsHandler));
     let bucket = config.s3.bucket.clone();
     let check_client = s3.clone();
     let service = service.with_check("storage", move || {

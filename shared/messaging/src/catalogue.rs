@@ -58,6 +58,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "An applicant submitted an application with its fee confirmed; assessment opens a case, certificates starts assembling the certificate's data, the applicant gets a receipt.",
     },
     MessageSpec {
+        message_type: ApplicationCreated::TYPE,
+        version: ApplicationCreated::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::DOCUMENTS],
+        summary: "An applicant started an application; documents may now be uploaded to it by its applicant.",
+    },
+    MessageSpec {
         message_type: DocumentStored::TYPE,
         version: DocumentStored::VERSION,
         producer: services::DOCUMENTS,
@@ -162,6 +169,19 @@ pub struct ApplicationSubmitted {
 
 impl Message for ApplicationSubmitted {
     const TYPE: &'static str = "application.submitted";
+    const VERSION: u16 = 1;
+}
+
+/// `application.created`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationCreated {
+    pub application_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub applicant: Isikukood,
+}
+
+impl Message for ApplicationCreated {
+    const TYPE: &'static str = "application.created";
     const VERSION: u16 = 1;
 }
 
@@ -287,7 +307,10 @@ mod tests {
     #[test]
     fn certificates_binds_to_signed_protocols() {
         assert!(bindings_for(services::CERTIFICATES).contains(&"protocol.signed"));
-        assert!(bindings_for(services::DOCUMENTS).is_empty());
+        assert_eq!(
+            bindings_for(services::DOCUMENTS),
+            vec!["application.created"]
+        );
     }
 }
 

@@ -1,17 +1,48 @@
-//! The HTTP API. Each resource is a module with its own `router()`, merged here.
+//! The documents API.
+//!
+//! | route | who |
+//! |---|---|
+//! | `POST /documents?application_id=…&type=…` | the applicant: the raw file as the body (any `Content-Type`, optional `X-File-Name`) |
+//! | `GET /documents/{id}` | the applicant, and the body's staff and assessors: the file, as an attachment |
+//!
+//! Uploads stream to S3 in parts of 8 MiB: memory per upload is bounded by one part whatever the
+//! file's size, and the SHA-256 is computed on the way. The object key is generated here
+//! (`documents/<uuid>`): no user-supplied name or personal code ends up in it.
 
 use std::sync::Arc;
 
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use axum::Router;
-use axum::extract::FromRef;
-use kutse_auth::Verifier;
-use sqlx::PgPool;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRef, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::StreamExt;
+use kutse_auth::{Authenticated, Role, Verifier};
+use kutse_domain::{Dvvk, Isikukood};
+use kutse_http::{ApiError, Json};
+use kutse_messaging::Envelope;
+use kutse_messaging::catalogue::DocumentStored;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+/// Parts of a multipart upload (S3's minimum is 5 MiB).
+const PART_SIZE: usize = 8 * 1024 * 1024;
 
 /// What handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub verifier: Arc<Verifier>,
+    pub s3: Client,
+    pub bucket: String,
+    /// The largest file accepted.
+    pub max_bytes: usize,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -20,7 +51,345 @@ impl FromRef<AppState> for Arc<Verifier> {
     }
 }
 
-/// The service's API routes.
+/// The service's API routes. Uploads have their own body limit (`DOCUMENT_MAX_BYTES`), enforced
+/// while streaming.
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .route(
+            "/documents",
+            post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/documents/{id}", get(download))
+        .with_state(state)
+}
+
+fn db(e: sqlx::Error) -> ApiError {
+    ApiError::Internal(e.into())
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    application_id: Option<String>,
+    #[serde(rename = "type")]
+    document_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Stored {
+    id: Uuid,
+    application_id: Uuid,
+    document_type: String,
+    sha256: String,
+    size_bytes: i64,
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Stored>), ApiError> {
+    let owner: Isikukood = principal.person()?;
+    let application: Uuid = query
+        .application_id
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("application_id", "required query parameter"))?
+        .parse()
+        .map_err(|_| ApiError::invalid("application_id", "not a UUID"))?;
+    let document_type = query
+        .document_type
+        .filter(|t| {
+            !t.is_empty() && t.len() <= 50 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        })
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "type",
+                "a document type: lowercase words joined by _ (e.g. cv)",
+            )
+        })?;
+    let row = sqlx::query("SELECT applicant FROM applications WHERE application_id = $1")
+        .bind(application)
+        .fetch_optional(&state.pool)
+        .await
+        .map_err(db)?;
+    // Not known (yet), or someone else's: the same answer, so neither is revealed.
+    if row.is_none_or(|r| r.get::<String, _>("applicant") != owner.to_string()) {
+        return Err(ApiError::NotFound("application".to_owned()));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let file_name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(|n| n.chars().take(255).collect::<String>());
+
+    let id = Uuid::now_v7();
+    let key = format!("documents/{id}");
+    let (sha256, size) = stream_to_s3(&state, &key, &content_type, body).await?;
+
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    sqlx::query(
+        "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(application)
+    .bind(owner.to_string())
+    .bind(&document_type)
+    .bind(&file_name)
+    .bind(&content_type)
+    .bind(&key)
+    .bind(&sha256)
+    .bind(size)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let event = DocumentStored {
+        document_id: id,
+        application_id: application,
+        owner,
+        document_type: document_type.clone(),
+        sha256: sha256.clone(),
+        size_bytes: size,
+        dvvk: Dvvk::FileExchange,
+    };
+    let envelope =
+        Envelope::new(&event, Some(application)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    tracing::info!(document = %id, %application, size, dvvk = 325, "document stored");
+    Ok((
+        StatusCode::CREATED,
+        Json(Stored {
+            id,
+            application_id: application,
+            document_type,
+            sha256,
+            size_bytes: size,
+        }),
+    ))
+}
+
+/// Streams the body to S3 in parts, hashing as it goes. Returns the SHA-256 (hex) and the size.
+/// On any failure the partial upload is aborted, so nothing half-written stays behind.
+async fn stream_to_s3(
+    state: &AppState,
+    key: &str,
+    content_type: &str,
+    body: Body,
+) -> Result<(String, i64), ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut hasher = Sha256::new();
+    let mut buffer: Vec<u8> = Vec::with_capacity(PART_SIZE.min(state.max_bytes));
+    let mut size: usize = 0;
+    let mut upload_id: Option<String> = None;
+    let mut parts = Vec::new();
+    let result: Result<(), ApiError> = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk: Bytes = chunk.map_err(|e| ApiError::Malformed {
+                detail: format!("reading the body: {e}"),
+                field: None,
+            })?;
+            size += chunk.len();
+            if size > state.max_bytes {
+                return Err(ApiError::TooLarge);
+            }
+            hasher.update(&chunk);
+            buffer.extend_from_slice(&chunk);
+            if buffer.len() >= PART_SIZE {
+                let part = std::mem::replace(&mut buffer, Vec::with_capacity(PART_SIZE));
+                upload_part(state, key, content_type, &mut upload_id, &mut parts, part).await?;
+            }
+        }
+        if size == 0 {
+            return Err(ApiError::invalid("body", "the file is empty"));
+        }
+        match &upload_id {
+            None => {
+                state
+                    .s3
+                    .put_object()
+                    .bucket(&state.bucket)
+                    .key(key)
+                    .content_type(content_type)
+                    .body(ByteStream::from(buffer.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        ApiError::Unavailable(anyhow::anyhow!(
+                            "S3 put: {}",
+                            aws_sdk_s3::error::DisplayErrorContext(e)
+                        ))
+                    })?;
+            }
+            Some(_) => {
+                if !buffer.is_empty() {
+                    let part = std::mem::take(&mut buffer);
+                    upload_part(state, key, content_type, &mut upload_id, &mut parts, part).await?;
+                }
+                state
+                    .s3
+                    .complete_multipart_upload()
+                    .bucket(&state.bucket)
+                    .key(key)
+                    .set_upload_id(upload_id.clone())
+                    .multipart_upload(
+                        CompletedMultipartUpload::builder()
+                            .set_parts(Some(parts.clone()))
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        ApiError::Unavailable(anyhow::anyhow!(
+                            "S3 complete: {}",
+                            aws_sdk_s3::error::DisplayErrorContext(e)
+                        ))
+                    })?;
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        if let Some(upload_id) = upload_id {
+            let _ = state
+                .s3
+                .abort_multipart_upload()
+                .bucket(&state.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .send()
+                .await;
+        }
+        return Err(e);
+    }
+    Ok((
+        hex::encode(hasher.finalize()),
+        i64::try_from(size).unwrap_or(i64::MAX),
+    ))
+}
+
+async fn upload_part(
+    state: &AppState,
+    key: &str,
+    content_type: &str,
+    upload_id: &mut Option<String>,
+    parts: &mut Vec<CompletedPart>,
+    part: Vec<u8>,
+) -> Result<(), ApiError> {
+    let unavailable =
+        |what: &str, e: String| ApiError::Unavailable(anyhow::anyhow!("S3 {what}: {e}"));
+    if upload_id.is_none() {
+        let created = state
+            .s3
+            .create_multipart_upload()
+            .bucket(&state.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| {
+                unavailable(
+                    "create multipart",
+                    aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+                )
+            })?;
+        *upload_id = created.upload_id().map(str::to_owned);
+    }
+    let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
+    let uploaded = state
+        .s3
+        .upload_part()
+        .bucket(&state.bucket)
+        .key(key)
+        .set_upload_id(upload_id.clone())
+        .part_number(number)
+        .body(ByteStream::from(part))
+        .send()
+        .await
+        .map_err(|e| {
+            unavailable(
+                "upload part",
+                aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            )
+        })?;
+    parts.push(
+        CompletedPart::builder()
+            .part_number(number)
+            .set_e_tag(uploaded.e_tag().map(str::to_owned))
+            .build(),
+    );
+    Ok(())
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| ApiError::NotFound("document".to_owned()))?;
+    let row = sqlx::query(
+        "SELECT d.owner, d.object_key, d.content_type, d.document_type, d.sha256, a.awarding_body_id
+           FROM documents d JOIN applications a ON a.application_id = d.application_id
+          WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await
+    .map_err(db)?
+    .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
+    let body_id: Uuid = row.get("awarding_body_id");
+    let own = principal
+        .isikukood
+        .is_some_and(|c| c.to_string() == row.get::<String, _>("owner"));
+    let panel = principal.acts_for(Role::AwardingBodyStaff, body_id)
+        || principal.acts_for(Role::Assessor, body_id);
+    if !(own || panel) {
+        return Err(ApiError::NotFound("document".to_owned()));
+    }
+    let object = state
+        .s3
+        .get_object()
+        .bucket(&state.bucket)
+        .key(row.get::<String, _>("object_key"))
+        .send()
+        .await
+        .map_err(|e| {
+            ApiError::Unavailable(anyhow::anyhow!(
+                "S3 get: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            ))
+        })?;
+    let stream = tokio_util::io::ReaderStream::new(object.body.into_async_read());
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let disposition = format!(
+        "attachment; filename=\"{}-{id}\"",
+        row.get::<String, _>("document_type")
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&row.get::<String, _>("sha256")) {
+        headers.insert("x-sha256", value);
+    }
+    tracing::info!(document = %id, dvvk = 325, "document downloaded");
+    Ok(response)
 }

@@ -18,7 +18,7 @@ use kutse_domain::{Dvvk, Isikukood};
 use kutse_http::{ApiError, FieldError, Json};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
-    ApplicantRef, ApplicationSubmitted, CompetenceRef, QualificationRef,
+    ApplicantRef, ApplicationCreated, ApplicationSubmitted, CompetenceRef, QualificationRef,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Row};
@@ -257,6 +257,15 @@ async fn create(
         serde_json::json!({ "by": "applicant" }),
     )
     .await?;
+    let created = ApplicationCreated {
+        application_id: id,
+        awarding_body_id: body,
+        applicant,
+    };
+    let envelope = Envelope::new(&created, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
+        .await
+        .map_err(db)?;
     let view = view(&mut tx, id).await?;
     let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
     idempotency::record(&mut tx, scope.as_ref(), StatusCode::CREATED, &body).await?;
