@@ -19,6 +19,7 @@ const CHAIR: &str = "EE38001085718";
 struct System {
     harness: Harness,
     intake: Running,
+    documents: Running,
     assessment: Running,
     committee: Running,
     certificates: Running,
@@ -31,6 +32,7 @@ impl System {
         let harness = Harness::new().expect("harness");
         let system = Self {
             intake: harness.start("intake").await.expect("intake"),
+            documents: harness.start("documents").await.expect("documents"),
             assessment: harness.start("assessment").await.expect("assessment"),
             committee: harness.start("committee").await.expect("committee"),
             certificates: harness.start("certificates").await.expect("certificates"),
@@ -125,7 +127,7 @@ async fn inbox(address: &str) -> Vec<Value> {
 }
 
 /// Runs one application through the flow; `accept_all` decides the panel's verdict on B.2.
-async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>) {
+async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
     let s = System::start().await;
     let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
 
@@ -172,6 +174,7 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>) {
         "qualification_id": qualification["id"],
         "deadline": (Utc::now().date_naive() + Days::new(14)).to_string(),
         "fees": [ { "kind": "prior_learning", "amount_cents": 17000 } ],
+        "required_documents": ["cv"],
         "delivery_options": [ { "option": "electronic" }, { "option": "post", "cost_cents": 450 } ]
     })).await;
 
@@ -201,6 +204,30 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>) {
         )
         .await;
     let id = application["id"].as_str().expect("id").to_owned();
+
+    // The CV the round requires, uploaded to the documents service.
+    let cv: Vec<u8> = b"%PDF-1.7 Mari Maasikas, juuksur 2019-2026".repeat(1000);
+    let upload = format!("{}/documents?application_id={id}&type=cv", s.documents.url);
+    let stored: Value = eventually(WAIT, "documents knows the application", || async {
+        let response = s
+            .http
+            .post(&upload)
+            .bearer_auth(&mari)
+            .header("content-type", "application/pdf")
+            .body(cv.clone())
+            .send()
+            .await
+            .ok()?;
+        (response.status() == 201).then_some(response.json().await.ok()?)
+    })
+    .await;
+    let sha256 = stored["sha256"].as_str().expect("sha256").to_owned();
+    eventually(WAIT, "intake records the CV", || async {
+        let url = format!("{}/applications/{id}", s.intake.url);
+        let (_, app) = call(&s.http, "GET", &url, &mari, None, None).await;
+        (app["documents"][0]["document_type"] == "cv").then_some(())
+    })
+    .await;
     s.post(
         &s.intake,
         &format!("/applications/{id}/fee-confirmation"),
@@ -303,12 +330,32 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>) {
         (mails.len() >= 2).then_some(mails)
     })
     .await;
-    (s, id, mails)
+    let document: String = sqlx::query_scalar("SELECT id::text FROM documents")
+        .fetch_one(&s.documents.db.pool)
+        .await
+        .expect("document row");
+    // The file in S3 has the SHA-256 the API reported.
+    let s3 = kutse_storage::S3Config::from_env(
+        &mut kutse_config::Env::from_map(Default::default()),
+        "kutse-documents",
+    )
+    .client();
+    let object = s3
+        .get_object()
+        .bucket("kutse-documents")
+        .key(format!("documents/{document}"))
+        .send()
+        .await
+        .expect("object in S3");
+    let bytes = object.body.collect().await.expect("bytes").into_bytes();
+    use sha2::Digest as _;
+    assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), sha256);
+    (s, id, mails, sha256)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate() {
-    let (s, id, mails) = run_flow(true).await;
+    let (s, id, mails, _) = run_flow(true).await;
     let subjects: Vec<&str> = mails.iter().filter_map(|m| m["subject"].as_str()).collect();
     let issued = mails
         .iter()
@@ -367,7 +414,7 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_competence_not_accepted_means_no_certificate_and_a_refusal_email_with_the_justification()
 {
-    let (s, id, mails) = run_flow(false).await;
+    let (s, id, mails, _) = run_flow(false).await;
     let refusal = mails
         .iter()
         .find(|m| {
