@@ -1,0 +1,139 @@
+//! `kutse-protocol`: the operator's tool for signed committee protocols.
+//!
+//! ```text
+//! kutse-protocol keygen KEY.pem                 a new Ed25519 signer key; prints its public key (base64url)
+//! kutse-protocol register KEY.pem --kid KID --body UUID [--url http://127.0.0.1:8085] --token TOKEN
+//!                                               registers the public key with the register (certificates)
+//! kutse-protocol sign KEY.pem --kid KID PROTOCOL.json
+//!                                               prints the compact JWS (EdDSA over RFC 8785 JSON)
+//! kutse-protocol publish JWS_FILE [--amqp URL] [--prefix kutse]
+//!                                               publishes it as `protocol.signed` (confirmed, mandatory)
+//! ```
+//! PROTOCOL.json is the document the committee froze (`POST /sessions/{id}/protocol`), or one
+//! written by an outside pipeline in the same shape (docs/protocol-example.md).
+
+use std::collections::HashMap;
+
+use ed25519_dalek::SigningKey;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use kutse_messaging::Envelope;
+use kutse_messaging::catalogue::ProtocolSigned;
+use kutse_messaging::publisher::{self, Outgoing};
+use kutse_protocol::Protocol;
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: kutse-protocol keygen KEY.pem\n       kutse-protocol register KEY.pem --kid KID --body UUID --token TOKEN [--url URL]\n       kutse-protocol sign KEY.pem --kid KID PROTOCOL.json\n       kutse-protocol publish JWS_FILE [--amqp URL] [--prefix kutse]"
+    );
+    std::process::exit(2)
+}
+
+/// Positional arguments and `--flag value` pairs.
+fn parse(args: &[String]) -> (Vec<String>, HashMap<String, String>) {
+    let mut positional = Vec::new();
+    let mut flags = HashMap::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.strip_prefix("--") {
+            Some(flag) => {
+                flags.insert(
+                    flag.to_owned(),
+                    it.next().cloned().unwrap_or_else(|| usage()),
+                );
+            }
+            None => positional.push(arg.clone()),
+        }
+    }
+    (positional, flags)
+}
+
+fn load_key(path: &str) -> anyhow::Result<SigningKey> {
+    let pem = std::fs::read_to_string(path)?;
+    SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("{path}: {e}"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        usage()
+    };
+    let (positional, flags) = parse(rest);
+    let flag = |name: &str| flags.get(name).cloned().unwrap_or_else(|| usage());
+    match (command.as_str(), positional.as_slice()) {
+        ("keygen", [path]) => {
+            anyhow::ensure!(
+                !std::path::Path::new(path).exists(),
+                "{path} exists; not overwriting a key"
+            );
+            let key = SigningKey::generate(&mut rand_core::OsRng);
+            let pem = key
+                .to_pkcs8_pem(Default::default())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            std::fs::write(path, pem.as_bytes())?;
+            println!("{}", kutse_protocol::encode_key(&key.verifying_key()));
+        }
+        ("register", [path]) => {
+            let key = load_key(path)?;
+            let url = flags
+                .get("url")
+                .cloned()
+                .unwrap_or_else(|| "http://127.0.0.1:8085".to_owned());
+            let response = reqwest::Client::new()
+                .post(format!("{url}/register/signers"))
+                .bearer_auth(flag("token"))
+                .json(&serde_json::json!({
+                    "kid": flag("kid"),
+                    "awarding_body_id": flag("body"),
+                    "public_key": kutse_protocol::encode_key(&key.verifying_key()),
+                }))
+                .send()
+                .await?;
+            let status = response.status();
+            println!("{}", response.text().await?);
+            anyhow::ensure!(status.is_success(), "the register answered {status}");
+        }
+        ("sign", [path, document]) => {
+            let key = load_key(path)?;
+            let protocol: Protocol = serde_json::from_str(&std::fs::read_to_string(document)?)?;
+            println!(
+                "{}",
+                kutse_protocol::sign(&protocol, &key, &flag("kid"), "kutse-protocol")
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+            );
+        }
+        ("publish", [jws_file]) => {
+            let jws = std::fs::read_to_string(jws_file)?.trim().to_owned();
+            let amqp = flags
+                .get("amqp")
+                .cloned()
+                .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
+            let prefix = flags
+                .get("prefix")
+                .cloned()
+                .unwrap_or_else(|| "kutse".to_owned());
+            let envelope = Envelope::new(&ProtocolSigned { jws }, None)?;
+            let connection = kutse_messaging::connect(&amqp, "kutse-protocol").await?;
+            let publisher = kutse_messaging::Publisher::new(&connection).await?;
+            let exchange = format!("{prefix}.events");
+            let body = envelope.to_bytes();
+            publisher
+                .publish(Outgoing {
+                    exchange: &exchange,
+                    routing_key: envelope.routing_key(),
+                    body: &body,
+                    properties: publisher::properties(
+                        &envelope.id.to_string(),
+                        &envelope.message_type,
+                        &envelope.correlation_id.to_string(),
+                        "kutse-protocol",
+                        lapin::types::FieldTable::default(),
+                    ),
+                })
+                .await?;
+            println!("published protocol.signed as message {}", envelope.id);
+        }
+        _ => usage(),
+    }
+    Ok(())
+}
