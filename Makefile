@@ -6,7 +6,7 @@ CARGO ?= cargo
 # cargo-nextest when present (faster, one process per test); cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help stack stack-down run test fmt lint lint-deploy bench dev-token
+.PHONY: help stack stack-down run seed test fmt lint lint-deploy bench dev-token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,8 +19,13 @@ stack-down: ## stop what `make stack` started (and nothing else)
 
 run: stack ## bring up the stack and run all six services (Ctrl-C stops them)
 	@$(CARGO) build --bin kutse-intake --bin kutse-documents --bin kutse-assessment \
-	  --bin kutse-committee --bin kutse-certificates --bin kutse-notifications --bin kutse-dev-token
+	  --bin kutse-committee --bin kutse-certificates --bin kutse-notifications --bin kutse-dev-token \
+	  --bin kutse-protocol
 	@deploy/run-services.sh
+
+seed: ## load the demo awarding body, qualifications and rounds into the running services
+	@$(CARGO) build -q --bin kutse-dev-token
+	@deploy/seed.sh
 
 test: stack ## bring up the stack and run the whole test suite
 ifeq ($(NEXTEST),yes)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Loads a demo set into the running services (`make run` first): an awarding body (the Estonian
+# hairdressers' union), two qualifications with their competences — "Juuksur, tase 4" and
+# "Osakutse barber, tase 4" — and an open round for each with the VÕTA fees from the seeds
+# (170 € and 135 €). Prints the ids and the tokens to continue with (see README, "Walkthrough").
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bin=${KUTSE_BIN_DIR:-target/debug}
+intake=${INTAKE_URL:-http://127.0.0.1:8081}
+token() { "$bin/kutse-dev-token" mint "$@"; }
+post() { # url token json
+  local out status
+  out=$(curl -sS -w '\n%{http_code}' -X POST "$1" -H "authorization: Bearer $2" -H 'content-type: application/json' -d "$3")
+  status=${out##*$'\n'}
+  out=${out%$'\n'*}
+  if [[ $status != 2* ]]; then echo "POST $1 failed ($status): $out" >&2; exit 1; fi
+  printf '%s' "$out"
+}
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+curl -sf -o /dev/null "$intake/healthz" || { echo "intake is not running at $intake: start it with 'make run'" >&2; exit 1; }
+
+authority=$(token --subject EE37605030299 --role authority --name "Kutsekoda Ametnik")
+body=$(post "$intake/awarding-bodies" "$authority" '{"name":"Eesti Juuksurite ja Kosmeetikute Ühendus"}' | field id)
+staff=$(token --subject EE36805280109 --role awarding_body_staff --body "$body" --name "Kati Kutseandja")
+
+deadline=$(date -d '+30 days' +%F)
+juuksur=$(post "$intake/qualifications" "$staff" '{
+  "awarding_body_id": "'"$body"'", "name": "Juuksur, tase 4", "level": 4,
+  "competences": [
+    {"code": "B.2.1", "name": "Juuste lõikamine"},
+    {"code": "B.2.2", "name": "Juuste värvimine"},
+    {"code": "B.2.3", "name": "Soengu kujundamine"}
+  ]}' | field id)
+barber=$(post "$intake/qualifications" "$staff" '{
+  "awarding_body_id": "'"$body"'", "name": "Osakutse barber, tase 4", "level": 4, "partial": true,
+  "competences": [
+    {"code": "B.3.1", "name": "Meeste juukselõikus"},
+    {"code": "B.3.2", "name": "Habeme ja vuntside hooldus"}
+  ]}' | field id)
+round_juuksur=$(post "$intake/rounds" "$staff" '{
+  "qualification_id": "'"$juuksur"'", "deadline": "'"$deadline"'",
+  "fees": [{"kind": "initial", "amount_cents": 17000}, {"kind": "prior_learning", "amount_cents": 17000}],
+  "required_documents": ["cv"],
+  "delivery_options": [{"option": "electronic"}, {"option": "post", "cost_cents": 450}, {"option": "pickup"}]}' | field id)
+round_barber=$(post "$intake/rounds" "$staff" '{
+  "qualification_id": "'"$barber"'", "deadline": "'"$deadline"'",
+  "fees": [{"kind": "prior_learning", "amount_cents": 13500}],
+  "required_documents": ["cv"],
+  "delivery_options": [{"option": "electronic"}, {"option": "post", "cost_cents": 450}]}' | field id)
+
+cat <<TXT
+Demo set loaded.
+  awarding body             $body
+  Juuksur, tase 4           $juuksur   round $round_juuksur (deadline $deadline)
+  Osakutse barber, tase 4   $barber   round $round_barber
+
+Continue with (README, "Walkthrough"):
+  export BODY=$body ROUND=$round_juuksur
+TXT
