@@ -473,3 +473,40 @@ async fn counts(portal: &Portal) -> Vec<i64> {
     }
     out
 }
+
+#[tokio::test]
+async fn every_create_replays_its_first_answer_for_a_repeated_idempotency_key() {
+    let portal = Portal::new().await;
+    let (_, staff, round) = portal.round(open_round()).await;
+    let mut again = open_round();
+    again["qualification_id"] = round["qualification_id"].clone();
+    let body = again.to_string();
+    let (first_status, first) = portal
+        .send("POST", "/rounds", &staff, Some(&body), Some("round-1"))
+        .await;
+    let (second_status, second) = portal
+        .send("POST", "/rounds", &staff, Some(&body), Some("round-1"))
+        .await;
+    assert_eq!((first_status, second_status), (201, 201));
+    assert_eq!(first["id"], second["id"]);
+    let rounds: i64 = sqlx::query("SELECT count(*) FROM rounds")
+        .fetch_one(&portal.intake.db.pool)
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(rounds, 2, "the fixture's round and one more");
+
+    // The same key with another body is a client error, not a silent replay.
+    again["deadline"] = json!("2031-01-31");
+    let (status, problem) = portal
+        .send(
+            "POST",
+            "/rounds",
+            &staff,
+            Some(&again.to_string()),
+            Some("round-1"),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
+}

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use super::{AppState, db, path_id, require_staff_of};
+use super::{AppState, db, path_id, replayed, require_staff_of};
 use crate::domain::{ApplicationKind, DeliveryOption, Language, PAYMENT_PROOF};
 use crate::idempotency::{self, IdempotencyKey};
 
@@ -82,10 +82,6 @@ struct HistoryEntry {
     at: DateTime<Utc>,
     event: String,
     detail: serde_json::Value,
-}
-
-fn replayed(saved: Option<(StatusCode, serde_json::Value)>) -> Option<Response> {
-    saved.map(|(status, body)| (status, axum::Json(body)).into_response())
 }
 
 async fn create(

@@ -2,7 +2,6 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, FieldError, Json};
@@ -10,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{AppState, db, path_id};
+use axum::response::Response;
+
+use super::{AppState, created, db, path_id, replayed};
+use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -18,7 +20,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/awarding-bodies/{id}", get(read))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct NewBody {
     name: String,
@@ -33,9 +35,15 @@ struct BodyView {
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    key: IdempotencyKey,
     Json(input): Json<NewBody>,
-) -> Result<(StatusCode, Json<BodyView>), ApiError> {
+) -> Result<Response, ApiError> {
     principal.require(Role::Authority)?;
+    let scope = key.scope(&principal.subject, "POST /awarding-bodies", &input);
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
+        return Ok(response);
+    }
     let name = input.name.trim();
     if name.is_empty() || name.len() > 300 {
         return Err(ApiError::Invalid(vec![FieldError::new(
@@ -47,17 +55,17 @@ async fn create(
     sqlx::query("INSERT INTO awarding_bodies (id, name) VALUES ($1, $2)")
         .bind(id)
         .bind(name)
-        .execute(&state.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db)?;
+    let view = BodyView {
+        id,
+        name: name.to_owned(),
+    };
+    let response = created(&mut tx, scope.as_ref(), &view).await?;
+    tx.commit().await.map_err(db)?;
     tracing::info!(%id, "awarding body created");
-    Ok((
-        StatusCode::CREATED,
-        Json(BodyView {
-            id,
-            name: name.to_owned(),
-        }),
-    ))
+    Ok(response)
 }
 
 async fn read(

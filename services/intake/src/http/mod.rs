@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use kutse_auth::{Principal, Role, Verifier};
 use kutse_http::ApiError;
 use sqlx::PgPool;
@@ -63,4 +65,20 @@ fn require_staff_of(principal: &Principal, body: Uuid) -> Result<(), ApiError> {
 
 fn db(e: sqlx::Error) -> ApiError {
     ApiError::Internal(e.into())
+}
+
+/// The saved response of an earlier request with the same `Idempotency-Key`, as a response.
+fn replayed(saved: Option<(StatusCode, serde_json::Value)>) -> Option<Response> {
+    saved.map(|(status, body)| (status, axum::Json(body)).into_response())
+}
+
+/// A 201 with `view` as its body, saved for replay under the request's `Idempotency-Key`.
+async fn created(
+    conn: &mut sqlx::PgConnection,
+    scope: Option<&crate::idempotency::Scope>,
+    view: &impl serde::Serialize,
+) -> Result<Response, ApiError> {
+    let body = serde_json::to_value(view).map_err(|e| ApiError::Internal(e.into()))?;
+    crate::idempotency::record(conn, scope, StatusCode::CREATED, &body).await?;
+    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }

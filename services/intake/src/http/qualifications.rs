@@ -4,7 +4,6 @@ use std::collections::HashSet;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use kutse_auth::Authenticated;
 use kutse_http::{ApiError, FieldError, Json};
@@ -12,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{AppState, db, path_id, require_staff_of};
+use axum::response::Response;
+
+use super::{AppState, created, db, path_id, replayed, require_staff_of};
+use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -27,7 +29,7 @@ pub(super) struct Competence {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct NewQualification {
     awarding_body_id: Uuid,
@@ -95,14 +97,19 @@ fn validate(input: &NewQualification) -> Vec<FieldError> {
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    key: IdempotencyKey,
     Json(input): Json<NewQualification>,
-) -> Result<(StatusCode, Json<QualificationView>), ApiError> {
+) -> Result<Response, ApiError> {
     require_staff_of(&principal, input.awarding_body_id)?;
     let errors = validate(&input);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
+    let scope = key.scope(&principal.subject, "POST /qualifications", &input);
     let mut tx = state.pool.begin().await.map_err(db)?;
+    if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
+        return Ok(response);
+    }
     let exists = sqlx::query("SELECT 1 FROM awarding_bodies WHERE id = $1")
         .bind(input.awarding_body_id)
         .fetch_optional(&mut *tx)
@@ -140,19 +147,18 @@ async fn create(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
+    let view = QualificationView {
+        id,
+        awarding_body_id: input.awarding_body_id,
+        name: input.name.trim().to_owned(),
+        level: input.level,
+        partial: input.partial,
+        prior_learning_allowed: input.prior_learning_allowed,
+        competences: input.competences,
+    };
+    let response = created(&mut tx, scope.as_ref(), &view).await?;
     tx.commit().await.map_err(db)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(QualificationView {
-            id,
-            awarding_body_id: input.awarding_body_id,
-            name: input.name.trim().to_owned(),
-            level: input.level,
-            partial: input.partial,
-            prior_learning_allowed: input.prior_learning_allowed,
-            competences: input.competences,
-        }),
-    ))
+    Ok(response)
 }
 
 async fn read(

@@ -6,7 +6,6 @@ use std::collections::HashSet;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use kutse_auth::Authenticated;
@@ -16,8 +15,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::{AppState, db, path_id, require_staff_of};
+use axum::response::Response;
+
+use super::{AppState, created, db, path_id, replayed, require_staff_of};
 use crate::domain::{ApplicationKind, DeliveryOption};
+use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -41,7 +43,7 @@ struct Delivery {
     cost_cents: Money,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct NewRound {
     qualification_id: Uuid,
@@ -110,9 +112,14 @@ fn validate(input: &NewRound) -> Vec<FieldError> {
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    key: IdempotencyKey,
     Json(input): Json<NewRound>,
-) -> Result<(StatusCode, Json<RoundView>), ApiError> {
+) -> Result<Response, ApiError> {
+    let scope = key.scope(&principal.subject, "POST /rounds", &input);
     let mut tx = state.pool.begin().await.map_err(db)?;
+    if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
+        return Ok(response);
+    }
     let qualification = sqlx::query("SELECT awarding_body_id FROM qualifications WHERE id = $1")
         .bind(input.qualification_id)
         .fetch_optional(&mut *tx)
@@ -158,21 +165,20 @@ async fn create(
         .await
         .map_err(db)?;
     }
+    let view = RoundView {
+        id,
+        awarding_body_id: body,
+        qualification_id: input.qualification_id,
+        deadline: input.deadline,
+        open: true,
+        fees: input.fees,
+        required_documents: input.required_documents,
+        delivery_options: input.delivery_options,
+    };
+    let response = created(&mut tx, scope.as_ref(), &view).await?;
     tx.commit().await.map_err(db)?;
     tracing::info!(round = %id, "round opened");
-    Ok((
-        StatusCode::CREATED,
-        Json(RoundView {
-            id,
-            awarding_body_id: body,
-            qualification_id: input.qualification_id,
-            deadline: input.deadline,
-            open: true,
-            fees: input.fees,
-            required_documents: input.required_documents,
-            delivery_options: input.delivery_options,
-        }),
-    ))
+    Ok(response)
 }
 
 async fn read(
