@@ -198,3 +198,39 @@ impl Harness {
             .await?)
     }
 }
+
+impl Harness {
+    /// A token for `subject` (`EE…`) with `roles`, acting for `body`; names and e-mail of the
+    /// test applicant Mari Maasikas.
+    pub fn token_for(
+        &self,
+        subject: &str,
+        roles: &[kutse_auth::Role],
+        body: Option<uuid::Uuid>,
+    ) -> String {
+        self.token(&TokenRequest {
+            subject: subject.to_owned(),
+            roles: roles.to_vec(),
+            awarding_body_id: body,
+            given_name: Some("Mari".into()),
+            family_name: Some("Maasikas".into()),
+            email: Some("mari@example.com".into()),
+            ttl_seconds: 600,
+        })
+    }
+}
+
+/// The e-mails maildev (the local SMTP sink) holds for one recipient.
+pub async fn inbox(address: &str) -> Vec<serde_json::Value> {
+    let Ok(response) = reqwest::get("http://127.0.0.1:1080/api/email").await else {
+        return Vec::new();
+    };
+    let all: Vec<serde_json::Value> = response.json().await.unwrap_or_default();
+    all.into_iter()
+        .filter(|m| {
+            m["to"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t["address"] == address))
+        })
+        .collect()
+}

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::{Days, Utc};
 use kutse_auth::Role;
-use kutse_auth::dev::TokenRequest;
 use kutse_domain::WorkingDays;
 use kutse_testkit::eventually;
 use kutse_tests::{Harness, call};
@@ -13,16 +12,8 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use uuid::Uuid;
 
-fn token(harness: &Harness, subject: &str, roles: &[Role], body: Option<Uuid>) -> String {
-    harness.token(&TokenRequest {
-        subject: subject.to_owned(),
-        roles: roles.to_vec(),
-        awarding_body_id: body,
-        given_name: Some("Mari".into()),
-        family_name: Some("Maasikas".into()),
-        email: Some("mari@example.com".into()),
-        ttl_seconds: 600,
-    })
+fn token(h: &Harness, subject: &str, roles: &[Role], body: Option<Uuid>) -> String {
+    h.token_for(subject, roles, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,19 +2,12 @@
 //! field, and nothing written. (intake's and documents' own cases are in their files.)
 
 use kutse_auth::Role;
-use kutse_auth::dev::TokenRequest;
 use kutse_tests::{Harness, Running, call};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 fn token(h: &Harness, subject: &str, roles: &[Role], body: Option<Uuid>) -> String {
-    h.token(&TokenRequest {
-        subject: subject.into(),
-        roles: roles.to_vec(),
-        awarding_body_id: body,
-        ttl_seconds: 600,
-        ..TokenRequest::default()
-    })
+    h.token_for(subject, roles, body)
 }
 
 /// (what, method, path, token, body, expected status, field at fault)

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::{Days, Utc};
 use kutse_auth::Role;
-use kutse_auth::dev::TokenRequest;
 use kutse_testkit::eventually;
 use kutse_tests::{Harness, call};
 use serde_json::{Value, json};
@@ -15,15 +14,7 @@ use uuid::Uuid;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn token(h: &Harness, subject: &str, roles: &[Role], body: Option<Uuid>) -> String {
-    h.token(&TokenRequest {
-        subject: subject.into(),
-        roles: roles.to_vec(),
-        awarding_body_id: body,
-        given_name: Some("Mari".into()),
-        family_name: Some("Maasikas".into()),
-        email: Some("mari@example.com".into()),
-        ttl_seconds: 600,
-    })
+    h.token_for(subject, roles, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

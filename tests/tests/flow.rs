@@ -9,7 +9,7 @@ use ed25519_dalek::SigningKey;
 use kutse_auth::Role;
 use kutse_auth::dev::TokenRequest;
 use kutse_testkit::eventually;
-use kutse_tests::{Harness, Running, call};
+use kutse_tests::{Harness, Running, call, inbox};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -110,20 +110,6 @@ impl System {
         );
         answer
     }
-}
-
-async fn inbox(address: &str) -> Vec<Value> {
-    let Ok(response) = reqwest::get("http://127.0.0.1:1080/api/email").await else {
-        return Vec::new();
-    };
-    let all: Vec<Value> = response.json().await.unwrap_or_default();
-    all.into_iter()
-        .filter(|m| {
-            m["to"]
-                .as_array()
-                .is_some_and(|to| to.iter().any(|t| t["address"] == address))
-        })
-        .collect()
 }
 
 /// Runs one application through the flow; `accept_all` decides the panel's verdict on B.2.

@@ -10,24 +10,8 @@ use kutse_messaging::catalogue::{
     QualificationRef,
 };
 use kutse_testkit::eventually;
-use kutse_tests::Harness;
-use serde_json::Value;
+use kutse_tests::{Harness, inbox};
 use uuid::Uuid;
-
-/// Mails maildev holds for one recipient.
-async fn inbox(address: &str) -> Vec<Value> {
-    let Ok(response) = reqwest::get("http://127.0.0.1:1080/api/email").await else {
-        return Vec::new();
-    };
-    let all: Vec<Value> = response.json().await.unwrap_or_default();
-    all.into_iter()
-        .filter(|m| {
-            m["to"]
-                .as_array()
-                .is_some_and(|to| to.iter().any(|t| t["address"] == address))
-        })
-        .collect()
-}
 
 fn applicant(email: &str, language: &str) -> ApplicantRef {
     ApplicantRef {
