@@ -28,6 +28,7 @@ seed: ## load the demo awarding body, qualifications and rounds into the running
 	@deploy/seed.sh
 
 test: stack ## bring up the stack and run the whole test suite
+	@python3 deploy/stack/clean-test-queues.py
 ifeq ($(NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
 else
