@@ -38,10 +38,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Connects everything the service needs and assembles it.
 pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
-    let state = http::AppState {
-        pool: platform.pool.clone(),
-        verifier: platform.verifier.clone(),
-    };
+    let state = platform.api_context();
     let pool = platform.pool.clone();
     let service = Service::new(platform, http::router(state))
         .with_handler(std::sync::Arc::new(consumers::NotificationsHandler));

@@ -22,5 +22,5 @@ pub mod runtime;
 
 pub use command::{Command, healthcheck};
 pub use config::ServiceConfig;
-pub use platform::Platform;
+pub use platform::{ApiContext, Platform};
 pub use runtime::{Service, Worker, shutdown_signal};

@@ -70,3 +70,27 @@ impl Platform {
         })
     }
 }
+
+/// What every API handler needs: the service's database and the token verifier. Services with
+/// more to share (an S3 client, a signing key) keep their own state that includes these.
+#[derive(Debug, Clone)]
+pub struct ApiContext {
+    pub pool: PgPool,
+    pub verifier: Arc<Verifier>,
+}
+
+impl axum::extract::FromRef<ApiContext> for Arc<Verifier> {
+    fn from_ref(context: &ApiContext) -> Self {
+        context.verifier.clone()
+    }
+}
+
+impl Platform {
+    /// The context API handlers share.
+    pub fn api_context(&self) -> ApiContext {
+        ApiContext {
+            pool: self.pool.clone(),
+            verifier: self.verifier.clone(),
+        }
+    }
+}

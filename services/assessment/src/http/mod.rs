@@ -6,32 +6,20 @@
 //! | `PUT /assessments/{application_id}/competences/{code}` | assessors of the body |
 //! | `POST /assessments/{application_id}/decision` | assessors of the body: completes the decision |
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use chrono::{DateTime, NaiveDate, Utc};
-use kutse_auth::{Authenticated, Principal, Role, Verifier};
+use kutse_auth::{Authenticated, Principal, Role};
 use kutse_http::{ApiError, FieldError, Json};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{ApplicationSubmitted, AssessmentDecided, CompetenceDecision};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-/// What handlers share.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub verifier: Arc<Verifier>,
-}
-
-impl FromRef<AppState> for Arc<Verifier> {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
-}
+/// What handlers share: the database and the token verifier.
+pub type AppState = kutse_service::ApiContext;
 
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {

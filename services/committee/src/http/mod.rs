@@ -11,34 +11,22 @@
 //! An application is awarded only if the panel accepted every competence and the vote carried
 //! (more in favour than against).
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::Utc;
-use kutse_auth::{Authenticated, Principal, Role, Verifier};
+use kutse_auth::{Authenticated, Principal, Role};
 use kutse_http::{ApiError, FieldError, Json};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::ProtocolSigned;
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-/// What handlers share.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub verifier: Arc<Verifier>,
-}
-
-impl FromRef<AppState> for Arc<Verifier> {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
-}
+/// What handlers share: the database and the token verifier.
+pub type AppState = kutse_service::ApiContext;
 
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {

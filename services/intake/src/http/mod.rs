@@ -13,29 +13,15 @@ mod awarding_bodies;
 mod qualifications;
 mod rounds;
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::extract::FromRef;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kutse_auth::{Principal, Role, Verifier};
+use kutse_auth::{Principal, Role};
 use kutse_http::ApiError;
-use sqlx::PgPool;
 use uuid::Uuid;
 
-/// What handlers share.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub verifier: Arc<Verifier>,
-}
-
-impl FromRef<AppState> for Arc<Verifier> {
-    fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
-    }
-}
+/// What handlers share: the database and the token verifier.
+pub type AppState = kutse_service::ApiContext;
 
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {
