@@ -234,3 +234,20 @@ pub async fn inbox(address: &str) -> Vec<serde_json::Value> {
         })
         .collect()
 }
+
+/// The SHA-256 (hex) of a stored document's object in the local S3, read back from the server
+/// (the stack's default credentials and the documents bucket).
+pub async fn stored_document_sha256(document_id: &str) -> anyhow::Result<String> {
+    use sha2::Digest as _;
+    let config =
+        kutse_storage::S3Config::from_env(&mut Env::from_map(HashMap::new()), "kutse-documents");
+    let object = config
+        .client()
+        .get_object()
+        .bucket(&config.bucket)
+        .key(format!("documents/{document_id}"))
+        .send()
+        .await?;
+    let bytes = object.body.collect().await?.into_bytes();
+    Ok(hex::encode(sha2::Sha256::digest(&bytes)))
+}

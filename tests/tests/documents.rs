@@ -115,20 +115,10 @@ async fn an_upload_streams_to_s3_with_its_checksum_and_only_the_allowed_can_down
     let doc_id = stored["id"].as_str().expect("id").to_owned();
 
     // In S3 under a key of the server's making, with exactly those bytes.
-    let s3 = kutse_storage::S3Config::from_env(
-        &mut kutse_config::Env::from_map(Default::default()),
-        "kutse-documents",
-    )
-    .client();
-    let object = s3
-        .get_object()
-        .bucket("kutse-documents")
-        .key(format!("documents/{doc_id}"))
-        .send()
+    let in_s3 = kutse_tests::stored_document_sha256(&doc_id)
         .await
         .expect("object in S3");
-    let in_s3 = object.body.collect().await.expect("bytes").into_bytes();
-    assert_eq!(hex::encode(Sha256::digest(&in_s3)), expected);
+    assert_eq!(in_s3, expected);
 
     // Downloads: the owner and staff, as an attachment that browsers will not sniff; nobody else.
     let download = format!("{}/documents/{doc_id}", documents.url);

@@ -321,21 +321,10 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         .await
         .expect("document row");
     // The file in S3 has the SHA-256 the API reported.
-    let s3 = kutse_storage::S3Config::from_env(
-        &mut kutse_config::Env::from_map(Default::default()),
-        "kutse-documents",
-    )
-    .client();
-    let object = s3
-        .get_object()
-        .bucket("kutse-documents")
-        .key(format!("documents/{document}"))
-        .send()
+    let in_s3 = kutse_tests::stored_document_sha256(&document)
         .await
         .expect("object in S3");
-    let bytes = object.body.collect().await.expect("bytes").into_bytes();
-    use sha2::Digest as _;
-    assert_eq!(hex::encode(sha2::Sha256::digest(&bytes)), sha256);
+    assert_eq!(in_s3, sha256);
     (s, id, mails, sha256)
 }
 
