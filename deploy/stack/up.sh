@@ -109,6 +109,19 @@ enable_rabbitmq_management() {
     say "warning: could not enable rabbitmq_management (see $log_dir/rabbitmq-plugins.log)"
 }
 
+provision_broker_users() {
+  # One user per service and one for outside pipelines, each allowed to publish only its own
+  # message types (topic permissions), from deploy/rabbitmq/definitions.json (made from the
+  # message catalogue; local passwords are `<user>-local`). Importing merges: nothing else changes.
+  local definitions="$root/deploy/rabbitmq/definitions.json"
+  if port_open 15672; then
+    curl -fsS -u guest:guest -H 'content-type: application/json' -X POST \
+      --data-binary @"$definitions" http://127.0.0.1:15672/api/definitions >/dev/null && return
+  fi
+  rabbitmqctl -q import_definitions "$definitions" >/dev/null ||
+    { say "error: could not create the broker users (deploy/rabbitmq/definitions.json)"; exit 1; }
+}
+
 # ---------------------------------------------------------------- SeaweedFS (S3)
 weed_bin="$local_dir/seaweedfs/bin/weed"
 
@@ -177,6 +190,7 @@ command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
 start_postgres
 start_rabbitmq
 enable_rabbitmq_management
+provision_broker_users
 start_seaweedfs
 start_maildev
 provision_postgres

@@ -31,15 +31,25 @@ pub struct Running {
     pub url: String,
     pub db: TestDb,
     shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Running {
     /// Stops the service and waits for it to finish.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub async fn stop(mut self) -> anyhow::Result<()> {
         self.shutdown.cancel();
-        self.task.await??;
+        if let Some(task) = self.task.take() {
+            task.await??;
+        }
         Ok(())
+    }
+}
+
+impl Drop for Running {
+    /// A service whose test ended stops at once: it must not reconnect and declare its
+    /// topology again after the harness deleted it.
+    fn drop(&mut self) {
+        self.shutdown.cancel();
     }
 }
 
@@ -77,7 +87,10 @@ impl Harness {
             ("DATABASE_URL", db.url.clone()),
             ("AMQP_URL", kutse_testkit::amqp_url()),
             ("AMQP_PREFIX", self.prefix.clone()),
-            ("RETRY_DELAYS_MS", "100,300".to_owned()),
+            (
+                "RETRY_DELAYS_MS",
+                RETRY_DELAYS_MS.map(|ms| ms.to_string()).join(","),
+            ),
             ("DELIVERY_LIMIT", "5".to_owned()),
             ("QUEUE_EXPIRY_SECONDS", "300".to_owned()),
             (
@@ -99,7 +112,7 @@ impl Harness {
             url,
             db,
             shutdown,
-            task,
+            task: Some(task),
         })
     }
 }
@@ -107,8 +120,42 @@ impl Harness {
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.jwks_dir);
+        // Every service declares the whole topology: delete it now rather than leave its quorum
+        // queues to expire in a burst that stalls the broker for later tests. Drop runs outside
+        // async, so a small thread with its own runtime does it.
+        let topology = self.topology();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let connection = kutse_testkit::broker().await?;
+                let channel = connection.create_channel().await?;
+                topology.delete_all(&channel).await?;
+                let _ = connection.close(200, "test finished".into()).await;
+                anyhow::Ok(())
+            })
+        })
+        .join();
     }
 }
+
+impl Harness {
+    /// The broker layout of this harness's services (the retry delays they are started with).
+    pub fn topology(&self) -> kutse_messaging::Topology {
+        kutse_messaging::Topology {
+            prefix: self.prefix.clone(),
+            retry_delays: RETRY_DELAYS_MS
+                .iter()
+                .map(|ms| std::time::Duration::from_millis(*ms))
+                .collect(),
+            ..kutse_messaging::Topology::default()
+        }
+    }
+}
+
+/// The retry delays of services under test: short, so tests see retries and parking quickly.
+const RETRY_DELAYS_MS: [u64; 2] = [100, 300];
 
 /// Builds a service by name from an environment.
 pub async fn build(name: &str, env: Env) -> anyhow::Result<Service> {
@@ -250,4 +297,23 @@ pub async fn stored_document_sha256(document_id: &str) -> anyhow::Result<String>
         .await?;
     let bytes = object.body.collect().await?.into_bytes();
     Ok(hex::encode(sha2::Sha256::digest(&bytes)))
+}
+
+/// Waits until a service answers `/readyz` with 200: connected to its database and broker, its
+/// queues declared, so events published from now on reach it.
+pub async fn wait_ready(running: &Running) {
+    let http = reqwest::Client::new();
+    kutse_testkit::eventually(std::time::Duration::from_secs(30), running.name, || async {
+        let (status, _) = call(
+            &http,
+            "GET",
+            &format!("{}/readyz", running.url),
+            "",
+            None,
+            None,
+        )
+        .await;
+        (status == 200).then_some(())
+    })
+    .await;
 }

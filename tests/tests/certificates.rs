@@ -6,7 +6,6 @@ use std::time::Duration;
 use chrono::{NaiveDate, Utc};
 use ed25519_dalek::SigningKey;
 use kutse_auth::Role;
-use kutse_auth::dev::TokenRequest;
 use kutse_domain::{Dvvk, Isikukood};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
@@ -22,63 +21,100 @@ use sqlx::Row;
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(20);
+const CHAIR: &str = "EE38001085718";
 
 struct Register {
-    harness: Harness,
     certificates: Running,
     body: Uuid,
     chair: SigningKey,
+    /// Last, so the services stop before their broker topology is deleted.
+    harness: Harness,
 }
 
 impl Register {
     /// The certificates service, with a chair's key registered for an awarding body.
     async fn new() -> Self {
+        Self::for_body(Uuid::now_v7()).await
+    }
+
+    /// The certificates service, with a chair's key registered by the authority for `body`.
+    async fn for_body(body: Uuid) -> Self {
         let harness = Harness::new().expect("harness");
         let certificates = harness.start("certificates").await.expect("certificates");
-        let body = Uuid::now_v7();
         let chair = SigningKey::generate(&mut rand_core::OsRng);
-        let staff = harness.token(&TokenRequest {
-            subject: "EE36805280109".into(),
-            roles: vec![Role::AwardingBodyStaff],
-            awarding_body_id: Some(body),
-            ttl_seconds: 600,
-            ..TokenRequest::default()
-        });
-        let (status, signer) = call(
-            &reqwest::Client::new(),
-            "POST",
-            &format!("{}/register/signers", certificates.url),
-            &staff,
-            Some(&json!({ "kid": "chair-2026", "awarding_body_id": body, "public_key": kutse_protocol::encode_key(&chair.verifying_key()) }).to_string()),
-            None,
-        )
-        .await;
-        assert_eq!(status, 201, "{signer}");
-        // Wait until the service has declared its queue, so events published now are routed.
-        eventually(WAIT, "certificates ready", || async {
-            let (status, _) = call(
-                &reqwest::Client::new(),
-                "GET",
-                &format!("{}/readyz", certificates.url),
-                "",
-                None,
-                None,
-            )
-            .await;
-            (status == 200).then_some(())
-        })
-        .await;
-        Self {
+        let register = Self {
             harness,
             certificates,
             body,
             chair,
-        }
+        };
+        let (status, signer) = register
+            .post(
+                "/register/signers",
+                &register.authority(),
+                json!({ "kid": "chair-2026", "awarding_body_id": body, "owner": CHAIR,
+                        "public_key": kutse_protocol::encode_key(&register.chair.verifying_key()) }),
+            )
+            .await;
+        assert_eq!(status, 201, "{signer}");
+        assert_eq!(signer["status"], "active");
+        // Wait until the service has declared its queue, so events published now are routed.
+        kutse_tests::wait_ready(&register.certificates).await;
+        register
+    }
+
+    fn authority(&self) -> String {
+        self.harness
+            .token_for("EE37605030299", &[Role::Authority], None)
+    }
+
+    fn staff(&self) -> String {
+        self.harness
+            .token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(self.body))
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        call(
+            &reqwest::Client::new(),
+            "POST",
+            &format!("{}{path}", self.certificates.url),
+            token,
+            Some(&body.to_string()),
+            None,
+        )
+        .await
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        call(
+            &reqwest::Client::new(),
+            "GET",
+            &format!("{}{path}", self.certificates.url),
+            token,
+            None,
+            None,
+        )
+        .await
     }
 
     /// Publishes a submitted and assessed application, as intake and assessment would.
     async fn assessed_application(&self, all_accepted: bool) -> Uuid {
         let application = Uuid::now_v7();
+        self.assessed(application, all_accepted).await;
+        application
+    }
+
+    /// The submission and decision of `application`.
+    fn facts(
+        &self,
+        application: Uuid,
+        all_accepted: bool,
+    ) -> (ApplicationSubmitted, AssessmentDecided) {
         let competences = vec![
             CompetenceRef {
                 code: "B.2.1".into(),
@@ -131,6 +167,12 @@ impl Register {
             decided_at: Utc::now(),
             review_due: NaiveDate::from_ymd_opt(2027, 1, 6).expect("date"),
         };
+        (submitted, decided)
+    }
+
+    /// Publishes the submission and decision of `application`, as intake and assessment would.
+    async fn assessed(&self, application: Uuid, all_accepted: bool) {
+        let (submitted, decided) = self.facts(application, all_accepted);
         self.harness
             .publish(&Envelope::new(&submitted, Some(application)).expect("e"))
             .await
@@ -139,7 +181,6 @@ impl Register {
             .publish(&Envelope::new(&decided, Some(application)).expect("e"))
             .await
             .expect("publish");
-        application
     }
 
     fn protocol(&self, decisions: Vec<(Uuid, Outcome)>) -> Protocol {
@@ -148,7 +189,7 @@ impl Register {
             awarding_body_id: self.body,
             session_id: Uuid::now_v7(),
             round_id: Uuid::now_v7(),
-            chair: "EE38001085718".into(),
+            chair: CHAIR.into(),
             signed_at: Utc::now(),
             decisions: decisions
                 .into_iter()
@@ -266,7 +307,15 @@ async fn a_protocol_delivered_twice_issues_one_sealed_verifiable_certificate_per
     .await;
     let key =
         kutse_protocol::verifying_key(jwks["keys"][0]["x"].as_str().expect("x")).expect("key");
-    let seal = verification["seal"].as_str().expect("seal");
+    // The holder's own view carries the seal (the public one does not: its payload holds the
+    // personal code).
+    assert!(verification.get("seal").is_none());
+    let mari = register.harness.token_for("EE49403136526", &[], None);
+    let (status, own) = register
+        .get(&format!("/certificates/{number}"), &mari)
+        .await;
+    assert_eq!(status, 200, "{own}");
+    let seal = own["seal"].as_str().expect("seal");
     let sealed: serde_json::Value =
         kutse_protocol::verify(seal, |_| Some(key)).expect("seal verifies");
     assert_eq!(sealed["register_number"], number.as_str());
@@ -341,4 +390,497 @@ async fn a_protocol_with_an_unknown_key_or_altered_after_signing_issues_nothing_
             .await,
         0
     );
+}
+
+impl Register {
+    /// The next parked message's reason and error.
+    async fn parked(&self, what: &str) -> (String, String) {
+        let parked = eventually(WAIT, what, || async {
+            self.harness.take_parked("certificates").await.expect("get")
+        })
+        .await;
+        let headers = parked.delivery.properties.headers().clone();
+        (
+            headers::string(headers.as_ref(), headers::PARKED_REASON).unwrap_or_default(),
+            headers::string(headers.as_ref(), headers::ERROR).unwrap_or_default(),
+        )
+    }
+
+    async fn sign_and_publish(&self, protocol: &Protocol) -> Envelope {
+        let jws = kutse_protocol::sign(protocol, &self.chair, "chair-2026", "kutse-protocol")
+            .expect("sign");
+        self.publish_protocol(jws).await
+    }
+
+    /// What the register says became of a protocol, as the body's staff read it.
+    async fn status_of(&self, id: Uuid) -> serde_json::Value {
+        eventually(WAIT, "the protocol's status", || async {
+            let (status, receipts) = self
+                .get(&format!("/register/protocols/{id}"), &self.staff())
+                .await;
+            (status == 200).then_some(receipts)
+        })
+        .await
+    }
+
+    async fn outbox(&self, message_type: &str) -> i64 {
+        self.count(&format!(
+            "SELECT count(*) FROM messaging.outbox WHERE message_type = '{message_type}'"
+        ))
+        .await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_is_final_and_a_later_protocol_contradicting_it_issues_nothing() {
+    let register = Register::new().await;
+    // F is refused by a signed protocol; a second, validly signed protocol awarding F is rejected.
+    let f = register.assessed_application(true).await;
+    let refusal = register.protocol(vec![(f, Outcome::Refuse)]);
+    register.sign_and_publish(&refusal).await;
+    let receipts = register.status_of(refusal.protocol_id).await;
+    assert_eq!(receipts[0]["status"], "accepted", "{receipts}");
+    assert_eq!(receipts[0]["refused"], json!([f]));
+    let award = register.protocol(vec![(f, Outcome::Award)]);
+    let sent = register.sign_and_publish(&award).await;
+    let (reason, error) = register.parked("the contradicting award parked").await;
+    assert_eq!(reason, "rejected");
+    assert!(
+        error.contains("was refused by an earlier signed protocol"),
+        "{error}"
+    );
+    let receipts = register.status_of(award.protocol_id).await;
+    assert_eq!(receipts[0]["status"], "rejected", "{receipts}");
+    assert_eq!(receipts[0]["message_id"], json!(sent.id));
+    assert!(
+        receipts[0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("earlier")
+    );
+    assert_eq!(register.count("SELECT count(*) FROM certificates").await, 0);
+    assert_eq!(register.outbox("certificate.issued").await, 0);
+
+    // G holds a certificate; a later protocol refusing G is rejected and tells no one of a refusal.
+    let g = register.assessed_application(true).await;
+    let award = register.protocol(vec![(g, Outcome::Award)]);
+    register.sign_and_publish(&award).await;
+    let receipts = register.status_of(award.protocol_id).await;
+    let number = receipts[0]["issued"][0]["register_number"]
+        .as_str()
+        .expect("register number")
+        .to_owned();
+    let refusal = register.protocol(vec![(g, Outcome::Refuse)]);
+    register.sign_and_publish(&refusal).await;
+    let (_, error) = register.parked("the contradicting refusal parked").await;
+    assert!(error.contains("already holds a certificate"), "{error}");
+    assert_eq!(
+        register.status_of(refusal.protocol_id).await[0]["status"],
+        "rejected"
+    );
+    assert_eq!(
+        register.outbox("application.refused").await,
+        1,
+        "only F's refusal"
+    );
+    let (status, verification) = register
+        .get(&format!("/certificates/{number}/verification"), "")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(verification["valid"], true);
+
+    // Every protocol got exactly one answer: two accepted, two rejected.
+    assert_eq!(register.outbox("protocol.accepted").await, 2);
+    assert_eq!(register.outbox("protocol.rejected").await, 2);
+    // The answer names the protocol message as its cause, so a pipeline can match it.
+    let cause: Option<Uuid> = sqlx::query_scalar(
+        "SELECT (convert_from(body, 'UTF8')::jsonb ->> 'causation_id')::uuid FROM messaging.outbox
+          WHERE message_type = 'protocol.rejected' ORDER BY seq LIMIT 1",
+    )
+    .fetch_one(&register.certificates.db.pool)
+    .await
+    .expect("causation");
+    assert_eq!(cause, Some(sent.id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signer_key_belongs_to_its_chair_who_must_confirm_it_and_revoked_keys_sign_nothing_new() {
+    let register = Register::new().await;
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let chair = "EE33105048161";
+    let (status, proposed) = register
+        .post(
+            "/register/signers",
+            &register.staff(),
+            json!({ "kid": "proposed-1", "awarding_body_id": register.body, "owner": chair,
+                    "public_key": kutse_protocol::encode_key(&key.verifying_key()) }),
+        )
+        .await;
+    assert_eq!(status, 201, "{proposed}");
+    assert_eq!(proposed["status"], "proposed");
+
+    // Staff alone cannot issue: the proposed key signs nothing.
+    let application = register.assessed_application(true).await;
+    let mut protocol = register.protocol(vec![(application, Outcome::Award)]);
+    protocol.chair = chair.into();
+    let jws = kutse_protocol::sign(&protocol, &key, "proposed-1", "kutse-protocol").expect("sign");
+    register.publish_protocol(jws).await;
+    let (_, error) = register.parked("a protocol under a proposed key").await;
+    assert!(error.contains("unknown key"), "{error}");
+
+    // Only the owner confirms it, with their own login.
+    let (status, _) = register
+        .post(
+            "/register/signers/proposed-1/confirmation",
+            &register.staff(),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 403);
+    let owner = register
+        .harness
+        .token_for(chair, &[Role::CommitteeMember], Some(register.body));
+    let (status, confirmed) = register
+        .post(
+            "/register/signers/proposed-1/confirmation",
+            &owner,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{confirmed}");
+    assert_eq!(confirmed["status"], "active");
+    assert_eq!(register.outbox("signer_key.activated").await, 2);
+
+    // A protocol whose chair is not the key's owner is refused.
+    let mut stranger = register.protocol(vec![(application, Outcome::Award)]);
+    stranger.chair = "EE30411030851".into();
+    let jws = kutse_protocol::sign(&stranger, &key, "proposed-1", "kutse-protocol").expect("sign");
+    register.publish_protocol(jws).await;
+    let (_, error) = register
+        .parked("a protocol whose chair does not own the key")
+        .await;
+    assert!(error.contains("chair is not the owner"), "{error}");
+
+    // The owner revokes it; what is signed from then on issues nothing, the key stays listed.
+    let (status, revoked) = register
+        .post(
+            "/register/signers/proposed-1/revocation",
+            &owner,
+            json!({ "reason": "Võti kadunud" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{revoked}");
+    let mut late = register.protocol(vec![(application, Outcome::Award)]);
+    late.chair = chair.into();
+    let jws = kutse_protocol::sign(&late, &key, "proposed-1", "kutse-protocol").expect("sign");
+    register.publish_protocol(jws).await;
+    let (_, error) = register.parked("a protocol signed after revocation").await;
+    assert!(error.contains("revoked"), "{error}");
+    assert_eq!(register.count("SELECT count(*) FROM certificates").await, 0);
+    let (status, keys) = register
+        .get(
+            &format!("/register/signers?awarding_body_id={}", register.body),
+            &register.staff(),
+        )
+        .await;
+    assert_eq!(status, 200, "{keys}");
+    let listed = keys
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == "proposed-1")
+        .expect("revoked key listed");
+    assert_eq!(listed["status"], "revoked");
+    assert_eq!(listed["revocation_reason"], "Võti kadunud");
+    assert_eq!(register.outbox("signer_key.revoked").await, 1);
+
+    // The chair registered by the authority still issues.
+    register
+        .sign_and_publish(&register.protocol(vec![(application, Outcome::Award)]))
+        .await;
+    eventually(WAIT, "the certificate issued", || async {
+        (register.count("SELECT count(*) FROM certificates").await == 1).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facts_are_first_write_wins_and_a_type_forged_under_another_routing_key_is_parked() {
+    let register = Register::new().await;
+    let application = Uuid::now_v7();
+    let (submitted, decided) = register.facts(application, true);
+    for event in [
+        Envelope::new(&submitted, Some(application)).expect("e"),
+        Envelope::new(&submitted, Some(application)).expect("e"),
+        Envelope::new(&decided, Some(application)).expect("e"),
+    ] {
+        register.harness.publish(&event).await.expect("publish");
+    }
+    // A second submission naming another person is parked, not applied.
+    let mut forged = submitted.clone();
+    forged.applicant.isikukood = Isikukood::parse("38001085718").expect("code");
+    forged.applicant.email = "attacker@example.com".into();
+    register
+        .harness
+        .publish(&Envelope::new(&forged, Some(application)).expect("e"))
+        .await
+        .expect("publish");
+    let (reason, error) = register.parked("the different second submission").await;
+    assert_eq!(reason, "rejected");
+    assert!(error.contains("differs"), "{error}");
+
+    // The same forgery under the routing key a pipeline may publish is parked unread.
+    let envelope = Envelope::new(&forged, Some(application)).expect("e");
+    let connection = kutse_testkit::broker().await.expect("broker");
+    let publisher = kutse_messaging::Publisher::new(&connection)
+        .await
+        .expect("publisher");
+    let exchange = format!("{}.events", register.harness.prefix);
+    let body = envelope.to_bytes();
+    publisher
+        .publish(kutse_messaging::publisher::Outgoing {
+            exchange: &exchange,
+            routing_key: "protocol.signed",
+            body: &body,
+            properties: kutse_messaging::publisher::properties(
+                &envelope.id.to_string(),
+                &envelope.message_type,
+                &envelope.correlation_id.to_string(),
+                "kutse-test",
+                lapin::types::FieldTable::default(),
+            ),
+        })
+        .await
+        .expect("published");
+    let (reason, error) = register.parked("the misrouted submission").await;
+    assert_eq!(reason, "misrouted");
+    assert!(error.contains("protocol.signed"), "{error}");
+
+    // The certificate names the person of the first submission.
+    register
+        .sign_and_publish(&register.protocol(vec![(application, Outcome::Award)]))
+        .await;
+    eventually(WAIT, "the certificate issued", || async {
+        (register.count("SELECT count(*) FROM certificates").await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        register
+            .count("SELECT count(*) FROM certificates WHERE holder = '49403136526'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canonical_protocols_from_an_independent_implementation_are_accepted_and_others_refused() {
+    // Payloads canonicalised by Trail of Bits' `rfc8785` (Python), see tests/fixtures.
+    let fixtures: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/canonical_protocols.json")).expect("json");
+    let body: Uuid = fixtures["body"]
+        .as_str()
+        .expect("body")
+        .parse()
+        .expect("uuid");
+    let register = Register::for_body(body).await;
+    let cases = fixtures["cases"].as_array().expect("cases");
+    for case in cases {
+        let payload: serde_json::Value =
+            serde_json::from_str(case["payload"].as_str().expect("payload")).expect("json");
+        let application: Uuid = payload["decisions"][0]["application_id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
+        register.assessed(application, true).await;
+    }
+    let mut expected_rejections = 0;
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        let payload = case["payload"].as_str().expect("payload");
+        let jws = kutse_protocol::sign_bytes(
+            payload.as_bytes(),
+            &register.chair,
+            "chair-2026",
+            "kutse-protocol",
+        );
+        let sent = register.publish_protocol(jws).await;
+        let receipts = register.status_of(sent.id).await;
+        if case["canonical"] == true {
+            assert_eq!(receipts[0]["status"], "accepted", "{name}: {receipts}");
+            assert_eq!(
+                receipts[0]["issued"].as_array().map(Vec::len),
+                Some(1),
+                "{name}"
+            );
+        } else {
+            expected_rejections += 1;
+            assert_eq!(receipts[0]["status"], "rejected", "{name}: {receipts}");
+            let reason = receipts[0]["reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains("not RFC 8785 canonical"),
+                "{name}: {reason}"
+            );
+        }
+    }
+    assert_eq!(
+        register.outbox("protocol.rejected").await,
+        expected_rejections
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_published_before_the_register_ever_ran_reach_it_when_it_starts() {
+    // Another service starts first and declares the whole topology; the register has never run.
+    let harness = Harness::new().expect("harness");
+    let committee = harness.start("committee").await.expect("committee");
+    kutse_tests::wait_ready(&committee).await;
+    let body = Uuid::now_v7();
+    let early = Register {
+        harness,
+        certificates: committee,
+        body,
+        chair: SigningKey::generate(&mut rand_core::OsRng),
+    };
+    let application = early.assessed_application(true).await;
+
+    // Now the register starts for the first time, its chair's key is registered, and the protocol
+    // arrives: the submission and decision published before it existed are there.
+    let Register {
+        harness,
+        certificates: committee,
+        body,
+        chair,
+    } = early;
+    let certificates = harness.start("certificates").await.expect("certificates");
+    let register = Register {
+        harness,
+        certificates,
+        body,
+        chair,
+    };
+    let (status, signer) = register
+        .post(
+            "/register/signers",
+            &register.authority(),
+            json!({ "kid": "chair-2026", "awarding_body_id": body, "owner": CHAIR,
+                    "public_key": kutse_protocol::encode_key(&register.chair.verifying_key()) }),
+        )
+        .await;
+    assert_eq!(status, 201, "{signer}");
+    register
+        .sign_and_publish(&register.protocol(vec![(application, Outcome::Award)]))
+        .await;
+    eventually(WAIT, "the certificate issued", || async {
+        (register.count("SELECT count(*) FROM certificates").await == 1).then_some(())
+    })
+    .await;
+    committee.stop().await.expect("committee stops");
+}
+
+/// The management API of the local broker (guest over loopback).
+async fn management(method: reqwest::Method, path: &str, body: serde_json::Value) {
+    let response = reqwest::Client::new()
+        .request(method, format!("http://127.0.0.1:15672/api{path}"))
+        .basic_auth("guest", Some("guest"))
+        .json(&body)
+        .send()
+        .await
+        .expect("management API");
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_itself_refuses_a_pipeline_that_publishes_anything_but_signed_protocols() {
+    // The pipeline user of this test's topology, with the permissions the catalogue gives it.
+    let register = Register::new().await;
+    let topology = register.harness.topology();
+    let user = kutse_messaging::authorisation::pipeline_user(&topology);
+    let password = Uuid::now_v7().to_string();
+    let name = user.name.clone();
+    management(
+        reqwest::Method::PUT,
+        &format!("/users/{name}"),
+        json!({ "password": password, "tags": "" }),
+    )
+    .await;
+    management(
+        reqwest::Method::PUT,
+        &format!("/permissions/%2F/{name}"),
+        json!({ "configure": user.configure, "write": user.write, "read": user.read }),
+    )
+    .await;
+    management(
+        reqwest::Method::PUT,
+        &format!("/topic-permissions/%2F/{name}"),
+        json!({ "exchange": topology.exchange(), "write": user.topic_write, "read": user.topic_read }),
+    )
+    .await;
+
+    let url = format!("amqp://{name}:{password}@127.0.0.1:5672/%2f");
+    let publish = |envelope: Envelope| {
+        let url = url.clone();
+        let exchange = topology.exchange();
+        async move {
+            let connection = kutse_messaging::connect(&url, "kutse-test-pipeline").await?;
+            let publisher = kutse_messaging::Publisher::new(&connection).await?;
+            let body = envelope.to_bytes();
+            publisher
+                .publish(kutse_messaging::publisher::Outgoing {
+                    exchange: &exchange,
+                    routing_key: envelope.routing_key(),
+                    body: &body,
+                    properties: kutse_messaging::publisher::properties(
+                        &envelope.id.to_string(),
+                        &envelope.message_type,
+                        &envelope.correlation_id.to_string(),
+                        "kutse-test-pipeline",
+                        lapin::types::FieldTable::default(),
+                    ),
+                })
+                .await?;
+            anyhow::Ok(())
+        }
+    };
+
+    // A signed protocol goes through (and is answered by the register).
+    let application = register.assessed_application(true).await;
+    let protocol = register.protocol(vec![(application, Outcome::Award)]);
+    let jws = kutse_protocol::sign(&protocol, &register.chair, "chair-2026", "kutse-protocol")
+        .expect("sign");
+    publish(Envelope::new(&ProtocolSigned { jws }, None).expect("e"))
+        .await
+        .expect("the pipeline may publish protocol.signed");
+    assert_eq!(
+        register.status_of(protocol.protocol_id).await[0]["status"],
+        "accepted"
+    );
+
+    // An application.submitted is refused by RabbitMQ: the publish fails, nothing is routed.
+    let (forged, _) = register.facts(Uuid::now_v7(), true);
+    let refused = publish(Envelope::new(&forged, None).expect("e")).await;
+    let error = format!("{:#}", refused.expect_err("the broker refuses it"));
+    assert!(
+        error.contains("ACCESS_REFUSED") || error.contains("403"),
+        "{error}"
+    );
+    assert_eq!(
+        register
+            .count(
+                "SELECT count(*) FROM messaging.inbox WHERE message_type = 'application.submitted'"
+            )
+            .await,
+        1,
+        "only the test's own submission arrived"
+    );
+    management(
+        reqwest::Method::DELETE,
+        &format!("/users/{name}"),
+        json!({}),
+    )
+    .await;
 }

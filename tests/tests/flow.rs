@@ -17,7 +17,6 @@ const WAIT: Duration = Duration::from_secs(30);
 const CHAIR: &str = "EE38001085718";
 
 struct System {
-    harness: Harness,
     intake: Running,
     documents: Running,
     assessment: Running,
@@ -25,6 +24,8 @@ struct System {
     certificates: Running,
     notifications: Running,
     http: reqwest::Client,
+    /// Last, so the services stop before their broker topology is deleted.
+    harness: Harness,
 }
 
 impl System {
@@ -164,18 +165,29 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         "delivery_options": [ { "option": "electronic" }, { "option": "post", "cost_cents": 450 } ]
     })).await;
 
-    // The chair's key is registered with the register before the session.
+    // The chair's key: proposed by the body's staff, confirmed by the chair with their own login.
     let chair_key = SigningKey::generate(&mut rand_core::OsRng);
-    s.post(
-        &s.certificates,
-        "/register/signers",
-        &staff,
-        json!({
-            "kid": "kjvy-chair", "awarding_body_id": body_id,
-            "public_key": kutse_protocol::encode_key(&chair_key.verifying_key())
-        }),
-    )
-    .await;
+    let proposed = s
+        .post(
+            &s.certificates,
+            "/register/signers",
+            &staff,
+            json!({
+                "kid": "kjvy-chair", "awarding_body_id": body_id, "owner": CHAIR,
+                "public_key": kutse_protocol::encode_key(&chair_key.verifying_key())
+            }),
+        )
+        .await;
+    assert_eq!(proposed["status"], "proposed");
+    let confirmed = s
+        .post(
+            &s.certificates,
+            "/register/signers/kjvy-chair/confirmation",
+            &chair,
+            json!({}),
+        )
+        .await;
+    assert_eq!(confirmed["status"], "active");
 
     // The applicant applies, the fee is confirmed, the application is submitted.
     let mari = s.token("EE49403136526", &[], None, &email);
@@ -291,16 +303,58 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         )
         .await;
     }
-    let protocol: kutse_protocol::Protocol = serde_json::from_value(
-        s.post(
-            &s.committee,
-            &format!("/sessions/{session_id}/protocol"),
+    // A chair who is not a person, or has no signer key, cannot freeze (and so lock) the session.
+    for (chair_field, why) in [
+        ("somebody", "personal code"),
+        ("EE30411030851", "signer key"),
+    ] {
+        let (status, problem) = call(
+            &s.http,
+            "POST",
+            &format!("{}/sessions/{session_id}/protocol", s.committee.url),
             &staff,
-            json!({ "chair": CHAIR }),
+            Some(&json!({ "chair": chair_field }).to_string()),
+            None,
         )
-        .await,
+        .await;
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "chair");
+        assert!(problem.to_string().contains(why), "{problem}");
+    }
+    // The protocol is frozen once the committee has heard of the chair's active key.
+    let frozen = eventually(WAIT, "the committee knows the chair's key", || async {
+        let (status, frozen) = call(
+            &s.http,
+            "POST",
+            &format!("{}/sessions/{session_id}/protocol", s.committee.url),
+            &staff,
+            Some(&json!({ "chair": CHAIR }).to_string()),
+            None,
+        )
+        .await;
+        (status == 200).then_some(frozen)
+    })
+    .await;
+    let protocol: kutse_protocol::Protocol = serde_json::from_value(frozen).expect("protocol");
+    // A signature under the wrong key is refused with its reason, and the session stays signable.
+    let wrong_key = SigningKey::generate(&mut rand_core::OsRng);
+    let forged =
+        kutse_protocol::sign(&protocol, &wrong_key, "kjvy-chair", "kutse-protocol").expect("sign");
+    let (status, problem) = call(
+        &s.http,
+        "POST",
+        &format!("{}/sessions/{session_id}/signature", s.committee.url),
+        &chair,
+        Some(&json!({ "jws": forged }).to_string()),
+        None,
     )
-    .expect("protocol");
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "jws");
+    assert!(
+        problem.to_string().contains("signature does not verify"),
+        "{problem}"
+    );
     let jws =
         kutse_protocol::sign(&protocol, &chair_key, "kjvy-chair", "kutse-protocol").expect("sign");
     s.post(
@@ -309,6 +363,20 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         &chair,
         json!({ "jws": jws }),
     )
+    .await;
+    // The register's answer reaches the session.
+    eventually(WAIT, "the register's answer on the session", || async {
+        let (_, session) = call(
+            &s.http,
+            "GET",
+            &format!("{}/sessions/{session_id}", s.committee.url),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+        (session["register_outcome"] == "accepted").then_some(())
+    })
     .await;
 
     let mails = eventually(WAIT, "the receipt and the outcome e-mailed", || async {
@@ -359,17 +427,46 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
     .await;
     assert_eq!(status, 200, "{verification}");
     assert_eq!(verification["valid"], true);
-    assert_eq!(
-        verification["certificate"]["holder"]["isikukood"],
-        "49403136526"
+    // The public view never shows the personal code (nor the seal, whose payload carries it).
+    assert!(
+        !verification.to_string().contains("49403136526"),
+        "{verification}"
     );
+    assert!(verification.get("seal").is_none());
+    assert_eq!(
+        verification["certificate"]["holder"]["family_name"],
+        "Maasikas"
+    );
+    // The holder's own view does.
+    let mari = s.token("EE49403136526", &[], None, "x@example.com");
+    let (status, own) = call(
+        &s.http,
+        "GET",
+        &format!("{}/certificates/{number}", s.certificates.url),
+        &mari,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{own}");
+    assert_eq!(own["certificate"]["holder"]["isikukood"], "49403136526");
+    let stranger = s.token("EE38001085718", &[], None, "x@example.com");
+    let (status, _) = call(
+        &s.http,
+        "GET",
+        &format!("{}/certificates/{number}", s.certificates.url),
+        &stranger,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
     assert!(
         text.contains(&format!("/certificates/{number}/verification")),
         "{text}"
     );
 
     // And intake shows the applicant the outcome.
-    let mari = s.token("EE49403136526", &[], None, "x@example.com");
     let status = eventually(WAIT, "intake marks the application awarded", || async {
         let (_, app) = call(
             &s.http,

@@ -10,11 +10,21 @@ use uuid::Uuid;
 
 const MARI: &str = "EE49403136526";
 const JAAN: &str = "EE38001085718";
+const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+async fn outbox_count(portal: &Portal, message_type: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM messaging.outbox WHERE message_type = $1")
+        .bind(message_type)
+        .fetch_one(&portal.intake.db.pool)
+        .await
+        .expect("count")
+}
 
 struct Portal {
-    harness: Harness,
     intake: Running,
     http: reqwest::Client,
+    /// Last, so the services stop before their broker topology is deleted.
+    harness: Harness,
 }
 
 impl Portal {
@@ -104,7 +114,7 @@ fn application(round: &Value) -> Value {
     json!({ "round_id": round["id"], "kind": "prior_learning", "delivery_option": "electronic" })
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirmed() {
     let portal = Portal::new().await;
     let (_, staff, round) = portal.round(open_round()).await;
@@ -130,8 +140,32 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
         .get(0);
     assert_eq!(count, 1);
 
-    // Not before the fee is confirmed.
-    let (status, problem) = portal
+    // A payment proof uploaded by the applicant does not stand in for the body's confirmation.
+    kutse_tests::wait_ready(&portal.intake).await;
+    let proof = kutse_messaging::catalogue::DocumentStored {
+        document_id: Uuid::now_v7(),
+        application_id: id.parse().expect("uuid"),
+        owner: kutse_domain::Isikukood::from_subject(MARI).expect("code"),
+        document_type: "payment_proof".into(),
+        sha256: "0".repeat(64),
+        size_bytes: 10,
+        dvvk: kutse_domain::Dvvk::FileExchange,
+    };
+    portal
+        .harness
+        .publish(&kutse_messaging::Envelope::new(&proof, None).expect("envelope"))
+        .await
+        .expect("publish");
+    kutse_testkit::eventually(WAIT, "intake records the payment proof", || async {
+        let (_, app) = portal
+            .send("GET", &format!("/applications/{id}"), &mari, None, None)
+            .await;
+        (app["documents"][0]["document_type"] == "payment_proof").then_some(())
+    })
+    .await;
+
+    // Submitted before the fee is confirmed: it waits, and nothing is processed yet.
+    let (status, waiting) = portal
         .send(
             "POST",
             &format!("/applications/{id}/submit"),
@@ -140,25 +174,15 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
             None,
         )
         .await;
-    assert_eq!(status, 422, "{problem}");
-    assert_eq!(problem["type"], "https://kutse.ee/problems/fee-unconfirmed");
-    assert_eq!(problem["errors"][0]["field"], "fee");
+    assert_eq!(status, 200, "{waiting}");
+    assert_eq!(waiting["status"], "awaiting_fee");
+    assert_eq!(outbox_count(&portal, "application.submitted").await, 0);
 
-    let (status, confirmed) = portal
+    let (status, submitted) = portal
         .send(
             "POST",
             &format!("/applications/{id}/fee-confirmation"),
             &staff,
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, 200, "{confirmed}");
-    let (status, submitted) = portal
-        .send(
-            "POST",
-            &format!("/applications/{id}/submit"),
-            &mari,
             None,
             None,
         )
@@ -171,7 +195,18 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
         .iter()
         .filter_map(|h| h["event"].as_str())
         .collect();
-    assert_eq!(events, vec!["created", "fee_confirmed", "submitted"]);
+    assert_eq!(
+        events,
+        vec!["created", "document_stored", "submitted", "fee_confirmed"]
+    );
+    // The applicant's history names the role and the body, never the staff member's code.
+    let (_, seen_by_mari) = portal
+        .send("GET", &format!("/applications/{id}"), &mari, None, None)
+        .await;
+    let history = seen_by_mari["history"].to_string();
+    assert!(!history.contains("36805280109"), "{history}");
+    assert!(history.contains("awarding_body_staff"), "{history}");
+    assert_eq!(outbox_count(&portal, "application.submitted").await, 1);
 
     // The event left with the state change, with everything later steps need.
     let row = sqlx::query("SELECT message_type, body FROM messaging.outbox WHERE message_type = 'application.submitted'")
@@ -204,7 +239,7 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
     assert_eq!(status, 409);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_but_the_applicant_and_the_bodys_staff_can_read_an_application() {
     let portal = Portal::new().await;
     let (_, staff, round) = portal.round(open_round()).await;
@@ -258,7 +293,7 @@ async fn nobody_but_the_applicant_and_the_bodys_staff_can_read_an_application() 
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submission_is_refused_when_the_round_is_closed_past_its_deadline_or_documents_are_missing()
 {
     let portal = Portal::new().await;
@@ -384,7 +419,7 @@ async fn submission_is_refused_when_the_round_is_closed_past_its_deadline_or_doc
     assert_eq!(events, 0);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
     let portal = Portal::new().await;
     let (body_id, staff, round) = portal.round(open_round()).await;
@@ -474,7 +509,7 @@ async fn counts(portal: &Portal) -> Vec<i64> {
     out
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_create_replays_its_first_answer_for_a_repeated_idempotency_key() {
     let portal = Portal::new().await;
     let (_, staff, round) = portal.round(open_round()).await;

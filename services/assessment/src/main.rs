@@ -1,4 +1,4 @@
-//! The `kutse-assessment` binary: `serve` (default), `migrate` or `healthcheck`
+//! The `kutse-assessment` binary: `serve` (default), `migrate`, `topology` or `healthcheck`
 //! (see `kutse_service::command`). Configuration → telemetry → build → run until stopped.
 
 use kutse_service::{Command, Platform};
@@ -13,6 +13,7 @@ async fn main() -> anyhow::Result<()> {
     let _telemetry = kutse_telemetry::init(&config.service.telemetry)?;
     let result = match command {
         Command::Migrate => Platform::migrate(&config.service, &kutse_assessment::MIGRATOR).await,
+        Command::Topology => Platform::declare_topology(&config.service).await,
         _ => match kutse_assessment::build(config).await {
             Ok(service) => service.run().await,
             Err(e) => Err(e),

@@ -2,15 +2,31 @@
 //! signed protocol verify the signature against the registered signer keys, then issue every
 //! awarded certificate — exactly once — and tell of every refusal.
 //!
-//! A protocol that cannot be trusted (unknown or revoked key, bad signature, not canonical, a key
-//! of another awarding body) or that contradicts the assessment issues nothing and is parked with
-//! the reason. A protocol about an application whose data has not arrived yet is retried.
+//! # What the register believes
+//! - **Facts are first-write-wins.** The submission and the panel's decision of an application are
+//!   stored once; the same fact again is harmless, a different second version is parked and
+//!   changes nothing (a publisher cannot rewrite whom a certificate names).
+//! - **A signer key belongs to a person.** A protocol verifies only under a key of its awarding
+//!   body whose owner is the protocol's `chair`, active — or revoked only after the protocol was
+//!   signed. Proposed keys sign nothing until their owner confirms them.
+//! - **Outcomes are final.** Once a signed protocol has awarded or refused an application, a
+//!   later protocol that contradicts it is refused whole; corrections go through appeal or
+//!   revocation, never by deciding again.
+//! - **Whole or nothing, and always answered.** Every decision of a protocol is checked before any
+//!   is applied. Every `protocol.signed` gets one answer: `protocol.accepted` (register numbers
+//!   issued, applications refused) or, when it is parked, `protocol.rejected` with the reason
+//!   (recorded by [`Handler::parked`]). Both are kept in `protocols` for the body to read.
+//! - A protocol about an application whose data has not arrived yet is retried; when the
+//!   retries run out it is rejected.
 
-use chrono::{Datelike, Months, Utc};
+use std::collections::HashSet;
+
+use chrono::{DateTime, Datelike, Months, Utc};
 use futures::future::BoxFuture;
+use kutse_domain::Isikukood;
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued, CompetenceRef,
-    ProtocolSigned,
+    IssuedRef, ProtocolAccepted, ProtocolRejected, ProtocolSigned,
 };
 use kutse_messaging::{Envelope, Handler, HandlerError, Incoming, Message, Outbox};
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
@@ -62,11 +78,11 @@ impl Handler for CertificatesHandler {
             match envelope.message_type.as_str() {
                 ApplicationSubmitted::TYPE => {
                     let submitted: ApplicationSubmitted = envelope.decode()?;
-                    remember(conn, submitted.application_id, "submission", &submitted).await
+                    remember(conn, submitted.application_id, Fact::Submission, &submitted).await
                 }
                 AssessmentDecided::TYPE => {
                     let decided: AssessmentDecided = envelope.decode()?;
-                    remember(conn, decided.application_id, "decision", &decided).await
+                    remember(conn, decided.application_id, Fact::Decision, &decided).await
                 }
                 ProtocolSigned::TYPE => self.protocol_signed(conn, envelope).await,
                 other => Err(HandlerError::Permanent(format!(
@@ -75,31 +91,76 @@ impl Handler for CertificatesHandler {
             }
         })
     }
+
+    fn parked<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        message: &'a Incoming,
+        error: &'a str,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(async move {
+            if message.envelope.message_type == ProtocolSigned::TYPE {
+                record_rejection(conn, &message.envelope, error).await?;
+            }
+            Ok(())
+        })
+    }
 }
 
+/// A fact the register keeps about an application.
+#[derive(Debug, Clone, Copy)]
+enum Fact {
+    Submission,
+    Decision,
+}
+
+/// Stores a fact the first time it arrives. The same fact again changes nothing; a different
+/// version is refused (parked), so the first word stands.
 async fn remember<T: Serialize>(
     conn: &mut PgConnection,
     application: Uuid,
-    column: &str,
+    fact: Fact,
     value: &T,
 ) -> Result<(), HandlerError> {
     let value = serde_json::to_value(value).map_err(|e| HandlerError::Transient(e.into()))?;
-    let sql = match column {
-        "submission" => {
+    let (insert, compare, name) = match fact {
+        Fact::Submission => (
             "INSERT INTO applications (application_id, submission) VALUES ($1, $2)
-             ON CONFLICT (application_id) DO UPDATE SET submission = $2, updated_at = now()"
-        }
-        _ => {
+             ON CONFLICT (application_id) DO UPDATE SET submission = $2, updated_at = now()
+              WHERE applications.submission IS NULL",
+            "SELECT submission = $2 FROM applications WHERE application_id = $1",
+            ApplicationSubmitted::TYPE,
+        ),
+        Fact::Decision => (
             "INSERT INTO applications (application_id, decision) VALUES ($1, $2)
-             ON CONFLICT (application_id) DO UPDATE SET decision = $2, updated_at = now()"
-        }
+             ON CONFLICT (application_id) DO UPDATE SET decision = $2, updated_at = now()
+              WHERE applications.decision IS NULL",
+            "SELECT decision = $2 FROM applications WHERE application_id = $1",
+            AssessmentDecided::TYPE,
+        ),
     };
-    sqlx::query(sql)
+    let stored = sqlx::query(insert)
         .bind(application)
-        .bind(value)
-        .execute(conn)
+        .bind(&value)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    if stored == 1 {
+        return Ok(());
+    }
+    let same: bool = sqlx::query_scalar(compare)
+        .bind(application)
+        .bind(&value)
+        .fetch_one(&mut *conn)
         .await?;
-    Ok(())
+    if same {
+        tracing::info!(%application, fact = name, "fact already known; nothing to do");
+        Ok(())
+    } else {
+        Err(HandlerError::Permanent(format!(
+            "{name} for application {application} differs from the one the register already holds; the first stands"
+        )))
+    }
 }
 
 /// What the register knows of one application named in a protocol.
@@ -115,68 +176,69 @@ impl CertificatesHandler {
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
         let signed: ProtocolSigned = envelope.decode()?;
-        let protocol = self.verified(conn, &signed.jws).await?;
+        let protocol = verified(conn, &signed.jws).await?;
         tracing::info!(protocol = %protocol.protocol_id, decisions = protocol.decisions.len(), "signed protocol verified");
 
         // Check every decision before acting on any: a protocol is applied whole or not at all.
+        let mut seen = HashSet::new();
         let mut known = Vec::with_capacity(protocol.decisions.len());
         for decision in &protocol.decisions {
-            let data = self.known(conn, decision.application_id).await?;
+            let application = decision.application_id;
+            if !seen.insert(application) {
+                return Err(HandlerError::Permanent(format!(
+                    "protocol refused: application {application} is decided twice in it"
+                )));
+            }
+            let data = self.known(conn, application).await?;
             if data.submission.awarding_body_id != protocol.awarding_body_id {
                 return Err(HandlerError::Permanent(format!(
-                    "application {} belongs to another awarding body",
-                    decision.application_id
+                    "protocol refused: application {application} belongs to another awarding body"
                 )));
             }
             if decision.outcome == Outcome::Award {
                 if !data.decision.all_accepted {
                     return Err(HandlerError::Permanent(format!(
-                        "protocol awards application {} but the assessment panel did not accept every competence",
-                        decision.application_id
+                        "protocol refused: it awards application {application} but the assessment panel did not accept every competence"
                     )));
                 }
-                if decision.votes_for <= decision.votes_against {
+                if !kutse_protocol::awarded(
+                    data.decision.all_accepted,
+                    decision.votes_for,
+                    decision.votes_against,
+                ) {
                     return Err(HandlerError::Permanent(format!(
-                        "protocol awards application {} without a carried vote ({} for, {} against)",
-                        decision.application_id, decision.votes_for, decision.votes_against
+                        "protocol refused: it awards application {application} without a carried vote ({} for, {} against)",
+                        decision.votes_for, decision.votes_against
                     )));
                 }
+            }
+            match (decision.outcome, final_outcome(conn, application).await?) {
+                (Outcome::Award, Some(Outcome::Refuse)) => {
+                    return Err(HandlerError::Permanent(format!(
+                        "protocol refused: application {application} was refused by an earlier signed protocol; an outcome is final (appeal or revocation correct it)"
+                    )));
+                }
+                (Outcome::Refuse, Some(Outcome::Award)) => {
+                    return Err(HandlerError::Permanent(format!(
+                        "protocol refused: application {application} already holds a certificate; an outcome is final (appeal or revocation correct it)"
+                    )));
+                }
+                _ => {}
             }
             known.push(data);
         }
+        let mut issued = Vec::new();
+        let mut refused = Vec::new();
         for (decision, data) in protocol.decisions.iter().zip(known) {
             match decision.outcome {
-                Outcome::Award => self.issue(conn, envelope, &protocol, data).await?,
-                Outcome::Refuse => refuse(conn, envelope, &protocol, decision, data).await?,
+                Outcome::Award => issued.push(self.issue(conn, envelope, &protocol, data).await?),
+                Outcome::Refuse => {
+                    refuse(conn, envelope, &protocol, decision, data).await?;
+                    refused.push(decision.application_id);
+                }
             }
         }
-        Ok(())
-    }
-
-    /// The protocol, if its signature verifies against a registered, unrevoked key of its body.
-    async fn verified(&self, conn: &mut PgConnection, jws: &str) -> Result<Protocol, HandlerError> {
-        let reject = |e: kutse_protocol::SignatureError| {
-            HandlerError::Permanent(format!("protocol refused: {e}"))
-        };
-        let kid = kutse_protocol::key_id(jws).map_err(reject)?;
-        let row = sqlx::query(
-            "SELECT awarding_body_id, public_key FROM signer_keys WHERE kid = $1 AND revoked_at IS NULL",
-        )
-        .bind(&kid)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let key = row
-            .as_ref()
-            .and_then(|r| kutse_protocol::verifying_key(&r.get::<String, _>("public_key")).ok());
-        let protocol: Protocol = kutse_protocol::verify(jws, |_| key).map_err(reject)?;
-        let key_body: Option<Uuid> = row.map(|r| r.get("awarding_body_id"));
-        if key_body != Some(protocol.awarding_body_id) {
-            return Err(HandlerError::Permanent(format!(
-                "protocol refused: key {kid} is not registered to awarding body {}",
-                protocol.awarding_body_id
-            )));
-        }
-        Ok(protocol)
+        record_acceptance(conn, envelope, &protocol, issued, refused).await
     }
 
     async fn known(
@@ -216,17 +278,22 @@ impl CertificatesHandler {
         cause: &Envelope,
         protocol: &Protocol,
         data: Known,
-    ) -> Result<(), HandlerError> {
+    ) -> Result<IssuedRef, HandlerError> {
         let application = data.submission.application_id;
-        let exists = sqlx::query("SELECT 1 FROM certificates WHERE application_id = $1")
-            .bind(application)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if exists.is_some() {
+        let exists: Option<String> = sqlx::query_scalar(
+            "SELECT register_number FROM certificates WHERE application_id = $1",
+        )
+        .bind(application)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(register_number) = exists {
             tracing::info!(%application, "certificate already issued; nothing to do");
-            return Ok(());
+            return Ok(IssuedRef {
+                application_id: application,
+                register_number,
+            });
         }
-        let issued_on = Utc::now().date_naive();
+        let issued_on = kutse_domain::tallinn_today();
         let valid_until = issued_on
             .checked_add_months(Months::new(12 * self.validity_years))
             .unwrap_or(issued_on);
@@ -275,7 +342,11 @@ impl CertificatesHandler {
         .await?
         .rows_affected();
         if inserted == 0 {
-            return Ok(());
+            // The row was checked above in this transaction; a concurrent issuer won the race.
+            // Retrying finds its certificate and answers with it.
+            return Err(HandlerError::Transient(anyhow::anyhow!(
+                "certificate of application {application} issued concurrently"
+            )));
         }
         let event = CertificateIssued {
             certificate_id: id,
@@ -295,7 +366,10 @@ impl CertificatesHandler {
             Envelope::caused_by(&event, cause).map_err(|e| HandlerError::Transient(e.into()))?;
         Outbox::enqueue(conn, &envelope).await?;
         tracing::info!(%application, register_number = register_number.as_str(), "certificate issued");
-        Ok(())
+        Ok(IssuedRef {
+            application_id: application,
+            register_number,
+        })
     }
 }
 
@@ -351,5 +425,156 @@ async fn refuse(
         Envelope::caused_by(&event, cause).map_err(|e| HandlerError::Transient(e.into()))?;
     Outbox::enqueue(conn, &envelope).await?;
     tracing::info!(%application, "refusal recorded");
+    Ok(())
+}
+
+/// The protocol, if its signature verifies under a signer key that may sign it: a key of the
+/// protocol's awarding body, owned by the protocol's `chair`, active — or revoked only after the
+/// protocol was signed.
+async fn verified(conn: &mut PgConnection, jws: &str) -> Result<Protocol, HandlerError> {
+    let reject = |e: kutse_protocol::SignatureError| {
+        HandlerError::Permanent(format!("protocol refused: {e}"))
+    };
+    let kid = kutse_protocol::key_id(jws).map_err(reject)?;
+    let row = sqlx::query(
+        "SELECT awarding_body_id, public_key, owner, status, revoked_at
+           FROM signer_keys WHERE kid = $1 AND status <> 'proposed'",
+    )
+    .bind(&kid)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let key = row
+        .as_ref()
+        .and_then(|r| kutse_protocol::verifying_key(&r.get::<String, _>("public_key")).ok());
+    let protocol: Protocol = kutse_protocol::verify(jws, |_| key).map_err(reject)?;
+    let Some(row) = row else {
+        return Err(reject(kutse_protocol::SignatureError::UnknownKey(kid)));
+    };
+    let refuse = |why: String| Err(HandlerError::Permanent(format!("protocol refused: {why}")));
+    if row.get::<Uuid, _>("awarding_body_id") != protocol.awarding_body_id {
+        return refuse(format!(
+            "key {kid} is not registered to awarding body {}",
+            protocol.awarding_body_id
+        ));
+    }
+    let owner: Option<String> = row.get("owner");
+    let chair = Isikukood::from_subject(&protocol.chair).ok();
+    if owner.is_none() || chair.map(|c| c.to_string()) != owner {
+        return refuse(format!(
+            "the protocol's chair is not the owner of key {kid}"
+        ));
+    }
+    if row.get::<String, _>("status") == "revoked" {
+        let revoked_at: Option<DateTime<Utc>> = row.get("revoked_at");
+        if revoked_at.is_none_or(|at| protocol.signed_at >= at) {
+            return refuse(format!(
+                "key {kid} was revoked before the protocol was signed"
+            ));
+        }
+    }
+    Ok(protocol)
+}
+
+/// The outcome a signed protocol already gave an application, if any.
+async fn final_outcome(
+    conn: &mut PgConnection,
+    application: Uuid,
+) -> Result<Option<Outcome>, HandlerError> {
+    let awarded: Option<bool> = sqlx::query_scalar(
+        "SELECT true FROM certificates WHERE application_id = $1
+         UNION ALL
+         SELECT false FROM refusals WHERE application_id = $1
+         LIMIT 1",
+    )
+    .bind(application)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(awarded.map(|a| if a { Outcome::Award } else { Outcome::Refuse }))
+}
+
+/// Records an applied protocol and answers it with `protocol.accepted`.
+async fn record_acceptance(
+    conn: &mut PgConnection,
+    cause: &Envelope,
+    protocol: &Protocol,
+    issued: Vec<IssuedRef>,
+    refused: Vec<Uuid>,
+) -> Result<(), HandlerError> {
+    let issued_json =
+        serde_json::to_value(&issued).map_err(|e| HandlerError::Transient(e.into()))?;
+    sqlx::query(
+        "INSERT INTO protocols (message_id, protocol_id, awarding_body_id, session_id, status, issued, refused)
+         VALUES ($1, $2, $3, $4, 'accepted', $5, $6)
+         ON CONFLICT (message_id) DO NOTHING",
+    )
+    .bind(cause.id)
+    .bind(protocol.protocol_id)
+    .bind(protocol.awarding_body_id)
+    .bind(protocol.session_id)
+    .bind(issued_json)
+    .bind(&refused)
+    .execute(&mut *conn)
+    .await?;
+    let event = ProtocolAccepted {
+        message_id: cause.id,
+        protocol_id: protocol.protocol_id,
+        awarding_body_id: protocol.awarding_body_id,
+        session_id: protocol.session_id,
+        issued,
+        refused,
+    };
+    let envelope =
+        Envelope::caused_by(&event, cause).map_err(|e| HandlerError::Transient(e.into()))?;
+    Outbox::enqueue(conn, &envelope).await?;
+    tracing::info!(protocol = %protocol.protocol_id, "protocol accepted");
+    Ok(())
+}
+
+/// Records a refused protocol and answers it with `protocol.rejected` — once per message, however
+/// often this runs for it.
+async fn record_rejection(
+    conn: &mut PgConnection,
+    cause: &Envelope,
+    reason: &str,
+) -> Result<(), HandlerError> {
+    let jws = cause.payload.get("jws").and_then(|j| j.as_str());
+    // Read from the payload as it stands, unverified: only so the sender can find its answer.
+    let payload = jws.and_then(kutse_protocol::unverified_payload);
+    let id_of = |field: &str| -> Option<Uuid> {
+        payload
+            .as_ref()
+            .and_then(|p| p.get(field))
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse().ok())
+    };
+    let kid = jws.and_then(|j| kutse_protocol::key_id(j).ok());
+    let event = ProtocolRejected {
+        message_id: cause.id,
+        protocol_id: id_of("protocol_id"),
+        awarding_body_id: id_of("awarding_body_id"),
+        session_id: id_of("session_id"),
+        reason: reason.to_owned(),
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO protocols (message_id, protocol_id, awarding_body_id, session_id, kid, status, reason)
+         VALUES ($1, $2, $3, $4, $5, 'rejected', $6)
+         ON CONFLICT (message_id) DO NOTHING",
+    )
+    .bind(cause.id)
+    .bind(event.protocol_id)
+    .bind(event.awarding_body_id)
+    .bind(event.session_id)
+    .bind(kid)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(());
+    }
+    let envelope =
+        Envelope::caused_by(&event, cause).map_err(|e| HandlerError::Transient(e.into()))?;
+    Outbox::enqueue(conn, &envelope).await?;
+    tracing::warn!(message = %cause.id, reason, "protocol rejected");
     Ok(())
 }

@@ -1,11 +1,17 @@
 //! The messages intake consumes: documents stored for its applications, and the outcome of the
 //! committee's protocol (certificate issued, application refused).
+//!
+//! An outcome moves an application only along the state machine of
+//! [`ApplicationStatus::may_become`]: the same outcome again is harmless, a contradicting one
+//! (`certificate.issued` for a refused application, or the reverse) is parked and changes nothing.
 
 use futures::future::BoxFuture;
 use kutse_messaging::catalogue::{ApplicationRefused, CertificateIssued, DocumentStored};
 use kutse_messaging::{Handler, HandlerError, Incoming, Message};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
+
+use crate::domain::ApplicationStatus;
 
 /// Intake's handler.
 #[derive(Debug, Default)]
@@ -30,7 +36,7 @@ impl Handler for IntakeHandler {
                     outcome(
                         conn,
                         issued.application_id,
-                        "awarded",
+                        ApplicationStatus::Awarded,
                         "certificate_issued",
                         detail,
                     )
@@ -39,7 +45,14 @@ impl Handler for IntakeHandler {
                 ApplicationRefused::TYPE => {
                     let refused: ApplicationRefused = envelope.decode()?;
                     let detail = serde_json::json!({ "justification": refused.justification });
-                    outcome(conn, refused.application_id, "refused", "refused", detail).await
+                    outcome(
+                        conn,
+                        refused.application_id,
+                        ApplicationStatus::Refused,
+                        "refused",
+                        detail,
+                    )
+                    .await
                 }
                 other => Err(HandlerError::Permanent(format!(
                     "intake does not handle {other}"
@@ -89,21 +102,41 @@ async fn document_stored(conn: &mut PgConnection, doc: DocumentStored) -> Result
 async fn outcome(
     conn: &mut PgConnection,
     application: Uuid,
-    status: &str,
+    status: ApplicationStatus,
     event: &str,
     detail: serde_json::Value,
 ) -> Result<(), HandlerError> {
-    let updated = sqlx::query("UPDATE applications SET status = $2 WHERE id = $1")
-        .bind(application)
-        .bind(status)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    if updated == 0 {
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
+            .bind(application)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(current) = current else {
         return Err(HandlerError::Permanent(format!(
             "no application {application}"
         )));
+    };
+    let current = ApplicationStatus::parse(&current).ok_or_else(|| {
+        HandlerError::Permanent(format!(
+            "application {application} has unknown status {current}"
+        ))
+    })?;
+    if current == status {
+        tracing::info!(%application, status = status.as_str(), "outcome already recorded");
+        return Ok(());
     }
+    if !current.may_become(status) {
+        return Err(HandlerError::Permanent(format!(
+            "application {application} is {} and may not become {}: an outcome is final",
+            current.as_str(),
+            status.as_str()
+        )));
+    }
+    sqlx::query("UPDATE applications SET status = $2 WHERE id = $1")
+        .bind(application)
+        .bind(status.as_str())
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
         "INSERT INTO application_history (application_id, event, detail) VALUES ($1, $2, $3)",
     )

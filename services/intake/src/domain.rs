@@ -65,5 +65,91 @@ impl Language {
     }
 }
 
-/// The document type that proves the fee was paid.
-pub const PAYMENT_PROOF: &str = "payment_proof";
+/// Where an application is. Statuses only move forward along the declared state machine:
+///
+/// ```text
+/// draft ──submit──▶ awaiting_fee ──fee confirmed──▶ submitted ──protocol──▶ awarded | refused
+///   └────────submit (fee already confirmed)────────────▲
+/// ```
+///
+/// An outcome (`awarded`, `refused`) is final: a signed protocol decided it, and corrections go
+/// through appeal or revocation, never by deciding again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApplicationStatus {
+    Draft,
+    /// Submitted by the applicant; processing waits until the body confirms the fee.
+    AwaitingFee,
+    Submitted,
+    Awarded,
+    Refused,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "draft",
+            ApplicationStatus::AwaitingFee => "awaiting_fee",
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::Awarded => "awarded",
+            ApplicationStatus::Refused => "refused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ApplicationStatus::Draft,
+            ApplicationStatus::AwaitingFee,
+            ApplicationStatus::Submitted,
+            ApplicationStatus::Awarded,
+            ApplicationStatus::Refused,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == s)
+    }
+
+    /// Whether the state machine allows moving from `self` to `next`.
+    pub fn may_become(self, next: Self) -> bool {
+        use ApplicationStatus::{AwaitingFee, Awarded, Draft, Refused, Submitted};
+        matches!(
+            (self, next),
+            (Draft, AwaitingFee | Submitted)
+                | (AwaitingFee, Submitted)
+                | (Submitted, Awarded | Refused)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApplicationStatus::{self, AwaitingFee, Awarded, Draft, Refused, Submitted};
+
+    const ALL: [ApplicationStatus; 5] = [Draft, AwaitingFee, Submitted, Awarded, Refused];
+
+    #[test]
+    fn statuses_only_move_forward_and_outcomes_are_final() {
+        let allowed = [
+            (Draft, AwaitingFee),
+            (Draft, Submitted),
+            (AwaitingFee, Submitted),
+            (Submitted, Awarded),
+            (Submitted, Refused),
+        ];
+        for from in ALL {
+            for to in ALL {
+                assert_eq!(
+                    from.may_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} → {to:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_read_back_from_their_names() {
+        for status in ALL {
+            assert_eq!(ApplicationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(ApplicationStatus::parse("approved"), None);
+    }
+}

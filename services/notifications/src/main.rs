@@ -1,4 +1,4 @@
-//! The `kutse-notifications` binary: `serve` (default), `migrate` or `healthcheck`
+//! The `kutse-notifications` binary: `serve` (default), `migrate`, `topology` or `healthcheck`
 //! (see `kutse_service::command`). Configuration → telemetry → build → run until stopped.
 
 use kutse_service::{Command, Platform};
@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             Platform::migrate(&config.service, &kutse_notifications::MIGRATOR).await
         }
+        Command::Topology => Platform::declare_topology(&config.service).await,
         _ => match kutse_notifications::build(config).await {
             Ok(service) => service.run().await,
             Err(e) => Err(e),

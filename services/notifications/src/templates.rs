@@ -24,7 +24,7 @@ pub fn receipt(e: &ApplicationSubmitted) -> Rendered {
                 "Dear {name},\n\nyour application for the qualification {q} was submitted on {}.\n\
                  Application number: {}\n\nThe assessment panel reviews applications within 10 working days of the \
                  round's deadline ({}).\n\nKutse",
-                e.submitted_at.date_naive(),
+                kutse_domain::tallinn_date(e.submitted_at),
                 e.application_id,
                 e.round_deadline
             ),
@@ -35,7 +35,7 @@ pub fn receipt(e: &ApplicationSubmitted) -> Rendered {
             body: format!(
                 "Lugupeetud {name}\n\nTeie taotlus kutsele {q} esitati {}.\nTaotluse number: {}\n\n\
                  Hindamiskomisjon vaatab taotlused läbi 10 tööpäeva jooksul pärast taotlusvooru tähtaega ({}).\n\nKutse",
-                e.submitted_at.date_naive(),
+                kutse_domain::tallinn_date(e.submitted_at),
                 e.application_id,
                 e.round_deadline
             ),

@@ -4,8 +4,26 @@
 //!
 //! Easter comes from the `computus` crate (the Gregorian computus); Good Friday is two days
 //! before it and Pentecost seven weeks after.
+//!
+//! **Every date rule is evaluated in Europe/Tallinn**, the law's time zone: "applications are
+//! accepted until the end of the deadline day" means midnight in Tallinn (UTC+2, UTC+3 in
+//! summer), not in UTC. Turn an instant into a date only with [`tallinn_date`]; the time zone
+//! rules come from the `chrono-tz` crate (the IANA database).
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
+
+/// The time zone of every date rule.
+pub const TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Tallinn;
+
+/// The calendar date in Tallinn at `instant`.
+pub fn tallinn_date(instant: DateTime<Utc>) -> NaiveDate {
+    instant.with_timezone(&TIME_ZONE).date_naive()
+}
+
+/// Today's date in Tallinn.
+pub fn tallinn_today() -> NaiveDate {
+    tallinn_date(Utc::now())
+}
 
 /// A public holiday: its date and Estonian name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +126,17 @@ mod tests {
 
     fn date(s: &str) -> NaiveDate {
         s.parse().expect("date")
+    }
+
+    #[test]
+    fn a_tallinn_date_turns_at_tallinn_midnight_in_winter_and_summer() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("instant");
+        // Winter, UTC+2: 22:00 UTC on 18 December is already 19 December in Tallinn.
+        assert_eq!(tallinn_date(at("2026-12-18T21:59:59Z")), date("2026-12-18"));
+        assert_eq!(tallinn_date(at("2026-12-18T22:00:00Z")), date("2026-12-19"));
+        // Summer, UTC+3.
+        assert_eq!(tallinn_date(at("2026-06-22T20:59:59Z")), date("2026-06-22"));
+        assert_eq!(tallinn_date(at("2026-06-22T21:00:00Z")), date("2026-06-23"));
     }
 
     #[test]

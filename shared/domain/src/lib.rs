@@ -13,7 +13,7 @@ pub mod dvvk;
 pub mod isikukood;
 pub mod money;
 
-pub use calendar::WorkingDays;
+pub use calendar::{WorkingDays, tallinn_date, tallinn_today};
 pub use dvvk::Dvvk;
 pub use isikukood::{Isikukood, IsikukoodError, Sex};
 pub use money::{Money, MoneyError};

@@ -90,6 +90,34 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "The committee chair signed a protocol (JWS, EdDSA, over RFC 8785 canonical JSON). Certificates verifies it and issues every awarded certificate. Outside pipelines may publish it too.",
     },
     MessageSpec {
+        message_type: ProtocolAccepted::TYPE,
+        version: ProtocolAccepted::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::COMMITTEE],
+        summary: "The register verified a signed protocol and applied it: the register numbers it issued (or had issued before) and the applications it refused. Caused by (causation id) the protocol.signed message; pipelines may bind a queue of their own to it.",
+    },
+    MessageSpec {
+        message_type: ProtocolRejected::TYPE,
+        version: ProtocolRejected::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::COMMITTEE],
+        summary: "The register refused a signed protocol and applied nothing of it; the reason says why. Caused by (causation id) the protocol.signed message, which is parked.",
+    },
+    MessageSpec {
+        message_type: SignerKeyActivated::TYPE,
+        version: SignerKeyActivated::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::COMMITTEE],
+        summary: "A committee chair's signer key became usable: registered by the authority, or proposed by the body's staff and confirmed by its owner.",
+    },
+    MessageSpec {
+        message_type: SignerKeyRevoked::TYPE,
+        version: SignerKeyRevoked::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::COMMITTEE],
+        summary: "A signer key was revoked; protocols signed at or after its effective time issue nothing.",
+    },
+    MessageSpec {
         message_type: CertificateIssued::TYPE,
         version: CertificateIssued::VERSION,
         producer: services::CERTIFICATES,
@@ -279,6 +307,86 @@ pub struct ApplicationRefused {
 
 impl Message for ApplicationRefused {
     const TYPE: &'static str = "application.refused";
+    const VERSION: u16 = 1;
+}
+
+/// A certificate a protocol led to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedRef {
+    pub application_id: Uuid,
+    pub register_number: String,
+}
+
+/// `protocol.accepted`, v1: the outcome of a `protocol.signed` the register applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolAccepted {
+    /// The id of the `protocol.signed` message (also this message's causation id).
+    pub message_id: Uuid,
+    pub protocol_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub session_id: Uuid,
+    /// Every awarded application with its certificate's register number (issued now, or by an
+    /// earlier delivery of the same decision).
+    pub issued: Vec<IssuedRef>,
+    /// The applications the protocol refused.
+    pub refused: Vec<Uuid>,
+}
+
+impl Message for ProtocolAccepted {
+    const TYPE: &'static str = "protocol.accepted";
+    const VERSION: u16 = 1;
+}
+
+/// `protocol.rejected`, v1: a `protocol.signed` the register refused; nothing of it was applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolRejected {
+    /// The id of the `protocol.signed` message (also this message's causation id).
+    pub message_id: Uuid,
+    /// As read from the payload when it could be read — unverified if the signature was the
+    /// problem.
+    #[serde(default)]
+    pub protocol_id: Option<Uuid>,
+    #[serde(default)]
+    pub awarding_body_id: Option<Uuid>,
+    #[serde(default)]
+    pub session_id: Option<Uuid>,
+    pub reason: String,
+}
+
+impl Message for ProtocolRejected {
+    const TYPE: &'static str = "protocol.rejected";
+    const VERSION: u16 = 1;
+}
+
+/// `signer_key.activated`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerKeyActivated {
+    pub kid: String,
+    pub awarding_body_id: Uuid,
+    /// The committee chair the key belongs to; only they may be a protocol's `chair` under it.
+    pub owner: Isikukood,
+    /// Ed25519, base64url.
+    pub public_key: String,
+    pub activated_at: DateTime<Utc>,
+}
+
+impl Message for SignerKeyActivated {
+    const TYPE: &'static str = "signer_key.activated";
+    const VERSION: u16 = 1;
+}
+
+/// `signer_key.revoked`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerKeyRevoked {
+    pub kid: String,
+    pub awarding_body_id: Uuid,
+    /// Protocols signed at or after this time under the key issue nothing.
+    pub effective_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl Message for SignerKeyRevoked {
+    const TYPE: &'static str = "signer_key.revoked";
     const VERSION: u16 = 1;
 }
 

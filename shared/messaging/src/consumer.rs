@@ -79,6 +79,21 @@ pub trait Handler: Send + Sync + 'static {
         conn: &'a mut PgConnection,
         message: &'a Incoming,
     ) -> BoxFuture<'a, Result<(), HandlerError>>;
+
+    /// Called when `message` is about to be parked after the handler refused it (`Permanent`) or
+    /// every retry failed, in a transaction of its own that commits with the batch: the place to
+    /// record the refusal and tell its sender (e.g. `protocol.rejected`). `handle`'s effects are
+    /// already rolled back. It may run again for the same message if the batch is redelivered,
+    /// so it must be idempotent. The default does nothing.
+    fn parked<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        message: &'a Incoming,
+        error: &'a str,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        let _ = (conn, message, error);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Consumer tuning.
@@ -111,7 +126,12 @@ enum Outcome {
 /// A delivery, read.
 enum Parsed {
     Message(Box<Incoming>, tracing::Span),
-    Malformed(String),
+    /// Parked without reaching the handler: `malformed` (not an envelope) or `misrouted` (its
+    /// type is not the routing key it was published with).
+    Refused {
+        reason: &'static str,
+        error: String,
+    },
 }
 
 /// What a batch did, for tests and metrics.
@@ -313,9 +333,32 @@ impl<H: Handler + ?Sized> Consumer<H> {
                     error = %e,
                     "malformed message"
                 );
-                return Parsed::Malformed(format!("not a Kutse envelope: {e}"));
+                return Parsed::Refused {
+                    reason: "malformed",
+                    error: format!("not a Kutse envelope: {e}"),
+                };
             }
         };
+        // Queues are bound by routing key and broker permissions are granted per routing key, so
+        // the key is what was authorised; a type that differs from it is a forgery (e.g. an
+        // `application.submitted` published under the `protocol.signed` key a pipeline may use).
+        let published_as = published_routing_key(delivery);
+        if envelope.message_type != published_as {
+            tracing::error!(
+                queue = self.topology.queue(&self.service).as_str(),
+                message_id = %envelope.id,
+                message_type = envelope.message_type.as_str(),
+                routing_key = published_as.as_str(),
+                "message type differs from its routing key"
+            );
+            return Parsed::Refused {
+                reason: "misrouted",
+                error: format!(
+                    "envelope type {:?} was published with routing key {published_as:?}",
+                    envelope.message_type
+                ),
+            };
+        }
         let incoming = Incoming {
             attempt: attempt_of(delivery),
             envelope,
@@ -347,7 +390,7 @@ impl<H: Handler + ?Sized> Consumer<H> {
             .iter()
             .filter_map(|p| match p {
                 Parsed::Message(m, _) => Some((m.envelope.id, m.envelope.message_type.as_str())),
-                Parsed::Malformed(_) => None,
+                Parsed::Refused { .. } => None,
             })
             .unzip();
         let fresh: std::collections::HashSet<uuid::Uuid> = sqlx::query_scalar(
@@ -367,9 +410,9 @@ impl<H: Handler + ?Sized> Consumer<H> {
         let mut outcomes = Vec::with_capacity(parsed.len());
         for item in parsed {
             let (incoming, span) = match item {
-                Parsed::Malformed(error) => {
+                Parsed::Refused { reason, error } => {
                     outcomes.push(Outcome::Park {
-                        reason: "malformed",
+                        reason,
                         error: error.clone(),
                     });
                     continue;
@@ -403,8 +446,8 @@ impl<H: Handler + ?Sized> Consumer<H> {
         let mut outcomes = Vec::with_capacity(parsed.len());
         for item in parsed {
             let outcome = match item {
-                Parsed::Malformed(error) => Outcome::Park {
-                    reason: "malformed",
+                Parsed::Refused { reason, error } => Outcome::Park {
+                    reason,
                     error: error.clone(),
                 },
                 Parsed::Message(incoming, span) => {
@@ -450,6 +493,7 @@ impl<H: Handler + ?Sized> Consumer<H> {
             Err(HandlerError::Permanent(error)) => {
                 savepoint.rollback().await.map_err(ProcessError::db)?;
                 tracing::error!(error = error.as_str(), "message rejected");
+                self.before_parking(tx, incoming, &error).await?;
                 Ok(Outcome::Park {
                     reason: "rejected",
                     error,
@@ -458,8 +502,48 @@ impl<H: Handler + ?Sized> Consumer<H> {
             Err(HandlerError::Transient(error)) => {
                 savepoint.rollback().await.map_err(ProcessError::db)?;
                 let error = format!("{error:#}");
-                tracing::warn!(error = error.as_str(), "message failed; will retry");
-                Ok(Outcome::Retry { error })
+                if self
+                    .topology
+                    .retry_delays
+                    .get(incoming.attempt as usize)
+                    .is_some()
+                {
+                    tracing::warn!(error = error.as_str(), "message failed; will retry");
+                    return Ok(Outcome::Retry { error });
+                }
+                let error = format!("failed after {} attempts: {error}", incoming.attempt + 1);
+                self.before_parking(tx, incoming, &error).await?;
+                Ok(Outcome::Park {
+                    reason: "exhausted",
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Runs the handler's [`Handler::parked`] in a savepoint of its own; if it fails, the
+    /// message is parked all the same and the failure logged.
+    async fn before_parking(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+        incoming: &Incoming,
+        error: &str,
+    ) -> Result<(), ProcessError> {
+        use sqlx::Acquire;
+        let mut savepoint = tx.begin().await.map_err(ProcessError::db)?;
+        let result =
+            std::panic::AssertUnwindSafe(self.handler.parked(&mut savepoint, incoming, error))
+                .catch_unwind()
+                .await;
+        match result {
+            Ok(Ok(())) => savepoint.commit().await.map_err(ProcessError::db),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "recording a parked message failed");
+                savepoint.rollback().await.map_err(ProcessError::db)
+            }
+            Err(_) => {
+                tracing::error!("recording a parked message panicked");
+                savepoint.rollback().await.map_err(ProcessError::db)
             }
         }
     }
@@ -542,6 +626,17 @@ fn attempt_of(delivery: &Delivery) -> u32 {
     headers::integer(delivery.properties.headers().as_ref(), headers::ATTEMPT)
         .and_then(|a| u32::try_from(a).ok())
         .unwrap_or(0)
+}
+
+/// The routing key a message was published with. A retried message comes back from its delay
+/// queue through the default exchange (which only Kutse's own services may publish to) under its
+/// queue's name; its original key travels in a header set when it was moved.
+fn published_routing_key(delivery: &Delivery) -> String {
+    let moved = delivery.exchange.as_str().is_empty();
+    match headers::string(delivery.properties.headers().as_ref(), headers::ROUTING_KEY) {
+        Some(key) if moved => key,
+        _ => delivery.routing_key.as_str().to_owned(),
+    }
 }
 
 /// Keeps the routing key the message was first published with.

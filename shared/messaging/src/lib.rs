@@ -24,12 +24,14 @@
 //! # Layout
 //! - [`envelope`]: the envelope and the `Message` trait for typed payloads.
 //! - [`catalogue`]: every message type and routing key.
+//! - [`authorisation`]: which broker user may publish which routing key.
 //! - [`topology`]: exchange and queue names and declarations.
 //! - [`publisher`]: pipelined confirmed publishing.
 //! - [`outbox`]: enqueueing and the relay.
 //! - [`consumer`]: the inbox consumer, retries and parking.
 //! - [`headers`]: AMQP header conventions, trace context in and out.
 
+pub mod authorisation;
 pub mod catalogue;
 pub mod consumer;
 pub mod envelope;

@@ -145,6 +145,54 @@ impl Topology {
         Ok(())
     }
 
+    /// Declares the whole layout the catalogue implies: the exchange and, for every consuming
+    /// service, its queue, delay queues, parking queue and bindings (idempotent).
+    ///
+    /// Every service runs this at start, and `kutse-<service> topology` runs it once before a
+    /// deployment starts, so that no event is ever published while a consumer's queue is missing:
+    /// the broker would confirm it as routed (to the queues that exist) and the absent consumer
+    /// would never see it.
+    pub async fn declare_all(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        for service in crate::catalogue::services::ALL {
+            let bindings = crate::catalogue::bindings_for(service);
+            if !bindings.is_empty() {
+                self.declare_consumer(channel, service, &bindings).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every queue [`Topology::declare_all`] declares.
+    pub fn queue_names(&self) -> Vec<String> {
+        crate::catalogue::services::ALL
+            .iter()
+            .filter(|service| !crate::catalogue::bindings_for(service).is_empty())
+            .flat_map(|service| {
+                let mut names = vec![self.queue(service), self.parked_queue(service)];
+                names.extend(
+                    self.retry_delays
+                        .iter()
+                        .map(|delay| self.retry_queue(service, *delay)),
+                );
+                names
+            })
+            .collect()
+    }
+
+    /// Deletes every queue of the layout and the exchange: for tests, which clean up what they
+    /// declared instead of leaving hundreds of quorum queues to expire at once (RabbitMQ stops
+    /// answering while it deletes many together).
+    pub async fn delete_all(&self, channel: &Channel) -> Result<(), lapin::Error> {
+        for queue in self.queue_names() {
+            channel
+                .queue_delete(queue.as_str().into(), Default::default())
+                .await?;
+        }
+        channel
+            .exchange_delete(self.exchange().as_str().into(), Default::default())
+            .await
+    }
+
     fn quorum_args(&self) -> FieldTable {
         let mut args = FieldTable::default();
         // Quorum queues are replicated and durable: a broker node's loss loses no message.

@@ -153,12 +153,42 @@ pub fn verify<T: Serialize + DeserializeOwned>(
     let payload = URL_SAFE_NO_PAD
         .decode(payload_b64)
         .map_err(|e| SignatureError::Malformed(format!("payload: {e}")))?;
-    let document: T =
-        serde_json::from_slice(&payload).map_err(|e| SignatureError::Payload(e.to_string()))?;
-    if canonical(&document)? != payload {
+    // The signature covers the bytes received. Those bytes must be the canonical form of
+    // themselves *as JSON*, whoever wrote them: comparing with our own re-serialisation of the
+    // typed document would refuse canonical payloads that spell a value another way (`null`
+    // for an absent reason, `+00:00`, `.000Z`, an upper-case UUID).
+    let generic: serde_json::Value = serde_json::from_slice(&payload)
+        .map_err(|e| SignatureError::Payload(format!("not JSON: {e}")))?;
+    if canonical(&generic)? != payload {
         return Err(SignatureError::NotCanonical);
     }
-    Ok(document)
+    serde_json::from_value(generic).map_err(|e| SignatureError::Payload(e.to_string()))
+}
+
+/// The payload of a compact JWS, decoded but **not verified**: for naming a refused document in
+/// a log or an answer (its id, its body), never for acting on it.
+pub fn unverified_payload(jws: &str) -> Option<serde_json::Value> {
+    let payload = jws.split('.').nth(1)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+}
+
+/// Signs `payload` bytes as they are (already canonical JSON), for tools and tests that bring
+/// canonical bytes made elsewhere.
+pub fn sign_bytes(payload: &[u8], key: &SigningKey, kid: &str, typ: &str) -> String {
+    let header = serde_json::json!({ "alg": "EdDSA", "kid": kid, "typ": typ }).to_string();
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+/// The award rule, the same for the committee that proposes it and the register that checks
+/// it: every competence applied for accepted by the panel, and more votes for than against.
+pub fn awarded(all_accepted: bool, votes_for: u32, votes_against: u32) -> bool {
+    all_accepted && votes_for > votes_against
 }
 
 /// A public key from its base64url form (32 bytes), as signer keys are registered.
@@ -265,6 +295,66 @@ mod tests {
         assert_eq!(
             String::from_utf8(canonical(&value).expect("jcs")).expect("utf8"),
             r#"{"a":[true,null],"b":1,"c":"õ"}"#
+        );
+    }
+}
+
+#[cfg(test)]
+mod contract {
+    use super::*;
+
+    const FIXTURES: &str = include_str!("../../../tests/fixtures/canonical_protocols.json");
+    const SCHEMA: &str = include_str!("../../../docs/protocol.schema.json");
+
+    #[test]
+    fn payloads_canonicalised_elsewhere_verify_and_non_canonical_ones_do_not() {
+        let fixtures: serde_json::Value = serde_json::from_str(FIXTURES).expect("fixtures");
+        let key = SigningKey::generate(&mut rand_core::OsRng);
+        for case in fixtures["cases"].as_array().expect("cases") {
+            let payload = case["payload"].as_str().expect("payload");
+            let jws = sign_bytes(payload.as_bytes(), &key, "k", "kutse-protocol");
+            let result = verify::<Protocol>(&jws, |_| Some(key.verifying_key()));
+            if case["canonical"] == true {
+                assert!(result.is_ok(), "{}: {result:?}", case["name"]);
+            } else {
+                assert_eq!(
+                    result,
+                    Err(SignatureError::NotCanonical),
+                    "{}",
+                    case["name"]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_published_schema_names_exactly_the_protocols_fields() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA).expect("schema");
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let document = serde_json::to_value(Protocol {
+            protocol_id: Uuid::nil(),
+            awarding_body_id: Uuid::nil(),
+            session_id: Uuid::nil(),
+            round_id: Uuid::nil(),
+            chair: "EE38001085718".into(),
+            signed_at: Utc::now(),
+            decisions: vec![ProtocolDecision {
+                application_id: Uuid::nil(),
+                outcome: Outcome::Refuse,
+                votes_for: 0,
+                votes_against: 1,
+                reason: Some("x".into()),
+            }],
+        })
+        .expect("json");
+        assert_eq!(keys(&schema["properties"]), keys(&document));
+        assert_eq!(
+            keys(&schema["properties"]["decisions"]["items"]["properties"]),
+            keys(&document["decisions"][0])
         );
     }
 }

@@ -3,6 +3,9 @@
 //! - `serve` (the default): run the service.
 //! - `migrate`: apply the service's and the messaging schema's migrations, then exit (Kubernetes
 //!   runs it as an init container before the service starts).
+//! - `topology`: declare every exchange, queue and binding of the message catalogue on the
+//!   broker, then exit (run once before a deployment's services start, so no event published
+//!   early is lost for a consumer that has not started yet).
 //! - `healthcheck`: ask the running service's `/readyz` on `HTTP_ADDR`; exit 0 if ready. For
 //!   container health checks in images that carry no HTTP client.
 
@@ -15,6 +18,7 @@ use std::time::Duration;
 pub enum Command {
     Serve,
     Migrate,
+    Topology,
     Healthcheck,
 }
 
@@ -28,9 +32,12 @@ impl Command {
         match arg {
             None | Some("serve") => Ok(Command::Serve),
             Some("migrate") => Ok(Command::Migrate),
+            Some("topology") => Ok(Command::Topology),
             Some("healthcheck") => Ok(Command::Healthcheck),
             Some(other) => {
-                anyhow::bail!("unknown command {other:?}: use serve, migrate or healthcheck")
+                anyhow::bail!(
+                    "unknown command {other:?}: use serve, migrate, topology or healthcheck"
+                )
             }
         }
     }

@@ -25,7 +25,9 @@ pub struct ServiceConfig {
     pub database_url: SecretUrl,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
     pub database_max_connections: u32,
-    /// `AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/%2f`).
+    /// `AMQP_URL`: the broker, as the service's own user, whose topic permissions allow only the
+    /// message types it produces (default `amqp://kutse-<name>:kutse-<name>-local@127.0.0.1:5672/%2f`,
+    /// the local stack's user from `deploy/rabbitmq/definitions.json`).
     pub amqp_url: SecretUrl,
     /// `AMQP_PREFIX` (default `kutse`), `RETRY_DELAYS_MS` (default `1000,10000,60000,300000`),
     /// `DELIVERY_LIMIT` (default 20), `QUEUE_EXPIRY_SECONDS` (tests only; unset in deployments).
@@ -101,7 +103,10 @@ impl ServiceConfig {
                 &format!("postgres://kutse:kutse@127.0.0.1:5432/kutse_{name}"),
             ),
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10),
-            amqp_url: env.url("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+            amqp_url: env.url(
+                "AMQP_URL",
+                &format!("amqp://kutse-{name}:kutse-{name}-local@127.0.0.1:5672/%2f"),
+            ),
             topology,
             relay: RelaySettings {
                 batch_size: env.parse("OUTBOX_BATCH_SIZE", 500),

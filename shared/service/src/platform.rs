@@ -29,6 +29,28 @@ impl Platform {
         Ok(())
     }
 
+    /// Declares the whole broker topology the catalogue implies, then returns
+    /// (`kutse-<name> topology`; the Helm chart and the compose file run it before any service).
+    pub async fn declare_topology(config: &ServiceConfig) -> anyhow::Result<()> {
+        let connection = kutse_messaging::connect(
+            config.amqp_url.expose(),
+            &format!("kutse-{}-topology", config.name),
+        )
+        .await?;
+        let channel = connection.create_channel().await?;
+        config
+            .topology
+            .declare_all(&channel)
+            .await
+            .context("declaring the broker topology")?;
+        let _ = connection.close(200, "topology declared".into()).await;
+        tracing::info!(
+            prefix = config.topology.prefix.as_str(),
+            "broker topology declared"
+        );
+        Ok(())
+    }
+
     async fn pool(config: &ServiceConfig) -> anyhow::Result<PgPool> {
         PgPoolOptions::new()
             .max_connections(config.database_max_connections)

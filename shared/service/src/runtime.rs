@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use futures::future::BoxFuture;
 use kutse_http::{Readiness, health_router, with_standard_layers};
-use kutse_messaging::catalogue::bindings_for;
 use kutse_messaging::{Consumer, Handler, Publisher, Relay};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -261,13 +260,9 @@ async fn session(
     let setup = async {
         let connection = kutse_messaging::connect(config.amqp_url.expose(), &app_id).await?;
         let channel = connection.create_channel().await?;
-        config.topology.declare_exchange(&channel).await?;
-        if handler.is_some() {
-            config
-                .topology
-                .declare_consumer(&channel, config.name, &bindings_for(config.name))
-                .await?;
-        }
+        // Every consumer's queue, not only this service's: an event published before its
+        // consumer first started must wait in that consumer's queue, not vanish.
+        config.topology.declare_all(&channel).await?;
         anyhow::Ok(connection)
     };
     let connection = Arc::new(

@@ -2,20 +2,33 @@
 //!
 //! | route | who |
 //! |---|---|
-//! | `POST /register/signers` | the authority, or staff of the body: registers a committee chair's public key |
+//! | `POST /register/signers` | the authority (key active at once), or staff of the body (key proposed): a committee chair's public key |
+//! | `GET /register/signers?awarding_body_id=` | the authority, the body's staff and committee members: every key, revoked ones too |
+//! | `POST /register/signers/{kid}/confirmation` | the key's owner, with their own token: a proposed key becomes active |
+//! | `POST /register/signers/{kid}/revocation` | the authority or the key's owner: revoked from an effective time, with a reason |
+//! | `GET /register/protocols/{id}` | the authority, the body's staff: what became of a protocol (by protocol id or message id) |
 //! | `GET /register/jwks.json` | anyone: the key that seals certificates |
-//! | `GET /certificates/{register_number}/verification` | anyone: the certificate, its seal, and whether the seal verifies |
+//! | `GET /certificates/{register_number}/verification` | anyone: what the public register shows, and whether the seal verifies |
+//! | `GET /certificates/{register_number}` | the holder, the body's staff, the authority: the whole sealed certificate |
+//!
+//! A signer key belongs to a person — the committee chair who will sign with it — and a body. So
+//! that no one person can both register a key and sign with it, a key proposed by staff is usable
+//! only after its owner confirms it with their own login; the authority may register one directly.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use kutse_auth::{Authenticated, Role, Verifier};
+use chrono::{DateTime, NaiveDate, Utc};
+use kutse_auth::{Authenticated, Principal, Role, Verifier};
+use kutse_domain::Isikukood;
 use kutse_http::{ApiError, FieldError, Json};
+use kutse_messaging::catalogue::{SignerKeyActivated, SignerKeyRevoked};
+use kutse_messaging::{Envelope, Outbox};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::consumers::CertificateDocument;
@@ -38,9 +51,13 @@ impl FromRef<AppState> for Arc<Verifier> {
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/register/signers", post(register_signer))
+        .route("/register/signers", post(register_signer).get(list_signers))
+        .route("/register/signers/{kid}/confirmation", post(confirm_signer))
+        .route("/register/signers/{kid}/revocation", post(revoke_signer))
+        .route("/register/protocols/{id}", get(protocol_status))
         .route("/register/jwks.json", get(jwks))
         .route("/certificates/{number}/verification", get(verification))
+        .route("/certificates/{number}", get(holder_view))
         .with_state(state)
 }
 
@@ -53,15 +70,48 @@ fn db(e: sqlx::Error) -> ApiError {
 struct NewSigner {
     kid: String,
     awarding_body_id: Uuid,
+    /// The committee chair the key belongs to: `EE` and the personal code (or the code alone).
+    owner: String,
     /// Ed25519 public key, base64url (32 bytes).
     public_key: String,
 }
 
+/// A signer key as the register lists it.
 #[derive(Debug, Serialize)]
 struct SignerView {
     kid: String,
     awarding_body_id: Uuid,
+    /// `EE…`; shown to the authority and the body's staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<String>,
     public_key: String,
+    /// `proposed` (waits for its owner), `active` or `revoked`.
+    status: String,
+    registered_at: DateTime<Utc>,
+    activated_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    revocation_reason: Option<String>,
+}
+
+const SIGNER_COLUMNS: &str = "kid, awarding_body_id, owner, public_key, status, registered_at, activated_at, revoked_at, revocation_reason";
+
+fn signer_view(row: &sqlx::postgres::PgRow, show_owner: bool) -> SignerView {
+    SignerView {
+        kid: row.get("kid"),
+        awarding_body_id: row.get("awarding_body_id"),
+        owner: show_owner
+            .then(|| {
+                row.get::<Option<String>, _>("owner")
+                    .map(|o| format!("EE{o}"))
+            })
+            .flatten(),
+        public_key: row.get("public_key"),
+        status: row.get("status"),
+        registered_at: row.get("registered_at"),
+        activated_at: row.get("activated_at"),
+        revoked_at: row.get("revoked_at"),
+        revocation_reason: row.get("revocation_reason"),
+    }
 }
 
 async fn register_signer(
@@ -69,9 +119,8 @@ async fn register_signer(
     Authenticated(principal): Authenticated,
     Json(input): Json<NewSigner>,
 ) -> Result<(StatusCode, Json<SignerView>), ApiError> {
-    if !(principal.has_role(Role::Authority)
-        || principal.acts_for(Role::AwardingBodyStaff, input.awarding_body_id))
-    {
+    let by_authority = principal.has_role(Role::Authority);
+    if !(by_authority || principal.acts_for(Role::AwardingBodyStaff, input.awarding_body_id)) {
         return Err(ApiError::Forbidden(
             "only the authority or the body's staff register signer keys".to_owned(),
         ));
@@ -81,20 +130,35 @@ async fn register_signer(
     if kid.is_empty() || kid.len() > 100 {
         errors.push(FieldError::new("kid", "must be 1-100 characters"));
     }
+    let owner = Isikukood::from_subject(input.owner.trim());
+    if let Err(e) = &owner {
+        errors.push(FieldError::new(
+            "owner",
+            format!("must be the chair's personal code (EE…): {e}"),
+        ));
+    }
     if let Err(e) = kutse_protocol::verifying_key(&input.public_key) {
         errors.push(FieldError::new("public_key", e));
     }
+    let Ok(owner) = owner else {
+        return Err(ApiError::Invalid(errors));
+    };
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    sqlx::query(
-        "INSERT INTO signer_keys (kid, awarding_body_id, public_key, registered_by) VALUES ($1, $2, $3, $4)",
-    )
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO signer_keys (kid, awarding_body_id, public_key, owner, registered_by, status, activated_at, confirmed_by)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'active' THEN now() END, CASE WHEN $6 = 'active' THEN $5 END)
+         RETURNING {SIGNER_COLUMNS}"
+    )))
     .bind(kid)
     .bind(input.awarding_body_id)
     .bind(input.public_key.trim())
+    .bind(owner.to_string())
     .bind(&principal.subject)
-    .execute(&state.pool)
+    .bind(if by_authority { "active" } else { "proposed" })
+    .fetch_one(&mut *tx)
     .await
     .map_err(|e| match e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -102,52 +166,347 @@ async fn register_signer(
         }
         other => db(other),
     })?;
-    tracing::info!(kid, body = %input.awarding_body_id, "signer key registered");
-    Ok((
-        StatusCode::CREATED,
-        Json(SignerView {
-            kid: kid.to_owned(),
-            awarding_body_id: input.awarding_body_id,
-            public_key: input.public_key.trim().to_owned(),
-        }),
+    if by_authority {
+        announce_activation(&mut tx, &row).await?;
+    }
+    tx.commit().await.map_err(db)?;
+    tracing::info!(kid, body = %input.awarding_body_id, by_authority, "signer key registered");
+    Ok((StatusCode::CREATED, Json(signer_view(&row, true))))
+}
+
+/// Tells the services that check signatures (the committee) that a key may now sign.
+async fn announce_activation(
+    conn: &mut PgConnection,
+    row: &sqlx::postgres::PgRow,
+) -> Result<(), ApiError> {
+    let owner: String = row.get("owner");
+    let event = SignerKeyActivated {
+        kid: row.get("kid"),
+        awarding_body_id: row.get("awarding_body_id"),
+        owner: Isikukood::parse(&owner)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored owner: {e}")))?,
+        public_key: row.get("public_key"),
+        activated_at: row
+            .get::<Option<DateTime<Utc>>, _>("activated_at")
+            .unwrap_or_else(Utc::now),
+    };
+    let envelope = Envelope::new(&event, None).map_err(|e| ApiError::Internal(e.into()))?;
+    Outbox::enqueue(conn, &envelope).await.map_err(db)
+}
+
+/// The key `kid`, locked, for a change.
+async fn signer_for_update(
+    conn: &mut PgConnection,
+    kid: &str,
+) -> Result<sqlx::postgres::PgRow, ApiError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SIGNER_COLUMNS} FROM signer_keys WHERE kid = $1 FOR UPDATE"
+    )))
+    .bind(kid)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?
+    .ok_or_else(|| ApiError::NotFound("signer key".to_owned()))
+}
+
+fn is_owner(principal: &Principal, row: &sqlx::postgres::PgRow) -> bool {
+    let owner: Option<String> = row.get("owner");
+    principal.isikukood.map(|c| c.to_string()) == owner && owner.is_some()
+}
+
+async fn confirm_signer(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(kid): Path<String>,
+) -> Result<Json<SignerView>, ApiError> {
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let row = signer_for_update(&mut tx, &kid).await?;
+    if !is_owner(&principal, &row) {
+        return Err(ApiError::Forbidden(
+            "only the key's owner confirms it, with their own login".to_owned(),
+        ));
+    }
+    let status: String = row.get("status");
+    if status != "proposed" {
+        return Err(ApiError::Conflict(format!("the key is already {status}")));
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE signer_keys SET status = 'active', activated_at = now(), confirmed_by = $2
+          WHERE kid = $1 RETURNING {SIGNER_COLUMNS}"
+    )))
+    .bind(&kid)
+    .bind(&principal.subject)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    announce_activation(&mut tx, &row).await?;
+    tx.commit().await.map_err(db)?;
+    tracing::info!(kid, "signer key confirmed by its owner");
+    Ok(Json(signer_view(&row, true)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Revocation {
+    reason: String,
+    /// From when protocols signed with the key issue nothing; now when omitted. May be in the
+    /// past (the key was lost earlier), not in the future.
+    #[serde(default)]
+    effective_at: Option<DateTime<Utc>>,
+}
+
+async fn revoke_signer(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(kid): Path<String>,
+    Json(input): Json<Revocation>,
+) -> Result<Json<SignerView>, ApiError> {
+    let mut errors = Vec::new();
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.len() > 1000 {
+        errors.push(FieldError::new("reason", "must be 1-1000 characters"));
+    }
+    let now = Utc::now();
+    let effective_at = input.effective_at.unwrap_or(now);
+    if effective_at > now + chrono::Duration::seconds(60) {
+        errors.push(FieldError::new("effective_at", "must not be in the future"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut tx = state.pool.begin().await.map_err(db)?;
+    let row = signer_for_update(&mut tx, &kid).await?;
+    if !(principal.has_role(Role::Authority) || is_owner(&principal, &row)) {
+        return Err(ApiError::Forbidden(
+            "only the authority or the key's owner revokes it".to_owned(),
+        ));
+    }
+    if row.get::<String, _>("status") == "revoked" {
+        return Err(ApiError::Conflict("the key is already revoked".to_owned()));
+    }
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE signer_keys SET status = 'revoked', revoked_at = $2, revoked_by = $3, revocation_reason = $4
+          WHERE kid = $1 RETURNING {SIGNER_COLUMNS}"
+    )))
+    .bind(&kid)
+    .bind(effective_at)
+    .bind(&principal.subject)
+    .bind(reason)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let event = SignerKeyRevoked {
+        kid: kid.clone(),
+        awarding_body_id: row.get("awarding_body_id"),
+        effective_at,
+        reason: reason.to_owned(),
+    };
+    let envelope = Envelope::new(&event, None).map_err(|e| ApiError::Internal(e.into()))?;
+    Outbox::enqueue(&mut tx, &envelope).await.map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    tracing::info!(kid, %effective_at, "signer key revoked");
+    Ok(Json(signer_view(&row, true)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignerQuery {
+    awarding_body_id: Uuid,
+}
+
+async fn list_signers(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<SignerQuery>,
+) -> Result<Json<Vec<SignerView>>, ApiError> {
+    let body = query.awarding_body_id;
+    let sees_owner =
+        principal.has_role(Role::Authority) || principal.acts_for(Role::AwardingBodyStaff, body);
+    if !(sees_owner || principal.acts_for(Role::CommitteeMember, body)) {
+        return Err(ApiError::Forbidden(
+            "only the authority and the body's staff and committee see its keys".to_owned(),
+        ));
+    }
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SIGNER_COLUMNS} FROM signer_keys WHERE awarding_body_id = $1 ORDER BY registered_at"
+    )))
+    .bind(body)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
+    Ok(Json(
+        rows.iter().map(|r| signer_view(r, sees_owner)).collect(),
     ))
+}
+
+/// What became of one delivery of a protocol.
+#[derive(Debug, Serialize)]
+struct ProtocolReceipt {
+    /// The `protocol.signed` message.
+    message_id: Uuid,
+    protocol_id: Option<Uuid>,
+    awarding_body_id: Option<Uuid>,
+    session_id: Option<Uuid>,
+    /// `accepted` or `rejected`.
+    status: String,
+    reason: Option<String>,
+    issued: serde_json::Value,
+    refused: Vec<Uuid>,
+    received_at: DateTime<Utc>,
+}
+
+async fn protocol_status(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ProtocolReceipt>>, ApiError> {
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| ApiError::NotFound("protocol".to_owned()))?;
+    let rows = sqlx::query(
+        "SELECT message_id, protocol_id, awarding_body_id, session_id, status, reason, issued, refused, received_at
+           FROM protocols WHERE protocol_id = $1 OR message_id = $1 ORDER BY received_at",
+    )
+    .bind(id)
+    .fetch_all(&state.pool)
+    .await
+    .map_err(db)?;
+    let authority = principal.has_role(Role::Authority);
+    let receipts: Vec<ProtocolReceipt> = rows
+        .into_iter()
+        .filter(|r| {
+            authority
+                || r.get::<Option<Uuid>, _>("awarding_body_id")
+                    .is_some_and(|b| principal.acts_for(Role::AwardingBodyStaff, b))
+        })
+        .map(|r| ProtocolReceipt {
+            message_id: r.get("message_id"),
+            protocol_id: r.get("protocol_id"),
+            awarding_body_id: r.get("awarding_body_id"),
+            session_id: r.get("session_id"),
+            status: r.get("status"),
+            reason: r.get("reason"),
+            issued: r.get("issued"),
+            refused: r.get("refused"),
+            received_at: r.get("received_at"),
+        })
+        .collect();
+    if receipts.is_empty() {
+        return Err(ApiError::NotFound("protocol".to_owned()));
+    }
+    Ok(Json(receipts))
 }
 
 async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.register.jwks())
 }
 
+/// A certificate as the public register shows it: never the holder's personal code (register
+/// numbers are sequential, so anything shown here can be harvested), nor the seal, whose payload
+/// carries the code. Whether the seal verifies is said instead.
+#[derive(Debug, Serialize)]
+struct PublicCertificate {
+    register_number: String,
+    holder: PublicHolder,
+    qualification: kutse_messaging::catalogue::QualificationRef,
+    awarding_body_id: Uuid,
+    competences: Vec<kutse_messaging::catalogue::CompetenceRef>,
+    issued_on: NaiveDate,
+    valid_until: NaiveDate,
+    /// `valid` or `expired`.
+    status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct PublicHolder {
+    given_name: String,
+    family_name: String,
+}
+
 #[derive(Debug, Serialize)]
 struct Verification {
+    /// The seal verifies with the register's published key.
     valid: bool,
-    certificate: CertificateDocument,
-    seal: String,
+    certificate: PublicCertificate,
     jwks_url: &'static str,
 }
 
-async fn verification(
-    State(state): State<AppState>,
-    Path(number): Path<String>,
-) -> Result<Json<Verification>, ApiError> {
-    let row = sqlx::query("SELECT seal FROM certificates WHERE register_number = $1 AND published")
-        .bind(&number)
+/// The stored certificate whose seal verifies (a seal that does not verify is an internal fault).
+async fn sealed(state: &AppState, number: &str) -> Result<(CertificateDocument, String), ApiError> {
+    let row = sqlx::query("SELECT seal FROM certificates WHERE register_number = $1")
+        .bind(number)
         .fetch_optional(&state.pool)
         .await
         .map_err(db)?
         .ok_or_else(|| ApiError::NotFound("certificate".to_owned()))?;
     let seal: String = row.get("seal");
     let key = state.register.key.verifying_key();
-    let verified: Result<CertificateDocument, _> =
-        kutse_protocol::verify(&seal, |kid| (kid == state.register.kid).then_some(key));
-    match verified {
-        Ok(certificate) => Ok(Json(Verification {
-            valid: true,
-            certificate,
-            seal,
-            jwks_url: "/register/jwks.json",
-        })),
-        Err(e) => Err(ApiError::Internal(anyhow::anyhow!(
-            "stored seal of {number} does not verify: {e}"
-        ))),
+    let document: CertificateDocument =
+        kutse_protocol::verify(&seal, |kid| (kid == state.register.kid).then_some(key)).map_err(
+            |e| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "stored seal of {number} does not verify: {e}"
+                ))
+            },
+        )?;
+    Ok((document, seal))
+}
+
+async fn verification(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<Verification>, ApiError> {
+    let (document, _) = sealed(&state, &number).await?;
+    let status = if document.valid_until < kutse_domain::tallinn_today() {
+        "expired"
+    } else {
+        "valid"
+    };
+    Ok(Json(Verification {
+        valid: true,
+        certificate: PublicCertificate {
+            register_number: document.register_number,
+            holder: PublicHolder {
+                given_name: document.holder.given_name,
+                family_name: document.holder.family_name,
+            },
+            qualification: document.qualification,
+            awarding_body_id: document.awarding_body_id,
+            competences: document.competences,
+            issued_on: document.issued_on,
+            valid_until: document.valid_until,
+            status,
+        },
+        jwks_url: "/register/jwks.json",
+    }))
+}
+
+/// The whole certificate with its seal, for those entitled to the personal code.
+#[derive(Debug, Serialize)]
+struct HolderView {
+    valid: bool,
+    certificate: CertificateDocument,
+    seal: String,
+    jwks_url: &'static str,
+}
+
+async fn holder_view(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(number): Path<String>,
+) -> Result<Json<HolderView>, ApiError> {
+    let (certificate, seal) = sealed(&state, &number).await?;
+    let holder =
+        principal.isikukood.map(|c| c.to_string()) == Some(certificate.holder.isikukood.clone());
+    let body_staff = principal.acts_for(Role::AwardingBodyStaff, certificate.awarding_body_id);
+    if !(holder || body_staff || principal.has_role(Role::Authority)) {
+        // Not 403: whether someone else holds this number is not the caller's business here.
+        return Err(ApiError::NotFound("certificate".to_owned()));
     }
+    Ok(Json(HolderView {
+        valid: true,
+        certificate,
+        seal,
+        jwks_url: "/register/jwks.json",
+    }))
 }

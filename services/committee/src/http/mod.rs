@@ -9,7 +9,13 @@
 //! | `POST /sessions/{id}/signature` | the chair (a committee member): the compact JWS of that document; publishes `protocol.signed` |
 //!
 //! An application is awarded only if the panel accepted every competence and the vote carried
-//! (more in favour than against).
+//! (more in favour than against: `kutse_protocol::awarded`, the rule the register checks too).
+//!
+//! Nothing is locked that cannot be finished: the protocol is frozen only for a chair who can
+//! sign it (a valid personal code with an active signer key of the body, as the register
+//! announced it), and a signature is accepted only if it verifies under that key. A bad
+//! signature is a 422 naming the reason, and the session stays signable. Once signed, the
+//! register's answer (`protocol.accepted` / `protocol.rejected`) shows on the session.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -17,7 +23,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::Utc;
 use kutse_auth::{Authenticated, Principal, Role};
-use kutse_http::{ApiError, FieldError, Json};
+use kutse_domain::Isikukood;
+use kutse_http::{ApiError, Json};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::ProtocolSigned;
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
@@ -57,6 +64,10 @@ struct SessionView {
     status: String,
     agenda: Vec<AgendaView>,
     protocol: Option<serde_json::Value>,
+    /// The register's answer to the signed protocol: `accepted` or `rejected`, when it came.
+    register_outcome: Option<String>,
+    /// Register numbers issued and applications refused, or the reason of a rejection.
+    register_detail: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,7 +149,9 @@ async fn session_for(
 }
 
 async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError> {
-    let session = sqlx::query("SELECT round_id, status, protocol FROM sessions WHERE id = $1")
+    let session = sqlx::query(
+        "SELECT round_id, status, protocol, register_outcome, register_detail FROM sessions WHERE id = $1",
+    )
         .bind(id)
         .fetch_one(&mut *conn)
         .await
@@ -166,7 +179,11 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
             all_accepted,
             votes_for,
             votes_against,
-            outcome: if all_accepted && votes_for > votes_against { Outcome::Award } else { Outcome::Refuse },
+            outcome: if kutse_protocol::awarded(all_accepted, votes_for, votes_against) {
+                Outcome::Award
+            } else {
+                Outcome::Refuse
+            },
         }
     })
     .collect();
@@ -176,6 +193,8 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
         status: session.get("status"),
         agenda,
         protocol: session.get("protocol"),
+        register_outcome: session.get("register_outcome"),
+        register_detail: session.get("register_detail"),
     })
 }
 
@@ -271,11 +290,25 @@ async fn freeze(
             "the session is already {status}"
         )));
     }
-    if input.chair.trim().is_empty() {
-        return Err(ApiError::Invalid(vec![FieldError::new(
+    let chair = Isikukood::from_subject(input.chair.trim()).map_err(|e| {
+        ApiError::invalid(
             "chair",
-            "must name the chair",
-        )]));
+            format!("must be the chair's personal code (EE…): {e}"),
+        )
+    })?;
+    let can_sign = sqlx::query(
+        "SELECT 1 FROM signer_keys WHERE awarding_body_id = $1 AND owner = $2 AND revoked_at IS NULL",
+    )
+    .bind(body)
+    .bind(chair.to_string())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    if can_sign.is_none() {
+        return Err(ApiError::invalid(
+            "chair",
+            "has no active signer key of this awarding body: register one with the register (and have its owner confirm it) first",
+        ));
     }
     let session = view(&mut tx, id).await?;
     let protocol = Protocol {
@@ -283,7 +316,7 @@ async fn freeze(
         awarding_body_id: body,
         session_id: id,
         round_id: session.round_id,
-        chair: input.chair.trim().to_owned(),
+        chair: chair.to_subject(),
         signed_at: Utc::now(),
         decisions: session
             .agenda
@@ -369,6 +402,7 @@ async fn sign(
             "does not sign this session's frozen protocol (RFC 8785 canonical JSON)",
         ));
     }
+    check_signature(&mut tx, body, &frozen, &input.jws).await?;
     sqlx::query(
         "UPDATE sessions SET status = 'signed', protocol_jws = $2, signed_at = now() WHERE id = $1",
     )
@@ -386,6 +420,38 @@ async fn sign(
     tx.commit().await.map_err(db)?;
     tracing::info!(session = %id, protocol = %frozen.protocol_id, "protocol signed and published");
     Ok(Json(view))
+}
+
+/// Verifies the chair's JWS under an active signer key of the body owned by the protocol's chair,
+/// as the register will; a failure is a 422 naming the reason.
+async fn check_signature(
+    conn: &mut PgConnection,
+    body: Uuid,
+    frozen: &Protocol,
+    jws: &str,
+) -> Result<(), ApiError> {
+    let kid = kutse_protocol::key_id(jws).map_err(|e| ApiError::invalid("jws", e.to_string()))?;
+    let owner = Isikukood::from_subject(&frozen.chair)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen chair: {e}")))?;
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT public_key FROM signer_keys
+          WHERE kid = $1 AND awarding_body_id = $2 AND owner = $3 AND revoked_at IS NULL",
+    )
+    .bind(&kid)
+    .bind(body)
+    .bind(owner.to_string())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    let Some(key) = key.and_then(|k| kutse_protocol::verifying_key(&k).ok()) else {
+        return Err(ApiError::invalid(
+            "jws",
+            format!("key {kid:?} is not an active signer key of the chair for this awarding body"),
+        ));
+    };
+    kutse_protocol::verify::<Protocol>(jws, |_| Some(key))
+        .map(|_| ())
+        .map_err(|e| ApiError::invalid("jws", format!("{e}")))
 }
 
 fn base64_url(part: &str) -> Option<Vec<u8>> {

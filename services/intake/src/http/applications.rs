@@ -1,9 +1,12 @@
 //! Applications: created by the applicant (the token's person), filled in, submitted.
 //!
-//! Submitting checks what the round demands — open, not past its deadline, every required
-//! document uploaded, the fee confirmed by staff or evidenced by a payment-proof document — and
-//! then, in one transaction, marks the application submitted, records it in its history and puts
-//! `application.submitted` in the outbox.
+//! Submitting checks what the round demands — open, not past its deadline (in Tallinn), every
+//! required document uploaded. Processing starts only once the awarding body has confirmed the
+//! fee: until then a submitted application waits in `awaiting_fee`. When both hold, one
+//! transaction marks it `submitted`, records it in its history and puts `application.submitted`
+//! in the outbox. Statuses move only forward ([`ApplicationStatus::may_become`]).
+//!
+//! History is shown to the applicant, so it names roles and bodies, never another person.
 
 use std::collections::HashSet;
 
@@ -25,7 +28,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::{AppState, db, path_id, replayed, require_staff_of};
-use crate::domain::{ApplicationKind, DeliveryOption, Language, PAYMENT_PROOF};
+use crate::domain::{ApplicationKind, ApplicationStatus, DeliveryOption, Language};
 use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
@@ -401,6 +404,12 @@ async fn confirm_fee(
     let mut tx = state.pool.begin().await.map_err(db)?;
     let (_, body) = authorised(&mut tx, &principal, id).await?;
     require_staff_of(&principal, body)?;
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
     let updated = sqlx::query(
         "UPDATE applications SET fee_confirmed = true WHERE id = $1 AND NOT fee_confirmed",
     )
@@ -410,19 +419,36 @@ async fn confirm_fee(
     .map_err(db)?
     .rows_affected();
     if updated > 0 {
+        // Applicants read their history: it names the role and the body, never the person.
         history(
             &mut tx,
             id,
             "fee_confirmed",
-            serde_json::json!({ "by": principal.subject }),
+            serde_json::json!({ "by": Role::AwardingBodyStaff.as_str(), "awarding_body_id": body }),
         )
         .await?;
+        // A submission waiting for its fee goes on now: processing starts once the fee is in.
+        if ApplicationStatus::parse(&status) == Some(ApplicationStatus::AwaitingFee) {
+            move_to(
+                &mut tx,
+                id,
+                ApplicationStatus::AwaitingFee,
+                ApplicationStatus::Submitted,
+            )
+            .await?;
+            announce_submission(&mut tx, id).await?;
+            tracing::info!(application = %id, "fee confirmed; application submitted");
+        }
     }
     let view = view(&mut tx, id).await?;
     tx.commit().await.map_err(db)?;
     Ok(Json(view))
 }
 
+/// Submits an application: the round must be open and its deadline (a day in Tallinn) not past,
+/// and every document it requires uploaded. If the body has confirmed the fee, the application
+/// is `submitted` and `application.submitted` goes out; otherwise it waits in `awaiting_fee`
+/// until the body confirms it (a payment-proof upload does not replace that confirmation).
 async fn submit(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -447,13 +473,8 @@ async fn submit(
     }
     // Lock the application: two submits at once must not both pass.
     let app = sqlx::query(
-        "SELECT a.status, a.fee_confirmed, a.kind, a.delivery_option, a.round_id, a.awarding_body_id,
-                a.given_name, a.family_name, a.email, a.language,
-                r.deadline, r.closed_at IS NULL AS open, r.required_documents,
-                q.id AS qualification_id, q.name AS qualification_name, q.level, q.partial
-           FROM applications a
-           JOIN rounds r ON r.id = a.round_id
-           JOIN qualifications q ON q.id = r.qualification_id
+        "SELECT a.status, a.fee_confirmed, r.deadline, r.closed_at IS NULL AS open, r.required_documents
+           FROM applications a JOIN rounds r ON r.id = a.round_id
           WHERE a.id = $1
           FOR UPDATE OF a",
     )
@@ -462,7 +483,7 @@ async fn submit(
     .await
     .map_err(db)?;
     let status: String = app.get("status");
-    if status != "draft" {
+    if ApplicationStatus::parse(&status) != Some(ApplicationStatus::Draft) {
         return Err(ApiError::Conflict(format!(
             "the application is already {status}"
         )));
@@ -475,10 +496,10 @@ async fn submit(
             "round_id",
         ));
     }
-    if Utc::now().date_naive() > deadline {
+    if kutse_domain::tallinn_today() > deadline {
         return Err(unprocessable(
             "deadline-passed",
-            &format!("the round's deadline {deadline} has passed"),
+            &format!("the round's deadline {deadline} (end of the day in Tallinn) has passed"),
             "round_id",
         ));
     }
@@ -509,18 +530,9 @@ async fn submit(
             errors: missing,
         });
     }
-    if !app.get::<bool, _>("fee_confirmed") && !uploaded.contains(PAYMENT_PROOF) {
-        return Err(unprocessable(
-            "fee-unconfirmed",
-            "the fee is neither confirmed by the awarding body nor evidenced by a payment_proof document",
-            "fee",
-        ));
-    }
 
-    let submitted_at = Utc::now();
-    sqlx::query("UPDATE applications SET status = 'submitted', submitted_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE applications SET submitted_at = now() WHERE id = $1")
         .bind(id)
-        .bind(submitted_at)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -531,7 +543,75 @@ async fn submit(
         serde_json::json!({ "dvvk": Dvvk::WebForm.code() }),
     )
     .await?;
+    if app.get::<bool, _>("fee_confirmed") {
+        move_to(
+            &mut tx,
+            id,
+            ApplicationStatus::Draft,
+            ApplicationStatus::Submitted,
+        )
+        .await?;
+        announce_submission(&mut tx, id).await?;
+        tracing::info!(application = %id, "application submitted");
+    } else {
+        move_to(
+            &mut tx,
+            id,
+            ApplicationStatus::Draft,
+            ApplicationStatus::AwaitingFee,
+        )
+        .await?;
+        tracing::info!(application = %id, "application submitted; waiting for the fee");
+    }
 
+    let view = view(&mut tx, id).await?;
+    let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
+    idempotency::record(&mut tx, scope.as_ref(), StatusCode::OK, &body).await?;
+    tx.commit().await.map_err(db)?;
+    Ok((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// Moves an application along the declared state machine ([`ApplicationStatus::may_become`]),
+/// from the status the caller locked and read.
+async fn move_to(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: ApplicationStatus,
+    to: ApplicationStatus,
+) -> Result<(), ApiError> {
+    if !from.may_become(to) {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "application {id}: {} may not become {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    sqlx::query("UPDATE applications SET status = $3 WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Puts `application.submitted` in the outbox: processing (assessment, the certificate's data, the
+/// receipt) starts from it.
+async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+    let app = sqlx::query(
+        "SELECT a.applicant, a.kind, a.delivery_option, a.round_id, a.awarding_body_id,
+                a.given_name, a.family_name, a.email, a.language, a.submitted_at,
+                r.deadline, q.id AS qualification_id, q.name AS qualification_name, q.level, q.partial
+           FROM applications a
+           JOIN rounds r ON r.id = a.round_id
+           JOIN qualifications q ON q.id = r.qualification_id
+          WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)?;
     let competences: Vec<CompetenceRef> = sqlx::query(
         "SELECT c.code, c.name FROM application_competences ac
            JOIN competences c ON c.code = ac.code AND c.qualification_id = $2
@@ -539,7 +619,7 @@ async fn submit(
     )
     .bind(id)
     .bind(app.get::<Uuid, _>("qualification_id"))
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?
     .into_iter()
@@ -548,8 +628,11 @@ async fn submit(
         name: r.get("name"),
     })
     .collect();
-    let isikukood = Isikukood::parse(&applicant)
+    let isikukood = Isikukood::parse(&app.get::<String, _>("applicant"))
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored applicant code: {e}")))?;
+    let level = u8::try_from(app.get::<i16, _>("level"))
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored level: {e}")))?;
+    let submitted_at: Option<DateTime<Utc>> = app.get("submitted_at");
     let event = ApplicationSubmitted {
         application_id: id,
         round_id: app.get("round_id"),
@@ -557,7 +640,7 @@ async fn submit(
         qualification: QualificationRef {
             id: app.get("qualification_id"),
             name: app.get("qualification_name"),
-            level: u8::try_from(app.get::<i16, _>("level")).unwrap_or(0),
+            level,
             partial: app.get("partial"),
         },
         kind: app.get("kind"),
@@ -570,22 +653,17 @@ async fn submit(
             language: app.get("language"),
         },
         delivery_option: app.get("delivery_option"),
-        round_deadline: deadline,
-        submitted_at,
+        round_deadline: app.get("deadline"),
+        submitted_at: submitted_at.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("application {id} has no submission time"))
+        })?,
         dvvk: Dvvk::WebForm,
     };
     // The application's id is the correlation id of everything that follows from it.
     let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
+    kutse_messaging::Outbox::enqueue(conn, &envelope)
         .await
-        .map_err(db)?;
-
-    let view = view(&mut tx, id).await?;
-    let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
-    idempotency::record(&mut tx, scope.as_ref(), StatusCode::OK, &body).await?;
-    tx.commit().await.map_err(db)?;
-    tracing::info!(application = %id, "application submitted");
-    Ok((StatusCode::OK, axum::Json(body)).into_response())
+        .map_err(db)
 }
 
 fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {

@@ -2,8 +2,12 @@
 //!
 //! ```text
 //! kutse-protocol keygen KEY.pem                 a new Ed25519 signer key; prints its public key (base64url)
-//! kutse-protocol register KEY.pem --kid KID --body UUID [--url http://127.0.0.1:8085] --token TOKEN
-//!                                               registers the public key with the register (certificates)
+//! kutse-protocol register KEY.pem --kid KID --body UUID --owner EE… [--url http://127.0.0.1:8085] --token TOKEN
+//!                                               registers the chair's public key with the register
+//!                                               (active at once with the authority's token; proposed
+//!                                               with a staff token, until the owner confirms it)
+//! kutse-protocol confirm --kid KID [--url http://127.0.0.1:8085] --token OWNER_TOKEN
+//!                                               the key's owner confirms a proposed key
 //! kutse-protocol sign KEY.pem --kid KID PROTOCOL.json
 //!                                               prints the compact JWS (EdDSA over RFC 8785 JSON)
 //! kutse-protocol publish JWS_FILE [--amqp URL] [--prefix kutse]
@@ -23,7 +27,7 @@ use kutse_protocol::Protocol;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: kutse-protocol keygen KEY.pem\n       kutse-protocol register KEY.pem --kid KID --body UUID --token TOKEN [--url URL]\n       kutse-protocol sign KEY.pem --kid KID PROTOCOL.json\n       kutse-protocol publish JWS_FILE [--amqp URL] [--prefix kutse]"
+        "usage: kutse-protocol keygen KEY.pem\n       kutse-protocol register KEY.pem --kid KID --body UUID --owner EE… --token TOKEN [--url URL]\n       kutse-protocol confirm --kid KID --token OWNER_TOKEN [--url URL]\n       kutse-protocol sign KEY.pem --kid KID PROTOCOL.json\n       kutse-protocol publish JWS_FILE [--amqp URL] [--prefix kutse]"
     );
     std::process::exit(2)
 }
@@ -52,6 +56,28 @@ fn load_key(path: &str) -> anyhow::Result<SigningKey> {
     SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("{path}: {e}"))
 }
 
+/// POSTs JSON to the register (`--url`, the local one by default) and prints the answer.
+async fn post_to_register(
+    flags: &HashMap<String, String>,
+    path: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> anyhow::Result<()> {
+    let url = flags
+        .get("url")
+        .map_or("http://127.0.0.1:8085", String::as_str);
+    let response = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await?;
+    let status = response.status();
+    println!("{}", response.text().await?);
+    anyhow::ensure!(status.is_success(), "the register answered {status}");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -75,23 +101,17 @@ async fn main() -> anyhow::Result<()> {
         }
         ("register", [path]) => {
             let key = load_key(path)?;
-            let url = flags
-                .get("url")
-                .cloned()
-                .unwrap_or_else(|| "http://127.0.0.1:8085".to_owned());
-            let response = reqwest::Client::new()
-                .post(format!("{url}/register/signers"))
-                .bearer_auth(flag("token"))
-                .json(&serde_json::json!({
-                    "kid": flag("kid"),
-                    "awarding_body_id": flag("body"),
-                    "public_key": kutse_protocol::encode_key(&key.verifying_key()),
-                }))
-                .send()
-                .await?;
-            let status = response.status();
-            println!("{}", response.text().await?);
-            anyhow::ensure!(status.is_success(), "the register answered {status}");
+            let body = serde_json::json!({
+                "kid": flag("kid"),
+                "awarding_body_id": flag("body"),
+                "owner": flag("owner"),
+                "public_key": kutse_protocol::encode_key(&key.verifying_key()),
+            });
+            post_to_register(&flags, "/register/signers", &flag("token"), body).await?;
+        }
+        ("confirm", []) => {
+            let path = format!("/register/signers/{}/confirmation", flag("kid"));
+            post_to_register(&flags, &path, &flag("token"), serde_json::json!({})).await?;
         }
         ("sign", [path, document]) => {
             let key = load_key(path)?;
