@@ -240,6 +240,91 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_awarded_application_stays_awarded_when_a_contradicting_refusal_arrives() {
+    let portal = Portal::new().await;
+    let (_, staff, round) = portal.round(open_round()).await;
+    let mari = portal.token(MARI, &[], None);
+    let (_, app) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    let id = app["id"].as_str().expect("id").to_owned();
+    let path = format!("/applications/{id}");
+    portal
+        .send(
+            "POST",
+            &format!("{path}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    let (status, _) = portal
+        .send("POST", &format!("{path}/submit"), &mari, None, None)
+        .await;
+    assert_eq!(status, 200);
+    kutse_tests::wait_ready(&portal.intake).await;
+
+    let application_id: Uuid = id.parse().expect("uuid");
+    let (_, envelope) = sqlx::query_as::<_, (String, Vec<u8>)>(
+        "SELECT message_type, body FROM messaging.outbox WHERE message_type = 'application.submitted'",
+    )
+    .fetch_one(&portal.intake.db.pool)
+    .await
+    .expect("submitted event");
+    let submitted: kutse_messaging::Envelope =
+        kutse_messaging::Envelope::from_bytes(&envelope).expect("envelope");
+    let submitted: kutse_messaging::catalogue::ApplicationSubmitted =
+        submitted.decode().expect("payload");
+    let issued = kutse_messaging::catalogue::CertificateIssued {
+        certificate_id: Uuid::now_v7(),
+        register_number: "KT-2026-000042".into(),
+        application_id,
+        holder: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+        competences: submitted.competences.clone(),
+        issued_on: Utc::now().date_naive(),
+        valid_until: Utc::now().date_naive(),
+        verification_url: "http://example.org".into(),
+    };
+    let refused = kutse_messaging::catalogue::ApplicationRefused {
+        application_id,
+        protocol_id: Uuid::now_v7(),
+        applicant: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+        justification: "Teine protokoll".into(),
+        competences_not_accepted: Vec::new(),
+    };
+    for envelope in [
+        kutse_messaging::Envelope::new(&issued, None).expect("e"),
+        kutse_messaging::Envelope::new(&refused, None).expect("e"),
+    ] {
+        portal.harness.publish(&envelope).await.expect("publish");
+    }
+    let parked = kutse_testkit::eventually(WAIT, "the contradicting refusal parked", || async {
+        portal.harness.take_parked("intake").await.expect("get")
+    })
+    .await;
+    let error = kutse_messaging::headers::string(
+        parked.delivery.properties.headers().as_ref(),
+        kutse_messaging::headers::ERROR,
+    )
+    .unwrap_or_default();
+    assert!(
+        error.contains("awarded and may not become refused"),
+        "{error}"
+    );
+    let (_, app) = portal.send("GET", &path, &mari, None, None).await;
+    assert_eq!(app["status"], "awarded", "{app}");
+    let events: Vec<&str> = app["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["event"].as_str())
+        .collect();
+    assert!(!events.contains(&"refused"), "{events:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_but_the_applicant_and_the_bodys_staff_can_read_an_application() {
     let portal = Portal::new().await;
     let (_, staff, round) = portal.round(open_round()).await;

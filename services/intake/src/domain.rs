@@ -119,9 +119,31 @@ impl ApplicationStatus {
     }
 }
 
+/// Whether a round whose deadline is `deadline` still accepts a submission at `now`: until the end
+/// of the deadline day in Tallinn, not in UTC (which would accept submissions up to three hours
+/// late in summer).
+pub fn deadline_passed(deadline: chrono::NaiveDate, now: chrono::DateTime<chrono::Utc>) -> bool {
+    kutse_domain::tallinn_date(now) > deadline
+}
+
 #[cfg(test)]
 mod tests {
     use super::ApplicationStatus::{self, AwaitingFee, Awarded, Draft, Refused, Submitted};
+
+    #[test]
+    fn a_deadline_ends_at_midnight_in_tallinn() {
+        let deadline = "2026-12-18".parse().expect("date");
+        let at = |s: &str| s.parse().expect("instant");
+        assert!(!super::deadline_passed(
+            deadline,
+            at("2026-12-18T21:59:59Z")
+        ));
+        // 22:00 UTC is midnight in Tallinn (UTC+2): the UTC date is still the 18th.
+        assert!(super::deadline_passed(deadline, at("2026-12-18T22:00:00Z")));
+        let summer = "2026-06-22".parse().expect("date");
+        assert!(super::deadline_passed(summer, at("2026-06-22T21:00:00Z")));
+        assert!(!super::deadline_passed(summer, at("2026-06-22T20:59:59Z")));
+    }
 
     const ALL: [ApplicationStatus; 5] = [Draft, AwaitingFee, Submitted, Awarded, Refused];
 

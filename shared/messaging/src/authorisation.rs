@@ -91,6 +91,8 @@ pub fn definitions(
 ) -> serde_json::Value {
     let users = users(topology);
     serde_json::json!({
+        // A node that loads these at its first boot has no vhost yet.
+        "vhosts": [{ "name": "/" }],
         "users": users.iter().map(|u| serde_json::json!({
             "name": u.name,
             "password_hash": password_hash(&u.name),

@@ -496,7 +496,7 @@ async fn submit(
             "round_id",
         ));
     }
-    if kutse_domain::tallinn_today() > deadline {
+    if crate::domain::deadline_passed(deadline, Utc::now()) {
         return Err(unprocessable(
             "deadline-passed",
             &format!("the round's deadline {deadline} (end of the day in Tallinn) has passed"),
