@@ -11,7 +11,8 @@
 //! kutse-protocol sign KEY.pem --kid KID PROTOCOL.json
 //!                                               prints the compact JWS (EdDSA over RFC 8785 JSON)
 //! kutse-protocol publish JWS_FILE [--amqp URL] [--prefix kutse]
-//!                                               publishes it as `protocol.signed` (confirmed, mandatory)
+//!                                               publishes it as `protocol.signed` (confirmed, mandatory),
+//!                                               by default as the local stack's `kutse-pipeline` user
 //! ```
 //! PROTOCOL.json is the document the committee froze (`POST /sessions/{id}/protocol`), or one
 //! written by an outside pipeline in the same shape (docs/protocol-example.md).
@@ -124,10 +125,9 @@ async fn main() -> anyhow::Result<()> {
         }
         ("publish", [jws_file]) => {
             let jws = std::fs::read_to_string(jws_file)?.trim().to_owned();
-            let amqp = flags
-                .get("amqp")
-                .cloned()
-                .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
+            let amqp = flags.get("amqp").cloned().unwrap_or_else(|| {
+                "amqp://kutse-pipeline:kutse-pipeline-local@127.0.0.1:5672/%2f".to_owned()
+            });
             let prefix = flags
                 .get("prefix")
                 .cloned()
