@@ -48,19 +48,24 @@ impl Register {
             body,
             chair,
         };
-        let (status, signer) = register
+        register.register_chair().await;
+        // Wait until the service has declared its queue, so events published now are routed.
+        kutse_tests::wait_ready(&register.certificates).await;
+        register
+    }
+
+    /// The chair's key (`chair-2026`, owner `CHAIR`), registered by the authority: active at once.
+    async fn register_chair(&self) {
+        let (status, signer) = self
             .post(
                 "/register/signers",
-                &register.authority(),
-                json!({ "kid": "chair-2026", "awarding_body_id": body, "owner": CHAIR,
-                        "public_key": kutse_protocol::encode_key(&register.chair.verifying_key()) }),
+                &self.authority(),
+                json!({ "kid": "chair-2026", "awarding_body_id": self.body, "owner": CHAIR,
+                        "public_key": kutse_protocol::encode_key(&self.chair.verifying_key()) }),
             )
             .await;
         assert_eq!(status, 201, "{signer}");
         assert_eq!(signer["status"], "active");
-        // Wait until the service has declared its queue, so events published now are routed.
-        kutse_tests::wait_ready(&register.certificates).await;
-        register
     }
 
     fn authority(&self) -> String {
@@ -759,15 +764,7 @@ async fn events_published_before_the_register_ever_ran_reach_it_when_it_starts()
         body,
         chair,
     };
-    let (status, signer) = register
-        .post(
-            "/register/signers",
-            &register.authority(),
-            json!({ "kid": "chair-2026", "awarding_body_id": body, "owner": CHAIR,
-                    "public_key": kutse_protocol::encode_key(&register.chair.verifying_key()) }),
-        )
-        .await;
-    assert_eq!(status, 201, "{signer}");
+    register.register_chair().await;
     register
         .sign_and_publish(&register.protocol(vec![(application, Outcome::Award)]))
         .await;

@@ -24,20 +24,7 @@ async fn an_upload_streams_to_s3_with_its_checksum_and_only_the_allowed_can_down
     let documents = h.start("documents").await.expect("documents");
     let http = reqwest::Client::new();
     for running in [&intake, &documents] {
-        eventually(WAIT, running.name, || async {
-            (call(
-                &http,
-                "GET",
-                &format!("{}/readyz", running.url),
-                "",
-                None,
-                None,
-            )
-            .await
-            .0 == 200)
-                .then_some(())
-        })
-        .await;
+        kutse_tests::wait_ready(running).await;
     }
     let post = |url: String, token: String, body: Value| {
         let http = http.clone();

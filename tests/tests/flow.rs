@@ -49,19 +49,7 @@ impl System {
             &system.certificates,
             &system.notifications,
         ] {
-            eventually(WAIT, running.name, || async {
-                let (status, _) = call(
-                    &system.http,
-                    "GET",
-                    &format!("{}/readyz", running.url),
-                    "",
-                    None,
-                    None,
-                )
-                .await;
-                (status == 200).then_some(())
-            })
-            .await;
+            kutse_tests::wait_ready(running).await;
         }
         system
     }
