@@ -207,16 +207,28 @@ pub async fn call(
 
 impl Harness {
     /// Publishes an event to this harness's exchange, as an outside publisher would: persistent,
-    /// mandatory, confirmed.
+    /// mandatory, confirmed, under its own type as routing key.
     pub async fn publish(&self, envelope: &kutse_messaging::Envelope) -> anyhow::Result<()> {
         let connection = kutse_testkit::broker().await?;
-        let publisher = kutse_messaging::Publisher::new(&connection).await?;
+        self.publish_on(&connection, envelope, envelope.routing_key())
+            .await
+    }
+
+    /// Publishes `envelope` under `routing_key` on `connection` (e.g. as another broker user, or
+    /// under a key that is not its type).
+    pub async fn publish_on(
+        &self,
+        connection: &lapin::Connection,
+        envelope: &kutse_messaging::Envelope,
+        routing_key: &str,
+    ) -> anyhow::Result<()> {
+        let publisher = kutse_messaging::Publisher::new(connection).await?;
         let exchange = format!("{}.events", self.prefix);
         let body = envelope.to_bytes();
         publisher
             .publish(kutse_messaging::publisher::Outgoing {
                 exchange: &exchange,
-                routing_key: envelope.routing_key(),
+                routing_key,
                 body: &body,
                 properties: kutse_messaging::publisher::properties(
                     &envelope.id.to_string(),

@@ -637,24 +637,9 @@ async fn facts_are_first_write_wins_and_a_type_forged_under_another_routing_key_
     // The same forgery under the routing key a pipeline may publish is parked unread.
     let envelope = Envelope::new(&forged, Some(application)).expect("e");
     let connection = kutse_testkit::broker().await.expect("broker");
-    let publisher = kutse_messaging::Publisher::new(&connection)
-        .await
-        .expect("publisher");
-    let exchange = format!("{}.events", register.harness.prefix);
-    let body = envelope.to_bytes();
-    publisher
-        .publish(kutse_messaging::publisher::Outgoing {
-            exchange: &exchange,
-            routing_key: "protocol.signed",
-            body: &body,
-            properties: kutse_messaging::publisher::properties(
-                &envelope.id.to_string(),
-                &envelope.message_type,
-                &envelope.correlation_id.to_string(),
-                "kutse-test",
-                lapin::types::FieldTable::default(),
-            ),
-        })
+    register
+        .harness
+        .publish_on(&connection, &envelope, "protocol.signed")
         .await
         .expect("published");
     let (reason, error) = register.parked("the misrouted submission").await;
@@ -821,26 +806,12 @@ async fn the_broker_itself_refuses_a_pipeline_that_publishes_anything_but_signed
     let url = format!("amqp://{name}:{password}@127.0.0.1:5672/%2f");
     let publish = |envelope: Envelope| {
         let url = url.clone();
-        let exchange = topology.exchange();
+        let harness = &register.harness;
         async move {
             let connection = kutse_messaging::connect(&url, "kutse-test-pipeline").await?;
-            let publisher = kutse_messaging::Publisher::new(&connection).await?;
-            let body = envelope.to_bytes();
-            publisher
-                .publish(kutse_messaging::publisher::Outgoing {
-                    exchange: &exchange,
-                    routing_key: envelope.routing_key(),
-                    body: &body,
-                    properties: kutse_messaging::publisher::properties(
-                        &envelope.id.to_string(),
-                        &envelope.message_type,
-                        &envelope.correlation_id.to_string(),
-                        "kutse-test-pipeline",
-                        lapin::types::FieldTable::default(),
-                    ),
-                })
-                .await?;
-            anyhow::Ok(())
+            harness
+                .publish_on(&connection, &envelope, envelope.routing_key())
+                .await
         }
     };
 
