@@ -242,6 +242,41 @@ impl Harness {
         Ok(())
     }
 
+    /// The system-wide invariant every scenario ends with: no parking queue holds a message the
+    /// scenario did not expect. `expected` names the services whose parking queue should hold
+    /// messages, and how many; every other must be empty.
+    pub async fn assert_parked(&self, expected: &[(&str, u32)]) {
+        let connection = kutse_testkit::broker().await.expect("broker");
+        let channel = connection.create_channel().await.expect("channel");
+        let topology = self.topology();
+        for service in kutse_messaging::catalogue::services::ALL {
+            if kutse_messaging::catalogue::bindings_for(service).is_empty() {
+                continue;
+            }
+            let queue = channel
+                .queue_declare(
+                    topology.parked_queue(service).as_str().into(),
+                    lapin::options::QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    lapin::types::FieldTable::default(),
+                )
+                .await
+                .expect("parking queue");
+            let want = expected
+                .iter()
+                .find(|(s, _)| *s == service)
+                .map_or(0, |(_, n)| *n);
+            assert_eq!(
+                queue.message_count(),
+                want,
+                "{service}'s parking queue holds {} message(s), {want} expected",
+                queue.message_count()
+            );
+        }
+    }
+
     /// Takes one message from a service's parking queue, if any.
     pub async fn take_parked(
         &self,

@@ -367,11 +367,28 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
     })
     .await;
 
-    let mails = eventually(WAIT, "the receipt and the outcome e-mailed", || async {
-        let mails = inbox(&email).await;
-        (mails.len() >= 2).then_some(mails)
-    })
+    // The receipt, the panel's decision notice and the committee's outcome.
+    let mails = eventually(
+        WAIT,
+        "the receipt, decision and outcome e-mailed",
+        || async {
+            let mails = inbox(&email).await;
+            (mails.len() >= 3).then_some(mails)
+        },
+    )
     .await;
+    let decision = mails
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Hindamiskomisjoni otsus"))
+        })
+        .expect("the panel's decision notice");
+    let text = decision["text"].as_str().expect("text");
+    assert!(text.contains("B.1 Juuste lõikamine: arvestatud"), "{text}");
+    // Nothing anywhere was parked on the way.
+    s.harness.assert_parked(&[]).await;
     let document: String = sqlx::query_scalar("SELECT id::text FROM documents")
         .fetch_one(&s.documents.db.pool)
         .await

@@ -35,6 +35,6 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
     let state = platform.api_context();
     let service = Service::new(platform, http::router(state))
-        .with_handler(std::sync::Arc::new(consumers::AssessmentHandler));
+        .with_handler(std::sync::Arc::new(consumers::dispatcher()));
     Ok(service)
 }

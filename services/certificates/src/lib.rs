@@ -46,8 +46,8 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         verifier: platform.verifier.clone(),
         register,
     };
-    let service =
-        Service::new(platform, http::router(state)).with_handler(std::sync::Arc::new(handler));
+    let service = Service::new(platform, http::router(state))
+        .with_handler(std::sync::Arc::new(consumers::dispatcher(handler)));
     let s3 = config.s3.client();
     let bucket = config.s3.bucket.clone();
     let check_client = s3.clone();

@@ -42,7 +42,7 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         max_bytes: config.max_bytes,
     };
     let service = Service::new(platform, http::router(state))
-        .with_handler(std::sync::Arc::new(consumers::DocumentsHandler));
+        .with_handler(std::sync::Arc::new(consumers::dispatcher()));
     let bucket = config.s3.bucket.clone();
     let check_client = s3.clone();
     let service = service.with_check("storage", move || {

@@ -41,7 +41,7 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     let state = platform.api_context();
     let pool = platform.pool.clone();
     let service = Service::new(platform, http::router(state))
-        .with_handler(std::sync::Arc::new(consumers::NotificationsHandler));
+        .with_handler(std::sync::Arc::new(consumers::dispatcher()));
     let mailer = crate::mail::Mailer::new(&config.smtp)?;
     let check_mailer = mailer.clone();
     let service = service.with_check("smtp", move || {

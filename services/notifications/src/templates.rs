@@ -1,6 +1,9 @@
 //! The e-mails, in Estonian and English. Plain text: they must read well in any mail client.
 
-use kutse_messaging::catalogue::{ApplicationRefused, ApplicationSubmitted, CertificateIssued};
+use kutse_messaging::catalogue::{
+    ApplicantRef, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued,
+    CompetenceRef, QualificationRef,
+};
 
 /// A rendered e-mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +101,59 @@ pub fn refused(e: &ApplicationRefused) -> Rendered {
                  seaduses sätestatud korras.\n\nKutse",
                 e.justification,
                 missing.join("\n")
+            ),
+        }
+    }
+}
+
+/// The assessment panel's decision (the decision notice the procedure requires within 14
+/// calendar days): each competence accepted or not, with the justification, and the panel's
+/// recommendations. The committee's award or refusal follows in its own e-mail.
+pub fn decision(
+    applicant: &ApplicantRef,
+    q: &QualificationRef,
+    competences: &[CompetenceRef],
+    e: &AssessmentDecided,
+) -> Rendered {
+    let name = &applicant.given_name;
+    let q = &q.name;
+    let en = english(&applicant.language);
+    let lines: Vec<String> = e
+        .decisions
+        .iter()
+        .map(|d| {
+            let competence = competences
+                .iter()
+                .find(|c| c.code == d.code)
+                .map_or_else(|| d.code.clone(), |c| format!("{} {}", c.code, c.name));
+            let verdict = match (d.accepted, en) {
+                (true, true) => "accepted",
+                (false, true) => "not accepted",
+                (true, false) => "arvestatud",
+                (false, false) => "arvestamata",
+            };
+            format!("  - {competence}: {verdict}. {}", d.justification)
+        })
+        .collect();
+    let recommendations = e.recommendations.as_deref().unwrap_or("-");
+    if en {
+        Rendered {
+            subject: format!("The assessment panel's decision: {q}"),
+            body: format!(
+                "Dear {name},\n\nthe assessment panel has decided on your application for the qualification {q}.\n\n\
+                 Competences:\n{}\n\nRecommendations: {recommendations}\n\nThe qualification committee decides on \
+                 awarding the qualification next; you will be told its decision.\n\nKutse",
+                lines.join("\n")
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Hindamiskomisjoni otsus: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nhindamiskomisjon on teinud otsuse Teie taotluse kohta kutsele {q}.\n\n\
+                 Kompetentsid:\n{}\n\nSoovitused: {recommendations}\n\nKutse andmise üle otsustab järgmisena \
+                 kutsekomisjon; selle otsusest teatatakse Teile.\n\nKutse",
+                lines.join("\n")
             ),
         }
     }

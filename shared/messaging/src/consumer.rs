@@ -94,6 +94,13 @@ pub trait Handler: Send + Sync + 'static {
         let _ = (conn, message, error);
         Box::pin(async { Ok(()) })
     }
+
+    /// The message types this handler handles: what the service's queue must be bound to (the
+    /// service skeleton refuses to start otherwise). A [`crate::Dispatcher`] lists its
+    /// registered types; the default lists none, for handlers that are not a service's.
+    fn message_types(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// Consumer tuning.

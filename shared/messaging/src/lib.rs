@@ -29,11 +29,13 @@
 //! - [`publisher`]: pipelined confirmed publishing.
 //! - [`outbox`]: enqueueing and the relay.
 //! - [`consumer`]: the inbox consumer, retries and parking.
+//! - [`dispatch`]: typed handlers (`Handles<M>`) and the dispatcher that routes to them.
 //! - [`headers`]: AMQP header conventions, trace context in and out.
 
 pub mod authorisation;
 pub mod catalogue;
 pub mod consumer;
+pub mod dispatch;
 pub mod envelope;
 pub mod headers;
 pub mod outbox;
@@ -41,6 +43,7 @@ pub mod publisher;
 pub mod topology;
 
 pub use consumer::{Consumer, ConsumerSettings, Handler, HandlerError, Incoming};
+pub use dispatch::{Dispatcher, Handles};
 pub use envelope::{Envelope, Message, TraceContext};
 pub use outbox::{Outbox, Relay, RelaySettings};
 pub use publisher::{PublishError, Publisher};

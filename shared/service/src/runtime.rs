@@ -139,6 +139,7 @@ impl Service {
         shutdown: CancellationToken,
     ) -> anyhow::Result<()> {
         let name = self.platform.config.name;
+        check_bindings(name, self.handler.as_deref())?;
         let address = listener.local_addr()?;
         tracing::info!(service = name, %address, "listening");
         let router = self.router();
@@ -164,6 +165,21 @@ impl Service {
         tracing::info!(service = name, "stopped");
         Ok(())
     }
+}
+
+/// A service's queue is bound to what the catalogue says it consumes; its handler must handle
+/// exactly that: a binding without a handler parks every such message, a handler without a
+/// binding is never called. Refusing to start makes either a deployment-time error.
+fn check_bindings(service: &str, handler: Option<&dyn Handler>) -> anyhow::Result<()> {
+    let mut bound = kutse_messaging::catalogue::bindings_for(service);
+    bound.sort_unstable();
+    let mut handled = handler.map(Handler::message_types).unwrap_or_default();
+    handled.sort_unstable();
+    anyhow::ensure!(
+        bound == handled,
+        "{service}: the catalogue binds its queue to {bound:?} but it handles {handled:?}"
+    );
+    Ok(())
 }
 
 async fn supervise_worker(name: &'static str, worker: Worker, shutdown: CancellationToken) {
@@ -302,4 +318,35 @@ async fn session(
     // Unacknowledged deliveries return to the queue when the connection closes.
     let _ = connection.close(200, "kutse service stopping".into()).await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use kutse_messaging::catalogue::{ApplicationCreated, services};
+    use kutse_messaging::{Dispatcher, Envelope, HandlerError, Handles};
+
+    use super::check_bindings;
+
+    struct Documents;
+
+    impl Handles<ApplicationCreated> for Documents {
+        async fn handle(
+            &self,
+            _: &mut sqlx::PgConnection,
+            _: ApplicationCreated,
+            _: &Envelope,
+        ) -> Result<(), HandlerError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_service_starts_only_when_it_handles_exactly_what_its_queue_is_bound_to() {
+        let documents = Dispatcher::new(Documents).on::<ApplicationCreated>();
+        assert!(check_bindings(services::DOCUMENTS, Some(&documents)).is_ok());
+        // Bound (by the catalogue) but not handled: every such message would be parked.
+        let error = check_bindings(services::INTAKE, Some(&documents)).expect_err("mismatch");
+        assert!(error.to_string().contains("document.stored"), "{error}");
+        assert!(check_bindings(services::DOCUMENTS, None).is_err());
+    }
 }

@@ -15,26 +15,39 @@
 //! - **Whole or nothing, and always answered.** Every decision of a protocol is checked before any
 //!   is applied. Every `protocol.signed` gets one answer: `protocol.accepted` (register numbers
 //!   issued, applications refused) or, when it is parked, `protocol.rejected` with the reason
-//!   (recorded by [`Handler::parked`]). Both are kept in `protocols` for the body to read.
+//!   (recorded when the message is parked, `Handles::parked`). Both are kept in `protocols` for the body to read.
 //! - A protocol about an application whose data has not arrived yet is retried; when the
 //!   retries run out it is rejected.
 
 use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Months, Utc};
-use futures::future::BoxFuture;
 use kutse_domain::Isikukood;
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued, CompetenceRef,
     IssuedRef, ProtocolAccepted, ProtocolRejected, ProtocolSigned,
 };
-use kutse_messaging::{Envelope, Handler, HandlerError, Incoming, Message, Outbox};
+use kutse_messaging::{Envelope, HandlerError, Message, Outbox};
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::register::RegisterKey;
+
+mod application_submitted;
+mod assessment_decided;
+mod protocol_signed;
+
+/// Every message the register handles, by type; its queue is bound to exactly these.
+pub fn dispatcher(
+    handler: CertificatesHandler,
+) -> kutse_messaging::Dispatcher<CertificatesHandler> {
+    kutse_messaging::Dispatcher::new(handler)
+        .on::<ApplicationSubmitted>()
+        .on::<AssessmentDecided>()
+        .on::<ProtocolSigned>()
+}
 
 /// The certificate document that is sealed (RFC 8785 canonical JSON, signed by the register key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,56 +80,16 @@ pub struct CertificatesHandler {
     pub validity_years: u32,
 }
 
-impl Handler for CertificatesHandler {
-    fn handle<'a>(
-        &'a self,
-        conn: &'a mut PgConnection,
-        message: &'a Incoming,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            let envelope = &message.envelope;
-            match envelope.message_type.as_str() {
-                ApplicationSubmitted::TYPE => {
-                    let submitted: ApplicationSubmitted = envelope.decode()?;
-                    remember(conn, submitted.application_id, Fact::Submission, &submitted).await
-                }
-                AssessmentDecided::TYPE => {
-                    let decided: AssessmentDecided = envelope.decode()?;
-                    remember(conn, decided.application_id, Fact::Decision, &decided).await
-                }
-                ProtocolSigned::TYPE => self.protocol_signed(conn, envelope).await,
-                other => Err(HandlerError::Permanent(format!(
-                    "certificates does not handle {other}"
-                ))),
-            }
-        })
-    }
-
-    fn parked<'a>(
-        &'a self,
-        conn: &'a mut PgConnection,
-        message: &'a Incoming,
-        error: &'a str,
-    ) -> BoxFuture<'a, Result<(), HandlerError>> {
-        Box::pin(async move {
-            if message.envelope.message_type == ProtocolSigned::TYPE {
-                record_rejection(conn, &message.envelope, error).await?;
-            }
-            Ok(())
-        })
-    }
-}
-
 /// A fact the register keeps about an application.
 #[derive(Debug, Clone, Copy)]
-enum Fact {
+pub(super) enum Fact {
     Submission,
     Decision,
 }
 
 /// Stores a fact the first time it arrives. The same fact again changes nothing; a different
 /// version is refused (parked), so the first word stands.
-async fn remember<T: Serialize>(
+pub(super) async fn remember<T: Serialize>(
     conn: &mut PgConnection,
     application: Uuid,
     fact: Fact,
@@ -170,12 +143,12 @@ struct Known {
 }
 
 impl CertificatesHandler {
-    async fn protocol_signed(
+    pub(super) async fn protocol_signed(
         &self,
         conn: &mut PgConnection,
         envelope: &Envelope,
+        signed: ProtocolSigned,
     ) -> Result<(), HandlerError> {
-        let signed: ProtocolSigned = envelope.decode()?;
         let protocol = verified(conn, &signed.jws).await?;
         tracing::info!(protocol = %protocol.protocol_id, decisions = protocol.decisions.len(), "signed protocol verified");
 
@@ -532,7 +505,7 @@ async fn record_acceptance(
 
 /// Records a refused protocol and answers it with `protocol.rejected` — once per message, however
 /// often this runs for it.
-async fn record_rejection(
+pub(super) async fn record_rejection(
     conn: &mut PgConnection,
     cause: &Envelope,
     reason: &str,

@@ -1,0 +1,81 @@
+//! The messages intake consumes, one file each:
+//! - [`document_stored`]: a document uploaded to one of its applications;
+//! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol.
+//!
+//! An outcome moves an application only along the state machine of
+//! [`ApplicationStatus::may_become`]: the same outcome again is harmless, a contradicting one
+//! (`certificate.issued` for a refused application, or the reverse) is parked and changes nothing.
+
+mod application_refused;
+mod certificate_issued;
+mod document_stored;
+
+use kutse_messaging::catalogue::{ApplicationRefused, CertificateIssued, DocumentStored};
+use kutse_messaging::{Dispatcher, HandlerError};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::ApplicationStatus;
+
+/// What intake's handlers share (nothing yet).
+#[derive(Debug, Default)]
+pub struct IntakeHandler;
+
+/// Every message intake handles, by type; its queue is bound to exactly these.
+pub fn dispatcher() -> Dispatcher<IntakeHandler> {
+    Dispatcher::new(IntakeHandler)
+        .on::<DocumentStored>()
+        .on::<CertificateIssued>()
+        .on::<ApplicationRefused>()
+}
+
+/// Records an outcome: moves the application to `status` (if the state machine allows it) and
+/// adds `event` to its history.
+pub(super) async fn outcome(
+    conn: &mut PgConnection,
+    application: Uuid,
+    status: ApplicationStatus,
+    event: &str,
+    detail: serde_json::Value,
+) -> Result<(), HandlerError> {
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
+            .bind(application)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some(current) = current else {
+        return Err(HandlerError::Permanent(format!(
+            "no application {application}"
+        )));
+    };
+    let current = ApplicationStatus::parse(&current).ok_or_else(|| {
+        HandlerError::Permanent(format!(
+            "application {application} has unknown status {current}"
+        ))
+    })?;
+    if current == status {
+        tracing::info!(%application, status = status.as_str(), "outcome already recorded");
+        return Ok(());
+    }
+    if !current.may_become(status) {
+        return Err(HandlerError::Permanent(format!(
+            "application {application} is {} and may not become {}: an outcome is final",
+            current.as_str(),
+            status.as_str()
+        )));
+    }
+    sqlx::query("UPDATE applications SET status = $2 WHERE id = $1")
+        .bind(application)
+        .bind(status.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO application_history (application_id, event, detail) VALUES ($1, $2, $3)",
+    )
+    .bind(application)
+    .bind(event)
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
