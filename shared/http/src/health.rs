@@ -24,6 +24,9 @@ type CheckFn = Arc<dyn Fn() -> BoxFuture<'static, Result<(), String>> + Send + S
 pub struct Readiness {
     checks: Vec<(&'static str, CheckFn)>,
     timeout: Option<Duration>,
+    /// The last state of each check, so a probe logs only what changed (probes come every few
+    /// hundred milliseconds; a line per probe while the broker is away drowns the log).
+    last: Arc<std::sync::Mutex<std::collections::HashMap<&'static str, bool>>>,
 }
 
 impl std::fmt::Debug for Readiness {
@@ -89,10 +92,38 @@ impl Readiness {
             }
         });
         let checks = futures::future::join_all(runs).await;
+        self.log_changes(&checks);
         ReadyReport {
             ready: checks.iter().all(|c| c.ok),
             checks,
         }
+    }
+}
+
+impl Readiness {
+    /// Logs the checks whose state changed since the last probe; returns them (name, now ok).
+    fn log_changes(&self, checks: &[CheckReport]) -> Vec<(&'static str, bool)> {
+        let Ok(mut last) = self.last.lock() else {
+            return Vec::new();
+        };
+        let mut changed = Vec::new();
+        for (name, _) in &self.checks {
+            let Some(check) = checks.iter().find(|c| c.name == *name) else {
+                continue;
+            };
+            let before = last.insert(name, check.ok);
+            match (before, check.ok) {
+                (Some(true) | None, false) => tracing::warn!(
+                    dependency = *name,
+                    error = check.error.as_deref().unwrap_or(""),
+                    "not ready"
+                ),
+                (Some(false), true) => tracing::info!(dependency = *name, "ready again"),
+                _ => continue,
+            }
+            changed.push((*name, check.ok));
+        }
+        changed
     }
 }
 
@@ -110,17 +141,32 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(readiness): State<Readiness>) -> Response {
     let report = readiness.report().await;
-    for failed in report.checks.iter().filter(|c| !c.ok) {
-        tracing::warn!(
-            dependency = failed.name.as_str(),
-            error = failed.error.as_deref().unwrap_or(""),
-            "not ready"
-        );
-    }
     let status = if report.ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, axum::Json(report)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_logs_when_a_dependency_changes_state_not_on_every_probe() {
+        let readiness = Readiness::new().check("broker", || async { Ok(()) });
+        let probe = |ok: bool| {
+            readiness.log_changes(&[CheckReport {
+                name: "broker".to_owned(),
+                ok,
+                error: (!ok).then(|| "away".to_owned()),
+            }])
+        };
+        assert_eq!(probe(false), vec![("broker", false)]);
+        assert_eq!(probe(false), vec![]);
+        assert_eq!(probe(false), vec![]);
+        assert_eq!(probe(true), vec![("broker", true)]);
+        assert_eq!(probe(true), vec![]);
+    }
 }

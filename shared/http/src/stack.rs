@@ -1,6 +1,7 @@
 //! The middleware every Kutse API runs behind: a request id on every request and response, a
-//! body-size limit, one tracing span per request (a child of the caller's W3C trace context when
-//! it sends one), and the request id written into problem documents.
+//! body-size limit, a time limit, a handler that panics answered as an opaque 500, one tracing
+//! span per request (a child of the caller's W3C trace context when it sends one), and the
+//! request id written into problem documents.
 
 use axum::Router;
 use axum::body::Body;
@@ -8,9 +9,11 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument;
 
 use crate::problem::{ApiError, ProblemMarker, problem_response};
@@ -30,14 +33,35 @@ impl MakeRequestId for MakeUuidV7 {
 }
 
 /// Wraps an API router in the standard layers. `body_limit` is the largest request body accepted
-/// (routes that stream large uploads set their own with `DefaultBodyLimit`).
-pub fn with_standard_layers(router: Router, body_limit: usize) -> Router {
+/// (routes that stream large uploads set their own with `DefaultBodyLimit`); a request not
+/// answered within `timeout` is answered 503 (its handler is dropped, which rolls back an open
+/// transaction).
+pub fn with_standard_layers(
+    router: Router,
+    body_limit: usize,
+    timeout: std::time::Duration,
+) -> Router {
     router
         .fallback(|| async { ApiError::NotFound("route".to_owned()) })
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(request_span))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeUuidV7))
+}
+
+/// A handler panicked: logged with what it said, answered as an opaque 500.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    ApiError::Internal(anyhow::anyhow!("handler panicked: {message}")).into_response()
 }
 
 /// One span per request; logs the outcome; puts the request id into problem documents.
@@ -90,9 +114,17 @@ fn with_request_id(response: Response, request_id: &str, status: StatusCode) -> 
     else {
         // Rejections from axum's own extractors (e.g. a body over the limit) are plain text;
         // turn them into problem documents too.
-        if status.is_client_error() && !is_problem(&response) && status != StatusCode::NOT_FOUND {
+        let plain_error = (status.is_client_error() && status != StatusCode::NOT_FOUND)
+            || status.is_server_error();
+        if plain_error && !is_problem(&response) {
             let problem = match status {
                 StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge.problem(),
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    ApiError::Unavailable(anyhow::anyhow!("no answer in time")).problem()
+                }
+                s if s.is_server_error() => {
+                    ApiError::Internal(anyhow::anyhow!("server error")).problem()
+                }
                 _ => ApiError::Malformed {
                     detail: status
                         .canonical_reason()

@@ -26,7 +26,19 @@ fn app() -> Router {
                 Err::<(), _>(ApiError::Internal(anyhow::anyhow!("db password wrong")))
             }),
         );
-    with_standard_layers(api, 64)
+    let api = api.route("/panic", post(panicking)).route(
+        "/slow",
+        post(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            StatusCode::OK
+        }),
+    );
+    with_standard_layers(api, 64, std::time::Duration::from_millis(100))
+}
+
+async fn panicking() -> StatusCode {
+    let detail = 42;
+    panic!("secret detail {detail}")
 }
 
 async fn call(request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
@@ -108,4 +120,25 @@ async fn a_server_error_says_nothing_about_its_cause() {
     let text = String::from_utf8(body).expect("utf8");
     assert!(!text.contains("password"), "{text}");
     assert!(text.contains("request_id"), "{text}");
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_is_an_opaque_500_problem_with_the_request_id() {
+    let (status, headers, body) = call(json_post("/panic", "{}")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let problem: Problem = serde_json::from_slice(&body).expect("problem");
+    assert_eq!(problem.status, 500);
+    assert!(problem.request_id.is_some());
+    assert!(!String::from_utf8_lossy(&body).contains("secret"));
+}
+
+#[tokio::test]
+async fn a_request_not_answered_in_time_is_a_503_problem() {
+    let (status, headers, body) = call(json_post("/slow", "{}")).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let problem: Problem = serde_json::from_slice(&body).expect("problem");
+    assert_eq!(problem.status, 503);
+    assert!(problem.request_id.is_some());
 }

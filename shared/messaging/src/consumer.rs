@@ -110,6 +110,9 @@ pub struct ConsumerSettings {
     pub prefetch: u16,
     /// Messages handled in one transaction at most.
     pub batch_size: usize,
+    /// How long one handler may take; past it the handling fails transiently (rolled back,
+    /// retried), so a stuck dependency cannot hold the queue forever.
+    pub handler_timeout: Duration,
 }
 
 impl Default for ConsumerSettings {
@@ -117,6 +120,7 @@ impl Default for ConsumerSettings {
         Self {
             prefetch: 200,
             batch_size: 100,
+            handler_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -555,16 +559,23 @@ impl<H: Handler + ?Sized> Consumer<H> {
         }
     }
 
-    /// Runs the handler, turning a panic into a transient failure.
+    /// Runs the handler within its time limit, turning a panic or a timeout into a transient
+    /// failure.
     async fn run_handler(
         &self,
         conn: &mut PgConnection,
         incoming: &Incoming,
     ) -> Result<(), HandlerError> {
-        std::panic::AssertUnwindSafe(self.handler.handle(conn, incoming))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err(HandlerError::Transient(anyhow::anyhow!("handler panicked"))))
+        let limit = self.settings.handler_timeout;
+        let run = std::panic::AssertUnwindSafe(self.handler.handle(conn, incoming)).catch_unwind();
+        match tokio::time::timeout(limit, run).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(HandlerError::Transient(anyhow::anyhow!("handler panicked"))),
+            Err(_) => Err(HandlerError::Transient(anyhow::anyhow!(
+                "handler took longer than {} ms",
+                limit.as_millis()
+            ))),
+        }
     }
 
     fn retry_message<'d>(

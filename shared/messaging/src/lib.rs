@@ -59,6 +59,31 @@ pub async fn migrate(pool: &sqlx::PgPool) -> Result<(), sqlx::migrate::MigrateEr
     migrator.run(pool).await
 }
 
+/// Deletes inbox ids recorded longer ago than `retention` (in batches, so a large backlog never
+/// holds long locks); returns how many went. `retention` must be far longer than any redelivery
+/// window — the retry schedule, the delivery limit, an operator moving parked messages back —
+/// because a message whose id is gone would have its effect again.
+pub async fn prune_inbox(pool: &sqlx::PgPool, retention: std::time::Duration) -> sqlx::Result<u64> {
+    let seconds = i64::try_from(retention.as_secs()).unwrap_or(i64::MAX);
+    let mut total = 0;
+    loop {
+        let deleted = sqlx::query(
+            "DELETE FROM messaging.inbox WHERE message_id IN (
+                 SELECT message_id FROM messaging.inbox
+                  WHERE handled_at < now() - make_interval(secs => $1)
+                  LIMIT 10000)",
+        )
+        .bind(seconds as f64)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        total += deleted;
+        if deleted < 10_000 {
+            return Ok(total);
+        }
+    }
+}
+
 /// Connects to the broker. Heartbeats and the connection name make the connection recognisable
 /// in the management UI (`kutse-intake`, …).
 ///

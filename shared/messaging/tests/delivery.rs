@@ -41,6 +41,16 @@ impl Message for Fail {
     const VERSION: u16 = 1;
 }
 
+/// Takes longer than any handler may.
+#[derive(Debug, Serialize, Deserialize)]
+struct Slow {
+    key: String,
+}
+impl Message for Slow {
+    const TYPE: &'static str = "test.slow";
+    const VERSION: u16 = 1;
+}
+
 /// The handler under test: counts in the database, and counts its calls in memory (failed calls
 /// roll back their database effects, so only memory remembers them).
 #[derive(Debug, Default)]
@@ -78,6 +88,12 @@ impl Handler for Probe {
                     Err(HandlerError::Transient(anyhow::anyhow!(
                         "the printer is on fire"
                     )))
+                }
+                Slow::TYPE => {
+                    let slow: Slow = message.envelope.decode()?;
+                    bump(conn, &slow.key).await?;
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok(())
                 }
                 other => Err(HandlerError::Permanent(format!("unexpected type {other}"))),
             }
@@ -126,7 +142,11 @@ impl World {
         let broker = Arc::new(kutse_testkit::broker().await.expect("broker"));
         let channel = broker.create_channel().await.expect("channel");
         topology
-            .declare_consumer(&channel, SERVICE, &[Count::TYPE, Fail::TYPE, "test.other"])
+            .declare_consumer(
+                &channel,
+                SERVICE,
+                &[Count::TYPE, Fail::TYPE, Slow::TYPE, "test.other"],
+            )
             .await
             .expect("declare");
         Self {
@@ -139,12 +159,16 @@ impl World {
     }
 
     fn consumer(&self) -> Consumer<Probe> {
+        self.consumer_with(ConsumerSettings::default())
+    }
+
+    fn consumer_with(&self, settings: ConsumerSettings) -> Consumer<Probe> {
         Consumer::new(
             self.db.pool.clone(),
             self.topology.clone(),
             SERVICE,
             self.probe.clone(),
-            ConsumerSettings::default(),
+            settings,
         )
     }
 
@@ -689,4 +713,77 @@ async fn a_message_that_keeps_crashing_its_consumer_is_parked_by_the_delivery_li
     );
     assert_eq!(parked.delivery.data, envelope.to_bytes());
     assert!(queue_is_empty(&world).await);
+}
+
+#[tokio::test]
+async fn a_handler_that_hangs_is_cut_off_at_its_time_limit_retried_and_parked() {
+    let world = World::new().await;
+    let stuck = Envelope::new(
+        &Slow {
+            key: "stuck".into(),
+        },
+        None,
+    )
+    .expect("envelope");
+    let good = Envelope::new(
+        &Count {
+            key: "after".into(),
+        },
+        None,
+    )
+    .expect("envelope");
+    world
+        .publish_raw(Slow::TYPE, &stuck.to_bytes(), &stuck.id.to_string())
+        .await;
+    world
+        .publish_raw(Count::TYPE, &good.to_bytes(), &good.id.to_string())
+        .await;
+    let consumer = world.consumer_with(ConsumerSettings {
+        handler_timeout: Duration::from_millis(200),
+        ..ConsumerSettings::default()
+    });
+    let shutdown = world.shutdown.clone();
+    let broker = world.broker.clone();
+    tokio::spawn(async move { consumer.run(&broker, shutdown).await });
+
+    eventually(WAIT, "the message behind it handled", || async {
+        (count_of(&world.db.pool, "after").await == 1).then_some(())
+    })
+    .await;
+    let parked = eventually(WAIT, "the hanging message parked", || world.take_parked()).await;
+    let headers = parked.delivery.properties.headers().clone();
+    assert_eq!(
+        headers::string(headers.as_ref(), headers::PARKED_REASON).as_deref(),
+        Some("exhausted")
+    );
+    let error = headers::string(headers.as_ref(), headers::ERROR).expect("error header");
+    assert!(error.contains("took longer than 200 ms"), "{error}");
+    assert_eq!(
+        count_of(&world.db.pool, "stuck").await,
+        0,
+        "its effects rolled back"
+    );
+}
+
+#[tokio::test]
+async fn handled_ids_older_than_the_retention_are_pruned_and_recent_ones_kept() {
+    let db = TestDb::with_messaging().await.expect("database");
+    sqlx::query(
+        "INSERT INTO messaging.inbox (message_id, message_type, handled_at)
+         SELECT gen_random_uuid(), 'test.count', now() - make_interval(days => d)
+           FROM generate_series(0, 39) AS d",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("ids");
+    let pruned = kutse_messaging::prune_inbox(&db.pool, Duration::from_secs(30 * 86_400))
+        .await
+        .expect("prune");
+    // Day 30's id is a moment older than 30 days by the time the pruning runs.
+    assert_eq!(pruned, 10, "the ids of days 30 to 39");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM messaging.inbox")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(left, 30);
 }

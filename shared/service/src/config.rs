@@ -21,6 +21,9 @@ pub struct ServiceConfig {
     pub public_base_url: String,
     /// `HTTP_BODY_LIMIT_BYTES`: the largest JSON body accepted (default 1 MiB).
     pub body_limit: usize,
+    /// `HTTP_REQUEST_TIMEOUT_SECONDS`: a request not answered in this long gets 503 and its
+    /// handler is dropped (default 60; uploads stream within it).
+    pub request_timeout: Duration,
     /// `DATABASE_URL`: the service's own database (default `postgres://kutse:kutse@127.0.0.1:5432/kutse_<name>`).
     pub database_url: SecretUrl,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
@@ -33,7 +36,13 @@ pub struct ServiceConfig {
     /// `DELIVERY_LIMIT` (default 20), `QUEUE_EXPIRY_SECONDS` (tests only; unset in deployments).
     pub topology: Topology,
     pub relay: RelaySettings,
+    /// `CONSUMER_PREFETCH` (200), `CONSUMER_BATCH_SIZE` (100), `MESSAGE_HANDLER_TIMEOUT_SECONDS`
+    /// (30: a handler taking longer fails transiently and is retried).
     pub consumer: ConsumerSettings,
+    /// `INBOX_RETENTION_DAYS` (default 30): how long handled message ids are kept for
+    /// deduplication. Far longer than any redelivery window (retries take minutes; parked
+    /// messages an operator moves back, days).
+    pub inbox_retention: Duration,
     /// `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_ALGORITHMS`, `AUTH_JWKS_URL` or `AUTH_JWKS_FILE`,
     /// `AUTH_LEEWAY_SECONDS`. Defaults trust the dev token issuer (`make dev-token`).
     pub auth: AuthConfig,
@@ -98,6 +107,7 @@ impl ServiceConfig {
             http_addr,
             public_base_url,
             body_limit: env.parse("HTTP_BODY_LIMIT_BYTES", 1024 * 1024),
+            request_timeout: Duration::from_secs(env.parse("HTTP_REQUEST_TIMEOUT_SECONDS", 60)),
             database_url: env.url(
                 "DATABASE_URL",
                 &format!("postgres://kutse:kutse@127.0.0.1:5432/kutse_{name}"),
@@ -115,7 +125,13 @@ impl ServiceConfig {
             consumer: ConsumerSettings {
                 prefetch: env.parse("CONSUMER_PREFETCH", 200),
                 batch_size: env.parse("CONSUMER_BATCH_SIZE", 100),
+                handler_timeout: Duration::from_secs(
+                    env.parse("MESSAGE_HANDLER_TIMEOUT_SECONDS", 30),
+                ),
             },
+            inbox_retention: Duration::from_secs(
+                86_400 * env.parse::<u64>("INBOX_RETENTION_DAYS", 30),
+            ),
             auth: AuthConfig {
                 issuer: env.string("AUTH_ISSUER", DEV_ISSUER),
                 audience: env.string("AUTH_AUDIENCE", DEV_AUDIENCE),

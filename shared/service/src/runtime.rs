@@ -98,10 +98,30 @@ impl Service {
         self
     }
 
-    /// Consumes the messages the catalogue routes to this service with `handler`.
+    /// Consumes the messages the catalogue routes to this service with `handler`, and prunes
+    /// the inbox of ids older than the retention period once an hour.
     pub fn with_handler(mut self, handler: Arc<dyn Handler>) -> Self {
         self.handler = Some(handler);
-        self
+        let pool = self.platform.pool.clone();
+        let retention = self.platform.config.inbox_retention;
+        self.with_worker(
+            "inbox retention",
+            Arc::new(move |shutdown: CancellationToken| {
+                let pool = pool.clone();
+                Box::pin(async move {
+                    loop {
+                        let pruned = kutse_messaging::prune_inbox(&pool, retention).await?;
+                        if pruned > 0 {
+                            tracing::info!(pruned, "old inbox ids pruned");
+                        }
+                        tokio::select! {
+                            () = shutdown.cancelled() => return Ok(()),
+                            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                        }
+                    }
+                })
+            }),
+        )
     }
 
     /// Adds a dependency check to `/readyz`.
@@ -116,8 +136,12 @@ impl Service {
 
     /// The whole HTTP surface: the API behind the standard layers, plus health endpoints.
     pub fn router(&self) -> Router {
-        with_standard_layers(self.api.clone(), self.platform.config.body_limit)
-            .merge(health_router(self.readiness.clone()))
+        with_standard_layers(
+            self.api.clone(),
+            self.platform.config.body_limit,
+            self.platform.config.request_timeout,
+        )
+        .merge(health_router(self.readiness.clone()))
     }
 
     /// Runs on the configured address until SIGINT or SIGTERM.
