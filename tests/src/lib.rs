@@ -80,6 +80,15 @@ impl Harness {
 
     /// Builds and starts one service with a fresh database.
     pub async fn start(&self, name: &'static str) -> anyhow::Result<Running> {
+        self.start_with(name, &[]).await
+    }
+
+    /// Like [`Harness::start`], with some settings of the test's own.
+    pub async fn start_with(
+        &self,
+        name: &'static str,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Running> {
         let db = TestDb::new().await?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -93,6 +102,7 @@ impl Harness {
             ),
             ("DELIVERY_LIMIT", "5".to_owned()),
             ("QUEUE_EXPIRY_SECONDS", "300".to_owned()),
+            ("SHUTDOWN_GRACE_SECONDS", "2".to_owned()),
             (
                 "AUTH_JWKS_FILE",
                 DevIssuer::jwks_path(&self.jwks_dir).display().to_string(),
@@ -103,6 +113,11 @@ impl Harness {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
         .collect();
         let service = build(name, Env::from_map(vars)).await?;
         let shutdown = CancellationToken::new();
@@ -275,6 +290,32 @@ impl Harness {
                 queue.message_count()
             );
         }
+    }
+
+    /// Waits until `service`'s queue exists on the broker (declared by a service that started).
+    pub async fn wait_for_queue(&self, service: &str) {
+        let queue = self.topology().queue(service);
+        kutse_testkit::eventually(std::time::Duration::from_secs(30), &queue, || async {
+            // A passive declare of a missing queue closes the channel (and lapin's connection
+            // does not recover from that well): a fresh connection each time.
+            let connection = kutse_testkit::broker().await.ok()?;
+            let channel = connection.create_channel().await.ok()?;
+            let found = channel
+                .queue_declare(
+                    queue.as_str().into(),
+                    lapin::options::QueueDeclareOptions {
+                        passive: true,
+                        ..Default::default()
+                    },
+                    lapin::types::FieldTable::default(),
+                )
+                .await
+                .ok()
+                .map(|_| ());
+            let _ = connection.close(200, "checked".into()).await;
+            found
+        })
+        .await;
     }
 
     /// Takes one message from a service's parking queue, if any.

@@ -99,3 +99,36 @@ async fn drop_database(name: &str) {
     .expect("drop");
     conn.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_stops_within_its_grace_period_even_with_a_request_hanging_in_flight() {
+    use tokio::io::AsyncWriteExt as _;
+    let harness = Harness::new().expect("harness");
+    let intake = harness.start("intake").await.expect("intake");
+    kutse_tests::wait_ready(&intake).await;
+    // A client that starts a request and never finishes its body.
+    let address = intake.url.trim_start_matches("http://").to_owned();
+    let mut stuck = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    stuck
+        .write_all(
+            b"POST /applications HTTP/1.1\r\nHost: kutse\r\ncontent-type: application/json\r\n\
+              content-length: 100000\r\n\r\n{\"round_id\":",
+        )
+        .await
+        .expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(15), intake.stop())
+        .await
+        .expect("stopped in time, not after the request's own timeout")
+        .expect("stopped cleanly");
+    // The harness gives services a 2 s grace period.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stuck);
+}

@@ -146,3 +146,174 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
             .contains("no evidence of colouring work")
     );
 }
+
+/// A notifications database with `n` mails queued to `recipient`.
+async fn queued(n: usize, recipient: &str) -> kutse_testkit::TestDb {
+    let db = kutse_testkit::TestDb::new().await.expect("database");
+    kutse_notifications::MIGRATOR
+        .run(&db.pool)
+        .await
+        .expect("migrations");
+    for i in 0..n {
+        sqlx::query(
+            "INSERT INTO mails (id, cause_id, kind, recipient, subject, body)
+             VALUES ($1, $2, 'receipt', $3, $4, 'Tere')",
+        )
+        .bind(Uuid::now_v7())
+        .bind(Uuid::now_v7())
+        .bind(recipient)
+        .bind(format!("Kiri {i}"))
+        .execute(&db.pool)
+        .await
+        .expect("queued");
+    }
+    db
+}
+
+fn mailer(settings: &[(&str, &str)]) -> kutse_notifications::mail::Mailer {
+    let vars = settings
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let config =
+        kutse_notifications::mail::SmtpConfig::from_env(&mut kutse_config::Env::from_map(vars));
+    kutse_notifications::mail::Mailer::new(&config).expect("mailer")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_dies_in_the_middle_repeats_at_most_the_one_mail_it_was_sending() {
+    let address = format!("crash-{}@example.com", Uuid::now_v7().simple());
+    let db = queued(5, &address).await;
+    let mailer = mailer(&[]);
+    // The sender dies (its task dropped, as a killed process) as soon as the first mail arrived.
+    let sender = tokio::spawn(kutse_notifications::sender::run(
+        db.pool.clone(),
+        mailer.clone(),
+        tokio_util::sync::CancellationToken::new(),
+    ));
+    eventually(
+        Duration::from_secs(20),
+        "the first mail delivered",
+        || async { (!inbox(&address).await.is_empty()).then_some(()) },
+    )
+    .await;
+    sender.abort();
+    let _ = sender.await;
+    // A new sender (a new process: its own connections) finishes the rest.
+    drop(mailer);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let again = tokio::spawn(kutse_notifications::sender::run(
+        db.pool.clone(),
+        self::mailer(&[]),
+        shutdown.clone(),
+    ));
+    eventually(
+        Duration::from_secs(60),
+        "every mail marked sent",
+        || async {
+            let left: i64 = sqlx::query_scalar("SELECT count(*) FROM mails WHERE sent_at IS NULL")
+                .fetch_one(&db.pool)
+                .await
+                .expect("count");
+            (left == 0).then_some(())
+        },
+    )
+    .await;
+    shutdown.cancel();
+    again.await.expect("joined").expect("sender");
+    let delivered = inbox(&address).await.len();
+    assert!(
+        (5..=6).contains(&delivered),
+        "{delivered} mails delivered for 5 queued"
+    );
+    // Repeats carry the same Message-ID, so a mail client can collapse them.
+    let ids: std::collections::BTreeSet<String> = inbox(&address)
+        .await
+        .iter()
+        .filter_map(|m| m["headers"]["message-id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_that_can_never_be_delivered_is_parked_with_its_reason_not_retried() {
+    let db = queued(1, "not an address").await;
+    let sent = kutse_notifications::sender::send_next(&db.pool, &mailer(&[]))
+        .await
+        .expect("send");
+    assert!(sent);
+    let (given_up, error): (bool, Option<String>) =
+        sqlx::query_as("SELECT given_up_at IS NOT NULL, last_error FROM mails")
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+    assert!(given_up);
+    assert!(error.is_some_and(|e| !e.is_empty()));
+    // Nothing is due any more.
+    assert!(
+        !kutse_notifications::sender::send_next(&db.pool, &mailer(&[]))
+            .await
+            .expect("send")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_stops_in_time_while_its_mail_server_hangs() {
+    // A mail server that accepts connections and never says a word.
+    let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = black_hole.local_addr().expect("addr").port().to_string();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = black_hole.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let harness = Harness::new().expect("harness");
+    let notifications = harness
+        .start_with("notifications", &[("SMTP_PORT", &port)])
+        .await
+        .expect("notifications");
+    let submitted = Envelope::new(
+        &ApplicationSubmitted {
+            application_id: Uuid::now_v7(),
+            round_id: Uuid::now_v7(),
+            awarding_body_id: Uuid::now_v7(),
+            qualification: qualification(),
+            kind: "initial".into(),
+            competences: vec![],
+            applicant: applicant("hang@example.com", "et"),
+            delivery_option: "electronic".into(),
+            round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
+            submitted_at: Utc::now(),
+            dvvk: Dvvk::WebForm,
+        },
+        None,
+    )
+    .expect("envelope");
+    // Published once the service has declared its queue (its readiness says no: the mail server
+    // does not answer).
+    harness.wait_for_queue("notifications").await;
+    harness.publish(&submitted).await.expect("published");
+    eventually(
+        Duration::from_secs(20),
+        "the sender stuck at the mail server",
+        || async { (connections.load(std::sync::atomic::Ordering::SeqCst) > 0).then_some(()) },
+    )
+    .await;
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(20), notifications.stop())
+        .await
+        .expect("stopped")
+        .expect("stopped cleanly");
+    // The harness gives services a 2 s grace period; the mail server's own timeout is 10 s.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -1,9 +1,14 @@
-//! The mail worker: sends queued e-mails, claiming them with `FOR UPDATE SKIP LOCKED` so any
-//! number of replicas may run, and retrying failures with back-off.
+//! The mail worker: sends queued e-mails one at a time, claiming each with `FOR UPDATE SKIP
+//! LOCKED` so any number of replicas may run.
 //!
-//! An e-mail is marked sent after the SMTP server accepted it. If the process dies in between,
-//! it is sent again: at the SMTP boundary delivery is at least once. Each mail carries a stable
-//! `Message-ID` (its id), by which mail systems recognise such a duplicate.
+//! Each mail is claimed, sent and marked in a transaction of its own, so a sender that dies
+//! repeats at most the one mail it was sending (SMTP delivery is at least once). Each mail carries
+//! a stable `Message-ID` (its id), by which mail clients recognise such a repeat. A failed send is
+//! retried with back-off, at most [`MAX_ATTEMPTS`] times; a mail the server refuses for good, or
+//! that failed every attempt, is parked (`given_up_at`, with the reason in `last_error`).
+//!
+//! On shutdown a send in progress is abandoned (its transaction rolls back, the mail stays
+//! queued), so a mail server that stops answering cannot hold the process.
 
 use std::time::Duration;
 
@@ -15,11 +20,17 @@ use uuid::Uuid;
 
 use crate::mail::Mailer;
 
+/// Tries per mail before it is parked.
+pub const MAX_ATTEMPTS: i32 = 8;
+
 /// Sends until `shutdown`; returns an error only when the database fails.
 pub async fn run(pool: PgPool, mailer: Mailer, shutdown: CancellationToken) -> anyhow::Result<()> {
     loop {
-        let sent = send_pending(&pool, &mailer).await?;
-        if sent == 0 {
+        let sent = tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            sent = send_next(&pool, &mailer) => sent?,
+        };
+        if !sent {
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
@@ -28,53 +39,77 @@ pub async fn run(pool: PgPool, mailer: Mailer, shutdown: CancellationToken) -> a
     }
 }
 
-/// Sends up to 20 due e-mails; returns how many were tried.
-pub async fn send_pending(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<usize> {
+/// Sends the next due e-mail, if any; returns whether there was one.
+pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await?;
-    let rows = sqlx::query(
+    let Some(row) = sqlx::query(
         "SELECT id, recipient, subject, body, attempts FROM mails
-          WHERE sent_at IS NULL AND next_attempt_at <= now()
-          ORDER BY next_attempt_at LIMIT 20
+          WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
+          ORDER BY next_attempt_at LIMIT 1
           FOR UPDATE SKIP LOCKED",
     )
-    .fetch_all(&mut *tx)
-    .await?;
-    for row in &rows {
-        let id: Uuid = row.get("id");
-        let attempts: i32 = row.get("attempts");
-        match send(
-            mailer,
-            id,
-            row.get("recipient"),
-            row.get("subject"),
-            row.get("body"),
-        )
-        .await
-        {
-            Ok(()) => {
-                sqlx::query("UPDATE mails SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                tracing::info!(mail = %id, dvvk = 321, "e-mail sent");
-            }
-            Err(e) => {
-                let delay = 2f64.powi(attempts.min(12)) * 5.0;
-                tracing::warn!(mail = %id, attempts = attempts + 1, error = %e, retry_in_s = delay, "e-mail not sent");
-                sqlx::query(
-                    "UPDATE mails SET attempts = attempts + 1, last_error = $2,
-                            next_attempt_at = now() + make_interval(secs => $3) WHERE id = $1",
-                )
-                .bind(id)
-                .bind(e.to_string())
-                .bind(delay)
-                .execute(&mut *tx)
-                .await?;
-            }
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        tx.commit().await?;
+        return Ok(false);
+    };
+    let id: Uuid = row.get("id");
+    let attempts: i32 = row.get::<i32, _>("attempts") + 1;
+    match send(
+        mailer,
+        id,
+        row.get("recipient"),
+        row.get("subject"),
+        row.get("body"),
+    )
+    .await
+    {
+        Ok(()) => {
+            sqlx::query(
+                "UPDATE mails SET sent_at = now(), attempts = $2, last_error = NULL WHERE id = $1",
+            )
+            .bind(id)
+            .bind(attempts)
+            .execute(&mut *tx)
+            .await?;
+            tracing::info!(mail = %id, dvvk = 321, "e-mail sent");
+        }
+        Err(e) if e.permanent || attempts >= MAX_ATTEMPTS => {
+            sqlx::query(
+                "UPDATE mails SET given_up_at = now(), attempts = $2, last_error = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(attempts)
+            .bind(&e.message)
+            .execute(&mut *tx)
+            .await?;
+            tracing::error!(mail = %id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
+        }
+        Err(e) => {
+            let delay = 2f64.powi(attempts.min(12)) * 5.0;
+            tracing::warn!(mail = %id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
+            sqlx::query(
+                "UPDATE mails SET attempts = $2, last_error = $3,
+                        next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
+            )
+            .bind(id)
+            .bind(attempts)
+            .bind(&e.message)
+            .bind(delay)
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;
-    Ok(rows.len())
+    Ok(true)
+}
+
+/// Why a send failed, and whether trying again could help.
+#[derive(Debug)]
+struct SendError {
+    permanent: bool,
+    message: String,
 }
 
 async fn send(
@@ -83,14 +118,29 @@ async fn send(
     recipient: String,
     subject: String,
     body: String,
-) -> anyhow::Result<()> {
+) -> Result<(), SendError> {
+    let permanent = |e: &dyn std::fmt::Display| SendError {
+        permanent: true,
+        message: e.to_string(),
+    };
+    let to = recipient
+        .parse()
+        .map_err(|e: lettre::address::AddressError| permanent(&e))?;
     let message = Message::builder()
         .from(mailer.from.clone())
-        .to(recipient.parse()?)
+        .to(to)
         .subject(subject)
         .message_id(Some(format!("<{id}@kutse>")))
         .header(ContentType::TEXT_PLAIN)
-        .body(body)?;
-    mailer.transport().send(message).await?;
-    Ok(())
+        .body(body)
+        .map_err(|e| permanent(&e))?;
+    mailer
+        .transport()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| SendError {
+            permanent: e.is_permanent(),
+            message: e.to_string(),
+        })
 }

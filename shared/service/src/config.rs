@@ -24,6 +24,10 @@ pub struct ServiceConfig {
     /// `HTTP_REQUEST_TIMEOUT_SECONDS`: a request not answered in this long gets 503 and its
     /// handler is dropped (default 60; uploads stream within it).
     pub request_timeout: Duration,
+    /// `SHUTDOWN_GRACE_SECONDS` (default 10): after SIGTERM, how long requests in flight and the
+    /// message batch in hand may take to finish before the process stops regardless. Keep it
+    /// below the orchestrator's own grace period (Kubernetes: 30 s).
+    pub shutdown_grace: Duration,
     /// `DATABASE_URL`: the service's own database (default `postgres://kutse:kutse@127.0.0.1:5432/kutse_<name>`).
     pub database_url: SecretUrl,
     /// `DATABASE_MAX_CONNECTIONS` (default 10).
@@ -108,6 +112,7 @@ impl ServiceConfig {
             public_base_url,
             body_limit: env.parse("HTTP_BODY_LIMIT_BYTES", 1024 * 1024),
             request_timeout: Duration::from_secs(env.parse("HTTP_REQUEST_TIMEOUT_SECONDS", 60)),
+            shutdown_grace: Duration::from_secs(env.parse("SHUTDOWN_GRACE_SECONDS", 10)),
             database_url: env.url(
                 "DATABASE_URL",
                 &format!("postgres://kutse:kutse@127.0.0.1:5432/kutse_{name}"),

@@ -184,9 +184,24 @@ impl Service {
                 .into_iter()
                 .map(|(name, worker)| supervise_worker(name, worker, shutdown.clone())),
         );
-        let (served, (), _) = tokio::join!(server, supervisor, workers);
-        served?;
-        tracing::info!(service = name, "stopped");
+        let everything = async { tokio::join!(server, supervisor, workers) };
+        // Once shutdown is asked for, everything gets `shutdown_grace` to drain (requests in
+        // flight answered, the batch in hand committed); then the process stops regardless. What
+        // was not acknowledged returns to the broker, and an open transaction rolls back.
+        let grace = self.platform.config.shutdown_grace;
+        let deadline = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            (served, (), _) = everything => {
+                served?;
+                tracing::info!(service = name, "stopped");
+            }
+            () = deadline => {
+                tracing::warn!(service = name, grace_ms = grace.as_millis() as u64, "not drained within the grace period; stopping anyway");
+            }
+        }
         Ok(())
     }
 }
@@ -339,8 +354,13 @@ async fn session(
         }
         None => relay.run(shutdown.clone()).await,
     };
-    // Unacknowledged deliveries return to the queue when the connection closes.
-    let _ = connection.close(200, "kutse service stopping".into()).await;
+    // Unacknowledged deliveries return to the queue when the connection closes. A broker that
+    // does not answer the close must not hold the shutdown.
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        connection.close(200, "kutse service stopping".into()),
+    )
+    .await;
     result
 }
 
