@@ -17,6 +17,9 @@ export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 unset DATABASE_URL
 
 "$bin_dir/kutse-dev-token" init
+# Development only: the register creates its sealing key in .local/register on first start.
+# Deployments mount it from a secret (see helm/kutse/README.md).
+export REGISTER_SIGNING_KEY_GENERATE=true
 
 services=(intake:8081 documents:8082 assessment:8083 committee:8084 certificates:8085 notifications:8086)
 pids=()

@@ -108,6 +108,12 @@ impl Harness {
                 DevIssuer::jwks_path(&self.jwks_dir).display().to_string(),
             ),
             ("PUBLIC_BASE_URL", url.clone()),
+            // The register's sealing key: one per harness, shared by its register instances.
+            (
+                "REGISTER_SIGNING_KEY_FILE",
+                self.register_key_path().display().to_string(),
+            ),
+            ("REGISTER_SIGNING_KEY_GENERATE", "true".to_owned()),
             ("LOG_FORMAT", "text".to_owned()),
             ("RUST_LOG", "warn".to_owned()),
         ]
@@ -156,6 +162,11 @@ impl Drop for Harness {
 }
 
 impl Harness {
+    /// The register's sealing key file of this harness's register instances.
+    pub fn register_key_path(&self) -> PathBuf {
+        self.jwks_dir.join("register-key.pem")
+    }
+
     /// The broker layout of this harness's services (the retry delays they are started with).
     pub fn topology(&self) -> kutse_messaging::Topology {
         kutse_messaging::Topology {

@@ -852,3 +852,104 @@ async fn the_broker_itself_refuses_a_pipeline_that_publishes_anything_but_signed
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_instances_sharing_a_database_and_a_mounted_key_verify_each_others_seals() {
+    let register = Register::new().await;
+    let second = register
+        .harness
+        .start_with(
+            "certificates",
+            &[("DATABASE_URL", register.certificates.db.url.as_str())],
+        )
+        .await
+        .expect("second instance");
+    let application = register.assessed_application(true).await;
+    register
+        .sign_and_publish(&register.protocol(vec![(application, Outcome::Award)]))
+        .await;
+    let number: String = eventually(WAIT, "the certificate issued", || async {
+        sqlx::query_scalar("SELECT register_number FROM certificates")
+            .fetch_optional(&register.certificates.db.pool)
+            .await
+            .expect("query")
+    })
+    .await;
+    let http = reqwest::Client::new();
+    for instance in [&register.certificates, &second] {
+        let (status, verification) = call(
+            &http,
+            "GET",
+            &format!("{}/certificates/{number}/verification", instance.url),
+            "",
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{verification}");
+        assert_eq!(verification["valid"], true);
+    }
+
+    // Rotation: a new current key, the old one still published — old seals still verify.
+    let rotated_key = register
+        .harness
+        .register_key_path()
+        .with_file_name("register-key-2.pem");
+    kutse_protocol::keys::generate_signing_key(&rotated_key).expect("new key");
+    let old_key = register.harness.register_key_path();
+    let rotated = register
+        .harness
+        .start_with(
+            "certificates",
+            &[
+                ("DATABASE_URL", register.certificates.db.url.as_str()),
+                (
+                    "REGISTER_SIGNING_KEY_FILE",
+                    &rotated_key.display().to_string(),
+                ),
+                (
+                    "REGISTER_PUBLISHED_KEY_FILES",
+                    &old_key.display().to_string(),
+                ),
+            ],
+        )
+        .await
+        .expect("rotated instance");
+    let (_, jwks) = call(
+        &http,
+        "GET",
+        &format!("{}/register/jwks.json", rotated.url),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2), "{jwks}");
+    let (status, verification) = call(
+        &http,
+        "GET",
+        &format!("{}/certificates/{number}/verification", rotated.url),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{verification}");
+
+    // Outside development a missing key is an error at start, never a new key.
+    let missing = register
+        .harness
+        .start_with(
+            "certificates",
+            &[
+                ("REGISTER_SIGNING_KEY_GENERATE", "false"),
+                ("REGISTER_SIGNING_KEY_FILE", "/nonexistent/register-key.pem"),
+            ],
+        )
+        .await
+        .expect_err("no key, no register");
+    assert!(
+        format!("{missing:#}").contains("REGISTER_SIGNING_KEY_FILE"),
+        "{missing:#}"
+    );
+}

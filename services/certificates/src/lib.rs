@@ -35,7 +35,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Connects everything the service needs and assembles it.
 pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
-    let register = register::RegisterKey::load_or_create(&config.register_key_file)?;
+    let register = register::RegisterKeys::load(&config.keys)?;
     let handler = consumers::CertificatesHandler {
         register: register.clone(),
         public_base_url: platform.config.public_base_url.clone(),

@@ -6,10 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::EncodePrivateKey;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
@@ -80,10 +78,7 @@ impl DevIssuer {
 
     fn from_key(key: SigningKey) -> Self {
         // The key id is derived from the public key, so it changes when the key does.
-        let kid = format!(
-            "dev-{}",
-            &URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())[..12]
-        );
+        let kid = kutse_protocol::keys::key_id("dev", &key.verifying_key());
         Self {
             key,
             kid,
@@ -96,20 +91,9 @@ impl DevIssuer {
     pub fn load_or_create(dir: &Path) -> anyhow::Result<Self> {
         let key_path = dir.join("signing-key.pem");
         let issuer = if key_path.exists() {
-            let pem = std::fs::read_to_string(&key_path)?;
-            Self::from_key(
-                SigningKey::from_pkcs8_pem(&pem)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?,
-            )
+            Self::from_key(kutse_protocol::keys::load_signing_key(&key_path)?)
         } else {
-            std::fs::create_dir_all(dir)?;
-            let issuer = Self::generate();
-            let pem = issuer
-                .key
-                .to_pkcs8_pem(Default::default())
-                .map_err(|e| anyhow::anyhow!("encoding key: {e}"))?;
-            write_private(&key_path, pem.as_bytes())?;
-            issuer
+            Self::from_key(kutse_protocol::keys::generate_signing_key(&key_path)?)
         };
         std::fs::write(
             Self::jwks_path(dir),
@@ -137,14 +121,7 @@ impl DevIssuer {
     /// The public key as a JWKS document.
     pub fn jwks_json(&self) -> serde_json::Value {
         serde_json::json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": URL_SAFE_NO_PAD.encode(self.key.verifying_key().as_bytes()),
-                "kid": self.kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            }]
+            "keys": [kutse_protocol::keys::okp_jwk(&self.kid, &self.key.verifying_key())]
         })
     }
 
@@ -181,23 +158,5 @@ impl DevIssuer {
             &claims,
             &EncodingKey::from_ed_der(der.as_bytes()),
         )?)
-    }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?;
-        file.write_all(bytes)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::write(path, bytes)
     }
 }

@@ -9,6 +9,8 @@
 //! here, because the JOSE crates serialise the payload themselves and cannot sign canonical bytes
 //! given to them.
 
+pub mod keys;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};

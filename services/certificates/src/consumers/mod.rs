@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::register::RegisterKey;
+use crate::register::RegisterKeys;
 
 mod application_submitted;
 mod assessment_decided;
@@ -75,7 +75,7 @@ pub struct Holder {
 /// The register's handler.
 #[derive(Debug)]
 pub struct CertificatesHandler {
-    pub register: RegisterKey,
+    pub register: RegisterKeys,
     pub public_base_url: String,
     pub validity_years: u32,
 }
@@ -291,8 +291,8 @@ impl CertificatesHandler {
         };
         let seal = kutse_protocol::sign(
             &document,
-            &self.register.key,
-            &self.register.kid,
+            self.register.current().0,
+            self.register.current().1,
             "kutse-certificate",
         )
         .map_err(|e| HandlerError::Transient(anyhow::anyhow!("sealing: {e}")))?;

@@ -32,14 +32,14 @@ use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::consumers::CertificateDocument;
-use crate::register::RegisterKey;
+use crate::register::RegisterKeys;
 
 /// What handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub verifier: Arc<Verifier>,
-    pub register: RegisterKey,
+    pub register: RegisterKeys,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -440,15 +440,12 @@ async fn sealed(state: &AppState, number: &str) -> Result<(CertificateDocument, 
         .map_err(db)?
         .ok_or_else(|| ApiError::NotFound("certificate".to_owned()))?;
     let seal: String = row.get("seal");
-    let key = state.register.key.verifying_key();
     let document: CertificateDocument =
-        kutse_protocol::verify(&seal, |kid| (kid == state.register.kid).then_some(key)).map_err(
-            |e| {
-                ApiError::Internal(anyhow::anyhow!(
-                    "stored seal of {number} does not verify: {e}"
-                ))
-            },
-        )?;
+        kutse_protocol::verify(&seal, |kid| state.register.verifying_key(kid)).map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!(
+                "stored seal of {number} does not verify: {e}"
+            ))
+        })?;
     Ok((document, seal))
 }
 

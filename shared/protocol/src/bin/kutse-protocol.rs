@@ -20,7 +20,6 @@
 use std::collections::HashMap;
 
 use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::ProtocolSigned;
 use kutse_messaging::publisher::{self, Outgoing};
@@ -53,8 +52,7 @@ fn parse(args: &[String]) -> (Vec<String>, HashMap<String, String>) {
 }
 
 fn load_key(path: &str) -> anyhow::Result<SigningKey> {
-    let pem = std::fs::read_to_string(path)?;
-    SigningKey::from_pkcs8_pem(&pem).map_err(|e| anyhow::anyhow!("{path}: {e}"))
+    Ok(kutse_protocol::keys::load_signing_key(path.as_ref())?)
 }
 
 /// POSTs JSON to the register (`--url`, the local one by default) and prints the answer.
@@ -89,15 +87,7 @@ async fn main() -> anyhow::Result<()> {
     let flag = |name: &str| flags.get(name).cloned().unwrap_or_else(|| usage());
     match (command.as_str(), positional.as_slice()) {
         ("keygen", [path]) => {
-            anyhow::ensure!(
-                !std::path::Path::new(path).exists(),
-                "{path} exists; not overwriting a key"
-            );
-            let key = SigningKey::generate(&mut rand_core::OsRng);
-            let pem = key
-                .to_pkcs8_pem(Default::default())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            std::fs::write(path, pem.as_bytes())?;
+            let key = kutse_protocol::keys::generate_signing_key(path.as_ref())?;
             println!("{}", kutse_protocol::encode_key(&key.verifying_key()));
         }
         ("register", [path]) => {
