@@ -37,6 +37,9 @@ pub struct AuthConfig {
     pub jwks: JwksSource,
     /// Clock skew allowed on `exp` and `nbf`.
     pub leeway: Duration,
+    /// The shortest time between scheduled refetches of the keys, whatever the provider's
+    /// `max-age` (1 minute in deployments; tests shorten it).
+    pub min_refresh: Duration,
 }
 
 impl AuthConfig {
@@ -127,6 +130,10 @@ pub struct Verifier {
     /// made-up key ids cannot make us hammer the provider.
     refresh: Mutex<()>,
     http: reqwest::Client,
+    /// Keys have been loaded at least once.
+    loaded: std::sync::atomic::AtomicBool,
+    /// When the provider said the current keys expire (`Cache-Control: max-age`).
+    next_refresh: Mutex<Option<Duration>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -140,6 +147,9 @@ impl std::fmt::Debug for Verifier {
 
 const MIN_REFRESH: Duration = Duration::from_secs(30);
 
+/// How often keys are refetched when the provider gives no `max-age`.
+const DEFAULT_REFRESH: Duration = Duration::from_secs(300);
+
 impl Verifier {
     /// Loads the key set once; fails if it cannot.
     pub async fn new(config: AuthConfig) -> Result<Self, AuthError> {
@@ -147,19 +157,82 @@ impl Verifier {
             .timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| AuthError::KeysUnavailable(e.to_string()))?;
-        let keys = load(&config.jwks, &http).await?;
-        Ok(Self {
+        let verifier = Self {
             config,
             keys: RwLock::new(KeySet {
-                keys,
+                keys: HashMap::new(),
                 refetched_at: None,
             }),
             refresh: Mutex::new(()),
             http,
-        })
+            loaded: std::sync::atomic::AtomicBool::new(false),
+            next_refresh: Mutex::new(None),
+        };
+        // A provider that is down at start does not keep the service from starting: it reports
+        // not ready (see `ready`) and `keep_fresh` keeps trying.
+        if let Err(e) = verifier.refresh().await {
+            tracing::warn!(error = %e, "token signing keys not loaded yet; retrying in the background");
+        }
+        Ok(verifier)
     }
 
-    /// Validates a token and returns who it names.
+    /// Whether signing keys have been loaded (for `/readyz`): without them every token is refused.
+    pub fn ready(&self) -> Result<(), String> {
+        if self.loaded.load(std::sync::atomic::Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err("token signing keys not loaded yet".to_owned())
+        }
+    }
+
+    /// Fetches the keys now and replaces the set (keys the provider withdrew stop being
+    /// trusted); returns how long they may be cached, if the provider said.
+    pub async fn refresh(&self) -> Result<Option<Duration>, AuthError> {
+        let (keys, max_age) = load(&self.config.jwks, &self.http).await?;
+        let count = keys.len();
+        self.keys.write().await.keys = keys;
+        if !self.loaded.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            tracing::info!(count, "token signing keys loaded");
+        }
+        Ok(max_age)
+    }
+
+    /// Keeps the keys fresh until `shutdown`: refetched when the provider's `Cache-Control:
+    /// max-age` runs out (clamped to 1 minute … 1 day; every 5 minutes if it does not say), and
+    /// retried with back-off (5 s doubling to 1 minute) while it cannot be reached.
+    pub async fn keep_fresh(&self, shutdown: tokio_util::sync::CancellationToken) {
+        let mut failures = 0u32;
+        loop {
+            let wait = if self.loaded.load(std::sync::atomic::Ordering::Relaxed) && failures == 0 {
+                self.next_refresh
+                    .lock()
+                    .await
+                    .unwrap_or(DEFAULT_REFRESH)
+                    .clamp(self.min_refresh(), Duration::from_secs(86_400))
+            } else {
+                (Duration::from_secs(5) * 2u32.pow(failures.min(4))).min(Duration::from_secs(60))
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            match self.refresh().await {
+                Ok(max_age) => {
+                    failures = 0;
+                    *self.next_refresh.lock().await = max_age;
+                }
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(error = %e, failures, "token signing keys could not be refreshed; keeping the current ones");
+                }
+            }
+        }
+    }
+
+    fn min_refresh(&self) -> Duration {
+        self.config.min_refresh
+    }
+
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| {
             // `alg: none` and unknown algorithms fail here.
@@ -204,18 +277,14 @@ impl Verifier {
                 return;
             }
         }
-        match load(&self.config.jwks, &self.http).await {
-            Ok(keys) => {
-                tracing::info!(count = keys.len(), "signing keys refetched");
-                *self.keys.write().await = KeySet {
-                    keys,
-                    refetched_at: Some(Instant::now()),
-                };
+        // Whatever the outcome, the next refetch for an unknown key waits `MIN_REFRESH`: a
+        // stream of tokens with made-up key ids must not become a stream of requests.
+        self.keys.write().await.refetched_at = Some(Instant::now());
+        match self.refresh().await {
+            Ok(_) => {
+                tracing::info!(kid, "signing keys refetched for an unknown key id");
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "signing keys could not be refetched");
-                self.keys.write().await.refetched_at = Some(Instant::now());
-            }
+            Err(e) => tracing::warn!(error = %e, "signing keys could not be refetched"),
         }
     }
 }
@@ -255,10 +324,13 @@ fn principal(claims: Claims) -> Result<Principal, AuthError> {
     })
 }
 
+/// The keys of `source`, and how long the source says they may be cached (`Cache-Control:
+/// max-age` of a JWKS URL).
 async fn load(
     source: &JwksSource,
     http: &reqwest::Client,
-) -> Result<HashMap<String, Key>, AuthError> {
+) -> Result<(HashMap<String, Key>, Option<Duration>), AuthError> {
+    let mut max_age = None;
     let set: JwkSet = match source {
         JwksSource::Static(set) => set.clone(),
         JwksSource::File(path) => {
@@ -268,15 +340,23 @@ async fn load(
             serde_json::from_str(&text)
                 .map_err(|e| AuthError::KeysUnavailable(format!("{}: {e}", path.display())))?
         }
-        JwksSource::Url(url) => http
-            .get(url)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| AuthError::KeysUnavailable(format!("{url}: {e}")))?
-            .json()
-            .await
-            .map_err(|e| AuthError::KeysUnavailable(format!("{url}: {e}")))?,
+        JwksSource::Url(url) => {
+            let response = http
+                .get(url)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(|e| AuthError::KeysUnavailable(format!("{url}: {e}")))?;
+            max_age = response
+                .headers()
+                .get(reqwest::header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok())
+                .and_then(cache_max_age);
+            response
+                .json()
+                .await
+                .map_err(|e| AuthError::KeysUnavailable(format!("{url}: {e}")))?
+        }
     };
     let mut keys = HashMap::new();
     for jwk in &set.keys {
@@ -306,5 +386,13 @@ async fn load(
             },
         );
     }
-    Ok(keys)
+    Ok((keys, max_age))
+}
+
+/// `max-age` of a `Cache-Control` header value.
+fn cache_max_age(value: &str) -> Option<Duration> {
+    value.split(',').find_map(|part| {
+        let seconds = part.trim().strip_prefix("max-age=")?;
+        seconds.trim().parse().ok().map(Duration::from_secs)
+    })
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,6 +29,7 @@ fn config(jwks: JwksSource) -> AuthConfig {
         algorithms: AuthConfig::parse_algorithms(&["RS256".into(), "EdDSA".into()]).expect("algs"),
         jwks,
         leeway: Duration::from_secs(10),
+        min_refresh: Duration::from_millis(50),
     }
 }
 
@@ -282,4 +284,72 @@ async fn keys_are_fetched_from_a_jwks_url_and_refetched_for_a_new_key_id() {
         .verify(&second.mint(&applicant()).expect("token"))
         .await
         .expect("new key found after refetch");
+}
+
+/// A JWKS endpoint whose answer the test changes: `None` is an outage (503).
+async fn provider(served: Arc<std::sync::Mutex<Option<serde_json::Value>>>) -> String {
+    let app = Router::new().route(
+        "/jwks",
+        get(move || {
+            let served = served.clone();
+            async move {
+                match served.lock().ok().and_then(|s| s.clone()) {
+                    Some(keys) => (
+                        StatusCode::OK,
+                        [("cache-control", "public, max-age=0")],
+                        axum::Json(keys),
+                    )
+                        .into_response(),
+                    None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+#[tokio::test]
+async fn keys_follow_the_provider_a_withdrawn_key_stops_working_and_an_outage_at_start_only_delays_readiness()
+ {
+    let issuer = DevIssuer::generate();
+    let served = Arc::new(std::sync::Mutex::new(None));
+    let url = provider(served.clone()).await;
+
+    // The provider is down: the verifier starts anyway, not ready.
+    let verifier = Arc::new(
+        Verifier::new(config(JwksSource::Url(url)))
+            .await
+            .expect("starts while the provider is down"),
+    );
+    assert!(verifier.ready().is_err());
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let fresh = verifier.clone();
+    let stop = shutdown.clone();
+    tokio::spawn(async move { fresh.keep_fresh(stop).await });
+
+    // The provider comes back: keys load, tokens verify.
+    *served.lock().expect("lock") = Some(issuer.jwks_json());
+    kutse_testkit::eventually(Duration::from_secs(20), "keys loaded", || async {
+        verifier.ready().ok()
+    })
+    .await;
+    let token = issuer.mint(&applicant()).expect("token");
+    verifier.verify(&token).await.expect("verifies");
+
+    // The provider withdraws the key: within its max-age the key is no longer trusted.
+    *served.lock().expect("lock") = Some(serde_json::json!({ "keys": [] }));
+    kutse_testkit::eventually(
+        Duration::from_secs(20),
+        "the withdrawn key refused",
+        || async {
+            matches!(verifier.verify(&token).await, Err(AuthError::UnknownKey(_))).then_some(())
+        },
+    )
+    .await;
+    shutdown.cancel();
 }

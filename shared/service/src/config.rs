@@ -143,6 +143,7 @@ impl ServiceConfig {
                 algorithms,
                 jwks,
                 leeway: Duration::from_secs(env.parse("AUTH_LEEWAY_SECONDS", 10)),
+                min_refresh: Duration::from_secs(60),
             },
             telemetry: TelemetryConfig {
                 service_name: format!("kutse-{name}"),

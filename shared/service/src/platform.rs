@@ -79,7 +79,7 @@ impl Platform {
         Self::run_migrations(&pool, migrator).await?;
         let verifier = Verifier::new(config.auth.clone())
             .await
-            .context("loading token signing keys (AUTH_JWKS_URL / AUTH_JWKS_FILE)")?;
+            .context("setting up token validation (AUTH_JWKS_URL / AUTH_JWKS_FILE)")?;
         tracing::info!(
             database = %config.database_url,
             issuer = config.auth.issuer.as_str(),

@@ -80,7 +80,15 @@ impl Service {
             .check("broker", move || {
                 let result = link.check();
                 async move { result }
+            })
+            .check("token keys", {
+                let verifier = platform.verifier.clone();
+                move || {
+                    let result = verifier.ready();
+                    async move { result }
+                }
             });
+        let refresher = platform.verifier.clone();
         Self {
             platform,
             api,
@@ -89,6 +97,18 @@ impl Service {
             broker,
             workers: Vec::new(),
         }
+        // Token signing keys are refetched as the provider's cache headers say, and retried
+        // while it is down (the service is not ready until they are loaded).
+        .with_worker(
+            "token keys",
+            Arc::new(move |shutdown: CancellationToken| {
+                let verifier = refresher.clone();
+                Box::pin(async move {
+                    verifier.keep_fresh(shutdown).await;
+                    Ok(())
+                })
+            }),
+        )
     }
 
     /// Runs `worker` beside the server until shutdown; if it fails it is logged and started again
