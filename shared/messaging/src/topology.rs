@@ -193,6 +193,27 @@ impl Topology {
             .await
     }
 
+    /// Deletes one consumer's queue, delay queues and parking queue (tests of a consumer that is
+    /// not one of the catalogue's services).
+    pub async fn delete_consumer(
+        &self,
+        channel: &Channel,
+        service: &str,
+    ) -> Result<(), lapin::Error> {
+        let mut names = vec![self.queue(service), self.parked_queue(service)];
+        names.extend(
+            self.retry_delays
+                .iter()
+                .map(|d| self.retry_queue(service, *d)),
+        );
+        for queue in names {
+            channel
+                .queue_delete(queue.as_str().into(), Default::default())
+                .await?;
+        }
+        Ok(())
+    }
+
     fn quorum_args(&self) -> FieldTable {
         let mut args = FieldTable::default();
         // Quorum queues are replicated and durable: a broker node's loss loses no message.

@@ -130,6 +130,27 @@ struct World {
     shutdown: CancellationToken,
 }
 
+impl Drop for World {
+    /// Deletes the test's queues now instead of leaving them to expire in a burst with others.
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+        let topology = self.topology.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let connection = kutse_testkit::broker().await?;
+                let channel = connection.create_channel().await?;
+                topology.delete_consumer(&channel, SERVICE).await?;
+                let _ = connection.close(200, "test finished".into()).await;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+    }
+}
+
 impl World {
     async fn new() -> Self {
         kutse_telemetry::init_for_tests();
@@ -232,12 +253,6 @@ impl World {
             .await
             .expect("query")
             .get(0)
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
     }
 }
 
