@@ -16,10 +16,12 @@
 
 pub mod health;
 pub mod json;
+pub mod path;
 pub mod problem;
 pub mod stack;
 
 pub use health::{Readiness, health_router};
 pub use json::Json;
+pub use path::PathId;
 pub use problem::{ApiError, FieldError, Problem};
 pub use stack::{REQUEST_ID_HEADER, with_standard_layers};

@@ -88,6 +88,20 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+/// A database error at the HTTP edge: the database unreachable (pool exhausted or closed, I/O)
+/// is a 503 the client may retry; anything else a 500. Both are logged, neither is revealed.
+/// Constraint violations a client can cause are mapped where they happen, before this.
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                ApiError::Unavailable(e.into())
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
 impl ApiError {
     /// A single invalid field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {

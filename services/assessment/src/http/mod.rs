@@ -33,10 +33,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::Internal(e.into())
-}
-
 #[derive(Debug, Serialize)]
 struct CaseView {
     application_id: Uuid,
@@ -82,8 +78,7 @@ async fn case_for(
     let row = sqlx::query(sql)
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| ApiError::NotFound("assessment case".to_owned()))?;
     let case = Case {
         body: row.get("awarding_body_id"),
@@ -118,15 +113,13 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
     let row = sqlx::query("SELECT status, round_deadline, review_due, recommendations, decided_at FROM cases WHERE application_id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
+        .await?;
     let decided = sqlx::query(
         "SELECT code, accepted, justification FROM competence_decisions WHERE application_id = $1",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+    .await?;
     let competences = case
         .submission
         .competences
@@ -159,7 +152,7 @@ async fn read(
     Authenticated(principal): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let mut conn = state.pool.acquire().await.map_err(db)?;
+    let mut conn = state.pool.acquire().await?;
     let (id, case) = case_for(&mut conn, &principal, &id, false).await?;
     view(&mut conn, id, &case).await.map(Json)
 }
@@ -177,7 +170,7 @@ async fn decide_competence(
     Path((id, code)): Path<(String, String)>,
     Json(input): Json<CompetenceInput>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
     require_assessor(&principal, &case)?;
     if case.status != "open" {
@@ -209,10 +202,9 @@ async fn decide_competence(
     .bind(justification)
     .bind(&principal.subject)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let view = view(&mut tx, id, &case).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok(Json(view))
 }
 
@@ -229,7 +221,7 @@ async fn complete(
     Path(id): Path<String>,
     Json(input): Json<CompleteInput>,
 ) -> Result<Json<CaseView>, ApiError> {
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
     require_assessor(&principal, &case)?;
     if case.status != "open" {
@@ -257,8 +249,7 @@ async fn complete(
         .bind(decided_at)
         .bind(input.recommendations.as_deref().map(str::trim).filter(|r| !r.is_empty()))
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     let decisions: Vec<CompetenceDecision> = current
         .competences
         .iter()
@@ -279,11 +270,9 @@ async fn complete(
         review_due: current.review_due,
     };
     let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
-        .await
-        .map_err(db)?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
     let view = view(&mut tx, id, &case).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     tracing::info!(application = %id, all_accepted = event.all_accepted, "assessment decided");
     Ok(Json(view))
 }

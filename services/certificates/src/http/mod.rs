@@ -24,7 +24,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use kutse_auth::{Authenticated, Principal, Role, Verifier};
 use kutse_domain::Isikukood;
-use kutse_http::{ApiError, FieldError, Json};
+use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::catalogue::{SignerKeyActivated, SignerKeyRevoked};
 use kutse_messaging::{Envelope, Outbox};
 use serde::{Deserialize, Serialize};
@@ -59,10 +59,6 @@ pub fn router(state: AppState) -> Router {
         .route("/certificates/{number}/verification", get(verification))
         .route("/certificates/{number}", get(holder_view))
         .with_state(state)
-}
-
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::Internal(e.into())
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,7 +142,7 @@ async fn register_signer(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO signer_keys (kid, awarding_body_id, public_key, owner, registered_by, status, activated_at, confirmed_by)
          VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'active' THEN now() END, CASE WHEN $6 = 'active' THEN $5 END)
@@ -164,12 +160,12 @@ async fn register_signer(
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             ApiError::Conflict(format!("a signer key {kid} is already registered"))
         }
-        other => db(other),
+        other => other.into(),
     })?;
     if by_authority {
         announce_activation(&mut tx, &row).await?;
     }
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     tracing::info!(kid, body = %input.awarding_body_id, by_authority, "signer key registered");
     Ok((StatusCode::CREATED, Json(signer_view(&row, true))))
 }
@@ -191,7 +187,9 @@ async fn announce_activation(
             .unwrap_or_else(Utc::now),
     };
     let envelope = Envelope::new(&event, None).map_err(|e| ApiError::Internal(e.into()))?;
-    Outbox::enqueue(conn, &envelope).await.map_err(db)
+    Outbox::enqueue(conn, &envelope)
+        .await
+        .map_err(ApiError::from)
 }
 
 /// The key `kid`, locked, for a change.
@@ -204,8 +202,7 @@ async fn signer_for_update(
     )))
     .bind(kid)
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?
+    .await?
     .ok_or_else(|| ApiError::NotFound("signer key".to_owned()))
 }
 
@@ -219,7 +216,7 @@ async fn confirm_signer(
     Authenticated(principal): Authenticated,
     Path(kid): Path<String>,
 ) -> Result<Json<SignerView>, ApiError> {
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     let row = signer_for_update(&mut tx, &kid).await?;
     if !is_owner(&principal, &row) {
         return Err(ApiError::Forbidden(
@@ -237,10 +234,9 @@ async fn confirm_signer(
     .bind(&kid)
     .bind(&principal.subject)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     announce_activation(&mut tx, &row).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     tracing::info!(kid, "signer key confirmed by its owner");
     Ok(Json(signer_view(&row, true)))
 }
@@ -274,7 +270,7 @@ async fn revoke_signer(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     let row = signer_for_update(&mut tx, &kid).await?;
     if !(principal.has_role(Role::Authority) || is_owner(&principal, &row)) {
         return Err(ApiError::Forbidden(
@@ -293,8 +289,7 @@ async fn revoke_signer(
     .bind(&principal.subject)
     .bind(reason)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let event = SignerKeyRevoked {
         kid: kid.clone(),
         awarding_body_id: row.get("awarding_body_id"),
@@ -302,8 +297,8 @@ async fn revoke_signer(
         reason: reason.to_owned(),
     };
     let envelope = Envelope::new(&event, None).map_err(|e| ApiError::Internal(e.into()))?;
-    Outbox::enqueue(&mut tx, &envelope).await.map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    Outbox::enqueue(&mut tx, &envelope).await?;
+    tx.commit().await?;
     tracing::info!(kid, %effective_at, "signer key revoked");
     Ok(Json(signer_view(&row, true)))
 }
@@ -332,8 +327,7 @@ async fn list_signers(
     )))
     .bind(body)
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(Json(
         rows.iter().map(|r| signer_view(r, sees_owner)).collect(),
     ))
@@ -358,19 +352,15 @@ struct ProtocolReceipt {
 async fn protocol_status(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<Vec<ProtocolReceipt>>, ApiError> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| ApiError::NotFound("protocol".to_owned()))?;
     let rows = sqlx::query(
         "SELECT message_id, protocol_id, awarding_body_id, session_id, status, reason, issued, refused, received_at
            FROM protocols WHERE protocol_id = $1 OR message_id = $1 ORDER BY received_at",
     )
     .bind(id)
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?;
+    .await?;
     let authority = principal.has_role(Role::Authority);
     let receipts: Vec<ProtocolReceipt> = rows
         .into_iter()
@@ -436,8 +426,7 @@ async fn sealed(state: &AppState, number: &str) -> Result<(CertificateDocument, 
     let row = sqlx::query("SELECT seal FROM certificates WHERE register_number = $1")
         .bind(number)
         .fetch_optional(&state.pool)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| ApiError::NotFound("certificate".to_owned()))?;
     let seal: String = row.get("seal");
     let document: CertificateDocument =

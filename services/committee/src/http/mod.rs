@@ -18,13 +18,13 @@
 //! register's answer (`protocol.accepted` / `protocol.rejected`) shows on the session.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::Utc;
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::Isikukood;
-use kutse_http::{ApiError, Json};
+use kutse_http::{ApiError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::ProtocolSigned;
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
@@ -44,10 +44,6 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions/{id}/protocol", post(freeze))
         .route("/sessions/{id}/signature", post(sign))
         .with_state(state)
-}
-
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::Internal(e.into())
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,7 +85,7 @@ async fn open(
             "only the body's staff open sessions".to_owned(),
         ));
     }
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO sessions (id, awarding_body_id, round_id, created_by) VALUES ($1, $2, $3, $4)",
@@ -99,8 +95,7 @@ async fn open(
     .bind(input.round_id)
     .bind(&principal.subject)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let taken = sqlx::query(
         "UPDATE agenda_items SET session_id = $1
           WHERE round_id = $2 AND awarding_body_id = $3 AND session_id IS NULL",
@@ -109,8 +104,7 @@ async fn open(
     .bind(input.round_id)
     .bind(input.awarding_body_id)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?
+    .await?
     .rows_affected();
     if taken == 0 {
         return Err(ApiError::invalid(
@@ -119,7 +113,7 @@ async fn open(
         ));
     }
     let view = view(&mut tx, id).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -127,16 +121,12 @@ async fn open(
 async fn session_for(
     conn: &mut PgConnection,
     principal: &Principal,
-    raw: &str,
+    id: Uuid,
 ) -> Result<(Uuid, Uuid, String), ApiError> {
-    let id: Uuid = raw
-        .parse()
-        .map_err(|_| ApiError::NotFound("session".to_owned()))?;
     let row = sqlx::query("SELECT awarding_body_id, status FROM sessions WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| ApiError::NotFound("session".to_owned()))?;
     let body: Uuid = row.get("awarding_body_id");
     if principal.acts_for(Role::AwardingBodyStaff, body)
@@ -154,8 +144,7 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
     )
         .bind(id)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
+        .await?;
     let agenda = sqlx::query(
         "SELECT a.application_id, a.all_accepted,
                 count(*) FILTER (WHERE v.in_favour) AS votes_for,
@@ -167,8 +156,7 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?
+    .await?
     .into_iter()
     .map(|r| {
         let votes_for = u32::try_from(r.get::<i64, _>("votes_for")).unwrap_or(0);
@@ -201,12 +189,12 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
 async fn read(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<SessionView>, ApiError> {
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let (id, _, _) = session_for(&mut tx, &principal, &id).await?;
+    let mut tx = state.pool.begin().await?;
+    let (id, _, _) = session_for(&mut tx, &principal, id).await?;
     let view = view(&mut tx, id).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok(Json(view))
 }
 
@@ -220,11 +208,11 @@ struct Vote {
 async fn vote(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Json(input): Json<Vote>,
 ) -> Result<Json<SessionView>, ApiError> {
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let (id, body, status) = session_for(&mut tx, &principal, &id).await?;
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
     if !principal.acts_for(Role::CommitteeMember, body) {
         return Err(ApiError::Forbidden(
             "only committee members vote".to_owned(),
@@ -240,8 +228,7 @@ async fn vote(
             .bind(id)
             .bind(input.application_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
     if on_agenda.is_none() {
         return Err(ApiError::invalid(
             "application_id",
@@ -257,10 +244,9 @@ async fn vote(
     .bind(&principal.subject)
     .bind(input.in_favour)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let view = view(&mut tx, id).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok(Json(view))
 }
 
@@ -275,11 +261,11 @@ struct Freeze {
 async fn freeze(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Json(input): Json<Freeze>,
 ) -> Result<Json<Protocol>, ApiError> {
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let (id, body, status) = session_for(&mut tx, &principal, &id).await?;
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
     if !principal.acts_for(Role::AwardingBodyStaff, body) {
         return Err(ApiError::Forbidden(
             "only the body's staff close voting".to_owned(),
@@ -302,8 +288,7 @@ async fn freeze(
     .bind(body)
     .bind(chair.to_string())
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     if can_sign.is_none() {
         return Err(ApiError::invalid(
             "chair",
@@ -342,9 +327,8 @@ async fn freeze(
         .bind(id)
         .bind(document)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+        .await?;
+    tx.commit().await?;
     Ok(Json(protocol))
 }
 
@@ -360,11 +344,11 @@ struct Signature {
 async fn sign(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Json(input): Json<Signature>,
 ) -> Result<Json<SessionView>, ApiError> {
-    let mut tx = state.pool.begin().await.map_err(db)?;
-    let (id, body, status) = session_for(&mut tx, &principal, &id).await?;
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
     if !principal.acts_for(Role::CommitteeMember, body) {
         return Err(ApiError::Forbidden(
             "only the committee's chair signs".to_owned(),
@@ -379,8 +363,7 @@ async fn sign(
         sqlx::query_scalar("SELECT protocol FROM sessions WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
     let frozen: Protocol =
         serde_json::from_value(frozen).map_err(|e| ApiError::Internal(e.into()))?;
     if principal.subject != frozen.chair {
@@ -409,15 +392,12 @@ async fn sign(
     .bind(id)
     .bind(&input.jws)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let envelope = Envelope::new(&ProtocolSigned { jws: input.jws }, Some(frozen.protocol_id))
         .map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
-        .await
-        .map_err(db)?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
     let view = view(&mut tx, id).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     tracing::info!(session = %id, protocol = %frozen.protocol_id, "protocol signed and published");
     Ok(Json(view))
 }
@@ -441,8 +421,7 @@ async fn check_signature(
     .bind(body)
     .bind(owner.to_string())
     .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
+    .await?;
     let Some(key) = key.and_then(|k| kutse_protocol::verifying_key(&k).ok()) else {
         return Err(ApiError::invalid(
             "jws",

@@ -16,14 +16,14 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{FromRef, Path, Query, State};
+use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt;
 use kutse_auth::{Authenticated, Role, Verifier};
 use kutse_domain::{Dvvk, Isikukood};
-use kutse_http::{ApiError, Json};
+use kutse_http::{ApiError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::DocumentStored;
 use serde::{Deserialize, Serialize};
@@ -61,10 +61,6 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/documents/{id}", get(download))
         .with_state(state)
-}
-
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::Internal(e.into())
 }
 
 #[derive(Debug, Deserialize)]
@@ -111,8 +107,7 @@ async fn upload(
     let row = sqlx::query("SELECT applicant FROM applications WHERE application_id = $1")
         .bind(application)
         .fetch_optional(&state.pool)
-        .await
-        .map_err(db)?;
+        .await?;
     // Not known (yet), or someone else's: the same answer, so neither is revealed.
     if row.is_none_or(|r| r.get::<String, _>("applicant") != owner.to_string()) {
         return Err(ApiError::NotFound("application".to_owned()));
@@ -131,7 +126,7 @@ async fn upload(
     let key = format!("documents/{id}");
     let (sha256, size) = stream_to_s3(&state, &key, &content_type, body).await?;
 
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     sqlx::query(
         "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -146,8 +141,7 @@ async fn upload(
     .bind(&sha256)
     .bind(size)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let event = DocumentStored {
         document_id: id,
         application_id: application,
@@ -159,10 +153,8 @@ async fn upload(
     };
     let envelope =
         Envelope::new(&event, Some(application)).map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
-        .await
-        .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    tx.commit().await?;
     tracing::info!(document = %id, %application, size, dvvk = 325, "document stored");
     Ok((
         StatusCode::CREATED,
@@ -332,11 +324,8 @@ async fn upload_part(
 async fn download(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    let id: Uuid = id
-        .parse()
-        .map_err(|_| ApiError::NotFound("document".to_owned()))?;
     let row = sqlx::query(
         "SELECT d.owner, d.object_key, d.content_type, d.document_type, d.sha256, a.awarding_body_id
            FROM documents d JOIN applications a ON a.application_id = d.application_id
@@ -344,8 +333,7 @@ async fn download(
     )
     .bind(id)
     .fetch_optional(&state.pool)
-    .await
-    .map_err(db)?
+    .await?
     .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
     let body_id: Uuid = row.get("awarding_body_id");
     let own = principal

@@ -11,14 +11,14 @@
 use std::collections::HashSet;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::{Dvvk, Isikukood};
-use kutse_http::{ApiError, FieldError, Json};
+use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
     ApplicantRef, ApplicationCreated, ApplicationSubmitted, CompetenceRef, QualificationRef,
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use super::{AppState, db, path_id, replayed, require_staff_of};
+use super::{AppState, replayed, require_staff_of};
 use crate::domain::{ApplicationKind, ApplicationStatus, DeliveryOption, Language};
 use crate::idempotency::{self, IdempotencyKey};
 
@@ -95,7 +95,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let applicant = principal.person()?;
     let scope = key.scope(&principal.subject, "POST /applications", &input);
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
         return Ok(response);
     }
@@ -107,8 +107,7 @@ async fn create(
     )
     .bind(input.round_id)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(db)?
+    .await?
     .ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;
     let body: Uuid = round.get("awarding_body_id");
     let qualification: Uuid = round.get("qualification_id");
@@ -121,8 +120,7 @@ async fn create(
         .bind(input.round_id)
         .bind(input.kind.as_str())
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
+        .await?
         .is_some();
     if !fee_offered {
         errors.push(FieldError::new(
@@ -143,8 +141,7 @@ async fn create(
             .bind(input.round_id)
             .bind(input.delivery_option.as_str())
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?
+            .await?
             .is_some();
     if !delivery_offered {
         errors.push(FieldError::new(
@@ -157,8 +154,7 @@ async fn create(
     )
     .bind(qualification)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let competences = match &input.competences {
         None => standard.clone(),
         Some(codes) => {
@@ -239,16 +235,14 @@ async fn create(
     .bind(input.kind.as_str())
     .bind(input.delivery_option.as_str())
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     sqlx::query(
         "INSERT INTO application_competences (application_id, code) SELECT $1, UNNEST($2::text[])",
     )
     .bind(id)
     .bind(&competences)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     history(
         &mut tx,
         id,
@@ -262,13 +256,11 @@ async fn create(
         applicant,
     };
     let envelope = Envelope::new(&created, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope)
-        .await
-        .map_err(db)?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
     let view = view(&mut tx, id).await?;
     let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
     idempotency::record(&mut tx, scope.as_ref(), StatusCode::CREATED, &body).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     tracing::info!(application = %id, "application created");
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
@@ -291,8 +283,7 @@ async fn history(
     .bind(event)
     .bind(detail)
     .execute(conn)
-    .await
-    .map_err(db)?;
+    .await?;
     Ok(())
 }
 
@@ -306,8 +297,7 @@ async fn authorised(
     let row = sqlx::query("SELECT applicant, awarding_body_id FROM applications WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
     let applicant: String = row.get("applicant");
     let body: Uuid = row.get("awarding_body_id");
@@ -329,23 +319,20 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiE
     )
     .bind(id)
     .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
+    .await?;
     let competences = sqlx::query_scalar(
         "SELECT code FROM application_competences WHERE application_id = $1 ORDER BY code",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?;
+    .await?;
     let documents = sqlx::query(
         "SELECT document_id, document_type, sha256, size_bytes FROM application_documents
           WHERE application_id = $1 ORDER BY stored_at",
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?
+    .await?
     .into_iter()
     .map(|r| DocumentView {
         document_id: r.get("document_id"),
@@ -359,8 +346,7 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiE
     )
     .bind(id)
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?
+    .await?
     .into_iter()
     .map(|r| HistoryEntry {
         at: r.get("at"),
@@ -387,10 +373,9 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiE
 async fn read(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    let id = path_id(&id, "application")?;
-    let mut conn = state.pool.acquire().await.map_err(db)?;
+    let mut conn = state.pool.acquire().await?;
     authorised(&mut conn, &principal, id).await?;
     view(&mut conn, id).await.map(Json)
 }
@@ -398,25 +383,22 @@ async fn read(
 async fn confirm_fee(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<ApplicationView>, ApiError> {
-    let id = path_id(&id, "application")?;
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     let (_, body) = authorised(&mut tx, &principal, id).await?;
     require_staff_of(&principal, body)?;
     let status: String =
         sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
             .bind(id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
     let updated = sqlx::query(
         "UPDATE applications SET fee_confirmed = true WHERE id = $1 AND NOT fee_confirmed",
     )
     .bind(id)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?
+    .await?
     .rows_affected();
     if updated > 0 {
         // Applicants read their history: it names the role and the body, never the person.
@@ -441,7 +423,7 @@ async fn confirm_fee(
         }
     }
     let view = view(&mut tx, id).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok(Json(view))
 }
 
@@ -453,15 +435,14 @@ async fn submit(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     key: IdempotencyKey,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    let id = path_id(&id, "application")?;
     let scope = key.scope(
         &principal.subject,
         &format!("POST /applications/{id}/submit"),
         &(),
     );
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
         return Ok(response);
     }
@@ -480,8 +461,7 @@ async fn submit(
     )
     .bind(id)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let status: String = app.get("status");
     if ApplicationStatus::parse(&status) != Some(ApplicationStatus::Draft) {
         return Err(ApiError::Conflict(format!(
@@ -508,8 +488,7 @@ async fn submit(
     )
     .bind(id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(db)?
+    .await?
     .into_iter()
     .collect();
     let required: Vec<String> = app.get("required_documents");
@@ -534,8 +513,7 @@ async fn submit(
     sqlx::query("UPDATE applications SET submitted_at = now() WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     history(
         &mut tx,
         id,
@@ -567,7 +545,7 @@ async fn submit(
     let view = view(&mut tx, id).await?;
     let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
     idempotency::record(&mut tx, scope.as_ref(), StatusCode::OK, &body).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok((StatusCode::OK, axum::Json(body)).into_response())
 }
 
@@ -591,8 +569,7 @@ async fn move_to(
         .bind(from.as_str())
         .bind(to.as_str())
         .execute(conn)
-        .await
-        .map_err(db)?;
+        .await?;
     Ok(())
 }
 
@@ -610,8 +587,7 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
     )
     .bind(id)
     .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
+    .await?;
     let competences: Vec<CompetenceRef> = sqlx::query(
         "SELECT c.code, c.name FROM application_competences ac
            JOIN competences c ON c.code = ac.code AND c.qualification_id = $2
@@ -620,8 +596,7 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
     .bind(id)
     .bind(app.get::<Uuid, _>("qualification_id"))
     .fetch_all(&mut *conn)
-    .await
-    .map_err(db)?
+    .await?
     .into_iter()
     .map(|r| CompetenceRef {
         code: r.get("code"),
@@ -663,7 +638,7 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
     let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
     kutse_messaging::Outbox::enqueue(conn, &envelope)
         .await
-        .map_err(db)
+        .map_err(ApiError::from)
 }
 
 fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {

@@ -1,17 +1,17 @@
 //! Awarding bodies (kutse andjad): created by the authority.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use kutse_auth::{Authenticated, Role};
-use kutse_http::{ApiError, FieldError, Json};
+use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
 use axum::response::Response;
 
-use super::{AppState, created, db, path_id, replayed};
+use super::{AppState, created, replayed};
 use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
@@ -40,7 +40,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     principal.require(Role::Authority)?;
     let scope = key.scope(&principal.subject, "POST /awarding-bodies", &input);
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
         return Ok(response);
     }
@@ -56,14 +56,13 @@ async fn create(
         .bind(id)
         .bind(name)
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     let view = BodyView {
         id,
         name: name.to_owned(),
     };
     let response = created(&mut tx, scope.as_ref(), &view).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     tracing::info!(%id, "awarding body created");
     Ok(response)
 }
@@ -71,14 +70,12 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     Authenticated(_): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<BodyView>, ApiError> {
-    let id = path_id(&id, "awarding body")?;
     let row = sqlx::query("SELECT name FROM awarding_bodies WHERE id = $1")
         .bind(id)
         .fetch_optional(&state.pool)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| ApiError::NotFound("awarding body".to_owned()))?;
     Ok(Json(BodyView {
         id,

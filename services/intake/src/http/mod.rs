@@ -33,11 +33,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// A path id; anything that is not a UUID names no resource.
-fn path_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
-    raw.parse().map_err(|_| ApiError::NotFound(what.to_owned()))
-}
-
 /// 403 unless the caller is staff of `body`.
 fn require_staff_of(principal: &Principal, body: Uuid) -> Result<(), ApiError> {
     if principal.acts_for(Role::AwardingBodyStaff, body) {
@@ -47,10 +42,6 @@ fn require_staff_of(principal: &Principal, body: Uuid) -> Result<(), ApiError> {
             "only staff of the awarding body may do this".to_owned(),
         ))
     }
-}
-
-fn db(e: sqlx::Error) -> ApiError {
-    ApiError::Internal(e.into())
 }
 
 /// The saved response of an earlier request with the same `Idempotency-Key`, as a response.

@@ -3,17 +3,17 @@
 use std::collections::HashSet;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use kutse_auth::Authenticated;
-use kutse_http::{ApiError, FieldError, Json};
+use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
 use axum::response::Response;
 
-use super::{AppState, created, db, path_id, replayed, require_staff_of};
+use super::{AppState, created, replayed, require_staff_of};
 use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
@@ -106,15 +106,14 @@ async fn create(
         return Err(ApiError::Invalid(errors));
     }
     let scope = key.scope(&principal.subject, "POST /qualifications", &input);
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
         return Ok(response);
     }
     let exists = sqlx::query("SELECT 1 FROM awarding_bodies WHERE id = $1")
         .bind(input.awarding_body_id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     if exists.is_none() {
         return Err(ApiError::invalid(
             "awarding_body_id",
@@ -133,8 +132,7 @@ async fn create(
     .bind(input.partial)
     .bind(input.prior_learning_allowed)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let codes: Vec<&str> = input.competences.iter().map(|c| c.code.trim()).collect();
     let names: Vec<&str> = input.competences.iter().map(|c| c.name.trim()).collect();
     sqlx::query(
@@ -145,8 +143,7 @@ async fn create(
     .bind(&codes)
     .bind(&names)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     let view = QualificationView {
         id,
         awarding_body_id: input.awarding_body_id,
@@ -157,31 +154,28 @@ async fn create(
         competences: input.competences,
     };
     let response = created(&mut tx, scope.as_ref(), &view).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     Ok(response)
 }
 
 async fn read(
     State(state): State<AppState>,
     Authenticated(_): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<QualificationView>, ApiError> {
-    let id = path_id(&id, "qualification")?;
     let row = sqlx::query(
         "SELECT awarding_body_id, name, level, partial, prior_learning_allowed
            FROM qualifications WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&state.pool)
-    .await
-    .map_err(db)?
+    .await?
     .ok_or_else(|| ApiError::NotFound("qualification".to_owned()))?;
     let competences =
         sqlx::query("SELECT code, name FROM competences WHERE qualification_id = $1 ORDER BY code")
             .bind(id)
             .fetch_all(&state.pool)
-            .await
-            .map_err(db)?
+            .await?
             .into_iter()
             .map(|r| Competence {
                 code: r.get("code"),

@@ -5,19 +5,19 @@
 use std::collections::HashSet;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use kutse_auth::Authenticated;
 use kutse_domain::Money;
-use kutse_http::{ApiError, FieldError, Json};
+use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
 
 use axum::response::Response;
 
-use super::{AppState, created, db, path_id, replayed, require_staff_of};
+use super::{AppState, created, replayed, require_staff_of};
 use crate::domain::{ApplicationKind, DeliveryOption};
 use crate::idempotency::{self, IdempotencyKey};
 
@@ -116,15 +116,14 @@ async fn create(
     Json(input): Json<NewRound>,
 ) -> Result<Response, ApiError> {
     let scope = key.scope(&principal.subject, "POST /rounds", &input);
-    let mut tx = state.pool.begin().await.map_err(db)?;
+    let mut tx = state.pool.begin().await?;
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
         return Ok(response);
     }
     let qualification = sqlx::query("SELECT awarding_body_id FROM qualifications WHERE id = $1")
         .bind(input.qualification_id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
+        .await?
         .ok_or_else(|| ApiError::invalid("qualification_id", "no such qualification"))?;
     let body: Uuid = qualification.get("awarding_body_id");
     require_staff_of(&principal, body)?;
@@ -143,16 +142,14 @@ async fn create(
     .bind(input.deadline)
     .bind(&input.required_documents)
     .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    .await?;
     for fee in &input.fees {
         sqlx::query("INSERT INTO round_fees (round_id, kind, amount_cents) VALUES ($1, $2, $3)")
             .bind(id)
             .bind(fee.kind.as_str())
             .bind(fee.amount_cents.cents())
             .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+            .await?;
     }
     for d in &input.delivery_options {
         sqlx::query(
@@ -162,8 +159,7 @@ async fn create(
         .bind(d.option.as_str())
         .bind(d.cost_cents.cents())
         .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+        .await?;
     }
     let view = RoundView {
         id,
@@ -176,7 +172,7 @@ async fn create(
         delivery_options: input.delivery_options,
     };
     let response = created(&mut tx, scope.as_ref(), &view).await?;
-    tx.commit().await.map_err(db)?;
+    tx.commit().await?;
     tracing::info!(round = %id, "round opened");
     Ok(response)
 }
@@ -184,9 +180,8 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     Authenticated(_): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<RoundView>, ApiError> {
-    let id = path_id(&id, "round")?;
     load(&state, id).await.map(Json)
 }
 
@@ -197,16 +192,14 @@ async fn load(state: &AppState, id: Uuid) -> Result<RoundView, ApiError> {
     )
     .bind(id)
     .fetch_optional(&state.pool)
-    .await
-    .map_err(db)?
+    .await?
     .ok_or_else(|| ApiError::NotFound("round".to_owned()))?;
     let fees = sqlx::query(
         "SELECT kind, amount_cents FROM round_fees WHERE round_id = $1 ORDER BY kind",
     )
     .bind(id)
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?
+    .await?
     .into_iter()
     .filter_map(|r| {
         let kind: String = r.get("kind");
@@ -220,8 +213,7 @@ async fn load(state: &AppState, id: Uuid) -> Result<RoundView, ApiError> {
     )
     .bind(id)
     .fetch_all(&state.pool)
-    .await
-    .map_err(db)?
+    .await?
     .into_iter()
     .filter_map(|r| {
         let option: String = r.get("option");
@@ -245,15 +237,13 @@ async fn load(state: &AppState, id: Uuid) -> Result<RoundView, ApiError> {
 async fn close(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Json<RoundView>, ApiError> {
-    let id = path_id(&id, "round")?;
     let round = load(&state, id).await?;
     require_staff_of(&principal, round.awarding_body_id)?;
     sqlx::query("UPDATE rounds SET closed_at = coalesce(closed_at, now()) WHERE id = $1")
         .bind(id)
         .execute(&state.pool)
-        .await
-        .map_err(db)?;
+        .await?;
     load(&state, id).await.map(Json)
 }
