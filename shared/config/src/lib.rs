@@ -108,6 +108,10 @@ pub struct Env {
 
 impl Env {
     /// The process environment.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this is the one place settings come from"
+    )]
     pub fn from_process() -> Self {
         Self::from_map(std::env::vars().collect())
     }

@@ -61,6 +61,10 @@ impl Handler for Noop {
 }
 
 #[tokio::main]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a benchmark's knobs, not a service's settings"
+)]
 async fn main() -> anyhow::Result<()> {
     let events: usize = std::env::var("BENCH_EVENTS")
         .ok()

@@ -85,6 +85,10 @@ pub fn init(config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
 
 /// For tests: installs a subscriber with trace ids and no exporter, once per process; later calls
 /// do nothing.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "tests take their log filter from RUST_LOG, as cargo users expect"
+)]
 pub fn init_for_tests() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -15,12 +15,20 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 /// The admin connection URL tests create databases through.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "where the test servers are is the test runner's setting"
+)]
 pub fn admin_database_url() -> String {
     std::env::var("KUTSE_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://kutse:kutse@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// The broker tests use.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "where the test servers are is the test runner's setting"
+)]
 pub fn amqp_url() -> String {
     std::env::var("KUTSE_TEST_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
