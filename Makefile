@@ -38,8 +38,9 @@ endif
 fmt: ## check formatting
 	$(CARGO) fmt --all --check
 
-lint: ## clippy, warnings are errors
+lint: ## clippy (warnings are errors, clippy.toml's forbidden calls), and no unused dependencies
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@python3 deploy/unused-deps.py
 
 lint-deploy: ## validate the Helm chart (lint, render, Kubernetes schemas) and the compose file, offline
 	@deploy/lint-deploy.sh

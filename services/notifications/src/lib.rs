@@ -16,7 +16,6 @@
 
 pub mod config;
 pub mod consumers;
-pub mod http;
 pub mod mail;
 pub mod sender;
 pub mod templates;
@@ -38,9 +37,9 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Connects everything the service needs and assembles it.
 pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
-    let state = platform.api_context();
     let pool = platform.pool.clone();
-    let service = Service::new(platform, http::router(state))
+    // No API of its own (yet): health and readiness only.
+    let service = Service::new(platform, axum::Router::new())
         .with_handler(std::sync::Arc::new(consumers::dispatcher()));
     let mailer = crate::mail::Mailer::new(&config.smtp)?;
     let check_mailer = mailer.clone();

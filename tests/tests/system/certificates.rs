@@ -666,7 +666,8 @@ async fn facts_are_first_write_wins_and_a_type_forged_under_another_routing_key_
 async fn canonical_protocols_from_an_independent_implementation_are_accepted_and_others_refused() {
     // Payloads canonicalised by Trail of Bits' `rfc8785` (Python), see tests/fixtures.
     let fixtures: serde_json::Value =
-        serde_json::from_str(include_str!("../fixtures/canonical_protocols.json")).expect("json");
+        serde_json::from_str(include_str!("../../fixtures/canonical_protocols.json"))
+            .expect("json");
     let body: Uuid = fixtures["body"]
         .as_str()
         .expect("body")

@@ -1,0 +1,11 @@
+//! The whole-system tests, one binary (one link instead of eight): all six services in one
+//! process against the real local stack. A module per area; each test builds what it needs.
+
+mod assessment;
+mod bad_input;
+mod certificates;
+mod documents;
+mod flow;
+mod health;
+mod intake;
+mod notifications;
