@@ -202,15 +202,18 @@ impl Verifier {
     /// retried with back-off (5 s doubling to 1 minute) while it cannot be reached.
     pub async fn keep_fresh(&self, shutdown: tokio_util::sync::CancellationToken) {
         let mut failures = 0u32;
+        let mut backoff =
+            kutse_retry::Backoff::new(Duration::from_secs(5), Duration::from_secs(60));
         loop {
             let wait = if self.loaded.load(std::sync::atomic::Ordering::Relaxed) && failures == 0 {
+                backoff.reset();
                 self.next_refresh
                     .lock()
                     .await
                     .unwrap_or(DEFAULT_REFRESH)
                     .clamp(self.min_refresh(), Duration::from_secs(86_400))
             } else {
-                (Duration::from_secs(5) * 2u32.pow(failures.min(4))).min(Duration::from_secs(60))
+                backoff.next_delay()
             };
             tokio::select! {
                 () = shutdown.cancelled() => return,

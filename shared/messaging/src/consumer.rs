@@ -240,12 +240,14 @@ impl<H: Handler + ?Sized> Consumer<H> {
         publisher: &Publisher,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<()> {
-        let mut delay = Duration::from_millis(200);
+        let mut backoff =
+            kutse_retry::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         loop {
             match self.process(&batch, publisher).await {
                 Ok(_) => return Ok(()),
                 Err(ProcessError::Broker(e)) => return Err(e),
                 Err(ProcessError::Database(e)) => {
+                    let delay = backoff.next_delay();
                     tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "database unavailable; holding the batch");
                     tokio::select! {
                         () = shutdown.cancelled() => {
@@ -256,7 +258,6 @@ impl<H: Handler + ?Sized> Consumer<H> {
                         }
                         () = tokio::time::sleep(delay) => {}
                     }
-                    delay = (delay * 2).min(Duration::from_secs(10));
                 }
             }
         }

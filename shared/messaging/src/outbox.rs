@@ -301,7 +301,8 @@ impl Relay {
     pub async fn run(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut listener: Option<PgListener> = None;
         let mut last_cleanup = std::time::Instant::now();
-        let mut db_delay = Duration::from_millis(200);
+        let mut db_backoff =
+            kutse_retry::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         tracing::info!(exchange = self.exchange.as_str(), "outbox relay started");
         loop {
             if listener.is_none() {
@@ -309,11 +310,12 @@ impl Relay {
             }
             let report = match self.run_once().await {
                 Ok(report) => {
-                    db_delay = Duration::from_millis(200);
+                    db_backoff.reset();
                     report
                 }
                 Err(e) if e.downcast_ref::<lapin::Error>().is_some() => return Err(e),
                 Err(e) => {
+                    let db_delay = db_backoff.next_delay();
                     tracing::warn!(
                         error = format!("{e:#}"),
                         retry_in_ms = db_delay.as_millis() as u64,
@@ -324,7 +326,6 @@ impl Relay {
                         () = shutdown.cancelled() => return Ok(()),
                         () = tokio::time::sleep(db_delay) => {}
                     }
-                    db_delay = (db_delay * 2).min(Duration::from_secs(10));
                     continue;
                 }
             };

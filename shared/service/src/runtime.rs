@@ -242,18 +242,25 @@ fn check_bindings(service: &str, handler: Option<&dyn Handler>) -> anyhow::Resul
 }
 
 async fn supervise_worker(name: &'static str, worker: Worker, shutdown: CancellationToken) {
+    let mut backoff = kutse_retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
     while !shutdown.is_cancelled() {
+        let started = Instant::now();
         match worker(shutdown.clone()).await {
             Ok(()) => break,
             Err(e) => {
+                if started.elapsed() > Duration::from_secs(60) {
+                    backoff.reset();
+                }
+                let delay = backoff.next_delay();
                 tracing::error!(
                     worker = name,
                     error = format!("{e:#}"),
-                    "worker failed; restarting in 1 s"
+                    restart_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    "worker failed; restarting"
                 );
                 tokio::select! {
                     () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = tokio::time::sleep(delay) => {}
                 }
             }
         }
@@ -297,16 +304,19 @@ async fn supervise_broker(
     link: BrokerLink,
     shutdown: CancellationToken,
 ) {
-    let mut delay = Duration::from_millis(500);
+    let mut backoff =
+        kutse_retry::Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     while !shutdown.is_cancelled() {
         let started = Instant::now();
         match session(&platform, handler.clone(), &link, &shutdown).await {
             Ok(()) => break,
             Err(e) => {
                 link.set(None);
+                // A session that lasted a while was a success: start the schedule again.
                 if started.elapsed() > Duration::from_secs(60) {
-                    delay = Duration::from_millis(500);
+                    backoff.reset();
                 }
+                let delay = backoff.next_delay();
                 tracing::error!(
                     error = format!("{e:#}"),
                     retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
@@ -316,7 +326,6 @@ async fn supervise_broker(
                     () = shutdown.cancelled() => break,
                     () = tokio::time::sleep(delay) => {}
                 }
-                delay = (delay * 2).min(Duration::from_secs(30));
             }
         }
     }
