@@ -1,7 +1,12 @@
-//! S3-compatible object storage: configuration, client and readiness check.
+//! S3-compatible object storage: configuration, client, readiness check, and streaming uploads
+//! ([`upload`]).
 //!
 //! Works with any S3 (AWS, MinIO, SeaweedFS, Ceph). Path-style addressing (`endpoint/bucket/key`)
 //! is used because self-hosted servers rarely have per-bucket DNS names.
+
+pub mod upload;
+
+pub use upload::{Stored, Target, UploadError, stream_object};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};

@@ -12,27 +12,21 @@
 use std::sync::Arc;
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use futures::StreamExt;
 use kutse_auth::{Authenticated, Role, Verifier};
 use kutse_domain::{Dvvk, Isikukood};
 use kutse_http::{ApiError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::DocumentStored;
+use kutse_storage::UploadError;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
-
-/// Parts of a multipart upload (S3's minimum is 5 MiB).
-const PART_SIZE: usize = 8 * 1024 * 1024;
 
 /// What handlers share.
 #[derive(Debug, Clone)]
@@ -124,7 +118,25 @@ async fn upload(
 
     let id = Uuid::now_v7();
     let key = format!("documents/{id}");
-    let (sha256, size) = stream_to_s3(&state, &key, &content_type, body).await?;
+    let target = kutse_storage::Target {
+        client: &state.s3,
+        bucket: &state.bucket,
+        key: &key,
+        content_type: &content_type,
+    };
+    let stored = kutse_storage::stream_object(target, body.into_data_stream(), state.max_bytes)
+        .await
+        .map_err(|e| match e {
+            UploadError::TooLarge(_) => ApiError::TooLarge,
+            UploadError::Empty => ApiError::invalid("body", "the file is empty"),
+            UploadError::Body(detail) => ApiError::Malformed {
+                detail: format!("reading the body: {detail}"),
+                field: None,
+            },
+            UploadError::Storage(detail) => ApiError::Unavailable(anyhow::anyhow!(detail)),
+        })?;
+    let sha256 = stored.sha256;
+    let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
 
     let mut tx = state.pool.begin().await?;
     sqlx::query(
@@ -166,159 +178,6 @@ async fn upload(
             size_bytes: size,
         }),
     ))
-}
-
-/// Streams the body to S3 in parts, hashing as it goes. Returns the SHA-256 (hex) and the size.
-/// On any failure the partial upload is aborted, so nothing half-written stays behind.
-async fn stream_to_s3(
-    state: &AppState,
-    key: &str,
-    content_type: &str,
-    body: Body,
-) -> Result<(String, i64), ApiError> {
-    let mut stream = body.into_data_stream();
-    let mut hasher = Sha256::new();
-    let mut buffer: Vec<u8> = Vec::with_capacity(PART_SIZE.min(state.max_bytes));
-    let mut size: usize = 0;
-    let mut upload_id: Option<String> = None;
-    let mut parts = Vec::new();
-    let result: Result<(), ApiError> = async {
-        while let Some(chunk) = stream.next().await {
-            let chunk: Bytes = chunk.map_err(|e| ApiError::Malformed {
-                detail: format!("reading the body: {e}"),
-                field: None,
-            })?;
-            size += chunk.len();
-            if size > state.max_bytes {
-                return Err(ApiError::TooLarge);
-            }
-            hasher.update(&chunk);
-            buffer.extend_from_slice(&chunk);
-            if buffer.len() >= PART_SIZE {
-                let part = std::mem::replace(&mut buffer, Vec::with_capacity(PART_SIZE));
-                upload_part(state, key, content_type, &mut upload_id, &mut parts, part).await?;
-            }
-        }
-        if size == 0 {
-            return Err(ApiError::invalid("body", "the file is empty"));
-        }
-        match &upload_id {
-            None => {
-                state
-                    .s3
-                    .put_object()
-                    .bucket(&state.bucket)
-                    .key(key)
-                    .content_type(content_type)
-                    .body(ByteStream::from(buffer.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        ApiError::Unavailable(anyhow::anyhow!(
-                            "S3 put: {}",
-                            aws_sdk_s3::error::DisplayErrorContext(e)
-                        ))
-                    })?;
-            }
-            Some(_) => {
-                if !buffer.is_empty() {
-                    let part = std::mem::take(&mut buffer);
-                    upload_part(state, key, content_type, &mut upload_id, &mut parts, part).await?;
-                }
-                state
-                    .s3
-                    .complete_multipart_upload()
-                    .bucket(&state.bucket)
-                    .key(key)
-                    .set_upload_id(upload_id.clone())
-                    .multipart_upload(
-                        CompletedMultipartUpload::builder()
-                            .set_parts(Some(parts.clone()))
-                            .build(),
-                    )
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        ApiError::Unavailable(anyhow::anyhow!(
-                            "S3 complete: {}",
-                            aws_sdk_s3::error::DisplayErrorContext(e)
-                        ))
-                    })?;
-            }
-        }
-        Ok(())
-    }
-    .await;
-    if let Err(e) = result {
-        if let Some(upload_id) = upload_id {
-            let _ = state
-                .s3
-                .abort_multipart_upload()
-                .bucket(&state.bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .send()
-                .await;
-        }
-        return Err(e);
-    }
-    Ok((
-        hex::encode(hasher.finalize()),
-        i64::try_from(size).unwrap_or(i64::MAX),
-    ))
-}
-
-async fn upload_part(
-    state: &AppState,
-    key: &str,
-    content_type: &str,
-    upload_id: &mut Option<String>,
-    parts: &mut Vec<CompletedPart>,
-    part: Vec<u8>,
-) -> Result<(), ApiError> {
-    let unavailable =
-        |what: &str, e: String| ApiError::Unavailable(anyhow::anyhow!("S3 {what}: {e}"));
-    if upload_id.is_none() {
-        let created = state
-            .s3
-            .create_multipart_upload()
-            .bucket(&state.bucket)
-            .key(key)
-            .content_type(content_type)
-            .send()
-            .await
-            .map_err(|e| {
-                unavailable(
-                    "create multipart",
-                    aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
-                )
-            })?;
-        *upload_id = created.upload_id().map(str::to_owned);
-    }
-    let number = i32::try_from(parts.len() + 1).unwrap_or(i32::MAX);
-    let uploaded = state
-        .s3
-        .upload_part()
-        .bucket(&state.bucket)
-        .key(key)
-        .set_upload_id(upload_id.clone())
-        .part_number(number)
-        .body(ByteStream::from(part))
-        .send()
-        .await
-        .map_err(|e| {
-            unavailable(
-                "upload part",
-                aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
-            )
-        })?;
-    parts.push(
-        CompletedPart::builder()
-            .part_number(number)
-            .set_e_tag(uploaded.e_tag().map(str::to_owned))
-            .build(),
-    );
-    Ok(())
 }
 
 async fn download(

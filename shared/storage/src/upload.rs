@@ -1,0 +1,192 @@
+//! Streaming a body of unknown length into an object: in parts of [`PART_SIZE`] (S3 multipart
+//! upload; a single PUT when it fits in one), with its SHA-256 computed on the way and a size
+//! limit enforced as bytes arrive. On any failure a started multipart upload is aborted, so
+//! nothing half-written stays behind.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use futures::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+
+/// Parts of a multipart upload (S3's minimum is 5 MiB).
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// What was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Why a body was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("empty")]
+    Empty,
+    /// The body could not be read (the client went away, a broken chunk).
+    #[error("reading the body: {0}")]
+    Body(String),
+    /// The storage failed; worth trying again later.
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// Where one object goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub client: &'a Client,
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub content_type: &'a str,
+}
+
+/// Streams `body` into `target`, refusing more than `max_bytes`.
+pub async fn stream_object<S, T, E>(
+    target: Target<'_>,
+    mut body: S,
+    max_bytes: usize,
+) -> Result<Stored, UploadError>
+where
+    S: Stream<Item = Result<T, E>> + Unpin,
+    T: AsRef<[u8]>,
+    E: std::fmt::Display,
+{
+    let mut upload = Multipart {
+        target,
+        upload_id: None,
+        parts: Vec::new(),
+    };
+    let mut hasher = Sha256::new();
+    let mut buffer: Vec<u8> = Vec::with_capacity(PART_SIZE.min(max_bytes));
+    let mut size: usize = 0;
+    let result: Result<(), UploadError> = async {
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| UploadError::Body(e.to_string()))?;
+            let chunk = chunk.as_ref();
+            size += chunk.len();
+            if size > max_bytes {
+                return Err(UploadError::TooLarge(max_bytes));
+            }
+            hasher.update(chunk);
+            buffer.extend_from_slice(chunk);
+            if buffer.len() >= PART_SIZE {
+                let part = std::mem::replace(&mut buffer, Vec::with_capacity(PART_SIZE));
+                upload.part(part).await?;
+            }
+        }
+        if size == 0 {
+            return Err(UploadError::Empty);
+        }
+        if upload.upload_id.is_none() {
+            return target
+                .client
+                .put_object()
+                .bucket(target.bucket)
+                .key(target.key)
+                .content_type(target.content_type)
+                .body(ByteStream::from(std::mem::take(&mut buffer)))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| storage("put", e));
+        }
+        if !buffer.is_empty() {
+            upload.part(std::mem::take(&mut buffer)).await?;
+        }
+        upload.complete().await
+    }
+    .await;
+    if let Err(e) = result {
+        upload.abort().await;
+        return Err(e);
+    }
+    Ok(Stored {
+        sha256: hex::encode(hasher.finalize()),
+        size: size as u64,
+    })
+}
+
+fn storage(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> UploadError {
+    UploadError::Storage(format!("S3 {what}: {}", DisplayErrorContext(e)))
+}
+
+/// A multipart upload in progress.
+struct Multipart<'a> {
+    target: Target<'a>,
+    upload_id: Option<String>,
+    parts: Vec<CompletedPart>,
+}
+
+impl Multipart<'_> {
+    async fn part(&mut self, bytes: Vec<u8>) -> Result<(), UploadError> {
+        let t = self.target;
+        if self.upload_id.is_none() {
+            let created = t
+                .client
+                .create_multipart_upload()
+                .bucket(t.bucket)
+                .key(t.key)
+                .content_type(t.content_type)
+                .send()
+                .await
+                .map_err(|e| storage("create multipart upload", e))?;
+            self.upload_id = created.upload_id().map(str::to_owned);
+        }
+        let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
+        let uploaded = t
+            .client
+            .upload_part()
+            .bucket(t.bucket)
+            .key(t.key)
+            .set_upload_id(self.upload_id.clone())
+            .part_number(number)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| storage("upload part", e))?;
+        self.parts.push(
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(uploaded.e_tag().map(str::to_owned))
+                .build(),
+        );
+        Ok(())
+    }
+
+    async fn complete(&mut self) -> Result<(), UploadError> {
+        let t = self.target;
+        t.client
+            .complete_multipart_upload()
+            .bucket(t.bucket)
+            .key(t.key)
+            .set_upload_id(self.upload_id.clone())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(self.parts.clone()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| storage("complete multipart upload", e))
+    }
+
+    async fn abort(&mut self) {
+        let t = self.target;
+        if let Some(upload_id) = self.upload_id.take() {
+            let _ = t
+                .client
+                .abort_multipart_upload()
+                .bucket(t.bucket)
+                .key(t.key)
+                .upload_id(upload_id)
+                .send()
+                .await;
+        }
+    }
+}
