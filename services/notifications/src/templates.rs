@@ -1,5 +1,6 @@
 //! The e-mails, in Estonian and English. Plain text: they must read well in any mail client.
 
+use kutse_domain::Language;
 use kutse_messaging::catalogue::{
     ApplicantRef, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued,
     CompetenceRef, QualificationRef,
@@ -12,15 +13,15 @@ pub struct Rendered {
     pub body: String,
 }
 
-fn english(language: &str) -> bool {
-    language == "en"
+fn english(language: Language) -> bool {
+    language == Language::En
 }
 
 /// The receipt for a submitted application.
 pub fn receipt(e: &ApplicationSubmitted) -> Rendered {
     let name = &e.applicant.given_name;
     let q = &e.qualification.name;
-    if english(&e.applicant.language) {
+    if english(e.applicant.language) {
         Rendered {
             subject: format!("Your application for {q} has been received"),
             body: format!(
@@ -51,7 +52,7 @@ pub fn issued(e: &CertificateIssued) -> Rendered {
     let name = &e.holder.given_name;
     let q = &e.qualification.name;
     let n = &e.register_number;
-    if english(&e.holder.language) {
+    if english(e.holder.language) {
         Rendered {
             subject: format!("Certificate {n} issued: {q}"),
             body: format!(
@@ -81,7 +82,7 @@ pub fn refused(e: &ApplicationRefused) -> Rendered {
         .iter()
         .map(|c| format!("  - {} {}", c.code, c.name))
         .collect();
-    if english(&e.applicant.language) {
+    if english(e.applicant.language) {
         Rendered {
             subject: format!("Decision on your application for {q}"),
             body: format!(
@@ -117,7 +118,7 @@ pub fn decision(
 ) -> Rendered {
     let name = &applicant.given_name;
     let q = &q.name;
-    let en = english(&applicant.language);
+    let en = english(applicant.language);
     let lines: Vec<String> = e
         .decisions
         .iter()

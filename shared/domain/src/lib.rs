@@ -12,8 +12,12 @@ pub mod calendar;
 pub mod dvvk;
 pub mod isikukood;
 pub mod money;
+pub mod vocabulary;
 
 pub use calendar::{WorkingDays, tallinn_date, tallinn_today};
 pub use dvvk::Dvvk;
 pub use isikukood::{Isikukood, IsikukoodError, Sex};
 pub use money::{Money, MoneyError};
+pub use vocabulary::{
+    ApplicationKind, DeliveryOption, DocumentType, Email, Language, VocabularyError,
+};

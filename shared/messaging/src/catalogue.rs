@@ -7,7 +7,9 @@
 //! incompatible change is a new version, and consumers park versions they do not know.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use kutse_domain::{Dvvk, Isikukood};
+use kutse_domain::{
+    ApplicationKind, DeliveryOption, DocumentType, Dvvk, Email, Isikukood, Language,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -172,9 +174,9 @@ pub struct ApplicantRef {
     pub isikukood: Isikukood,
     pub given_name: String,
     pub family_name: String,
-    pub email: String,
-    /// `et` or `en`: the language of the e-mails.
-    pub language: String,
+    pub email: Email,
+    /// The language of the e-mails.
+    pub language: Language,
 }
 
 /// `application.submitted`, v1.
@@ -184,12 +186,10 @@ pub struct ApplicationSubmitted {
     pub round_id: Uuid,
     pub awarding_body_id: Uuid,
     pub qualification: QualificationRef,
-    /// `initial`, `recertification`, `prior_learning` or `duplicate`.
-    pub kind: String,
+    pub kind: ApplicationKind,
     pub competences: Vec<CompetenceRef>,
     pub applicant: ApplicantRef,
-    /// `pickup`, `post` or `electronic`.
-    pub delivery_option: String,
+    pub delivery_option: DeliveryOption,
     pub round_deadline: NaiveDate,
     pub submitted_at: DateTime<Utc>,
     pub dvvk: Dvvk,
@@ -220,7 +220,7 @@ pub struct DocumentStored {
     pub application_id: Uuid,
     pub owner: Isikukood,
     /// e.g. `cv`, `employment_proof`, `payment_proof`.
-    pub document_type: String,
+    pub document_type: DocumentType,
     pub sha256: String,
     pub size_bytes: i64,
     pub dvvk: Dvvk,

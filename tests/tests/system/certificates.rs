@@ -140,16 +140,16 @@ impl Register {
                 level: 4,
                 partial: false,
             },
-            kind: "prior_learning".into(),
+            kind: kutse_domain::ApplicationKind::PriorLearning,
             competences: competences.clone(),
             applicant: ApplicantRef {
                 isikukood: Isikukood::parse("49403136526").expect("code"),
                 given_name: "Mari".into(),
                 family_name: "Maasikas".into(),
-                email: "mari@example.com".into(),
-                language: "et".into(),
+                email: kutse_domain::Email::parse("mari@example.com").expect("email"),
+                language: kutse_domain::Language::Et,
             },
-            delivery_option: "electronic".into(),
+            delivery_option: kutse_domain::DeliveryOption::Electronic,
             round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
             submitted_at: Utc::now(),
             dvvk: Dvvk::WebForm,
@@ -624,7 +624,7 @@ async fn facts_are_first_write_wins_and_a_type_forged_under_another_routing_key_
     // A second submission naming another person is parked, not applied.
     let mut forged = submitted.clone();
     forged.applicant.isikukood = Isikukood::parse("38001085718").expect("code");
-    forged.applicant.email = "attacker@example.com".into();
+    forged.applicant.email = kutse_domain::Email::parse("attacker@example.com").expect("email");
     register
         .harness
         .publish(&Envelope::new(&forged, Some(application)).expect("e"))

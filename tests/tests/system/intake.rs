@@ -146,7 +146,7 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
         document_id: Uuid::now_v7(),
         application_id: id.parse().expect("uuid"),
         owner: kutse_domain::Isikukood::from_subject(MARI).expect("code"),
-        document_type: "payment_proof".into(),
+        document_type: kutse_domain::DocumentType::parse("payment_proof").expect("type"),
         sha256: "0".repeat(64),
         size_bytes: 10,
         dvvk: kutse_domain::Dvvk::FileExchange,

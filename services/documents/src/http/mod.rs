@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kutse_auth::{Authenticated, Role, Verifier};
-use kutse_domain::{Dvvk, Isikukood};
+use kutse_domain::{DocumentType, Dvvk, Isikukood};
 use kutse_http::{ApiError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::DocumentStored;
@@ -68,7 +68,7 @@ struct UploadQuery {
 struct Stored {
     id: Uuid,
     application_id: Uuid,
-    document_type: String,
+    document_type: DocumentType,
     sha256: String,
     size_bytes: i64,
 }
@@ -89,14 +89,15 @@ async fn upload(
         .map_err(|_| ApiError::invalid("application_id", "not a UUID"))?;
     let document_type = query
         .document_type
-        .filter(|t| {
-            !t.is_empty() && t.len() <= 50 && t.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
-        })
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "type",
-                "a document type: lowercase words joined by _ (e.g. cv)",
-            )
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("type", "required query parameter"))
+        .and_then(|t| {
+            DocumentType::parse(t).map_err(|_| {
+                ApiError::invalid(
+                    "type",
+                    "a document type: lowercase words joined by _ (e.g. cv)",
+                )
+            })
         })?;
     let row = sqlx::query("SELECT applicant FROM applications WHERE application_id = $1")
         .bind(application)
@@ -146,7 +147,7 @@ async fn upload(
     .bind(id)
     .bind(application)
     .bind(owner.to_string())
-    .bind(&document_type)
+    .bind(document_type.as_str())
     .bind(&file_name)
     .bind(&content_type)
     .bind(&key)

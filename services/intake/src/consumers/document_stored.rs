@@ -42,7 +42,7 @@ async fn document_stored(conn: &mut PgConnection, doc: DocumentStored) -> Result
     )
     .bind(doc.document_id)
     .bind(doc.application_id)
-    .bind(&doc.document_type)
+    .bind(doc.document_type.as_str())
     .bind(&doc.sha256)
     .bind(doc.size_bytes)
     .execute(&mut *conn)

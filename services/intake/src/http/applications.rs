@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
-use kutse_domain::{Dvvk, Isikukood};
+use kutse_domain::{Dvvk, Email, Isikukood};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
@@ -186,7 +186,7 @@ async fn create(
         .clone()
         .or_else(|| principal.email.clone())
         .unwrap_or_default();
-    if !plausible_email(&email) {
+    if Email::parse(&email).is_err() {
         errors.push(FieldError::new(
             "email",
             "an e-mail address is needed to send the applicant notices",
@@ -263,11 +263,6 @@ async fn create(
     tx.commit().await?;
     tracing::info!(application = %id, "application created");
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
-}
-
-fn plausible_email(email: &str) -> bool {
-    let email = email.trim();
-    matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace))
 }
 
 async fn history(
@@ -618,16 +613,16 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
             level,
             partial: app.get("partial"),
         },
-        kind: app.get("kind"),
+        kind: stored(&app, "kind", ApplicationKind::parse)?,
         competences,
         applicant: ApplicantRef {
             isikukood,
             given_name: app.get("given_name"),
             family_name: app.get("family_name"),
-            email: app.get("email"),
-            language: app.get("language"),
+            email: stored(&app, "email", Email::parse)?,
+            language: stored(&app, "language", Language::parse)?,
         },
-        delivery_option: app.get("delivery_option"),
+        delivery_option: stored(&app, "delivery_option", DeliveryOption::parse)?,
         round_deadline: app.get("deadline"),
         submitted_at: submitted_at.ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("application {id} has no submission time"))
@@ -639,6 +634,17 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
     kutse_messaging::Outbox::enqueue(conn, &envelope)
         .await
         .map_err(ApiError::from)
+}
+
+/// A stored column read back as a vocabulary type; a value that does not parse is an internal
+/// fault (it was checked when written).
+fn stored<T, E: std::fmt::Display>(
+    row: &sqlx::postgres::PgRow,
+    column: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, ApiError> {
+    let raw: String = row.get(column);
+    parse(&raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored {column}: {e}")))
 }
 
 fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {

@@ -40,7 +40,7 @@ pub(super) async fn queue(
     conn: &mut PgConnection,
     cause: Uuid,
     kind: &str,
-    recipient: &str,
+    recipient: &kutse_domain::Email,
     mail: &Rendered,
 ) -> Result<(), HandlerError> {
     sqlx::query(
@@ -50,7 +50,7 @@ pub(super) async fn queue(
     .bind(Uuid::now_v7())
     .bind(cause)
     .bind(kind)
-    .bind(recipient)
+    .bind(recipient.as_str())
     .bind(&mail.subject)
     .bind(&mail.body)
     .execute(conn)
