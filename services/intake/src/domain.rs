@@ -57,6 +57,63 @@ impl ApplicationStatus {
     }
 }
 
+/// An application as submitting it is judged: its state, its round, its documents.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub status: ApplicationStatus,
+    pub fee_confirmed: bool,
+    pub round_open: bool,
+    pub deadline: chrono::NaiveDate,
+    pub required_documents: Vec<String>,
+    pub uploaded: std::collections::HashSet<String>,
+}
+
+/// Why an application cannot be submitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the application is already {}", .0.as_str())]
+    NotDraft(ApplicationStatus),
+    #[error("the round is closed")]
+    RoundClosed,
+    #[error("the round's deadline {0} (end of the day in Tallinn) has passed")]
+    DeadlinePassed(chrono::NaiveDate),
+    #[error("documents the round requires are missing")]
+    DocumentsMissing(Vec<String>),
+}
+
+impl Submission {
+    /// Submits at `now`: the status the application moves to — `submitted` if the body has
+    /// confirmed the fee, else `awaiting_fee` (processing starts once the fee is in).
+    pub fn submit(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ApplicationStatus, SubmitError> {
+        if self.status != ApplicationStatus::Draft {
+            return Err(SubmitError::NotDraft(self.status));
+        }
+        if !self.round_open {
+            return Err(SubmitError::RoundClosed);
+        }
+        if deadline_passed(self.deadline, now) {
+            return Err(SubmitError::DeadlinePassed(self.deadline));
+        }
+        let missing: Vec<String> = self
+            .required_documents
+            .iter()
+            .filter(|doc| !self.uploaded.contains(*doc))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(SubmitError::DocumentsMissing(missing));
+        }
+        Ok(if self.fee_confirmed {
+            ApplicationStatus::Submitted
+        } else {
+            ApplicationStatus::AwaitingFee
+        })
+    }
+}
+
 /// Whether a round whose deadline is `deadline` still accepts a submission at `now`: until the end
 /// of the deadline day in Tallinn, not in UTC (which would accept submissions up to three hours
 /// late in summer).
@@ -67,6 +124,51 @@ pub fn deadline_passed(deadline: chrono::NaiveDate, now: chrono::DateTime<chrono
 #[cfg(test)]
 mod tests {
     use super::ApplicationStatus::{self, AwaitingFee, Awarded, Draft, Refused, Submitted};
+
+    #[test]
+    fn a_submission_waits_for_the_fee_and_is_refused_for_the_rounds_reasons() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-12-01T10:00:00Z".parse().expect("now");
+        let ok = super::Submission {
+            status: Draft,
+            fee_confirmed: false,
+            round_open: true,
+            deadline: "2026-12-18".parse().expect("date"),
+            required_documents: vec!["cv".into()],
+            uploaded: ["cv".to_owned()].into(),
+        };
+        assert_eq!(ok.submit(now), Ok(AwaitingFee));
+        let paid = super::Submission {
+            fee_confirmed: true,
+            ..ok.clone()
+        };
+        assert_eq!(paid.submit(now), Ok(Submitted));
+        let again = super::Submission {
+            status: Submitted,
+            ..ok.clone()
+        };
+        assert_eq!(
+            again.submit(now),
+            Err(super::SubmitError::NotDraft(Submitted))
+        );
+        let closed = super::Submission {
+            round_open: false,
+            ..ok.clone()
+        };
+        assert_eq!(closed.submit(now), Err(super::SubmitError::RoundClosed));
+        let late: chrono::DateTime<chrono::Utc> = "2026-12-18T22:00:00Z".parse().expect("late");
+        assert!(matches!(
+            ok.submit(late),
+            Err(super::SubmitError::DeadlinePassed(_))
+        ));
+        let bare = super::Submission {
+            uploaded: Default::default(),
+            ..ok
+        };
+        assert_eq!(
+            bare.submit(now),
+            Err(super::SubmitError::DocumentsMissing(vec!["cv".into()]))
+        );
+    }
 
     #[test]
     fn a_deadline_ends_at_midnight_in_tallinn() {

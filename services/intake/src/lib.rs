@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod consumers;
+pub mod db;
 pub mod domain;
 pub mod http;
 pub mod idempotency;

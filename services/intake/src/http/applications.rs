@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::{Dvvk, Email, Isikukood};
 use kutse_http::{ApiError, FieldError, Json, PathId};
@@ -28,7 +28,8 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::{AppState, replayed, require_staff_of};
-use crate::domain::{ApplicationKind, ApplicationStatus, DeliveryOption, Language};
+use crate::db;
+use crate::domain::{ApplicationKind, ApplicationStatus, DeliveryOption, Language, SubmitError};
 use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
@@ -271,15 +272,7 @@ async fn history(
     event: &str,
     detail: serde_json::Value,
 ) -> Result<(), ApiError> {
-    sqlx::query(
-        "INSERT INTO application_history (application_id, event, detail) VALUES ($1, $2, $3)",
-    )
-    .bind(application)
-    .bind(event)
-    .bind(detail)
-    .execute(conn)
-    .await?;
-    Ok(())
+    Ok(db::applications::add_history(conn, application, event, detail).await?)
 }
 
 /// Loads an application for `principal`: its applicant or staff of its body. Anyone else gets
@@ -289,13 +282,12 @@ async fn authorised(
     principal: &Principal,
     id: Uuid,
 ) -> Result<(String, Uuid), ApiError> {
-    let row = sqlx::query("SELECT applicant, awarding_body_id FROM applications WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
+    let db::applications::Ownership {
+        applicant,
+        awarding_body_id: body,
+    } = db::applications::ownership(conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
-    let applicant: String = row.get("applicant");
-    let body: Uuid = row.get("awarding_body_id");
     let own = principal
         .isikukood
         .is_some_and(|code| code.to_string() == applicant);
@@ -447,95 +439,21 @@ async fn submit(
             "only the applicant submits an application".to_owned(),
         ));
     }
-    // Lock the application: two submits at once must not both pass.
-    let app = sqlx::query(
-        "SELECT a.status, a.fee_confirmed, r.deadline, r.closed_at IS NULL AS open, r.required_documents
-           FROM applications a JOIN rounds r ON r.id = a.round_id
-          WHERE a.id = $1
-          FOR UPDATE OF a",
-    )
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let status: String = app.get("status");
-    if ApplicationStatus::parse(&status) != Some(ApplicationStatus::Draft) {
-        return Err(ApiError::Conflict(format!(
-            "the application is already {status}"
-        )));
-    }
-    let deadline: NaiveDate = app.get("deadline");
-    if !app.get::<bool, _>("open") {
-        return Err(unprocessable(
-            "round-closed",
-            "the round is closed",
-            "round_id",
-        ));
-    }
-    if crate::domain::deadline_passed(deadline, Utc::now()) {
-        return Err(unprocessable(
-            "deadline-passed",
-            &format!("the round's deadline {deadline} (end of the day in Tallinn) has passed"),
-            "round_id",
-        ));
-    }
-    let uploaded: HashSet<String> = sqlx::query_scalar(
-        "SELECT document_type FROM application_documents WHERE application_id = $1",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .collect();
-    let required: Vec<String> = app.get("required_documents");
-    let missing: Vec<FieldError> = required
-        .iter()
-        .filter(|doc| !uploaded.contains(*doc))
-        .map(|doc| {
-            FieldError::new(
-                format!("documents.{doc}"),
-                "required by the round, not uploaded",
-            )
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(ApiError::Unprocessable {
-            kind: "documents-missing",
-            detail: "documents the round requires are missing".to_owned(),
-            errors: missing,
-        });
-    }
-
-    sqlx::query("UPDATE applications SET submitted_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    history(
+    let submission = db::applications::lock_for_submission(&mut tx, id).await?;
+    let next = submission.submit(Utc::now())?;
+    db::applications::mark_submitted(&mut tx, id).await?;
+    db::applications::add_history(
         &mut tx,
         id,
         "submitted",
         serde_json::json!({ "dvvk": Dvvk::WebForm.code() }),
     )
     .await?;
-    if app.get::<bool, _>("fee_confirmed") {
-        move_to(
-            &mut tx,
-            id,
-            ApplicationStatus::Draft,
-            ApplicationStatus::Submitted,
-        )
-        .await?;
+    move_to(&mut tx, id, submission.status, next).await?;
+    if next == ApplicationStatus::Submitted {
         announce_submission(&mut tx, id).await?;
-        tracing::info!(application = %id, "application submitted");
-    } else {
-        move_to(
-            &mut tx,
-            id,
-            ApplicationStatus::Draft,
-            ApplicationStatus::AwaitingFee,
-        )
-        .await?;
-        tracing::info!(application = %id, "application submitted; waiting for the fee");
     }
+    tracing::info!(application = %id, status = next.as_str(), "application submitted");
 
     let view = view(&mut tx, id).await?;
     let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
@@ -552,19 +470,13 @@ async fn move_to(
     from: ApplicationStatus,
     to: ApplicationStatus,
 ) -> Result<(), ApiError> {
-    if !from.may_become(to) {
+    if !from.may_become(to) || !db::applications::move_status(conn, id, from, to).await? {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "application {id}: {} may not become {}",
             from.as_str(),
             to.as_str()
         )));
     }
-    sqlx::query("UPDATE applications SET status = $3 WHERE id = $1 AND status = $2")
-        .bind(id)
-        .bind(from.as_str())
-        .bind(to.as_str())
-        .execute(conn)
-        .await?;
     Ok(())
 }
 
@@ -634,6 +546,30 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
     kutse_messaging::Outbox::enqueue(conn, &envelope)
         .await
         .map_err(ApiError::from)
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        let detail = e.to_string();
+        match e {
+            SubmitError::NotDraft(_) => ApiError::Conflict(detail),
+            SubmitError::RoundClosed => unprocessable("round-closed", &detail, "round_id"),
+            SubmitError::DeadlinePassed(_) => unprocessable("deadline-passed", &detail, "round_id"),
+            SubmitError::DocumentsMissing(missing) => ApiError::Unprocessable {
+                kind: "documents-missing",
+                detail,
+                errors: missing
+                    .iter()
+                    .map(|doc| {
+                        FieldError::new(
+                            format!("documents.{doc}"),
+                            "required by the round, not uploaded",
+                        )
+                    })
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// A stored column read back as a vocabulary type; a value that does not parse is an internal

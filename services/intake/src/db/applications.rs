@@ -1,0 +1,109 @@
+//! Applications, their history and the documents recorded for them.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{ApplicationStatus, Submission};
+
+/// Who an application belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Ownership {
+    /// The applicant's personal code.
+    pub applicant: String,
+    pub awarding_body_id: Uuid,
+}
+
+pub async fn ownership(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ownership>> {
+    sqlx::query_as("SELECT applicant, awarding_body_id FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+#[derive(sqlx::FromRow)]
+struct SubmissionRow {
+    status: String,
+    fee_confirmed: bool,
+    open: bool,
+    deadline: NaiveDate,
+    required_documents: Vec<String>,
+}
+
+/// What a submission is checked against, with the application locked (`FOR UPDATE`): two
+/// submits at once must not both pass.
+pub async fn lock_for_submission(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Submission> {
+    let row: SubmissionRow = sqlx::query_as(
+        "SELECT a.status, a.fee_confirmed, r.closed_at IS NULL AS open, r.deadline, r.required_documents
+           FROM applications a JOIN rounds r ON r.id = a.round_id
+          WHERE a.id = $1
+          FOR UPDATE OF a",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let uploaded: HashSet<String> = sqlx::query_scalar(
+        "SELECT document_type FROM application_documents WHERE application_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let status = ApplicationStatus::parse(&row.status)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {:?}", row.status).into()))?;
+    Ok(Submission {
+        status,
+        fee_confirmed: row.fee_confirmed,
+        round_open: row.open,
+        deadline: row.deadline,
+        required_documents: row.required_documents,
+        uploaded,
+    })
+}
+
+/// Records the submission time (the deadline was met at it).
+pub async fn mark_submitted(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE applications SET submitted_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Moves the status from `from` to `to`; `false` if the application was not in `from`.
+pub async fn move_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: ApplicationStatus,
+    to: ApplicationStatus,
+) -> sqlx::Result<bool> {
+    sqlx::query("UPDATE applications SET status = $3 WHERE id = $1 AND status = $2")
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// Adds an entry to the application's history. `detail` is shown to the applicant: roles and
+/// bodies, never another person's code.
+pub async fn add_history(
+    conn: &mut PgConnection,
+    id: Uuid,
+    event: &str,
+    detail: serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO application_history (application_id, event, detail) VALUES ($1, $2, $3)",
+    )
+    .bind(id)
+    .bind(event)
+    .bind(detail)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

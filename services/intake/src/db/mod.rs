@@ -1,0 +1,4 @@
+//! Intake's queries, by table; they return `sqlx` results and plain rows and know nothing of
+//! HTTP (the API maps errors at its edge, `From<sqlx::Error> for ApiError`).
+
+pub mod applications;
