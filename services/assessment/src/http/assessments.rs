@@ -1,0 +1,275 @@
+//! The assessment API.
+//!
+//! | route | who |
+//! |---|---|
+//! | `GET /assessments/{application_id}` | assessors and staff of the body; the applicant |
+//! | `PUT /assessments/{application_id}/competences/{code}` | assessors of the body |
+//! | `POST /assessments/{application_id}/decision` | assessors of the body: completes the decision |
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use chrono::{DateTime, NaiveDate, Utc};
+use kutse_auth::{Authenticated, Principal, Role};
+use kutse_http::{ApiError, FieldError, Json};
+use kutse_messaging::Envelope;
+use kutse_messaging::catalogue::{ApplicationSubmitted, AssessmentDecided, CompetenceDecision};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/assessments/{id}", get(read))
+        .route(
+            "/assessments/{id}/competences/{code}",
+            put(decide_competence),
+        )
+        .route("/assessments/{id}/decision", post(complete))
+}
+
+#[derive(Debug, Serialize)]
+struct CaseView {
+    application_id: Uuid,
+    status: String,
+    round_deadline: NaiveDate,
+    review_due: NaiveDate,
+    competences: Vec<CompetenceView>,
+    recommendations: Option<String>,
+    decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+struct CompetenceView {
+    code: String,
+    name: String,
+    accepted: Option<bool>,
+    justification: Option<String>,
+}
+
+struct Case {
+    body: Uuid,
+    applicant: String,
+    status: String,
+    submission: ApplicationSubmitted,
+}
+
+/// Loads a case if the caller may see it: assessors and staff of its body, or its applicant.
+/// Anyone else gets 404, as if there were no case.
+async fn case_for(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    raw_id: &str,
+    lock: bool,
+) -> Result<(Uuid, Case), ApiError> {
+    let id: Uuid = raw_id
+        .parse()
+        .map_err(|_| ApiError::NotFound("assessment case".to_owned()))?;
+    let sql = if lock {
+        "SELECT awarding_body_id, applicant, status, submission FROM cases WHERE application_id = $1 FOR UPDATE"
+    } else {
+        "SELECT awarding_body_id, applicant, status, submission FROM cases WHERE application_id = $1"
+    };
+    let row = sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("assessment case".to_owned()))?;
+    let case = Case {
+        body: row.get("awarding_body_id"),
+        applicant: row.get("applicant"),
+        status: row.get("status"),
+        submission: serde_json::from_value(row.get("submission"))
+            .map_err(|e| ApiError::Internal(e.into()))?,
+    };
+    let panel = principal.acts_for(Role::Assessor, case.body)
+        || principal.acts_for(Role::AwardingBodyStaff, case.body);
+    let own = principal
+        .isikukood
+        .is_some_and(|c| c.to_string() == case.applicant);
+    if panel || own {
+        Ok((id, case))
+    } else {
+        Err(ApiError::NotFound("assessment case".to_owned()))
+    }
+}
+
+fn require_assessor(principal: &Principal, case: &Case) -> Result<(), ApiError> {
+    if principal.acts_for(Role::Assessor, case.body) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only the body's assessors decide".to_owned(),
+        ))
+    }
+}
+
+async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView, ApiError> {
+    let row = sqlx::query("SELECT status, round_deadline, review_due, recommendations, decided_at FROM cases WHERE application_id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let decided = sqlx::query(
+        "SELECT code, accepted, justification FROM competence_decisions WHERE application_id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let competences = case
+        .submission
+        .competences
+        .iter()
+        .map(|c| {
+            let decision = decided
+                .iter()
+                .find(|r| r.get::<String, _>("code") == c.code);
+            CompetenceView {
+                code: c.code.clone(),
+                name: c.name.clone(),
+                accepted: decision.map(|r| r.get("accepted")),
+                justification: decision.map(|r| r.get("justification")),
+            }
+        })
+        .collect();
+    Ok(CaseView {
+        application_id: id,
+        status: row.get("status"),
+        round_deadline: row.get("round_deadline"),
+        review_due: row.get("review_due"),
+        competences,
+        recommendations: row.get("recommendations"),
+        decided_at: row.get("decided_at"),
+    })
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<CaseView>, ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    let (id, case) = case_for(&mut conn, &principal, &id, false).await?;
+    view(&mut conn, id, &case).await.map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompetenceInput {
+    accepted: bool,
+    justification: String,
+}
+
+async fn decide_competence(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((id, code)): Path<(String, String)>,
+    Json(input): Json<CompetenceInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
+    require_assessor(&principal, &case)?;
+    if case.status != "open" {
+        return Err(ApiError::Conflict(
+            "the decision is already complete".to_owned(),
+        ));
+    }
+    if !case.submission.competences.iter().any(|c| c.code == code) {
+        return Err(ApiError::NotFound(format!(
+            "competence {code} in this application"
+        )));
+    }
+    let justification = input.justification.trim();
+    if justification.is_empty() {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "justification",
+            "every decision needs a justification",
+        )]));
+    }
+    sqlx::query(
+        "INSERT INTO competence_decisions (application_id, code, accepted, justification, decided_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (application_id, code)
+         DO UPDATE SET accepted = $3, justification = $4, decided_by = $5, decided_at = now()",
+    )
+    .bind(id)
+    .bind(&code)
+    .bind(input.accepted)
+    .bind(justification)
+    .bind(&principal.subject)
+    .execute(&mut *tx)
+    .await?;
+    let view = view(&mut tx, id, &case).await?;
+    tx.commit().await?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompleteInput {
+    #[serde(default)]
+    recommendations: Option<String>,
+}
+
+async fn complete(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<CompleteInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
+    require_assessor(&principal, &case)?;
+    if case.status != "open" {
+        return Err(ApiError::Conflict(
+            "the decision is already complete".to_owned(),
+        ));
+    }
+    let current = view(&mut tx, id, &case).await?;
+    let undecided: Vec<FieldError> = current
+        .competences
+        .iter()
+        .filter(|c| c.accepted.is_none())
+        .map(|c| FieldError::new(format!("competences.{}", c.code), "not decided yet"))
+        .collect();
+    if !undecided.is_empty() {
+        return Err(ApiError::Unprocessable {
+            kind: "competences-undecided",
+            detail: "every competence applied for must be decided first".to_owned(),
+            errors: undecided,
+        });
+    }
+    let decided_at = Utc::now();
+    sqlx::query("UPDATE cases SET status = 'decided', decided_at = $2, recommendations = $3 WHERE application_id = $1")
+        .bind(id)
+        .bind(decided_at)
+        .bind(input.recommendations.as_deref().map(str::trim).filter(|r| !r.is_empty()))
+        .execute(&mut *tx)
+        .await?;
+    let decisions: Vec<CompetenceDecision> = current
+        .competences
+        .iter()
+        .map(|c| CompetenceDecision {
+            code: c.code.clone(),
+            accepted: c.accepted.unwrap_or(false),
+            justification: c.justification.clone().unwrap_or_default(),
+        })
+        .collect();
+    let event = AssessmentDecided {
+        application_id: id,
+        round_id: case.submission.round_id,
+        awarding_body_id: case.body,
+        all_accepted: decisions.iter().all(|d| d.accepted),
+        decisions,
+        recommendations: input.recommendations,
+        decided_at,
+        review_due: current.review_due,
+    };
+    let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    let view = view(&mut tx, id, &case).await?;
+    tx.commit().await?;
+    tracing::info!(application = %id, all_accepted = event.all_accepted, "assessment decided");
+    Ok(Json(view))
+}

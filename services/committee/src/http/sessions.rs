@@ -1,0 +1,438 @@
+//! The committee's API.
+//!
+//! | route | who |
+//! |---|---|
+//! | `POST /sessions` | staff of the body: opens a session for a round; its agenda is the round's decided applications |
+//! | `GET /sessions/{id}` | staff and committee members of the body |
+//! | `POST /sessions/{id}/votes` | committee members: a vote per application |
+//! | `POST /sessions/{id}/protocol` | staff: closes voting and freezes the protocol document the chair signs |
+//! | `POST /sessions/{id}/signature` | the chair (a committee member): the compact JWS of that document; publishes `protocol.signed` |
+//!
+//! An application is awarded only if the panel accepted every competence and the vote carried
+//! (more in favour than against: `kutse_protocol::awarded`, the rule the register checks too).
+//!
+//! Nothing is locked that cannot be finished: the protocol is frozen only for a chair who can
+//! sign it (a valid personal code with an active signer key of the body, as the register
+//! announced it), and a signature is accepted only if it verifies under that key. A bad
+//! signature is a 422 naming the reason, and the session stays signable. Once signed, the
+//! register's answer (`protocol.accepted` / `protocol.rejected`) shows on the session.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use chrono::Utc;
+use kutse_auth::{Authenticated, Principal, Role};
+use kutse_domain::Isikukood;
+use kutse_http::{ApiError, Json, PathId};
+use kutse_messaging::Envelope;
+use kutse_messaging::catalogue::ProtocolSigned;
+use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sessions", post(open))
+        .route("/sessions/{id}", get(read))
+        .route("/sessions/{id}/votes", post(vote))
+        .route("/sessions/{id}/protocol", post(freeze))
+        .route("/sessions/{id}/signature", post(sign))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewSession {
+    round_id: Uuid,
+    awarding_body_id: Uuid,
+}
+
+#[derive(Debug, Serialize)]
+struct SessionView {
+    id: Uuid,
+    round_id: Uuid,
+    status: String,
+    agenda: Vec<AgendaView>,
+    protocol: Option<serde_json::Value>,
+    /// The register's answer to the signed protocol: `accepted` or `rejected`, when it came.
+    register_outcome: Option<String>,
+    /// Register numbers issued and applications refused, or the reason of a rejection.
+    register_detail: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct AgendaView {
+    application_id: Uuid,
+    all_accepted: bool,
+    votes_for: u32,
+    votes_against: u32,
+    outcome: Outcome,
+}
+
+async fn open(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Json(input): Json<NewSession>,
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
+    if !principal.acts_for(Role::AwardingBodyStaff, input.awarding_body_id) {
+        return Err(ApiError::Forbidden(
+            "only the body's staff open sessions".to_owned(),
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO sessions (id, awarding_body_id, round_id, created_by) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(input.awarding_body_id)
+    .bind(input.round_id)
+    .bind(&principal.subject)
+    .execute(&mut *tx)
+    .await?;
+    let taken = sqlx::query(
+        "UPDATE agenda_items SET session_id = $1
+          WHERE round_id = $2 AND awarding_body_id = $3 AND session_id IS NULL",
+    )
+    .bind(id)
+    .bind(input.round_id)
+    .bind(input.awarding_body_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if taken == 0 {
+        return Err(ApiError::invalid(
+            "round_id",
+            "no decided applications of this round are waiting for a session",
+        ));
+    }
+    let view = view(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The session, if the caller is staff or a committee member of its body (404 otherwise).
+async fn session_for(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(Uuid, Uuid, String), ApiError> {
+    let row = sqlx::query("SELECT awarding_body_id, status FROM sessions WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("session".to_owned()))?;
+    let body: Uuid = row.get("awarding_body_id");
+    if principal.acts_for(Role::AwardingBodyStaff, body)
+        || principal.acts_for(Role::CommitteeMember, body)
+    {
+        Ok((id, body, row.get("status")))
+    } else {
+        Err(ApiError::NotFound("session".to_owned()))
+    }
+}
+
+async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError> {
+    let session = sqlx::query(
+        "SELECT round_id, status, protocol, register_outcome, register_detail FROM sessions WHERE id = $1",
+    )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let agenda = sqlx::query(
+        "SELECT a.application_id, a.all_accepted,
+                count(*) FILTER (WHERE v.in_favour) AS votes_for,
+                count(*) FILTER (WHERE NOT v.in_favour) AS votes_against
+           FROM agenda_items a LEFT JOIN votes v ON v.application_id = a.application_id AND v.session_id = a.session_id
+          WHERE a.session_id = $1
+          GROUP BY a.application_id, a.all_accepted
+          ORDER BY a.application_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        let votes_for = u32::try_from(r.get::<i64, _>("votes_for")).unwrap_or(0);
+        let votes_against = u32::try_from(r.get::<i64, _>("votes_against")).unwrap_or(0);
+        let all_accepted: bool = r.get("all_accepted");
+        AgendaView {
+            application_id: r.get("application_id"),
+            all_accepted,
+            votes_for,
+            votes_against,
+            outcome: if kutse_protocol::awarded(all_accepted, votes_for, votes_against) {
+                Outcome::Award
+            } else {
+                Outcome::Refuse
+            },
+        }
+    })
+    .collect();
+    Ok(SessionView {
+        id,
+        round_id: session.get("round_id"),
+        status: session.get("status"),
+        agenda,
+        protocol: session.get("protocol"),
+        register_outcome: session.get("register_outcome"),
+        register_detail: session.get("register_detail"),
+    })
+}
+
+async fn read(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+) -> Result<Json<SessionView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, _, _) = session_for(&mut tx, &principal, id).await?;
+    let view = view(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Vote {
+    application_id: Uuid,
+    in_favour: bool,
+}
+
+async fn vote(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+    Json(input): Json<Vote>,
+) -> Result<Json<SessionView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    if !principal.acts_for(Role::CommitteeMember, body) {
+        return Err(ApiError::Forbidden(
+            "only committee members vote".to_owned(),
+        ));
+    }
+    if status != "voting" {
+        return Err(ApiError::Conflict(
+            "voting in this session has closed".to_owned(),
+        ));
+    }
+    let on_agenda =
+        sqlx::query("SELECT 1 FROM agenda_items WHERE session_id = $1 AND application_id = $2")
+            .bind(id)
+            .bind(input.application_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if on_agenda.is_none() {
+        return Err(ApiError::invalid(
+            "application_id",
+            "not on this session's agenda",
+        ));
+    }
+    sqlx::query(
+        "INSERT INTO votes (session_id, application_id, member, in_favour) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (session_id, application_id, member) DO UPDATE SET in_favour = $4",
+    )
+    .bind(id)
+    .bind(input.application_id)
+    .bind(&principal.subject)
+    .bind(input.in_favour)
+    .execute(&mut *tx)
+    .await?;
+    let view = view(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Freeze {
+    /// The chair who will sign (`EE…`).
+    chair: String,
+}
+
+/// Closes voting and freezes the protocol document; returns it for the chair to sign.
+async fn freeze(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+    Json(input): Json<Freeze>,
+) -> Result<Json<Protocol>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    if !principal.acts_for(Role::AwardingBodyStaff, body) {
+        return Err(ApiError::Forbidden(
+            "only the body's staff close voting".to_owned(),
+        ));
+    }
+    if status != "voting" {
+        return Err(ApiError::Conflict(format!(
+            "the session is already {status}"
+        )));
+    }
+    let chair = Isikukood::from_subject(input.chair.trim()).map_err(|e| {
+        ApiError::invalid(
+            "chair",
+            format!("must be the chair's personal code (EE…): {e}"),
+        )
+    })?;
+    let can_sign = sqlx::query(
+        "SELECT 1 FROM signer_keys WHERE awarding_body_id = $1 AND owner = $2 AND revoked_at IS NULL",
+    )
+    .bind(body)
+    .bind(chair.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if can_sign.is_none() {
+        return Err(ApiError::invalid(
+            "chair",
+            "has no active signer key of this awarding body: register one with the register (and have its owner confirm it) first",
+        ));
+    }
+    let session = view(&mut tx, id).await?;
+    let protocol = Protocol {
+        protocol_id: Uuid::now_v7(),
+        awarding_body_id: body,
+        session_id: id,
+        round_id: session.round_id,
+        chair: chair.to_subject(),
+        signed_at: Utc::now(),
+        decisions: session
+            .agenda
+            .iter()
+            .map(|a| ProtocolDecision {
+                application_id: a.application_id,
+                outcome: a.outcome,
+                votes_for: a.votes_for,
+                votes_against: a.votes_against,
+                reason: (a.outcome == Outcome::Refuse).then(|| {
+                    if a.all_accepted {
+                        "The committee's vote did not carry.".to_owned()
+                    } else {
+                        "The assessment panel did not accept every competence applied for."
+                            .to_owned()
+                    }
+                }),
+            })
+            .collect(),
+    };
+    let document = serde_json::to_value(&protocol).map_err(|e| ApiError::Internal(e.into()))?;
+    sqlx::query("UPDATE sessions SET status = 'closed', protocol = $2 WHERE id = $1")
+        .bind(id)
+        .bind(document)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Json(protocol))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Signature {
+    jws: String,
+}
+
+/// Takes the chair's signature over the frozen protocol and publishes it. The signature itself is
+/// verified by the register against the chair's registered key; here the signed document must be
+/// exactly the frozen protocol.
+async fn sign(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+    Json(input): Json<Signature>,
+) -> Result<Json<SessionView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    if !principal.acts_for(Role::CommitteeMember, body) {
+        return Err(ApiError::Forbidden(
+            "only the committee's chair signs".to_owned(),
+        ));
+    }
+    if status != "closed" {
+        return Err(ApiError::Conflict(format!(
+            "the session is {status}; the protocol must be frozen and unsigned"
+        )));
+    }
+    let frozen: serde_json::Value =
+        sqlx::query_scalar("SELECT protocol FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let frozen: Protocol =
+        serde_json::from_value(frozen).map_err(|e| ApiError::Internal(e.into()))?;
+    if principal.subject != frozen.chair {
+        return Err(ApiError::Forbidden(
+            "only the chair named in the protocol signs it".to_owned(),
+        ));
+    }
+    let payload = input
+        .jws
+        .split('.')
+        .nth(1)
+        .and_then(base64_url)
+        .ok_or_else(|| ApiError::invalid("jws", "not a compact JWS"))?;
+    let expected = kutse_protocol::canonical(&frozen)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    if payload != expected {
+        return Err(ApiError::invalid(
+            "jws",
+            "does not sign this session's frozen protocol (RFC 8785 canonical JSON)",
+        ));
+    }
+    check_signature(&mut tx, body, &frozen, &input.jws).await?;
+    sqlx::query(
+        "UPDATE sessions SET status = 'signed', protocol_jws = $2, signed_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&input.jws)
+    .execute(&mut *tx)
+    .await?;
+    let envelope = Envelope::new(&ProtocolSigned { jws: input.jws }, Some(frozen.protocol_id))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    let view = view(&mut tx, id).await?;
+    tx.commit().await?;
+    tracing::info!(session = %id, protocol = %frozen.protocol_id, "protocol signed and published");
+    Ok(Json(view))
+}
+
+/// Verifies the chair's JWS under an active signer key of the body owned by the protocol's chair,
+/// as the register will; a failure is a 422 naming the reason.
+async fn check_signature(
+    conn: &mut PgConnection,
+    body: Uuid,
+    frozen: &Protocol,
+    jws: &str,
+) -> Result<(), ApiError> {
+    let kid = kutse_protocol::key_id(jws).map_err(|e| ApiError::invalid("jws", e.to_string()))?;
+    let owner = Isikukood::from_subject(&frozen.chair)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen chair: {e}")))?;
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT public_key FROM signer_keys
+          WHERE kid = $1 AND awarding_body_id = $2 AND owner = $3 AND revoked_at IS NULL",
+    )
+    .bind(&kid)
+    .bind(body)
+    .bind(owner.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(key) = key.and_then(|k| kutse_protocol::verifying_key(&k).ok()) else {
+        return Err(ApiError::invalid(
+            "jws",
+            format!("key {kid:?} is not an active signer key of the chair for this awarding body"),
+        ));
+    };
+    kutse_protocol::verify::<Protocol>(jws, |_| Some(key))
+        .map(|_| ())
+        .map_err(|e| ApiError::invalid("jws", format!("{e}")))
+}
+
+fn base64_url(part: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .ok()
+}

@@ -1,0 +1,222 @@
+//! The documents API.
+//!
+//! | route | who |
+//! |---|---|
+//! | `POST /documents?application_id=…&type=…` | the applicant: the raw file as the body (any `Content-Type`, optional `X-File-Name`) |
+//! | `GET /documents/{id}` | the applicant, and the body's staff and assessors: the file, as an attachment |
+//!
+//! Uploads stream to S3 in parts of 8 MiB: memory per upload is bounded by one part whatever the
+//! file's size, and the SHA-256 is computed on the way. The object key is generated here
+//! (`documents/<uuid>`): no user-supplied name or personal code ends up in it.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use kutse_auth::{Authenticated, Role};
+use kutse_domain::{DocumentType, Dvvk, Isikukood};
+use kutse_http::{ApiError, Json, PathId};
+use kutse_messaging::Envelope;
+use kutse_messaging::catalogue::DocumentStored;
+use kutse_storage::UploadError;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/documents",
+            post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/documents/{id}", get(download))
+}
+
+#[derive(Debug, Deserialize)]
+struct UploadQuery {
+    application_id: Option<String>,
+    #[serde(rename = "type")]
+    document_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Stored {
+    id: Uuid,
+    application_id: Uuid,
+    document_type: DocumentType,
+    sha256: String,
+    size_bytes: i64,
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Stored>), ApiError> {
+    let owner: Isikukood = principal.person()?;
+    let application: Uuid = query
+        .application_id
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("application_id", "required query parameter"))?
+        .parse()
+        .map_err(|_| ApiError::invalid("application_id", "not a UUID"))?;
+    let document_type = query
+        .document_type
+        .as_deref()
+        .ok_or_else(|| ApiError::invalid("type", "required query parameter"))
+        .and_then(|t| {
+            DocumentType::parse(t).map_err(|_| {
+                ApiError::invalid(
+                    "type",
+                    "a document type: lowercase words joined by _ (e.g. cv)",
+                )
+            })
+        })?;
+    let row = sqlx::query("SELECT applicant FROM applications WHERE application_id = $1")
+        .bind(application)
+        .fetch_optional(&state.pool)
+        .await?;
+    // Not known (yet), or someone else's: the same answer, so neither is revealed.
+    if row.is_none_or(|r| r.get::<String, _>("applicant") != owner.to_string()) {
+        return Err(ApiError::NotFound("application".to_owned()));
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let file_name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(|n| n.chars().take(255).collect::<String>());
+
+    let id = Uuid::now_v7();
+    let key = format!("documents/{id}");
+    let target = kutse_storage::Target {
+        client: &state.s3,
+        bucket: &state.bucket,
+        key: &key,
+        content_type: &content_type,
+    };
+    let stored = kutse_storage::stream_object(target, body.into_data_stream(), state.max_bytes)
+        .await
+        .map_err(|e| match e {
+            UploadError::TooLarge(_) => ApiError::TooLarge,
+            UploadError::Empty => ApiError::invalid("body", "the file is empty"),
+            UploadError::Body(detail) => ApiError::Malformed {
+                detail: format!("reading the body: {detail}"),
+                field: None,
+            },
+            UploadError::Storage(detail) => ApiError::Unavailable(anyhow::anyhow!(detail)),
+        })?;
+    let sha256 = stored.sha256;
+    let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
+
+    let mut tx = state.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(application)
+    .bind(owner.to_string())
+    .bind(document_type.as_str())
+    .bind(&file_name)
+    .bind(&content_type)
+    .bind(&key)
+    .bind(&sha256)
+    .bind(size)
+    .execute(&mut *tx)
+    .await?;
+    let event = DocumentStored {
+        document_id: id,
+        application_id: application,
+        owner,
+        document_type: document_type.clone(),
+        sha256: sha256.clone(),
+        size_bytes: size,
+        dvvk: Dvvk::FileExchange,
+    };
+    let envelope =
+        Envelope::new(&event, Some(application)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    tx.commit().await?;
+    tracing::info!(document = %id, %application, size, dvvk = 325, "document stored");
+    Ok((
+        StatusCode::CREATED,
+        Json(Stored {
+            id,
+            application_id: application,
+            document_type,
+            sha256,
+            size_bytes: size,
+        }),
+    ))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+) -> Result<Response, ApiError> {
+    let row = sqlx::query(
+        "SELECT d.owner, d.object_key, d.content_type, d.document_type, d.sha256, a.awarding_body_id
+           FROM documents d JOIN applications a ON a.application_id = d.application_id
+          WHERE d.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
+    let body_id: Uuid = row.get("awarding_body_id");
+    let own = principal
+        .isikukood
+        .is_some_and(|c| c.to_string() == row.get::<String, _>("owner"));
+    let panel = principal.acts_for(Role::AwardingBodyStaff, body_id)
+        || principal.acts_for(Role::Assessor, body_id);
+    if !(own || panel) {
+        return Err(ApiError::NotFound("document".to_owned()));
+    }
+    let object = state
+        .s3
+        .get_object()
+        .bucket(&state.bucket)
+        .key(row.get::<String, _>("object_key"))
+        .send()
+        .await
+        .map_err(|e| {
+            ApiError::Unavailable(anyhow::anyhow!(
+                "S3 get: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            ))
+        })?;
+    let stream = tokio_util::io::ReaderStream::new(object.body.into_async_read());
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    let disposition = format!(
+        "attachment; filename=\"{}-{id}\"",
+        row.get::<String, _>("document_type")
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&row.get::<String, _>("sha256")) {
+        headers.insert("x-sha256", value);
+    }
+    tracing::info!(document = %id, dvvk = 325, "document downloaded");
+    Ok(response)
+}
