@@ -61,6 +61,43 @@ pub fn healthcheck(mut addr: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A service binary's whole `main`: reads the configuration, then serves, migrates, declares the
+/// topology or checks health as the first argument says. Each service's `main.rs` is one call:
+///
+/// ```ignore
+/// kutse_service::main(kutse_intake::Config::from_env, |c| &c.service, &kutse_intake::MIGRATOR, kutse_intake::build).await
+/// ```
+pub async fn main<C, Fut>(
+    read: impl FnOnce(kutse_config::Env) -> Result<C, kutse_config::ConfigError>,
+    common: impl Fn(&C) -> &crate::ServiceConfig,
+    migrator: &sqlx::migrate::Migrator,
+    build: impl FnOnce(C) -> Fut,
+) -> anyhow::Result<()>
+where
+    Fut: std::future::Future<Output = anyhow::Result<crate::Service>>,
+{
+    let config = read(kutse_config::Env::from_process())?;
+    let command = Command::from_args()?;
+    let service = common(&config);
+    if command == Command::Healthcheck {
+        return healthcheck(service.http_addr);
+    }
+    let name = service.name;
+    let _telemetry = kutse_telemetry::init(&service.telemetry)?;
+    let result = match command {
+        Command::Migrate => crate::Platform::migrate(service, migrator).await,
+        Command::Topology => crate::Platform::declare_topology(service).await,
+        Command::Serve | Command::Healthcheck => match build(config).await {
+            Ok(service) => service.run().await,
+            Err(e) => Err(e),
+        },
+    };
+    if let Err(e) = &result {
+        tracing::error!(error = format!("{e:#}"), "kutse-{name} failed");
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

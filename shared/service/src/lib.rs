@@ -20,7 +20,7 @@ pub mod config;
 pub mod platform;
 pub mod runtime;
 
-pub use command::{Command, healthcheck};
+pub use command::{Command, healthcheck, main};
 pub use config::ServiceConfig;
 pub use platform::{ApiContext, Platform};
 pub use runtime::{Service, Worker, shutdown_signal};
