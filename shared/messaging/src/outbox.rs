@@ -176,7 +176,11 @@ impl Relay {
                     message_type: row.try_get("message_type")?,
                     routing_key: row.try_get("routing_key")?,
                     body: row.try_get("body")?,
-                    headers: serde_json::from_value(headers).unwrap_or_default(),
+                    headers: serde_json::from_value(headers).unwrap_or_else(|e| {
+                        // Only trace context lives here: the message goes without it.
+                        tracing::warn!(error = %e, "outbox row with unreadable headers");
+                        Default::default()
+                    }),
                     attempts: row.try_get("attempts")?,
                 })
             })

@@ -247,15 +247,22 @@ async fn complete(
         .bind(input.recommendations.as_deref().map(str::trim).filter(|r| !r.is_empty()))
         .execute(&mut *tx)
         .await?;
+    // Every competence was checked decided above; one that is not is a fault, not a refusal.
     let decisions: Vec<CompetenceDecision> = current
         .competences
         .iter()
-        .map(|c| CompetenceDecision {
-            code: c.code.clone(),
-            accepted: c.accepted.unwrap_or(false),
-            justification: c.justification.clone().unwrap_or_default(),
+        .map(|c| match (c.accepted, &c.justification) {
+            (Some(accepted), Some(justification)) => Ok(CompetenceDecision {
+                code: c.code.clone(),
+                accepted,
+                justification: justification.clone(),
+            }),
+            _ => Err(ApiError::Internal(anyhow::anyhow!(
+                "competence {} of {id} undecided after the check",
+                c.code
+            ))),
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let event = AssessmentDecided {
         application_id: id,
         round_id: case.submission.round_id,

@@ -156,10 +156,15 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
     .await?
     .into_iter()
     .map(|r| {
-        let votes_for = u32::try_from(r.get::<i64, _>("votes_for")).unwrap_or(0);
-        let votes_against = u32::try_from(r.get::<i64, _>("votes_against")).unwrap_or(0);
+        let count = |column: &str| {
+            u32::try_from(r.get::<i64, _>(column)).map_err(|e| {
+                ApiError::Internal(anyhow::anyhow!("{column} of session {id}: {e}"))
+            })
+        };
+        let votes_for = count("votes_for")?;
+        let votes_against = count("votes_against")?;
         let all_accepted: bool = r.get("all_accepted");
-        AgendaView {
+        Ok(AgendaView {
             application_id: r.get("application_id"),
             all_accepted,
             votes_for,
@@ -169,9 +174,9 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
             } else {
                 Outcome::Refuse
             },
-        }
+        })
     })
-    .collect();
+    .collect::<Result<_, ApiError>>()?;
     Ok(SessionView {
         id,
         round_id: session.get("round_id"),
