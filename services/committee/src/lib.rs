@@ -5,8 +5,11 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `http`: sessions, votes, the frozen protocol and the chair's signature.
-//! - `consumers`: decided applications join the agenda.
+//! - `domain`: a session's state machine.
+//! - `db`: the queries (sessions).
+//! - `http`: sessions, votes, the frozen protocol and the chair's signature (`http/sessions.rs`).
+//! - `consumers`: a file per message: decided applications join the agenda; signer keys; the
+//!   register's answers.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
@@ -14,6 +17,8 @@
 
 pub mod config;
 pub mod consumers;
+pub mod db;
+pub mod domain;
 pub mod http;
 
 use kutse_service::{Platform, Service};

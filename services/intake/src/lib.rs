@@ -5,9 +5,10 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `domain`: application kinds, delivery options, languages.
+//! - `domain`: an application's state machine and the submission rule (deadlines in Tallinn).
+//! - `db`: the queries (applications).
 //! - `http`: the API, a module per resource, each with its `router()`.
-//! - `consumers`: the messages it handles (documents stored, outcomes of protocols).
+//! - `consumers`: a file per message it handles (documents stored, outcomes of protocols).
 //! - `idempotency`: replaying POSTs made with an `Idempotency-Key`.
 //! - `migrations/`: this service's own schema (sqlx).
 //!

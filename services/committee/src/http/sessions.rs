@@ -33,6 +33,8 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::AppState;
+use crate::db;
+use crate::domain::SessionStatus;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -114,22 +116,21 @@ async fn open(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// The session, if the caller is staff or a committee member of its body (404 otherwise).
+/// The session, locked, if the caller is staff or a committee member of its body (404
+/// otherwise): its id, body and status.
 async fn session_for(
     conn: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
-) -> Result<(Uuid, Uuid, String), ApiError> {
-    let row = sqlx::query("SELECT awarding_body_id, status FROM sessions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *conn)
+) -> Result<(Uuid, Uuid, SessionStatus), ApiError> {
+    let session = db::sessions::lock(conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("session".to_owned()))?;
-    let body: Uuid = row.get("awarding_body_id");
+    let body = session.awarding_body_id;
     if principal.acts_for(Role::AwardingBodyStaff, body)
         || principal.acts_for(Role::CommitteeMember, body)
     {
-        Ok((id, body, row.get("status")))
+        Ok((id, body, session.status))
     } else {
         Err(ApiError::NotFound("session".to_owned()))
     }
@@ -220,7 +221,7 @@ async fn vote(
             "only committee members vote".to_owned(),
         ));
     }
-    if status != "voting" {
+    if status != SessionStatus::Voting {
         return Err(ApiError::Conflict(
             "voting in this session has closed".to_owned(),
         ));
@@ -273,9 +274,10 @@ async fn freeze(
             "only the body's staff close voting".to_owned(),
         ));
     }
-    if status != "voting" {
+    if !status.may_become(SessionStatus::Closed) {
         return Err(ApiError::Conflict(format!(
-            "the session is already {status}"
+            "the session is already {}",
+            status.as_str()
         )));
     }
     let chair = Isikukood::from_subject(input.chair.trim()).map_err(|e| {
@@ -325,11 +327,11 @@ async fn freeze(
             .collect(),
     };
     let document = serde_json::to_value(&protocol).map_err(|e| ApiError::Internal(e.into()))?;
-    sqlx::query("UPDATE sessions SET status = 'closed', protocol = $2 WHERE id = $1")
-        .bind(id)
-        .bind(document)
-        .execute(&mut *tx)
-        .await?;
+    if !db::sessions::freeze(&mut tx, id, &document).await? {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "session {id} left voting while locked"
+        )));
+    }
     tx.commit().await?;
     Ok(Json(protocol))
 }
@@ -356,9 +358,10 @@ async fn sign(
             "only the committee's chair signs".to_owned(),
         ));
     }
-    if status != "closed" {
+    if !status.may_become(SessionStatus::Signed) {
         return Err(ApiError::Conflict(format!(
-            "the session is {status}; the protocol must be frozen and unsigned"
+            "the session is {}; the protocol must be frozen and unsigned",
+            status.as_str()
         )));
     }
     let frozen: serde_json::Value =
@@ -388,13 +391,11 @@ async fn sign(
         ));
     }
     check_signature(&mut tx, body, &frozen, &input.jws).await?;
-    sqlx::query(
-        "UPDATE sessions SET status = 'signed', protocol_jws = $2, signed_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&input.jws)
-    .execute(&mut *tx)
-    .await?;
+    if !db::sessions::sign(&mut tx, id, &input.jws).await? {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "session {id} left closed while locked"
+        )));
+    }
     let envelope = Envelope::new(&ProtocolSigned { jws: input.jws }, Some(frozen.protocol_id))
         .map_err(|e| ApiError::Internal(e.into()))?;
     kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
