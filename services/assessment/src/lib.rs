@@ -6,11 +6,11 @@
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `http`: the API: cases and the panel's per-competence decisions.
-//! - `consumers`: opens a case on `application.submitted`.
+//! - `consumers`: a file per message: a case opens on `application.submitted`.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
-//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
-//! runs what `build` returns.
+//! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
+//! the configuration, starts telemetry and runs it (or migrates, or declares the topology).
 
 pub mod config;
 pub mod consumers;

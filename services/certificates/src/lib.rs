@@ -5,13 +5,15 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `http`: signer key registration, the register's JWKS, public verification.
-//! - `consumers`: remembering applications and decisions; issuing on a signed protocol.
-//! - `register`: the register's sealing key.
+//! - `http`: a module per resource: signer keys, protocols' outcomes, certificates (public
+//!   verification, the holder's view, the JWKS).
+//! - `consumers`: a file per message: the application's facts (first write wins); a signed
+//!   protocol verified, checked whole and applied, answered with `protocol.accepted`/`rejected`.
+//! - `register`: the register's sealing keys (mounted, rotated).
 //! - `migrations/`: this service's own schema (sqlx).
 //!
-//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
-//! runs what `build` returns.
+//! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
+//! the configuration, starts telemetry and runs it (or migrates, or declares the topology).
 
 pub mod config;
 pub mod consumers;

@@ -12,8 +12,8 @@
 //!   register's answers.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
-//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
-//! runs what `build` returns.
+//! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
+//! the configuration, starts telemetry and runs it (or migrates, or declares the topology).
 
 pub mod config;
 pub mod consumers;

@@ -6,11 +6,11 @@
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `http`: upload (streamed to S3 with SHA-256) and download.
-//! - `consumers`: learns applications and their applicants from `application.created`.
+//! - `consumers`: a file per message: applications and their applicants from `application.created`.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
-//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
-//! runs what `build` returns.
+//! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
+//! the configuration, starts telemetry and runs it (or migrates, or declares the topology).
 
 pub mod config;
 pub mod consumers;

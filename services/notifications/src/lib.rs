@@ -5,14 +5,14 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
-//! - `consumers`: events become queued e-mails (in the message's transaction).
+//! - `consumers`: a file per message: events become queued e-mails (in the message's transaction).
 //! - `sender`: the worker that sends queued e-mails after commit.
 //! - `templates`: the e-mails, in Estonian and English.
 //! - `mail`: SMTP configuration and transport.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
-//! The process is assembled by [`build`]; `main.rs` only reads configuration, starts telemetry and
-//! runs what `build` returns.
+//! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
+//! the configuration, starts telemetry and runs it (or migrates, or declares the topology).
 
 pub mod config;
 pub mod consumers;
