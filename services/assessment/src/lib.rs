@@ -5,6 +5,8 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
+//! - `domain`: a case's state machine.
+//! - `db`: the queries (cases).
 //! - `http`: the API: cases and the panel's per-competence decisions.
 //! - `consumers`: a file per message: a case opens on `application.submitted`.
 //! - `migrations/`: this service's own schema (sqlx).
@@ -14,6 +16,8 @@
 
 pub mod config;
 pub mod consumers;
+pub mod db;
+pub mod domain;
 pub mod http;
 
 use kutse_service::{Platform, Service};

@@ -13,12 +13,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_http::{ApiError, FieldError, Json};
 use kutse_messaging::Envelope;
-use kutse_messaging::catalogue::{ApplicationSubmitted, AssessmentDecided, CompetenceDecision};
+use kutse_messaging::catalogue::{AssessmentDecided, CompetenceDecision};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::AppState;
+use crate::db::{self, cases::Case};
+use crate::domain::CaseStatus;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -33,7 +35,7 @@ pub(super) fn router() -> Router<AppState> {
 #[derive(Debug, Serialize)]
 struct CaseView {
     application_id: Uuid,
-    status: String,
+    status: CaseStatus,
     round_deadline: NaiveDate,
     review_due: NaiveDate,
     competences: Vec<CompetenceView>,
@@ -49,13 +51,6 @@ struct CompetenceView {
     justification: Option<String>,
 }
 
-struct Case {
-    body: Uuid,
-    applicant: String,
-    status: String,
-    submission: ApplicationSubmitted,
-}
-
 /// Loads a case if the caller may see it: assessors and staff of its body, or its applicant.
 /// Anyone else gets 404, as if there were no case.
 async fn case_for(
@@ -67,25 +62,11 @@ async fn case_for(
     let id: Uuid = raw_id
         .parse()
         .map_err(|_| ApiError::NotFound("assessment case".to_owned()))?;
-    let sql = if lock {
-        "SELECT awarding_body_id, applicant, status, submission FROM cases WHERE application_id = $1 FOR UPDATE"
-    } else {
-        "SELECT awarding_body_id, applicant, status, submission FROM cases WHERE application_id = $1"
-    };
-    let row = sqlx::query(sql)
-        .bind(id)
-        .fetch_optional(&mut *conn)
+    let case = db::cases::find(conn, id, lock)
         .await?
         .ok_or_else(|| ApiError::NotFound("assessment case".to_owned()))?;
-    let case = Case {
-        body: row.get("awarding_body_id"),
-        applicant: row.get("applicant"),
-        status: row.get("status"),
-        submission: serde_json::from_value(row.get("submission"))
-            .map_err(|e| ApiError::Internal(e.into()))?,
-    };
-    let panel = principal.acts_for(Role::Assessor, case.body)
-        || principal.acts_for(Role::AwardingBodyStaff, case.body);
+    let panel = principal.acts_for(Role::Assessor, case.awarding_body_id)
+        || principal.acts_for(Role::AwardingBodyStaff, case.awarding_body_id);
     let own = principal
         .isikukood
         .is_some_and(|c| c.to_string() == case.applicant);
@@ -97,7 +78,7 @@ async fn case_for(
 }
 
 fn require_assessor(principal: &Principal, case: &Case) -> Result<(), ApiError> {
-    if principal.acts_for(Role::Assessor, case.body) {
+    if principal.acts_for(Role::Assessor, case.awarding_body_id) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
@@ -135,7 +116,8 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
         .collect();
     Ok(CaseView {
         application_id: id,
-        status: row.get("status"),
+        status: CaseStatus::parse(&row.get::<String, _>("status"))
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("case {id}: unknown status")))?,
         round_deadline: row.get("round_deadline"),
         review_due: row.get("review_due"),
         competences,
@@ -170,7 +152,7 @@ async fn decide_competence(
     let mut tx = state.pool.begin().await?;
     let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
     require_assessor(&principal, &case)?;
-    if case.status != "open" {
+    if case.status != CaseStatus::Open {
         return Err(ApiError::Conflict(
             "the decision is already complete".to_owned(),
         ));
@@ -221,7 +203,7 @@ async fn complete(
     let mut tx = state.pool.begin().await?;
     let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
     require_assessor(&principal, &case)?;
-    if case.status != "open" {
+    if case.status != CaseStatus::Open {
         return Err(ApiError::Conflict(
             "the decision is already complete".to_owned(),
         ));
@@ -241,12 +223,16 @@ async fn complete(
         });
     }
     let decided_at = Utc::now();
-    sqlx::query("UPDATE cases SET status = 'decided', decided_at = $2, recommendations = $3 WHERE application_id = $1")
-        .bind(id)
-        .bind(decided_at)
-        .bind(input.recommendations.as_deref().map(str::trim).filter(|r| !r.is_empty()))
-        .execute(&mut *tx)
-        .await?;
+    let recommendations = input
+        .recommendations
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if !db::cases::mark_decided(&mut tx, id, decided_at, recommendations).await? {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "case {id} left open while locked"
+        )));
+    }
     // Every competence was checked decided above; one that is not is a fault, not a refusal.
     let decisions: Vec<CompetenceDecision> = current
         .competences
@@ -266,7 +252,7 @@ async fn complete(
     let event = AssessmentDecided {
         application_id: id,
         round_id: case.submission.round_id,
-        awarding_body_id: case.body,
+        awarding_body_id: case.awarding_body_id,
         all_accepted: decisions.iter().all(|d| d.accepted),
         decisions,
         recommendations: input.recommendations,

@@ -1,0 +1,75 @@
+//! Assessment cases.
+
+use chrono::{DateTime, Utc};
+use kutse_messaging::catalogue::ApplicationSubmitted;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::CaseStatus;
+
+/// A case as the API needs it to authorise and act.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub awarding_body_id: Uuid,
+    /// The applicant's personal code.
+    pub applicant: String,
+    pub status: CaseStatus,
+    /// The application as submitted (competences applied for, applicant).
+    pub submission: ApplicationSubmitted,
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    awarding_body_id: Uuid,
+    applicant: String,
+    status: String,
+    submission: serde_json::Value,
+}
+
+/// The case of `application`, locked for the transaction when `lock` is set.
+pub async fn find(
+    conn: &mut PgConnection,
+    application: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<Case>> {
+    let sql = if lock {
+        "SELECT awarding_body_id, applicant, status, submission FROM cases WHERE application_id = $1 FOR UPDATE"
+    } else {
+        "SELECT awarding_body_id, applicant, status, submission FROM cases WHERE application_id = $1"
+    };
+    let row: Option<CaseRow> = sqlx::query_as(sql)
+        .bind(application)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| {
+        let decode = |e: String| sqlx::Error::Decode(e.into());
+        Ok(Case {
+            awarding_body_id: row.awarding_body_id,
+            applicant: row.applicant,
+            status: CaseStatus::parse(&row.status)
+                .ok_or_else(|| decode(format!("unknown case status {:?}", row.status)))?,
+            submission: serde_json::from_value(row.submission)
+                .map_err(|e| decode(format!("stored submission: {e}")))?,
+        })
+    })
+    .transpose()
+}
+
+/// Marks the case decided (`open` → `decided`); `false` if it was not open.
+pub async fn mark_decided(
+    conn: &mut PgConnection,
+    application: Uuid,
+    decided_at: DateTime<Utc>,
+    recommendations: Option<&str>,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE cases SET status = 'decided', decided_at = $2, recommendations = $3
+          WHERE application_id = $1 AND status = 'open'",
+    )
+    .bind(application)
+    .bind(decided_at)
+    .bind(recommendations)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
