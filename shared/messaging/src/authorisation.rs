@@ -63,14 +63,15 @@ pub fn service_user(topology: &Topology, service: &str) -> BrokerUser {
     }
 }
 
-/// The outside pipeline's user: publishes `protocol.signed` on the events exchange, and may keep
-/// queues of its own (`<prefix>.pipeline.*`) bound to the answers (`protocol.accepted`,
-/// `protocol.rejected`).
+/// The outside pipeline's user: publishes `protocol.signed` on the events exchange and reads
+/// queues of its own (`<prefix>.pipeline.*`, which the operator declares and binds to the
+/// answers, `protocol.accepted` and `protocol.rejected`). It may declare nothing: an exchange of
+/// its own bound to the events exchange would carry any routing key past the topic permissions.
 pub fn pipeline_user(topology: &Topology) -> BrokerUser {
     let prefix = regex_escape(&topology.prefix);
     BrokerUser {
         name: user_name(topology, PIPELINE),
-        configure: format!("^{prefix}\\.{PIPELINE}\\..*"),
+        configure: "^$".to_owned(),
         write: format!("^({prefix}\\.events|{prefix}\\.{PIPELINE}\\..*)$"),
         read: format!("^({prefix}\\.events|{prefix}\\.{PIPELINE}\\..*)$"),
         topic_write: one_of(&["protocol.signed"]),
@@ -150,6 +151,7 @@ mod tests {
         let pipeline = pipeline_user(&topology);
         assert_eq!(pipeline.topic_write, "^(protocol\\.signed)$");
         assert!(!pipeline.write.contains("amq"));
+        assert_eq!(pipeline.configure, "^$", "a pipeline declares nothing");
     }
 
     #[test]

@@ -354,6 +354,16 @@ impl<H: Handler + ?Sized> Consumer<H> {
         // Queues are bound by routing key and broker permissions are granted per routing key, so
         // the key is what was authorised; a type that differs from it is a forgery (e.g. an
         // `application.submitted` published under the `protocol.signed` key a pipeline may use).
+        // Only the events exchange (or the default exchange, through which failed messages come
+        // back from their delay queue) carries messages: one that reached the queue through an
+        // exchange bound to it by someone else bypassed the broker's routing-key permissions.
+        let exchange = delivery.exchange.as_str();
+        if !exchange.is_empty() && exchange != self.topology.exchange() {
+            return Parsed::Refused {
+                reason: "misrouted",
+                error: format!("published to exchange {exchange:?}, not the events exchange"),
+            };
+        }
         let published_as = published_routing_key(delivery);
         if envelope.message_type != published_as {
             tracing::error!(

@@ -201,8 +201,9 @@ impl Register {
                 .map(|(application_id, outcome)| ProtocolDecision {
                     application_id,
                     outcome,
-                    votes_for: 4,
-                    votes_against: 1,
+                    // The vote that carries the outcome: a refusal against a carried vote is refused.
+                    votes_for: if outcome == Outcome::Award { 4 } else { 1 },
+                    votes_against: if outcome == Outcome::Award { 1 } else { 4 },
                     reason: (outcome == Outcome::Refuse)
                         .then(|| "Kompetents B.2.2 tõendamata".to_owned()),
                 })
@@ -494,9 +495,18 @@ async fn an_outcome_is_final_and_a_later_protocol_contradicting_it_issues_nothin
     assert_eq!(status, 200);
     assert_eq!(verification["valid"], true);
 
-    // Every protocol got exactly one answer: two accepted, two rejected.
+    // A refusal against the panel's full acceptance and a carried vote is refused.
+    let h = register.assessed_application(true).await;
+    let mut against_the_vote = register.protocol(vec![(h, Outcome::Refuse)]);
+    against_the_vote.decisions[0].votes_for = 5;
+    against_the_vote.decisions[0].votes_against = 0;
+    register.sign_and_publish(&against_the_vote).await;
+    let (_, error) = register.parked("a refusal against a carried vote").await;
+    assert!(error.contains("vote carried"), "{error}");
+
+    // Every protocol got exactly one answer: two accepted, three rejected.
     assert_eq!(register.outbox("protocol.accepted").await, 2);
-    assert_eq!(register.outbox("protocol.rejected").await, 2);
+    assert_eq!(register.outbox("protocol.rejected").await, 3);
     // The answer names the protocol message as its cause, so a pipeline can match it.
     let cause: Option<Uuid> = sqlx::query_scalar(
         "SELECT (convert_from(body, 'UTF8')::jsonb ->> 'causation_id')::uuid FROM messaging.outbox
@@ -581,6 +591,70 @@ async fn a_signer_key_belongs_to_its_chair_who_must_confirm_it_and_revoked_keys_
     register.publish_protocol(jws).await;
     let (_, error) = register.parked("a protocol signed after revocation").await;
     assert!(error.contains("revoked"), "{error}");
+    // Backdating does not help: a revoked key signs nothing that arrives after the revocation.
+    let mut backdated = register.protocol(vec![(application, Outcome::Award)]);
+    backdated.chair = chair.into();
+    backdated.signed_at = Utc::now() - chrono::Duration::days(30);
+    let jws = kutse_protocol::sign(&backdated, &key, "proposed-1", "kutse-protocol").expect("sign");
+    register.publish_protocol(jws).await;
+    let (_, error) = register
+        .parked("a backdated protocol under a revoked key")
+        .await;
+    assert!(error.contains("revoked"), "{error}");
+
+    // A key proposed and revoked before its owner ever confirmed it signs nothing, whatever date.
+    let never = SigningKey::generate(&mut rand_core::OsRng);
+    let (status, _) = register
+        .post(
+            "/register/signers",
+            &register.staff(),
+            json!({ "kid": "never-confirmed", "awarding_body_id": register.body, "owner": chair,
+                    "public_key": kutse_protocol::encode_key(&never.verifying_key()) }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = register
+        .post(
+            "/register/signers/never-confirmed/revocation",
+            &owner,
+            json!({ "reason": "Ei ole minu võti" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut early = register.protocol(vec![(application, Outcome::Award)]);
+    early.chair = chair.into();
+    early.signed_at = Utc::now() - chrono::Duration::days(30);
+    let jws =
+        kutse_protocol::sign(&early, &never, "never-confirmed", "kutse-protocol").expect("sign");
+    register.publish_protocol(jws).await;
+    let (_, error) = register
+        .parked("a protocol under a never-confirmed key")
+        .await;
+    assert!(error.contains("unknown key"), "{error}");
+
+    // Whoever proposed a key cannot confirm it: a staff member naming themselves as owner.
+    let (status, _) = register
+        .post(
+            "/register/signers",
+            &register.staff(),
+            json!({ "kid": "self-made", "awarding_body_id": register.body, "owner": "EE36805280109",
+                    "public_key": kutse_protocol::encode_key(&never.verifying_key()) }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let staff_as_member = register.harness.token_for(
+        "EE36805280109",
+        &[Role::AwardingBodyStaff, Role::CommitteeMember],
+        Some(register.body),
+    );
+    let (status, problem) = register
+        .post(
+            "/register/signers/self-made/confirmation",
+            &staff_as_member,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 403, "{problem}");
     assert_eq!(register.count("SELECT count(*) FROM certificates").await, 0);
     let (status, keys) = register
         .get(
@@ -597,7 +671,7 @@ async fn a_signer_key_belongs_to_its_chair_who_must_confirm_it_and_revoked_keys_
         .expect("revoked key listed");
     assert_eq!(listed["status"], "revoked");
     assert_eq!(listed["revocation_reason"], "Võti kadunud");
-    assert_eq!(register.outbox("signer_key.revoked").await, 1);
+    assert_eq!(register.outbox("signer_key.revoked").await, 2);
 
     // The chair registered by the authority still issues.
     register
@@ -645,6 +719,56 @@ async fn facts_are_first_write_wins_and_a_type_forged_under_another_routing_key_
     let (reason, error) = register.parked("the misrouted submission").await;
     assert_eq!(reason, "misrouted");
     assert!(error.contains("protocol.signed"), "{error}");
+
+    // Through an exchange of someone else's bound to the events exchange (which would carry any
+    // routing key past the broker's topic permissions): parked too.
+    let channel = connection.create_channel().await.expect("channel");
+    let side = format!("{}.side-door", register.harness.prefix);
+    channel
+        .exchange_declare(
+            side.as_str().into(),
+            lapin::ExchangeKind::Fanout,
+            lapin::options::ExchangeDeclareOptions {
+                auto_delete: true,
+                ..Default::default()
+            },
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .expect("exchange");
+    let events = register.harness.topology().exchange();
+    channel
+        .exchange_bind(
+            events.as_str().into(),
+            side.as_str().into(),
+            "".into(),
+            lapin::options::ExchangeBindOptions::default(),
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .expect("bind");
+    let through_side = Envelope::new(&forged, Some(application)).expect("e");
+    let body = through_side.to_bytes();
+    kutse_messaging::Publisher::new(&connection)
+        .await
+        .expect("publisher")
+        .publish(kutse_messaging::publisher::Outgoing {
+            exchange: &side,
+            routing_key: "application.submitted",
+            body: &body,
+            properties: kutse_messaging::publisher::properties(
+                &through_side.id.to_string(),
+                &through_side.message_type,
+                &through_side.correlation_id.to_string(),
+                "kutse-test",
+                lapin::types::FieldTable::default(),
+            ),
+        })
+        .await
+        .expect("published");
+    let (reason, error) = register.parked("the message through a side exchange").await;
+    assert_eq!(reason, "misrouted");
+    assert!(error.contains("side-door"), "{error}");
 
     // The certificate names the person of the first submission.
     register

@@ -6,9 +6,14 @@
 //! - **Facts are first-write-wins.** The submission and the panel's decision of an application are
 //!   stored once; the same fact again is harmless, a different second version is parked and
 //!   changes nothing (a publisher cannot rewrite whom a certificate names).
-//! - **A signer key belongs to a person.** A protocol verifies only under a key of its awarding
-//!   body whose owner is the protocol's `chair`, active — or revoked only after the protocol was
-//!   signed. Proposed keys sign nothing until their owner confirms them.
+//! - **A signer key belongs to a person.** A protocol verifies only under an activated key of its
+//!   awarding body whose owner is the protocol's `chair`. Proposed keys sign nothing until their
+//!   owner confirms them; a revoked key signs nothing that arrives after its effective time (the
+//!   date in a protocol is the signer's word, so it is not trusted for this).
+//! - **Refusals follow the votes.** An award needs the panel's full acceptance and a carried vote;
+//!   a refusal needs the opposite and a reason.
+//! - **One outcome at a time.** The application's row is locked while a protocol decides it, so
+//!   two protocols on two replicas cannot award and refuse it at once.
 //! - **Outcomes are final.** Once a signed protocol has awarded or refused an application, a
 //!   later protocol that contradicts it is refused whole; corrections go through appeal or
 //!   revocation, never by deciding again.
@@ -185,6 +190,26 @@ impl CertificatesHandler {
                     )));
                 }
             }
+            if decision.outcome == Outcome::Refuse {
+                if kutse_protocol::awarded(
+                    data.decision.all_accepted,
+                    decision.votes_for,
+                    decision.votes_against,
+                ) {
+                    return Err(HandlerError::Permanent(format!(
+                        "protocol refused: it refuses application {application} although the panel accepted every competence and the vote carried"
+                    )));
+                }
+                if decision
+                    .reason
+                    .as_deref()
+                    .is_none_or(|r| r.trim().is_empty())
+                {
+                    return Err(HandlerError::Permanent(format!(
+                        "protocol refused: the refusal of application {application} gives no reason"
+                    )));
+                }
+            }
             match (decision.outcome, final_outcome(conn, application).await?) {
                 (Outcome::Award, Some(Outcome::Refuse)) => {
                     return Err(HandlerError::Permanent(format!(
@@ -220,7 +245,11 @@ impl CertificatesHandler {
         application: Uuid,
     ) -> Result<Known, HandlerError> {
         let row =
-            sqlx::query("SELECT submission, decision FROM applications WHERE application_id = $1")
+            // Locked: two protocols deciding the same application (on two replicas) are
+            // applied one after the other, so the second sees the first's outcome.
+            sqlx::query(
+                "SELECT submission, decision FROM applications WHERE application_id = $1 FOR UPDATE",
+            )
                 .bind(application)
                 .fetch_optional(&mut *conn)
                 .await?;
@@ -409,9 +438,11 @@ async fn verified(conn: &mut PgConnection, jws: &str) -> Result<Protocol, Handle
         HandlerError::Permanent(format!("protocol refused: {e}"))
     };
     let kid = kutse_protocol::key_id(jws).map_err(reject)?;
+    // Only keys that were activated (a proposed key, even one revoked before its owner
+    // confirmed it, never signs).
     let row = sqlx::query(
         "SELECT awarding_body_id, public_key, owner, status, revoked_at
-           FROM signer_keys WHERE kid = $1 AND status <> 'proposed'",
+           FROM signer_keys WHERE kid = $1 AND activated_at IS NOT NULL",
     )
     .bind(&kid)
     .fetch_optional(&mut *conn)
@@ -437,12 +468,17 @@ async fn verified(conn: &mut PgConnection, jws: &str) -> Result<Protocol, Handle
             "the protocol's chair is not the owner of key {kid}"
         ));
     }
+    // `signed_at` is the signer's word: a revoked key signs nothing that arrives after the
+    // revocation took effect, whatever date it carries (a stolen key could backdate), and no
+    // protocol is dated in the future.
+    let now = Utc::now();
+    if protocol.signed_at > now + chrono::Duration::minutes(5) {
+        return refuse(format!("signed_at {} is in the future", protocol.signed_at));
+    }
     if row.get::<String, _>("status") == "revoked" {
         let revoked_at: Option<DateTime<Utc>> = row.get("revoked_at");
-        if revoked_at.is_none_or(|at| protocol.signed_at >= at) {
-            return refuse(format!(
-                "key {kid} was revoked before the protocol was signed"
-            ));
+        if revoked_at.is_none_or(|at| protocol.signed_at >= at || now >= at) {
+            return refuse(format!("key {kid} is revoked"));
         }
     }
     Ok(protocol)

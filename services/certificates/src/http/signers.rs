@@ -186,6 +186,23 @@ async fn confirm_signer(
             "only the key's owner confirms it, with their own login".to_owned(),
         ));
     }
+    // Two people: whoever proposed the key cannot also confirm it, and the owner must sit on
+    // the body's committee.
+    let registered_by: String =
+        sqlx::query_scalar("SELECT registered_by FROM signer_keys WHERE kid = $1")
+            .bind(&kid)
+            .fetch_one(&mut *tx)
+            .await?;
+    if registered_by == principal.subject {
+        return Err(ApiError::Forbidden(
+            "a key's owner cannot confirm a key they proposed themselves; the authority registers it".to_owned(),
+        ));
+    }
+    if !principal.acts_for(Role::CommitteeMember, row.get("awarding_body_id")) {
+        return Err(ApiError::Forbidden(
+            "the key's owner confirms it as a committee member of its body".to_owned(),
+        ));
+    }
     let status: String = row.get("status");
     if status != "proposed" {
         return Err(ApiError::Conflict(format!("the key is already {status}")));

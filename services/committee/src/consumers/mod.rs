@@ -43,8 +43,11 @@ pub(super) async fn register_answer(
     detail: serde_json::Value,
 ) -> Result<(), HandlerError> {
     sqlx::query(
+        // A rejection names its session from an unverified payload: it never overwrites an
+        // acceptance (which only a verified protocol can cause).
         "UPDATE sessions SET register_outcome = $3, register_detail = $4
-          WHERE id = $1 AND protocol->>'protocol_id' = $2::text",
+          WHERE id = $1 AND protocol->>'protocol_id' = $2::text
+            AND register_outcome IS DISTINCT FROM 'accepted'",
     )
     .bind(session)
     .bind(protocol)
