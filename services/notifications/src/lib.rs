@@ -6,6 +6,7 @@
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `consumers`: a file per message: events become queued e-mails (in the message's transaction).
+//! - `db`: the queries (queued mails).
 //! - `sender`: the worker that sends queued e-mails after commit.
 //! - `templates`: the e-mails, in Estonian and English.
 //! - `mail`: SMTP configuration and transport.
@@ -16,6 +17,7 @@
 
 pub mod config;
 pub mod consumers;
+pub mod db;
 pub mod mail;
 pub mod sender;
 pub mod templates;

@@ -14,10 +14,11 @@ use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::{AsyncTransport, Message};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::db::mails;
 use crate::mail::Mailer;
 
 /// Tries per mail before it is parked.
@@ -42,63 +43,24 @@ pub async fn run(pool: PgPool, mailer: Mailer, shutdown: CancellationToken) -> a
 /// Sends the next due e-mail, if any; returns whether there was one.
 pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
     let mut tx = pool.begin().await?;
-    let Some(row) = sqlx::query(
-        "SELECT id, recipient, subject, body, attempts FROM mails
-          WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
-          ORDER BY next_attempt_at LIMIT 1
-          FOR UPDATE SKIP LOCKED",
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
+    let Some(mail) = mails::claim_next(&mut tx).await? else {
         tx.commit().await?;
         return Ok(false);
     };
-    let id: Uuid = row.get("id");
-    let attempts: i32 = row.get::<i32, _>("attempts") + 1;
-    match send(
-        mailer,
-        id,
-        row.get("recipient"),
-        row.get("subject"),
-        row.get("body"),
-    )
-    .await
-    {
+    let attempts = mail.attempts + 1;
+    match send(mailer, mail.id, mail.recipient, mail.subject, mail.body).await {
         Ok(()) => {
-            sqlx::query(
-                "UPDATE mails SET sent_at = now(), attempts = $2, last_error = NULL WHERE id = $1",
-            )
-            .bind(id)
-            .bind(attempts)
-            .execute(&mut *tx)
-            .await?;
-            tracing::info!(mail = %id, dvvk = 321, "e-mail sent");
+            mails::mark_sent(&mut tx, mail.id, attempts).await?;
+            tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
         }
         Err(e) if e.permanent || attempts >= MAX_ATTEMPTS => {
-            sqlx::query(
-                "UPDATE mails SET given_up_at = now(), attempts = $2, last_error = $3 WHERE id = $1",
-            )
-            .bind(id)
-            .bind(attempts)
-            .bind(&e.message)
-            .execute(&mut *tx)
-            .await?;
-            tracing::error!(mail = %id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
+            mails::give_up(&mut tx, mail.id, attempts, &e.message).await?;
+            tracing::error!(mail = %mail.id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
         }
         Err(e) => {
             let delay = 2f64.powi(attempts.min(12)) * 5.0;
-            tracing::warn!(mail = %id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
-            sqlx::query(
-                "UPDATE mails SET attempts = $2, last_error = $3,
-                        next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
-            )
-            .bind(id)
-            .bind(attempts)
-            .bind(&e.message)
-            .bind(delay)
-            .execute(&mut *tx)
-            .await?;
+            tracing::warn!(mail = %mail.id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
+            mails::retry_later(&mut tx, mail.id, attempts, &e.message, delay).await?;
         }
     }
     tx.commit().await?;

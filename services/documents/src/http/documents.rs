@@ -22,10 +22,10 @@ use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::DocumentStored;
 use kutse_storage::UploadError;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::AppState;
+use crate::db;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -78,12 +78,11 @@ async fn upload(
                 )
             })
         })?;
-    let row = sqlx::query("SELECT applicant FROM applications WHERE application_id = $1")
-        .bind(application)
-        .fetch_optional(&state.pool)
-        .await?;
+    let mut conn = state.pool.acquire().await?;
+    let applicant = db::documents::applicant_of(&mut conn, application).await?;
+    drop(conn);
     // Not known (yet), or someone else's: the same answer, so neither is revealed.
-    if row.is_none_or(|r| r.get::<String, _>("applicant") != owner.to_string()) {
+    if applicant.is_none_or(|a| a != owner.to_string()) {
         return Err(ApiError::NotFound("application".to_owned()));
     }
     let content_type = headers
@@ -119,20 +118,21 @@ async fn upload(
     let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
 
     let mut tx = state.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    let owner_code = owner.to_string();
+    db::documents::insert(
+        &mut tx,
+        &db::documents::NewDocument {
+            id,
+            application_id: application,
+            owner: &owner_code,
+            document_type: document_type.as_str(),
+            file_name: file_name.as_deref(),
+            content_type: &content_type,
+            object_key: &key,
+            sha256: &sha256,
+            size_bytes: size,
+        },
     )
-    .bind(id)
-    .bind(application)
-    .bind(owner.to_string())
-    .bind(document_type.as_str())
-    .bind(&file_name)
-    .bind(&content_type)
-    .bind(&key)
-    .bind(&sha256)
-    .bind(size)
-    .execute(&mut *tx)
     .await?;
     let event = DocumentStored {
         document_id: id,
@@ -165,19 +165,15 @@ async fn download(
     Authenticated(principal): Authenticated,
     PathId(id): PathId,
 ) -> Result<Response, ApiError> {
-    let row = sqlx::query(
-        "SELECT d.owner, d.object_key, d.content_type, d.document_type, d.sha256, a.awarding_body_id
-           FROM documents d JOIN applications a ON a.application_id = d.application_id
-          WHERE d.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?
-    .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
-    let body_id: Uuid = row.get("awarding_body_id");
+    let mut conn = state.pool.acquire().await?;
+    let document = db::documents::for_download(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
+    drop(conn);
+    let body_id = document.awarding_body_id;
     let own = principal
         .isikukood
-        .is_some_and(|c| c.to_string() == row.get::<String, _>("owner"));
+        .is_some_and(|c| c.to_string() == document.owner);
     let panel = principal.acts_for(Role::AwardingBodyStaff, body_id)
         || principal.acts_for(Role::Assessor, body_id);
     if !(own || panel) {
@@ -187,7 +183,7 @@ async fn download(
         .s3
         .get_object()
         .bucket(&state.bucket)
-        .key(row.get::<String, _>("object_key"))
+        .key(&document.object_key)
         .send()
         .await
         .map_err(|e| {
@@ -207,14 +203,11 @@ async fn download(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    let disposition = format!(
-        "attachment; filename=\"{}-{id}\"",
-        row.get::<String, _>("document_type")
-    );
+    let disposition = format!("attachment; filename=\"{}-{id}\"", document.document_type);
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&row.get::<String, _>("sha256")) {
+    if let Ok(value) = HeaderValue::from_str(&document.sha256) {
         headers.insert("x-sha256", value);
     }
     tracing::info!(document = %id, dvvk = 325, "document downloaded");

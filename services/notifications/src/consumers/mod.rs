@@ -43,17 +43,13 @@ pub(super) async fn queue(
     recipient: &kutse_domain::Email,
     mail: &Rendered,
 ) -> Result<(), HandlerError> {
-    sqlx::query(
-        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (cause_id, kind) DO NOTHING",
+    Ok(crate::db::mails::queue(
+        conn,
+        cause,
+        kind,
+        recipient.as_str(),
+        &mail.subject,
+        &mail.body,
     )
-    .bind(Uuid::now_v7())
-    .bind(cause)
-    .bind(kind)
-    .bind(recipient.as_str())
-    .bind(&mail.subject)
-    .bind(&mail.body)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await?)
 }

@@ -1,0 +1,4 @@
+//! The documents service's queries, by table; they return `sqlx` results and plain rows and know
+//! nothing of HTTP.
+
+pub mod documents;

@@ -1,0 +1,99 @@
+//! Queued e-mails: queued by the message handlers, claimed and settled by the mail worker.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Queues a mail, once per (`cause`, `kind`): a redelivered event queues nothing more.
+pub async fn queue(
+    conn: &mut PgConnection,
+    cause: Uuid,
+    kind: &str,
+    recipient: &str,
+    subject: &str,
+    body: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (cause_id, kind) DO NOTHING",
+    )
+    .bind(Uuid::now_v7())
+    .bind(cause)
+    .bind(kind)
+    .bind(recipient)
+    .bind(subject)
+    .bind(body)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// A mail due to be sent, claimed for the transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Due {
+    pub id: Uuid,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// Tries before this one.
+    pub attempts: i32,
+}
+
+/// Claims the next due mail (`FOR UPDATE SKIP LOCKED`: replicas never take the same one).
+pub async fn claim_next(conn: &mut PgConnection) -> sqlx::Result<Option<Due>> {
+    sqlx::query_as(
+        "SELECT id, recipient, subject, body, attempts FROM mails
+          WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
+          ORDER BY next_attempt_at LIMIT 1
+          FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn mark_sent(conn: &mut PgConnection, id: Uuid, attempts: i32) -> sqlx::Result<()> {
+    sqlx::query("UPDATE mails SET sent_at = now(), attempts = $2, last_error = NULL WHERE id = $1")
+        .bind(id)
+        .bind(attempts)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Parks a mail for good, with the reason.
+pub async fn give_up(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attempts: i32,
+    error: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE mails SET given_up_at = now(), attempts = $2, last_error = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(error)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Schedules another try after `delay_seconds`.
+pub async fn retry_later(
+    conn: &mut PgConnection,
+    id: Uuid,
+    attempts: i32,
+    error: &str,
+    delay_seconds: f64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE mails SET attempts = $2, last_error = $3,
+                next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(error)
+    .bind(delay_seconds)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

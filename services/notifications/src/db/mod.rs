@@ -1,0 +1,3 @@
+//! The notifications service's queries, by table; they return `sqlx` results and plain rows.
+
+pub mod mails;
