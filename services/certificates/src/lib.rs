@@ -9,6 +9,7 @@
 //!   verification, the holder's view, the JWKS).
 //! - `consumers`: a file per message: the application's facts (first write wins); a signed
 //!   protocol verified, checked whole and applied, answered with `protocol.accepted`/`rejected`.
+//! - `db`: queries (signer keys, outcomes); the rest still sit beside their handlers.
 //! - `register`: the register's sealing keys (mounted, rotated).
 //! - `migrations/`: this service's own schema (sqlx).
 //!
@@ -17,6 +18,7 @@
 
 pub mod config;
 pub mod consumers;
+pub mod db;
 pub mod http;
 pub mod register;
 

@@ -26,7 +26,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Datelike, Months, Utc};
+use chrono::{Datelike, Months, Utc};
 use kutse_domain::Isikukood;
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued, CompetenceRef,
@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
+use crate::db;
 use crate::register::RegisterKeys;
 
 mod application_submitted;
@@ -440,28 +441,22 @@ async fn verified(conn: &mut PgConnection, jws: &str) -> Result<Protocol, Handle
     let kid = kutse_protocol::key_id(jws).map_err(reject)?;
     // Only keys that were activated (a proposed key, even one revoked before its owner
     // confirmed it, never signs).
-    let row = sqlx::query(
-        "SELECT awarding_body_id, public_key, owner, status, revoked_at
-           FROM signer_keys WHERE kid = $1 AND activated_at IS NOT NULL",
-    )
-    .bind(&kid)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row = db::signer_keys::find_activated(conn, &kid).await?;
     let key = row
         .as_ref()
-        .and_then(|r| kutse_protocol::verifying_key(&r.get::<String, _>("public_key")).ok());
+        .and_then(|r| kutse_protocol::verifying_key(&r.public_key).ok());
     let protocol: Protocol = kutse_protocol::verify(jws, |_| key).map_err(reject)?;
     let Some(row) = row else {
         return Err(reject(kutse_protocol::SignatureError::UnknownKey(kid)));
     };
     let refuse = |why: String| Err(HandlerError::Permanent(format!("protocol refused: {why}")));
-    if row.get::<Uuid, _>("awarding_body_id") != protocol.awarding_body_id {
+    if row.awarding_body_id != protocol.awarding_body_id {
         return refuse(format!(
             "key {kid} is not registered to awarding body {}",
             protocol.awarding_body_id
         ));
     }
-    let owner: Option<String> = row.get("owner");
+    let owner = row.owner;
     let chair = Isikukood::from_subject(&protocol.chair).ok();
     if owner.is_none() || chair.map(|c| c.to_string()) != owner {
         return refuse(format!(
@@ -475,8 +470,8 @@ async fn verified(conn: &mut PgConnection, jws: &str) -> Result<Protocol, Handle
     if protocol.signed_at > now + chrono::Duration::minutes(5) {
         return refuse(format!("signed_at {} is in the future", protocol.signed_at));
     }
-    if row.get::<String, _>("status") == "revoked" {
-        let revoked_at: Option<DateTime<Utc>> = row.get("revoked_at");
+    if row.status == "revoked" {
+        let revoked_at = row.revoked_at;
         if revoked_at.is_none_or(|at| protocol.signed_at >= at || now >= at) {
             return refuse(format!("key {kid} is revoked"));
         }
@@ -489,15 +484,7 @@ async fn final_outcome(
     conn: &mut PgConnection,
     application: Uuid,
 ) -> Result<Option<Outcome>, HandlerError> {
-    let awarded: Option<bool> = sqlx::query_scalar(
-        "SELECT true FROM certificates WHERE application_id = $1
-         UNION ALL
-         SELECT false FROM refusals WHERE application_id = $1
-         LIMIT 1",
-    )
-    .bind(application)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let awarded = db::outcomes::decided(conn, application).await?;
     Ok(awarded.map(|a| if a { Outcome::Award } else { Outcome::Refuse }))
 }
 

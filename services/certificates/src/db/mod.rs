@@ -1,0 +1,5 @@
+//! The register's queries, by table; they return `sqlx` results and plain rows and know nothing
+//! of HTTP.
+
+pub mod outcomes;
+pub mod signer_keys;
