@@ -9,7 +9,8 @@
 //!   verification, the holder's view, the JWKS).
 //! - `consumers`: a file per message: the application's facts (first write wins); a signed
 //!   protocol verified, checked whole and applied, answered with `protocol.accepted`/`rejected`.
-//! - `db`: queries (signer keys, outcomes); the rest still sit beside their handlers.
+//! - `domain`: a signer key's life (proposed → active → revoked).
+//! - `db`: queries (signer keys, outcomes); the protocol consumer still runs its own.
 //! - `register`: the register's sealing keys (mounted, rotated).
 //! - `migrations/`: this service's own schema (sqlx).
 //!
@@ -19,6 +20,7 @@
 pub mod config;
 pub mod consumers;
 pub mod db;
+pub mod domain;
 pub mod http;
 pub mod register;
 

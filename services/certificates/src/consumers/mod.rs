@@ -470,7 +470,7 @@ async fn verified(conn: &mut PgConnection, jws: &str) -> Result<Protocol, Handle
     if protocol.signed_at > now + chrono::Duration::minutes(5) {
         return refuse(format!("signed_at {} is in the future", protocol.signed_at));
     }
-    if row.status == "revoked" {
+    if row.status == crate::domain::SignerStatus::Revoked {
         let revoked_at = row.revoked_at;
         if revoked_at.is_none_or(|at| protocol.signed_at >= at || now >= at) {
             return refuse(format!("key {kid} is revoked"));

@@ -12,10 +12,12 @@ use kutse_http::{ApiError, FieldError, Json};
 use kutse_messaging::catalogue::{SignerKeyActivated, SignerKeyRevoked};
 use kutse_messaging::{Envelope, Outbox};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::AppState;
+use crate::db::{self, signer_keys::SignerKey};
+use crate::domain::SignerStatus;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -45,31 +47,26 @@ struct SignerView {
     owner: Option<String>,
     public_key: String,
     /// `proposed` (waits for its owner), `active` or `revoked`.
-    status: String,
+    status: SignerStatus,
     registered_at: DateTime<Utc>,
     activated_at: Option<DateTime<Utc>>,
     revoked_at: Option<DateTime<Utc>>,
     revocation_reason: Option<String>,
 }
 
-const SIGNER_COLUMNS: &str = "kid, awarding_body_id, owner, public_key, status, registered_at, activated_at, revoked_at, revocation_reason";
-
-fn signer_view(row: &sqlx::postgres::PgRow, show_owner: bool) -> SignerView {
+fn signer_view(key: &SignerKey, show_owner: bool) -> SignerView {
     SignerView {
-        kid: row.get("kid"),
-        awarding_body_id: row.get("awarding_body_id"),
+        kid: key.kid.clone(),
+        awarding_body_id: key.awarding_body_id,
         owner: show_owner
-            .then(|| {
-                row.get::<Option<String>, _>("owner")
-                    .map(|o| format!("EE{o}"))
-            })
+            .then(|| key.owner.as_ref().map(|o| format!("EE{o}")))
             .flatten(),
-        public_key: row.get("public_key"),
-        status: row.get("status"),
-        registered_at: row.get("registered_at"),
-        activated_at: row.get("activated_at"),
-        revoked_at: row.get("revoked_at"),
-        revocation_reason: row.get("revocation_reason"),
+        public_key: key.public_key.clone(),
+        status: key.status,
+        registered_at: key.registered_at,
+        activated_at: key.activated_at,
+        revoked_at: key.revoked_at,
+        revocation_reason: key.revocation_reason.clone(),
     }
 }
 
@@ -106,18 +103,18 @@ async fn register_signer(
         return Err(ApiError::Invalid(errors));
     }
     let mut tx = state.pool.begin().await?;
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO signer_keys (kid, awarding_body_id, public_key, owner, registered_by, status, activated_at, confirmed_by)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $6 = 'active' THEN now() END, CASE WHEN $6 = 'active' THEN $5 END)
-         RETURNING {SIGNER_COLUMNS}"
-    )))
-    .bind(kid)
-    .bind(input.awarding_body_id)
-    .bind(input.public_key.trim())
-    .bind(owner.to_string())
-    .bind(&principal.subject)
-    .bind(if by_authority { "active" } else { "proposed" })
-    .fetch_one(&mut *tx)
+    let owner = owner.to_string();
+    let row = db::signer_keys::insert(
+        &mut tx,
+        &db::signer_keys::NewKey {
+            kid,
+            awarding_body_id: input.awarding_body_id,
+            public_key: input.public_key.trim(),
+            owner: &owner,
+            registered_by: &principal.subject,
+            active: by_authority,
+        },
+    )
     .await
     .map_err(|e| match e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -134,20 +131,18 @@ async fn register_signer(
 }
 
 /// Tells the services that check signatures (the committee) that a key may now sign.
-async fn announce_activation(
-    conn: &mut PgConnection,
-    row: &sqlx::postgres::PgRow,
-) -> Result<(), ApiError> {
-    let owner: String = row.get("owner");
+async fn announce_activation(conn: &mut PgConnection, key: &SignerKey) -> Result<(), ApiError> {
+    let owner = key
+        .owner
+        .as_deref()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("key {} has no owner", key.kid)))?;
     let event = SignerKeyActivated {
-        kid: row.get("kid"),
-        awarding_body_id: row.get("awarding_body_id"),
-        owner: Isikukood::parse(&owner)
+        kid: key.kid.clone(),
+        awarding_body_id: key.awarding_body_id,
+        owner: Isikukood::parse(owner)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored owner: {e}")))?,
-        public_key: row.get("public_key"),
-        activated_at: row
-            .get::<Option<DateTime<Utc>>, _>("activated_at")
-            .unwrap_or_else(Utc::now),
+        public_key: key.public_key.clone(),
+        activated_at: key.activated_at.unwrap_or_else(Utc::now),
     };
     let envelope = Envelope::new(&event, None).map_err(|e| ApiError::Internal(e.into()))?;
     Outbox::enqueue(conn, &envelope)
@@ -156,22 +151,14 @@ async fn announce_activation(
 }
 
 /// The key `kid`, locked, for a change.
-async fn signer_for_update(
-    conn: &mut PgConnection,
-    kid: &str,
-) -> Result<sqlx::postgres::PgRow, ApiError> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SIGNER_COLUMNS} FROM signer_keys WHERE kid = $1 FOR UPDATE"
-    )))
-    .bind(kid)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| ApiError::NotFound("signer key".to_owned()))
+async fn signer_for_update(conn: &mut PgConnection, kid: &str) -> Result<SignerKey, ApiError> {
+    db::signer_keys::lock(conn, kid)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("signer key".to_owned()))
 }
 
-fn is_owner(principal: &Principal, row: &sqlx::postgres::PgRow) -> bool {
-    let owner: Option<String> = row.get("owner");
-    principal.isikukood.map(|c| c.to_string()) == owner && owner.is_some()
+fn is_owner(principal: &Principal, key: &SignerKey) -> bool {
+    key.owner.is_some() && principal.isikukood.map(|c| c.to_string()) == key.owner
 }
 
 async fn confirm_signer(
@@ -188,33 +175,23 @@ async fn confirm_signer(
     }
     // Two people: whoever proposed the key cannot also confirm it, and the owner must sit on
     // the body's committee.
-    let registered_by: String =
-        sqlx::query_scalar("SELECT registered_by FROM signer_keys WHERE kid = $1")
-            .bind(&kid)
-            .fetch_one(&mut *tx)
-            .await?;
-    if registered_by == principal.subject {
+    if row.registered_by == principal.subject {
         return Err(ApiError::Forbidden(
             "a key's owner cannot confirm a key they proposed themselves; the authority registers it".to_owned(),
         ));
     }
-    if !principal.acts_for(Role::CommitteeMember, row.get("awarding_body_id")) {
+    if !principal.acts_for(Role::CommitteeMember, row.awarding_body_id) {
         return Err(ApiError::Forbidden(
             "the key's owner confirms it as a committee member of its body".to_owned(),
         ));
     }
-    let status: String = row.get("status");
-    if status != "proposed" {
-        return Err(ApiError::Conflict(format!("the key is already {status}")));
+    if row.status != SignerStatus::Proposed {
+        return Err(ApiError::Conflict(format!(
+            "the key is already {}",
+            row.status.as_str()
+        )));
     }
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE signer_keys SET status = 'active', activated_at = now(), confirmed_by = $2
-          WHERE kid = $1 RETURNING {SIGNER_COLUMNS}"
-    )))
-    .bind(&kid)
-    .bind(&principal.subject)
-    .fetch_one(&mut *tx)
-    .await?;
+    let row = db::signer_keys::activate(&mut tx, &kid, &principal.subject).await?;
     announce_activation(&mut tx, &row).await?;
     tx.commit().await?;
     tracing::info!(kid, "signer key confirmed by its owner");
@@ -257,22 +234,14 @@ async fn revoke_signer(
             "only the authority or the key's owner revokes it".to_owned(),
         ));
     }
-    if row.get::<String, _>("status") == "revoked" {
+    if row.status == SignerStatus::Revoked {
         return Err(ApiError::Conflict("the key is already revoked".to_owned()));
     }
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE signer_keys SET status = 'revoked', revoked_at = $2, revoked_by = $3, revocation_reason = $4
-          WHERE kid = $1 RETURNING {SIGNER_COLUMNS}"
-    )))
-    .bind(&kid)
-    .bind(effective_at)
-    .bind(&principal.subject)
-    .bind(reason)
-    .fetch_one(&mut *tx)
-    .await?;
+    let row =
+        db::signer_keys::revoke(&mut tx, &kid, effective_at, &principal.subject, reason).await?;
     let event = SignerKeyRevoked {
         kid: kid.clone(),
-        awarding_body_id: row.get("awarding_body_id"),
+        awarding_body_id: row.awarding_body_id,
         effective_at,
         reason: reason.to_owned(),
     };
@@ -302,12 +271,8 @@ async fn list_signers(
             "only the authority and the body's staff and committee see its keys".to_owned(),
         ));
     }
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SIGNER_COLUMNS} FROM signer_keys WHERE awarding_body_id = $1 ORDER BY registered_at"
-    )))
-    .bind(body)
-    .fetch_all(&state.pool)
-    .await?;
+    let mut conn = state.pool.acquire().await?;
+    let rows = db::signer_keys::of_body(&mut conn, body).await?;
     Ok(Json(
         rows.iter().map(|r| signer_view(r, sees_owner)).collect(),
     ))
