@@ -10,7 +10,8 @@
 //! - `consumers`: a file per message: the application's facts (first write wins); a signed
 //!   protocol verified, checked whole and applied, answered with `protocol.accepted`/`rejected`.
 //! - `domain`: a signer key's life (proposed → active → revoked).
-//! - `db`: queries (signer keys, outcomes); the protocol consumer still runs its own.
+//! - `db`: the queries (applications' facts, outcomes and certificates, protocol receipts,
+//!   signer keys).
 //! - `register`: the register's sealing keys (mounted, rotated).
 //! - `migrations/`: this service's own schema (sqlx).
 //!

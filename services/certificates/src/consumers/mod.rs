@@ -35,7 +35,7 @@ use kutse_messaging::catalogue::{
 use kutse_messaging::{Envelope, HandlerError, Message, Outbox};
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db;
@@ -86,12 +86,7 @@ pub struct CertificatesHandler {
     pub validity_years: u32,
 }
 
-/// A fact the register keeps about an application.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Fact {
-    Submission,
-    Decision,
-}
+pub(super) use crate::db::applications::Fact;
 
 /// Stores a fact the first time it arrives. The same fact again changes nothing; a different
 /// version is refused (parked), so the first word stands.
@@ -102,36 +97,14 @@ pub(super) async fn remember<T: Serialize>(
     value: &T,
 ) -> Result<(), HandlerError> {
     let value = serde_json::to_value(value).map_err(|e| HandlerError::Transient(e.into()))?;
-    let (insert, compare, name) = match fact {
-        Fact::Submission => (
-            "INSERT INTO applications (application_id, submission) VALUES ($1, $2)
-             ON CONFLICT (application_id) DO UPDATE SET submission = $2, updated_at = now()
-              WHERE applications.submission IS NULL",
-            "SELECT submission = $2 FROM applications WHERE application_id = $1",
-            ApplicationSubmitted::TYPE,
-        ),
-        Fact::Decision => (
-            "INSERT INTO applications (application_id, decision) VALUES ($1, $2)
-             ON CONFLICT (application_id) DO UPDATE SET decision = $2, updated_at = now()
-              WHERE applications.decision IS NULL",
-            "SELECT decision = $2 FROM applications WHERE application_id = $1",
-            AssessmentDecided::TYPE,
-        ),
+    let name = match fact {
+        Fact::Submission => ApplicationSubmitted::TYPE,
+        Fact::Decision => AssessmentDecided::TYPE,
     };
-    let stored = sqlx::query(insert)
-        .bind(application)
-        .bind(&value)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    if stored == 1 {
+    if db::applications::store_first(conn, application, fact, &value).await? {
         return Ok(());
     }
-    let same: bool = sqlx::query_scalar(compare)
-        .bind(application)
-        .bind(&value)
-        .fetch_one(&mut *conn)
-        .await?;
+    let same = db::applications::holds(conn, application, fact, &value).await?;
     if same {
         tracing::info!(%application, fact = name, "fact already known; nothing to do");
         Ok(())
@@ -245,22 +218,7 @@ impl CertificatesHandler {
         conn: &mut PgConnection,
         application: Uuid,
     ) -> Result<Known, HandlerError> {
-        let row =
-            // Locked: two protocols deciding the same application (on two replicas) are
-            // applied one after the other, so the second sees the first's outcome.
-            sqlx::query(
-                "SELECT submission, decision FROM applications WHERE application_id = $1 FOR UPDATE",
-            )
-                .bind(application)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let (submission, decision) = match row {
-            Some(r) => (
-                r.get::<Option<serde_json::Value>, _>("submission"),
-                r.get::<Option<serde_json::Value>, _>("decision"),
-            ),
-            None => (None, None),
-        };
+        let (submission, decision) = db::applications::lock_known(conn, application).await?;
         match (submission, decision) {
             (Some(s), Some(d)) => Ok(Known {
                 submission: serde_json::from_value(s)
@@ -283,12 +241,7 @@ impl CertificatesHandler {
         data: Known,
     ) -> Result<IssuedRef, HandlerError> {
         let application = data.submission.application_id;
-        let exists: Option<String> = sqlx::query_scalar(
-            "SELECT register_number FROM certificates WHERE application_id = $1",
-        )
-        .bind(application)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let exists = db::outcomes::certificate_number(conn, application).await?;
         if let Some(register_number) = exists {
             tracing::info!(%application, "certificate already issued; nothing to do");
             return Ok(IssuedRef {
@@ -300,10 +253,7 @@ impl CertificatesHandler {
         let valid_until = issued_on
             .checked_add_months(Months::new(12 * self.validity_years))
             .unwrap_or(issued_on);
-        let seq: i64 = sqlx::query_scalar("SELECT nextval('register_number_seq')")
-            .fetch_one(&mut *conn)
-            .await?;
-        let register_number = format!("KT-{}-{seq:06}", issued_on.year());
+        let register_number = db::outcomes::next_register_number(conn, issued_on.year()).await?;
         let s = &data.submission;
         let document = CertificateDocument {
             register_number: register_number.clone(),
@@ -327,24 +277,23 @@ impl CertificatesHandler {
         )
         .map_err(|e| HandlerError::Transient(anyhow::anyhow!("sealing: {e}")))?;
         let id = Uuid::now_v7();
-        let inserted = sqlx::query(
-            "INSERT INTO certificates (id, register_number, application_id, protocol_id, holder, issued_on, valid_until, document, seal)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (application_id) DO NOTHING",
+        let inserted = db::outcomes::insert_certificate(
+            conn,
+            &db::outcomes::NewCertificate {
+                id,
+                register_number: &register_number,
+                application_id: application,
+                protocol_id: protocol.protocol_id,
+                holder: &document.holder.isikukood,
+                issued_on,
+                valid_until,
+                document: serde_json::to_value(&document)
+                    .map_err(|e| HandlerError::Transient(e.into()))?,
+                seal: &seal,
+            },
         )
-        .bind(id)
-        .bind(&register_number)
-        .bind(application)
-        .bind(protocol.protocol_id)
-        .bind(&document.holder.isikukood)
-        .bind(issued_on)
-        .bind(valid_until)
-        .bind(serde_json::to_value(&document).map_err(|e| HandlerError::Transient(e.into()))?)
-        .bind(&seal)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
+        .await?;
+        if !inserted {
             // The row was checked above in this transaction; a concurrent issuer won the race.
             // Retrying finds its certificate and answers with it.
             return Err(HandlerError::Transient(anyhow::anyhow!(
@@ -384,15 +333,7 @@ async fn refuse(
     data: Known,
 ) -> Result<(), HandlerError> {
     let application = data.submission.application_id;
-    let inserted = sqlx::query(
-        "INSERT INTO refusals (application_id, protocol_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-    )
-    .bind(application)
-    .bind(protocol.protocol_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    if !db::outcomes::insert_refusal(conn, application, protocol.protocol_id).await? {
         return Ok(());
     }
     let not_accepted: Vec<CompetenceRef> = data
@@ -498,19 +439,7 @@ async fn record_acceptance(
 ) -> Result<(), HandlerError> {
     let issued_json =
         serde_json::to_value(&issued).map_err(|e| HandlerError::Transient(e.into()))?;
-    sqlx::query(
-        "INSERT INTO protocols (message_id, protocol_id, awarding_body_id, session_id, status, issued, refused)
-         VALUES ($1, $2, $3, $4, 'accepted', $5, $6)
-         ON CONFLICT (message_id) DO NOTHING",
-    )
-    .bind(cause.id)
-    .bind(protocol.protocol_id)
-    .bind(protocol.awarding_body_id)
-    .bind(protocol.session_id)
-    .bind(issued_json)
-    .bind(&refused)
-    .execute(&mut *conn)
-    .await?;
+    db::protocols::record_accepted(conn, cause.id, protocol, &issued_json, &refused).await?;
     let event = ProtocolAccepted {
         message_id: cause.id,
         protocol_id: protocol.protocol_id,
@@ -551,21 +480,19 @@ pub(super) async fn record_rejection(
         session_id: id_of("session_id"),
         reason: reason.to_owned(),
     };
-    let inserted = sqlx::query(
-        "INSERT INTO protocols (message_id, protocol_id, awarding_body_id, session_id, kid, status, reason)
-         VALUES ($1, $2, $3, $4, $5, 'rejected', $6)
-         ON CONFLICT (message_id) DO NOTHING",
+    let recorded = db::protocols::record_rejected(
+        conn,
+        &db::protocols::Rejection {
+            message_id: cause.id,
+            protocol_id: event.protocol_id,
+            awarding_body_id: event.awarding_body_id,
+            session_id: event.session_id,
+            kid: kid.as_deref(),
+            reason,
+        },
     )
-    .bind(cause.id)
-    .bind(event.protocol_id)
-    .bind(event.awarding_body_id)
-    .bind(event.session_id)
-    .bind(kid)
-    .bind(reason)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    .await?;
+    if !recorded {
         return Ok(());
     }
     let envelope =

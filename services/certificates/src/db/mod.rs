@@ -1,5 +1,7 @@
 //! The register's queries, by table; they return `sqlx` results and plain rows and know nothing
 //! of HTTP.
 
+pub mod applications;
 pub mod outcomes;
+pub mod protocols;
 pub mod signer_keys;

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, Json};
 use serde::Serialize;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::AppState;
@@ -57,12 +56,10 @@ struct Verification {
 
 /// The stored certificate whose seal verifies (a seal that does not verify is an internal fault).
 async fn sealed(state: &AppState, number: &str) -> Result<(CertificateDocument, String), ApiError> {
-    let row = sqlx::query("SELECT seal FROM certificates WHERE register_number = $1")
-        .bind(number)
-        .fetch_optional(&state.pool)
+    let mut conn = state.pool.acquire().await?;
+    let seal = crate::db::outcomes::seal(&mut conn, number)
         .await?
         .ok_or_else(|| ApiError::NotFound("certificate".to_owned()))?;
-    let seal: String = row.get("seal");
     let document: CertificateDocument =
         kutse_protocol::verify(&seal, |kid| state.register.verifying_key(kid)).map_err(|e| {
             ApiError::Internal(anyhow::anyhow!(
