@@ -2,3 +2,4 @@
 //! of HTTP.
 
 pub mod sessions;
+pub mod signer_keys;

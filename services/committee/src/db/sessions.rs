@@ -61,3 +61,118 @@ pub async fn sign(conn: &mut PgConnection, id: Uuid, jws: &str) -> sqlx::Result<
     .await
     .map(|r| r.rows_affected() == 1)
 }
+
+/// Opens a session and takes onto its agenda every decided application of the round that waits
+/// for one; returns how many it took.
+pub async fn open(
+    conn: &mut PgConnection,
+    id: Uuid,
+    awarding_body_id: Uuid,
+    round_id: Uuid,
+    created_by: &str,
+) -> sqlx::Result<u64> {
+    sqlx::query(
+        "INSERT INTO sessions (id, awarding_body_id, round_id, created_by) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(awarding_body_id)
+    .bind(round_id)
+    .bind(created_by)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE agenda_items SET session_id = $1
+          WHERE round_id = $2 AND awarding_body_id = $3 AND session_id IS NULL",
+    )
+    .bind(id)
+    .bind(round_id)
+    .bind(awarding_body_id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+/// A session as its view shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Summary {
+    pub round_id: Uuid,
+    pub status: String,
+    pub protocol: Option<serde_json::Value>,
+    pub register_outcome: Option<String>,
+    pub register_detail: Option<serde_json::Value>,
+}
+
+pub async fn summary(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Summary> {
+    sqlx::query_as(
+        "SELECT round_id, status, protocol, register_outcome, register_detail FROM sessions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+/// One application on a session's agenda, with its votes counted.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgendaItem {
+    pub application_id: Uuid,
+    pub all_accepted: bool,
+    pub votes_for: i64,
+    pub votes_against: i64,
+}
+
+pub async fn agenda(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<AgendaItem>> {
+    sqlx::query_as(
+        "SELECT a.application_id, a.all_accepted,
+                count(*) FILTER (WHERE v.in_favour) AS votes_for,
+                count(*) FILTER (WHERE NOT v.in_favour) AS votes_against
+           FROM agenda_items a LEFT JOIN votes v ON v.application_id = a.application_id AND v.session_id = a.session_id
+          WHERE a.session_id = $1
+          GROUP BY a.application_id, a.all_accepted
+          ORDER BY a.application_id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records (or changes) a member's vote; `false` if the application is not on the agenda.
+pub async fn vote(
+    conn: &mut PgConnection,
+    id: Uuid,
+    application: Uuid,
+    member: &str,
+    in_favour: bool,
+) -> sqlx::Result<bool> {
+    let on_agenda =
+        sqlx::query("SELECT 1 FROM agenda_items WHERE session_id = $1 AND application_id = $2")
+            .bind(id)
+            .bind(application)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some();
+    if !on_agenda {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO votes (session_id, application_id, member, in_favour) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (session_id, application_id, member) DO UPDATE SET in_favour = $4",
+    )
+    .bind(id)
+    .bind(application)
+    .bind(member)
+    .bind(in_favour)
+    .execute(conn)
+    .await
+    .map(|_| true)
+}
+
+/// The frozen protocol document of a session.
+pub async fn frozen_protocol(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar("SELECT protocol FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}

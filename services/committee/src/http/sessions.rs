@@ -29,7 +29,7 @@ use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::ProtocolSigned;
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::AppState;
@@ -86,25 +86,14 @@ async fn open(
     }
     let mut tx = state.pool.begin().await?;
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO sessions (id, awarding_body_id, round_id, created_by) VALUES ($1, $2, $3, $4)",
+    let taken = db::sessions::open(
+        &mut tx,
+        id,
+        input.awarding_body_id,
+        input.round_id,
+        &principal.subject,
     )
-    .bind(id)
-    .bind(input.awarding_body_id)
-    .bind(input.round_id)
-    .bind(&principal.subject)
-    .execute(&mut *tx)
     .await?;
-    let taken = sqlx::query(
-        "UPDATE agenda_items SET session_id = $1
-          WHERE round_id = $2 AND awarding_body_id = $3 AND session_id IS NULL",
-    )
-    .bind(id)
-    .bind(input.round_id)
-    .bind(input.awarding_body_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
     if taken == 0 {
         return Err(ApiError::invalid(
             "round_id",
@@ -137,55 +126,40 @@ async fn session_for(
 }
 
 async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError> {
-    let session = sqlx::query(
-        "SELECT round_id, status, protocol, register_outcome, register_detail FROM sessions WHERE id = $1",
-    )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let agenda = sqlx::query(
-        "SELECT a.application_id, a.all_accepted,
-                count(*) FILTER (WHERE v.in_favour) AS votes_for,
-                count(*) FILTER (WHERE NOT v.in_favour) AS votes_against
-           FROM agenda_items a LEFT JOIN votes v ON v.application_id = a.application_id AND v.session_id = a.session_id
-          WHERE a.session_id = $1
-          GROUP BY a.application_id, a.all_accepted
-          ORDER BY a.application_id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| {
-        let count = |column: &str| {
-            u32::try_from(r.get::<i64, _>(column)).map_err(|e| {
-                ApiError::Internal(anyhow::anyhow!("{column} of session {id}: {e}"))
+    let session = db::sessions::summary(conn, id).await?;
+    let agenda = db::sessions::agenda(conn, id)
+        .await?
+        .into_iter()
+        .map(|item| {
+            let count = |column: &str, n: i64| {
+                u32::try_from(n).map_err(|e| {
+                    ApiError::Internal(anyhow::anyhow!("{column} of session {id}: {e}"))
+                })
+            };
+            let votes_for = count("votes_for", item.votes_for)?;
+            let votes_against = count("votes_against", item.votes_against)?;
+            let all_accepted = item.all_accepted;
+            Ok(AgendaView {
+                application_id: item.application_id,
+                all_accepted,
+                votes_for,
+                votes_against,
+                outcome: if kutse_protocol::awarded(all_accepted, votes_for, votes_against) {
+                    Outcome::Award
+                } else {
+                    Outcome::Refuse
+                },
             })
-        };
-        let votes_for = count("votes_for")?;
-        let votes_against = count("votes_against")?;
-        let all_accepted: bool = r.get("all_accepted");
-        Ok(AgendaView {
-            application_id: r.get("application_id"),
-            all_accepted,
-            votes_for,
-            votes_against,
-            outcome: if kutse_protocol::awarded(all_accepted, votes_for, votes_against) {
-                Outcome::Award
-            } else {
-                Outcome::Refuse
-            },
         })
-    })
-    .collect::<Result<_, ApiError>>()?;
+        .collect::<Result<_, ApiError>>()?;
     Ok(SessionView {
         id,
-        round_id: session.get("round_id"),
-        status: session.get("status"),
+        round_id: session.round_id,
+        status: session.status,
         agenda,
-        protocol: session.get("protocol"),
-        register_outcome: session.get("register_outcome"),
-        register_detail: session.get("register_detail"),
+        protocol: session.protocol,
+        register_outcome: session.register_outcome,
+        register_detail: session.register_detail,
     })
 }
 
@@ -226,28 +200,20 @@ async fn vote(
             "voting in this session has closed".to_owned(),
         ));
     }
-    let on_agenda =
-        sqlx::query("SELECT 1 FROM agenda_items WHERE session_id = $1 AND application_id = $2")
-            .bind(id)
-            .bind(input.application_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if on_agenda.is_none() {
+    let on_agenda = db::sessions::vote(
+        &mut tx,
+        id,
+        input.application_id,
+        &principal.subject,
+        input.in_favour,
+    )
+    .await?;
+    if !on_agenda {
         return Err(ApiError::invalid(
             "application_id",
             "not on this session's agenda",
         ));
     }
-    sqlx::query(
-        "INSERT INTO votes (session_id, application_id, member, in_favour) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (session_id, application_id, member) DO UPDATE SET in_favour = $4",
-    )
-    .bind(id)
-    .bind(input.application_id)
-    .bind(&principal.subject)
-    .bind(input.in_favour)
-    .execute(&mut *tx)
-    .await?;
     let view = view(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(view))
@@ -286,14 +252,8 @@ async fn freeze(
             format!("must be the chair's personal code (EE…): {e}"),
         )
     })?;
-    let can_sign = sqlx::query(
-        "SELECT 1 FROM signer_keys WHERE awarding_body_id = $1 AND owner = $2 AND revoked_at IS NULL",
-    )
-    .bind(body)
-    .bind(chair.to_string())
-    .fetch_optional(&mut *tx)
-    .await?;
-    if can_sign.is_none() {
+    let can_sign = db::signer_keys::owner_can_sign(&mut tx, body, &chair.to_string()).await?;
+    if !can_sign {
         return Err(ApiError::invalid(
             "chair",
             "has no active signer key of this awarding body: register one with the register (and have its owner confirm it) first",
@@ -364,11 +324,11 @@ async fn sign(
             status.as_str()
         )));
     }
-    let frozen: serde_json::Value =
-        sqlx::query_scalar("SELECT protocol FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let frozen = db::sessions::frozen_protocol(&mut tx, id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("closed session {id} has no protocol"))
+        })?;
     let frozen: Protocol =
         serde_json::from_value(frozen).map_err(|e| ApiError::Internal(e.into()))?;
     if principal.subject != frozen.chair {
@@ -416,15 +376,7 @@ async fn check_signature(
     let kid = kutse_protocol::key_id(jws).map_err(|e| ApiError::invalid("jws", e.to_string()))?;
     let owner = Isikukood::from_subject(&frozen.chair)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("frozen chair: {e}")))?;
-    let key: Option<String> = sqlx::query_scalar(
-        "SELECT public_key FROM signer_keys
-          WHERE kid = $1 AND awarding_body_id = $2 AND owner = $3 AND revoked_at IS NULL",
-    )
-    .bind(&kid)
-    .bind(body)
-    .bind(owner.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let key = db::signer_keys::public_key(conn, &kid, body, &owner.to_string()).await?;
     let Some(key) = key.and_then(|k| kutse_protocol::verifying_key(&k).ok()) else {
         return Err(ApiError::invalid(
             "jws",
