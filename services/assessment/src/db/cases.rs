@@ -73,3 +73,67 @@ pub async fn mark_decided(
     .await
     .map(|r| r.rows_affected() == 1)
 }
+
+/// A case's dates and outcome, as its view shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Progress {
+    pub status: String,
+    pub round_deadline: chrono::NaiveDate,
+    pub review_due: chrono::NaiveDate,
+    pub recommendations: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+pub async fn progress(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Progress> {
+    sqlx::query_as(
+        "SELECT status, round_deadline, review_due, recommendations, decided_at FROM cases WHERE application_id = $1",
+    )
+    .bind(application)
+    .fetch_one(conn)
+    .await
+}
+
+/// The panel's decision on one competence.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CompetenceDecision {
+    pub code: String,
+    pub accepted: bool,
+    pub justification: String,
+}
+
+pub async fn decisions(
+    conn: &mut PgConnection,
+    application: Uuid,
+) -> sqlx::Result<Vec<CompetenceDecision>> {
+    sqlx::query_as(
+        "SELECT code, accepted, justification FROM competence_decisions WHERE application_id = $1",
+    )
+    .bind(application)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records (or changes, while the case is open) the panel's decision on a competence.
+pub async fn decide(
+    conn: &mut PgConnection,
+    application: Uuid,
+    code: &str,
+    accepted: bool,
+    justification: &str,
+    by: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO competence_decisions (application_id, code, accepted, justification, decided_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (application_id, code)
+         DO UPDATE SET accepted = $3, justification = $4, decided_by = $5, decided_at = now()",
+    )
+    .bind(application)
+    .bind(code)
+    .bind(accepted)
+    .bind(justification)
+    .bind(by)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

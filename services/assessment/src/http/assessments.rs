@@ -15,7 +15,7 @@ use kutse_http::{ApiError, FieldError, Json};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{AssessmentDecided, CompetenceDecision};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::AppState;
@@ -88,41 +88,31 @@ fn require_assessor(principal: &Principal, case: &Case) -> Result<(), ApiError> 
 }
 
 async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView, ApiError> {
-    let row = sqlx::query("SELECT status, round_deadline, review_due, recommendations, decided_at FROM cases WHERE application_id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let decided = sqlx::query(
-        "SELECT code, accepted, justification FROM competence_decisions WHERE application_id = $1",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let progress = db::cases::progress(conn, id).await?;
+    let decided = db::cases::decisions(conn, id).await?;
     let competences = case
         .submission
         .competences
         .iter()
         .map(|c| {
-            let decision = decided
-                .iter()
-                .find(|r| r.get::<String, _>("code") == c.code);
+            let decision = decided.iter().find(|d| d.code == c.code);
             CompetenceView {
                 code: c.code.clone(),
                 name: c.name.clone(),
-                accepted: decision.map(|r| r.get("accepted")),
-                justification: decision.map(|r| r.get("justification")),
+                accepted: decision.map(|d| d.accepted),
+                justification: decision.map(|d| d.justification.clone()),
             }
         })
         .collect();
     Ok(CaseView {
         application_id: id,
-        status: CaseStatus::parse(&row.get::<String, _>("status"))
+        status: CaseStatus::parse(&progress.status)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("case {id}: unknown status")))?,
-        round_deadline: row.get("round_deadline"),
-        review_due: row.get("review_due"),
+        round_deadline: progress.round_deadline,
+        review_due: progress.review_due,
         competences,
-        recommendations: row.get("recommendations"),
-        decided_at: row.get("decided_at"),
+        recommendations: progress.recommendations,
+        decided_at: progress.decided_at,
     })
 }
 
@@ -169,18 +159,14 @@ async fn decide_competence(
             "every decision needs a justification",
         )]));
     }
-    sqlx::query(
-        "INSERT INTO competence_decisions (application_id, code, accepted, justification, decided_by)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (application_id, code)
-         DO UPDATE SET accepted = $3, justification = $4, decided_by = $5, decided_at = now()",
+    db::cases::decide(
+        &mut tx,
+        id,
+        &code,
+        input.accepted,
+        justification,
+        &principal.subject,
     )
-    .bind(id)
-    .bind(&code)
-    .bind(input.accepted)
-    .bind(justification)
-    .bind(&principal.subject)
-    .execute(&mut *tx)
     .await?;
     let view = view(&mut tx, id, &case).await?;
     tx.commit().await?;
