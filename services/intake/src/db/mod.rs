@@ -2,3 +2,5 @@
 //! HTTP (the API maps errors at its edge, `From<sqlx::Error> for ApiError`).
 
 pub mod applications;
+pub mod awarding_bodies;
+pub mod qualifications;

@@ -6,12 +6,12 @@ use axum::routing::{get, post};
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use uuid::Uuid;
 
 use axum::response::Response;
 
 use super::{AppState, created, replayed};
+use crate::db;
 use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
@@ -52,11 +52,7 @@ async fn create(
         )]));
     }
     let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO awarding_bodies (id, name) VALUES ($1, $2)")
-        .bind(id)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
+    db::awarding_bodies::insert(&mut tx, id, name).await?;
     let view = BodyView {
         id,
         name: name.to_owned(),
@@ -72,13 +68,9 @@ async fn read(
     Authenticated(_): Authenticated,
     PathId(id): PathId,
 ) -> Result<Json<BodyView>, ApiError> {
-    let row = sqlx::query("SELECT name FROM awarding_bodies WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.pool)
+    let mut conn = state.pool.acquire().await?;
+    let name = db::awarding_bodies::name(&mut conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("awarding body".to_owned()))?;
-    Ok(Json(BodyView {
-        id,
-        name: row.get("name"),
-    }))
+    Ok(Json(BodyView { id, name }))
 }

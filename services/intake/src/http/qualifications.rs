@@ -8,12 +8,12 @@ use axum::routing::{get, post};
 use kutse_auth::Authenticated;
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use uuid::Uuid;
 
 use axum::response::Response;
 
 use super::{AppState, created, replayed, require_staff_of};
+use crate::db;
 use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
@@ -110,39 +110,29 @@ async fn create(
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
         return Ok(response);
     }
-    let exists = sqlx::query("SELECT 1 FROM awarding_bodies WHERE id = $1")
-        .bind(input.awarding_body_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_none() {
+    if !db::qualifications::body_exists(&mut tx, input.awarding_body_id).await? {
         return Err(ApiError::invalid(
             "awarding_body_id",
             "no such awarding body",
         ));
     }
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO qualifications (id, awarding_body_id, name, level, partial, prior_learning_allowed)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    db::qualifications::insert(
+        &mut tx,
+        &db::qualifications::NewQualification {
+            id,
+            awarding_body_id: input.awarding_body_id,
+            name: input.name.trim(),
+            level: input.level,
+            partial: input.partial,
+            prior_learning_allowed: input.prior_learning_allowed,
+            competences: input
+                .competences
+                .iter()
+                .map(|c| (c.code.trim(), c.name.trim()))
+                .collect(),
+        },
     )
-    .bind(id)
-    .bind(input.awarding_body_id)
-    .bind(input.name.trim())
-    .bind(input.level)
-    .bind(input.partial)
-    .bind(input.prior_learning_allowed)
-    .execute(&mut *tx)
-    .await?;
-    let codes: Vec<&str> = input.competences.iter().map(|c| c.code.trim()).collect();
-    let names: Vec<&str> = input.competences.iter().map(|c| c.name.trim()).collect();
-    sqlx::query(
-        "INSERT INTO competences (qualification_id, code, name)
-         SELECT $1, code, name FROM UNNEST($2::text[], $3::text[]) AS x(code, name)",
-    )
-    .bind(id)
-    .bind(&codes)
-    .bind(&names)
-    .execute(&mut *tx)
     .await?;
     let view = QualificationView {
         id,
@@ -163,32 +153,22 @@ async fn read(
     Authenticated(_): Authenticated,
     PathId(id): PathId,
 ) -> Result<Json<QualificationView>, ApiError> {
-    let row = sqlx::query(
-        "SELECT awarding_body_id, name, level, partial, prior_learning_allowed
-           FROM qualifications WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?
-    .ok_or_else(|| ApiError::NotFound("qualification".to_owned()))?;
-    let competences =
-        sqlx::query("SELECT code, name FROM competences WHERE qualification_id = $1 ORDER BY code")
-            .bind(id)
-            .fetch_all(&state.pool)
-            .await?
-            .into_iter()
-            .map(|r| Competence {
-                code: r.get("code"),
-                name: r.get("name"),
-            })
-            .collect();
+    let mut conn = state.pool.acquire().await?;
+    let row = db::qualifications::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("qualification".to_owned()))?;
+    let competences = db::qualifications::competences(&mut conn, id)
+        .await?
+        .into_iter()
+        .map(|(code, name)| Competence { code, name })
+        .collect();
     Ok(Json(QualificationView {
         id,
-        awarding_body_id: row.get("awarding_body_id"),
-        name: row.get("name"),
-        level: row.get("level"),
-        partial: row.get("partial"),
-        prior_learning_allowed: row.get("prior_learning_allowed"),
+        awarding_body_id: row.awarding_body_id,
+        name: row.name,
+        level: row.level,
+        partial: row.partial,
+        prior_learning_allowed: row.prior_learning_allowed,
         competences,
     }))
 }
