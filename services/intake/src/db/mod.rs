@@ -4,3 +4,4 @@
 pub mod applications;
 pub mod awarding_bodies;
 pub mod qualifications;
+pub mod rounds;

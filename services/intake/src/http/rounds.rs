@@ -12,12 +12,12 @@ use kutse_auth::Authenticated;
 use kutse_domain::Money;
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use uuid::Uuid;
 
 use axum::response::Response;
 
 use super::{AppState, created, replayed, require_staff_of};
+use crate::db;
 use crate::domain::{ApplicationKind, DeliveryOption};
 use crate::idempotency::{self, IdempotencyKey};
 
@@ -120,47 +120,36 @@ async fn create(
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
         return Ok(response);
     }
-    let qualification = sqlx::query("SELECT awarding_body_id FROM qualifications WHERE id = $1")
-        .bind(input.qualification_id)
-        .fetch_optional(&mut *tx)
+    let body = db::rounds::qualification_body(&mut tx, input.qualification_id)
         .await?
         .ok_or_else(|| ApiError::invalid("qualification_id", "no such qualification"))?;
-    let body: Uuid = qualification.get("awarding_body_id");
     require_staff_of(&principal, body)?;
     let errors = validate(&input);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO rounds (id, awarding_body_id, qualification_id, deadline, required_documents)
-         VALUES ($1, $2, $3, $4, $5)",
+    db::rounds::insert(
+        &mut tx,
+        &db::rounds::NewRound {
+            id,
+            awarding_body_id: body,
+            qualification_id: input.qualification_id,
+            deadline: input.deadline,
+            required_documents: &input.required_documents,
+            fees: input
+                .fees
+                .iter()
+                .map(|f| (f.kind, f.amount_cents))
+                .collect(),
+            delivery_options: input
+                .delivery_options
+                .iter()
+                .map(|d| (d.option, d.cost_cents))
+                .collect(),
+        },
     )
-    .bind(id)
-    .bind(body)
-    .bind(input.qualification_id)
-    .bind(input.deadline)
-    .bind(&input.required_documents)
-    .execute(&mut *tx)
     .await?;
-    for fee in &input.fees {
-        sqlx::query("INSERT INTO round_fees (round_id, kind, amount_cents) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(fee.kind.as_str())
-            .bind(fee.amount_cents.cents())
-            .execute(&mut *tx)
-            .await?;
-    }
-    for d in &input.delivery_options {
-        sqlx::query(
-            "INSERT INTO round_delivery_options (round_id, option, cost_cents) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(d.option.as_str())
-        .bind(d.cost_cents.cents())
-        .execute(&mut *tx)
-        .await?;
-    }
     let view = RoundView {
         id,
         awarding_body_id: body,
@@ -186,51 +175,27 @@ async fn read(
 }
 
 async fn load(state: &AppState, id: Uuid) -> Result<RoundView, ApiError> {
-    let row = sqlx::query(
-        "SELECT awarding_body_id, qualification_id, deadline, required_documents, closed_at IS NULL AS open
-           FROM rounds WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.pool)
-    .await?
-    .ok_or_else(|| ApiError::NotFound("round".to_owned()))?;
-    let fees = sqlx::query(
-        "SELECT kind, amount_cents FROM round_fees WHERE round_id = $1 ORDER BY kind",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .filter_map(|r| {
-        let kind: String = r.get("kind");
-        let fee =
-            serde_json::json!({ "kind": kind, "amount_cents": r.get::<i64, _>("amount_cents") });
-        serde_json::from_value(fee).ok()
-    })
-    .collect();
-    let delivery_options = sqlx::query(
-        "SELECT option, cost_cents FROM round_delivery_options WHERE round_id = $1 ORDER BY option",
-    )
-    .bind(id)
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .filter_map(|r| {
-        let option: String = r.get("option");
-        let d =
-            serde_json::json!({ "option": option, "cost_cents": r.get::<i64, _>("cost_cents") });
-        serde_json::from_value(d).ok()
-    })
-    .collect();
+    let mut conn = state.pool.acquire().await?;
+    let round = db::rounds::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("round".to_owned()))?;
     Ok(RoundView {
         id,
-        awarding_body_id: row.get("awarding_body_id"),
-        qualification_id: row.get("qualification_id"),
-        deadline: row.get("deadline"),
-        open: row.get("open"),
-        fees,
-        required_documents: row.get("required_documents"),
-        delivery_options,
+        awarding_body_id: round.awarding_body_id,
+        qualification_id: round.qualification_id,
+        deadline: round.deadline,
+        open: round.open,
+        fees: round
+            .fees
+            .into_iter()
+            .map(|(kind, amount_cents)| Fee { kind, amount_cents })
+            .collect(),
+        required_documents: round.required_documents,
+        delivery_options: round
+            .delivery_options
+            .into_iter()
+            .map(|(option, cost_cents)| Delivery { option, cost_cents })
+            .collect(),
     })
 }
 
@@ -241,9 +206,8 @@ async fn close(
 ) -> Result<Json<RoundView>, ApiError> {
     let round = load(&state, id).await?;
     require_staff_of(&principal, round.awarding_body_id)?;
-    sqlx::query("UPDATE rounds SET closed_at = coalesce(closed_at, now()) WHERE id = $1")
-        .bind(id)
-        .execute(&state.pool)
-        .await?;
+    let mut conn = state.pool.acquire().await?;
+    db::rounds::close(&mut conn, id).await?;
+    drop(conn);
     load(&state, id).await.map(Json)
 }
