@@ -107,3 +107,49 @@ pub async fn add_history(
     .await
     .map(|_| ())
 }
+
+/// An application as it is created (a draft).
+#[derive(Debug, Clone)]
+pub struct NewApplication<'a> {
+    pub id: Uuid,
+    pub round_id: Uuid,
+    pub awarding_body_id: Uuid,
+    /// The applicant's personal code.
+    pub applicant: &'a str,
+    pub given_name: &'a str,
+    pub family_name: &'a str,
+    pub email: &'a str,
+    pub language: kutse_domain::Language,
+    pub kind: kutse_domain::ApplicationKind,
+    pub delivery_option: kutse_domain::DeliveryOption,
+    /// Codes of the competences applied for.
+    pub competences: &'a [String],
+}
+
+pub async fn insert(conn: &mut PgConnection, a: &NewApplication<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name, family_name,
+                                   email, language, kind, delivery_option)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(a.id)
+    .bind(a.round_id)
+    .bind(a.awarding_body_id)
+    .bind(a.applicant)
+    .bind(a.given_name)
+    .bind(a.family_name)
+    .bind(a.email)
+    .bind(a.language.as_str())
+    .bind(a.kind.as_str())
+    .bind(a.delivery_option.as_str())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO application_competences (application_id, code) SELECT $1, UNNEST($2::text[])",
+    )
+    .bind(a.id)
+    .bind(a.competences)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

@@ -101,61 +101,45 @@ async fn create(
         return Ok(response);
     }
 
-    let round = sqlx::query(
-        "SELECT r.awarding_body_id, r.qualification_id, r.closed_at IS NULL AS open, q.prior_learning_allowed
-           FROM rounds r JOIN qualifications q ON q.id = r.qualification_id
-          WHERE r.id = $1",
-    )
-    .bind(input.round_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;
-    let body: Uuid = round.get("awarding_body_id");
-    let qualification: Uuid = round.get("qualification_id");
+    let round = db::rounds::find(&mut tx, input.round_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;
+    let body = round.awarding_body_id;
+    let qualification = db::qualifications::find(&mut tx, round.qualification_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("round without its qualification")))?;
 
     let mut errors = Vec::new();
-    if !round.get::<bool, _>("open") {
+    if !round.open {
         errors.push(FieldError::new("round_id", "the round is closed"));
     }
-    let fee_offered = sqlx::query("SELECT 1 FROM round_fees WHERE round_id = $1 AND kind = $2")
-        .bind(input.round_id)
-        .bind(input.kind.as_str())
-        .fetch_optional(&mut *tx)
-        .await?
-        .is_some();
-    if !fee_offered {
+    if !round.fees.iter().any(|(kind, _)| *kind == input.kind) {
         errors.push(FieldError::new(
             "kind",
             "this round does not take applications of this kind",
         ));
     }
-    if input.kind == ApplicationKind::PriorLearning
-        && !round.get::<bool, _>("prior_learning_allowed")
-    {
+    if input.kind == ApplicationKind::PriorLearning && !qualification.prior_learning_allowed {
         errors.push(FieldError::new(
             "kind",
             "this qualification cannot be applied for through recognition of prior learning (VÕTA)",
         ));
     }
-    let delivery_offered =
-        sqlx::query("SELECT 1 FROM round_delivery_options WHERE round_id = $1 AND option = $2")
-            .bind(input.round_id)
-            .bind(input.delivery_option.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
-    if !delivery_offered {
+    if !round
+        .delivery_options
+        .iter()
+        .any(|(option, _)| *option == input.delivery_option)
+    {
         errors.push(FieldError::new(
             "delivery_option",
             "this round does not offer it",
         ));
     }
-    let standard: Vec<String> = sqlx::query_scalar(
-        "SELECT code FROM competences WHERE qualification_id = $1 ORDER BY code",
-    )
-    .bind(qualification)
-    .fetch_all(&mut *tx)
-    .await?;
+    let standard: Vec<String> = db::qualifications::competences(&mut tx, round.qualification_id)
+        .await?
+        .into_iter()
+        .map(|(code, _)| code)
+        .collect();
     let competences = match &input.competences {
         None => standard.clone(),
         Some(codes) => {
@@ -220,29 +204,23 @@ async fn create(
     }
 
     let id = Uuid::now_v7();
-    sqlx::query(
-        "INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name, family_name,
-                                   email, language, kind, delivery_option)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    let applicant_code = applicant.to_string();
+    db::applications::insert(
+        &mut tx,
+        &db::applications::NewApplication {
+            id,
+            round_id: input.round_id,
+            awarding_body_id: body,
+            applicant: &applicant_code,
+            given_name: given_name.trim(),
+            family_name: family_name.trim(),
+            email: email.trim(),
+            language: input.language,
+            kind: input.kind,
+            delivery_option: input.delivery_option,
+            competences: &competences,
+        },
     )
-    .bind(id)
-    .bind(input.round_id)
-    .bind(body)
-    .bind(applicant.to_string())
-    .bind(given_name.trim())
-    .bind(family_name.trim())
-    .bind(email.trim())
-    .bind(input.language.as_str())
-    .bind(input.kind.as_str())
-    .bind(input.delivery_option.as_str())
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO application_competences (application_id, code) SELECT $1, UNNEST($2::text[])",
-    )
-    .bind(id)
-    .bind(&competences)
-    .execute(&mut *tx)
     .await?;
     history(
         &mut tx,
