@@ -153,3 +153,90 @@ pub async fn insert(conn: &mut PgConnection, a: &NewApplication<'_>) -> sqlx::Re
     .await
     .map(|_| ())
 }
+
+/// An application's own columns, as its view shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Record {
+    pub round_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub status: String,
+    pub kind: String,
+    pub delivery_option: String,
+    pub fee_confirmed: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub async fn record(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Record> {
+    sqlx::query_as(
+        "SELECT round_id, awarding_body_id, status, kind, delivery_option, fee_confirmed, created_at, submitted_at
+           FROM applications WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Codes of the competences applied for.
+pub async fn competence_codes(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT code FROM application_competences WHERE application_id = $1 ORDER BY code",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+/// A document recorded for an application (from `document.stored`).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct Document {
+    pub document_id: Uuid,
+    pub document_type: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+}
+
+pub async fn documents(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Document>> {
+    sqlx::query_as(
+        "SELECT document_id, document_type, sha256, size_bytes FROM application_documents
+          WHERE application_id = $1 ORDER BY stored_at",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+/// One entry of an application's history (shown to the applicant).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub event: String,
+    pub detail: serde_json::Value,
+}
+
+pub async fn history(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<HistoryEntry>> {
+    sqlx::query_as(
+        "SELECT at, event, detail FROM application_history WHERE application_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Locks the application and marks its fee confirmed; returns its status and whether the fee
+/// was confirmed just now (`false`: it had been before).
+pub async fn confirm_fee(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<(String, bool)> {
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let updated = sqlx::query(
+        "UPDATE applications SET fee_confirmed = true WHERE id = $1 AND NOT fee_confirmed",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok((status, updated == 1))
+}

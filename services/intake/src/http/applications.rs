@@ -69,23 +69,8 @@ struct ApplicationView {
     fee_confirmed: bool,
     created_at: DateTime<Utc>,
     submitted_at: Option<DateTime<Utc>>,
-    documents: Vec<DocumentView>,
-    history: Vec<HistoryEntry>,
-}
-
-#[derive(Debug, Serialize)]
-struct DocumentView {
-    document_id: Uuid,
-    document_type: String,
-    sha256: String,
-    size_bytes: i64,
-}
-
-#[derive(Debug, Serialize)]
-struct HistoryEntry {
-    at: DateTime<Utc>,
-    event: String,
-    detail: serde_json::Value,
+    documents: Vec<db::applications::Document>,
+    history: Vec<db::applications::HistoryEntry>,
 }
 
 async fn create(
@@ -278,60 +263,20 @@ async fn authorised(
 }
 
 async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiError> {
-    let row = sqlx::query(
-        "SELECT round_id, awarding_body_id, status, kind, delivery_option, fee_confirmed, created_at, submitted_at
-           FROM applications WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let competences = sqlx::query_scalar(
-        "SELECT code FROM application_competences WHERE application_id = $1 ORDER BY code",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let documents = sqlx::query(
-        "SELECT document_id, document_type, sha256, size_bytes FROM application_documents
-          WHERE application_id = $1 ORDER BY stored_at",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| DocumentView {
-        document_id: r.get("document_id"),
-        document_type: r.get("document_type"),
-        sha256: r.get("sha256"),
-        size_bytes: r.get("size_bytes"),
-    })
-    .collect();
-    let history = sqlx::query(
-        "SELECT at, event, detail FROM application_history WHERE application_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| HistoryEntry {
-        at: r.get("at"),
-        event: r.get("event"),
-        detail: r.get("detail"),
-    })
-    .collect();
+    let record = db::applications::record(conn, id).await?;
     Ok(ApplicationView {
         id,
-        round_id: row.get("round_id"),
-        awarding_body_id: row.get("awarding_body_id"),
-        status: row.get("status"),
-        kind: row.get("kind"),
-        competences,
-        delivery_option: row.get("delivery_option"),
-        fee_confirmed: row.get("fee_confirmed"),
-        created_at: row.get("created_at"),
-        submitted_at: row.get("submitted_at"),
-        documents,
-        history,
+        round_id: record.round_id,
+        awarding_body_id: record.awarding_body_id,
+        status: record.status,
+        kind: record.kind,
+        competences: db::applications::competence_codes(conn, id).await?,
+        delivery_option: record.delivery_option,
+        fee_confirmed: record.fee_confirmed,
+        created_at: record.created_at,
+        submitted_at: record.submitted_at,
+        documents: db::applications::documents(conn, id).await?,
+        history: db::applications::history(conn, id).await?,
     })
 }
 
@@ -353,19 +298,8 @@ async fn confirm_fee(
     let mut tx = state.pool.begin().await?;
     let (_, body) = authorised(&mut tx, &principal, id).await?;
     require_staff_of(&principal, body)?;
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    let updated = sqlx::query(
-        "UPDATE applications SET fee_confirmed = true WHERE id = $1 AND NOT fee_confirmed",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if updated > 0 {
+    let (status, confirmed_now) = db::applications::confirm_fee(&mut tx, id).await?;
+    if confirmed_now {
         // Applicants read their history: it names the role and the body, never the person.
         history(
             &mut tx,
