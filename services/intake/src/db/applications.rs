@@ -240,3 +240,51 @@ pub async fn confirm_fee(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<(Str
     .rows_affected();
     Ok((status, updated == 1))
 }
+
+/// Everything `application.submitted` says of an application, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SubmissionFacts {
+    pub applicant: String,
+    pub kind: String,
+    pub delivery_option: String,
+    pub round_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub language: String,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub deadline: NaiveDate,
+    pub qualification_id: Uuid,
+    pub qualification_name: String,
+    pub level: i16,
+    pub partial: bool,
+    /// (code, name) of the competences applied for.
+    #[sqlx(skip)]
+    pub competences: Vec<(String, String)>,
+}
+
+pub async fn submission_facts(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<SubmissionFacts> {
+    let mut facts: SubmissionFacts = sqlx::query_as(
+        "SELECT a.applicant, a.kind, a.delivery_option, a.round_id, a.awarding_body_id,
+                a.given_name, a.family_name, a.email, a.language, a.submitted_at,
+                r.deadline, q.id AS qualification_id, q.name AS qualification_name, q.level, q.partial
+           FROM applications a
+           JOIN rounds r ON r.id = a.round_id
+           JOIN qualifications q ON q.id = r.qualification_id
+          WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    facts.competences = sqlx::query_as(
+        "SELECT c.code, c.name FROM application_competences ac
+           JOIN competences c ON c.code = ac.code AND c.qualification_id = $2
+          WHERE ac.application_id = $1 ORDER BY c.code",
+    )
+    .bind(id)
+    .bind(facts.qualification_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(facts)
+}

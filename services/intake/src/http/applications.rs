@@ -24,7 +24,7 @@ use kutse_messaging::catalogue::{
     ApplicantRef, ApplicationCreated, ApplicationSubmitted, CompetenceRef, QualificationRef,
 };
 use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{AppState, replayed, require_staff_of};
@@ -395,60 +395,38 @@ async fn move_to(
 /// Puts `application.submitted` in the outbox: processing (assessment, the certificate's data, the
 /// receipt) starts from it.
 async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
-    let app = sqlx::query(
-        "SELECT a.applicant, a.kind, a.delivery_option, a.round_id, a.awarding_body_id,
-                a.given_name, a.family_name, a.email, a.language, a.submitted_at,
-                r.deadline, q.id AS qualification_id, q.name AS qualification_name, q.level, q.partial
-           FROM applications a
-           JOIN rounds r ON r.id = a.round_id
-           JOIN qualifications q ON q.id = r.qualification_id
-          WHERE a.id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let competences: Vec<CompetenceRef> = sqlx::query(
-        "SELECT c.code, c.name FROM application_competences ac
-           JOIN competences c ON c.code = ac.code AND c.qualification_id = $2
-          WHERE ac.application_id = $1 ORDER BY c.code",
-    )
-    .bind(id)
-    .bind(app.get::<Uuid, _>("qualification_id"))
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| CompetenceRef {
-        code: r.get("code"),
-        name: r.get("name"),
-    })
-    .collect();
-    let isikukood = Isikukood::parse(&app.get::<String, _>("applicant"))
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored applicant code: {e}")))?;
-    let level = u8::try_from(app.get::<i16, _>("level"))
+    let app = db::applications::submission_facts(conn, id).await?;
+    let level = u8::try_from(app.level)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored level: {e}")))?;
-    let submitted_at: Option<DateTime<Utc>> = app.get("submitted_at");
     let event = ApplicationSubmitted {
         application_id: id,
-        round_id: app.get("round_id"),
-        awarding_body_id: app.get("awarding_body_id"),
+        round_id: app.round_id,
+        awarding_body_id: app.awarding_body_id,
         qualification: QualificationRef {
-            id: app.get("qualification_id"),
-            name: app.get("qualification_name"),
+            id: app.qualification_id,
+            name: app.qualification_name,
             level,
-            partial: app.get("partial"),
+            partial: app.partial,
         },
-        kind: stored(&app, "kind", ApplicationKind::parse)?,
-        competences,
+        kind: stored("kind", ApplicationKind::parse(&app.kind))?,
+        competences: app
+            .competences
+            .into_iter()
+            .map(|(code, name)| CompetenceRef { code, name })
+            .collect(),
         applicant: ApplicantRef {
-            isikukood,
-            given_name: app.get("given_name"),
-            family_name: app.get("family_name"),
-            email: stored(&app, "email", Email::parse)?,
-            language: stored(&app, "language", Language::parse)?,
+            isikukood: stored("applicant", Isikukood::parse(&app.applicant))?,
+            given_name: app.given_name,
+            family_name: app.family_name,
+            email: stored("email", Email::parse(&app.email))?,
+            language: stored("language", Language::parse(&app.language))?,
         },
-        delivery_option: stored(&app, "delivery_option", DeliveryOption::parse)?,
-        round_deadline: app.get("deadline"),
-        submitted_at: submitted_at.ok_or_else(|| {
+        delivery_option: stored(
+            "delivery_option",
+            DeliveryOption::parse(&app.delivery_option),
+        )?,
+        round_deadline: app.deadline,
+        submitted_at: app.submitted_at.ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!("application {id} has no submission time"))
         })?,
         dvvk: Dvvk::WebForm,
@@ -486,13 +464,8 @@ impl From<SubmitError> for ApiError {
 
 /// A stored column read back as a vocabulary type; a value that does not parse is an internal
 /// fault (it was checked when written).
-fn stored<T, E: std::fmt::Display>(
-    row: &sqlx::postgres::PgRow,
-    column: &str,
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> Result<T, ApiError> {
-    let raw: String = row.get(column);
-    parse(&raw).map_err(|e| ApiError::Internal(anyhow::anyhow!("stored {column}: {e}")))
+fn stored<T, E: std::fmt::Display>(column: &str, parsed: Result<T, E>) -> Result<T, ApiError> {
+    parsed.map_err(|e| ApiError::Internal(anyhow::anyhow!("stored {column}: {e}")))
 }
 
 fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {
