@@ -6,7 +6,7 @@
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `domain`: a session's state machine.
-//! - `db`: the queries (sessions, agenda and votes; the signer keys the register announced).
+//! - `db`: every query (sessions, the agenda and votes, the signer keys the register announced).
 //! - `http`: sessions, votes, the frozen protocol and the chair's signature (`http/sessions.rs`).
 //! - `consumers`: a file per message: decided applications join the agenda; signer keys; the
 //!   register's answers.

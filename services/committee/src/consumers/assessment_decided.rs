@@ -21,32 +21,10 @@ async fn assessment_decided(
     conn: &mut PgConnection,
     d: AssessmentDecided,
 ) -> Result<(), HandlerError> {
-    let inserted = sqlx::query(
-        "INSERT INTO agenda_items (application_id, round_id, awarding_body_id, all_accepted, decided_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id) DO NOTHING",
-    )
-    .bind(d.application_id)
-    .bind(d.round_id)
-    .bind(d.awarding_body_id)
-    .bind(d.all_accepted)
-    .bind(d.decided_at)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
+    if crate::db::agenda::add(conn, &d).await? {
         return Ok(());
     }
-    let same: bool = sqlx::query_scalar(
-        "SELECT round_id = $2 AND awarding_body_id = $3 AND all_accepted = $4 AND decided_at = $5
-           FROM agenda_items WHERE application_id = $1",
-    )
-    .bind(d.application_id)
-    .bind(d.round_id)
-    .bind(d.awarding_body_id)
-    .bind(d.all_accepted)
-    .bind(d.decided_at)
-    .fetch_one(&mut *conn)
-    .await?;
+    let same = crate::db::agenda::holds(conn, &d).await?;
     if same {
         Ok(())
     } else {

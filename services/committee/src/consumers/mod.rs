@@ -42,18 +42,6 @@ pub(super) async fn register_answer(
     outcome: &str,
     detail: serde_json::Value,
 ) -> Result<(), HandlerError> {
-    sqlx::query(
-        // A rejection names its session from an unverified payload: it never overwrites an
-        // acceptance (which only a verified protocol can cause).
-        "UPDATE sessions SET register_outcome = $3, register_detail = $4
-          WHERE id = $1 AND protocol->>'protocol_id' = $2::text
-            AND register_outcome IS DISTINCT FROM 'accepted'",
-    )
-    .bind(session)
-    .bind(protocol)
-    .bind(outcome)
-    .bind(detail)
-    .execute(conn)
-    .await?;
+    crate::db::sessions::register_answer(conn, session, protocol, outcome, &detail).await?;
     Ok(())
 }

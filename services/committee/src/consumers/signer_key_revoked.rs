@@ -13,24 +13,10 @@ impl Handles<SignerKeyRevoked> for CommitteeHandler {
         k: SignerKeyRevoked,
         _: &Envelope,
     ) -> Result<(), HandlerError> {
-        key_revoked(conn, k).await
+        if !crate::db::signer_keys::revoked(conn, &k).await? {
+            // A proposed key revoked before it was ever activated is not known here.
+            tracing::info!(kid = k.kid.as_str(), "revocation of a key not active here");
+        }
+        Ok(())
     }
-}
-
-async fn key_revoked(conn: &mut PgConnection, k: SignerKeyRevoked) -> Result<(), HandlerError> {
-    let updated = sqlx::query(
-        "UPDATE signer_keys SET revoked_at = $2, revocation_reason = $3
-          WHERE kid = $1 AND revoked_at IS NULL",
-    )
-    .bind(&k.kid)
-    .bind(k.effective_at)
-    .bind(&k.reason)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    if updated == 0 {
-        // A proposed key revoked before it was ever activated is not known here: nothing to do.
-        tracing::info!(kid = k.kid.as_str(), "revocation of a key not active here");
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! The committee's queries, by table; they return `sqlx` results and plain rows and know nothing
 //! of HTTP.
 
+pub mod agenda;
 pub mod sessions;
 pub mod signer_keys;

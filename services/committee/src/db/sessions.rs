@@ -176,3 +176,27 @@ pub async fn frozen_protocol(
         .fetch_one(conn)
         .await
 }
+
+/// Notes the register's answer on the session whose protocol it was. A rejection names its
+/// session from an unverified payload: it never overwrites an acceptance (which only a verified
+/// protocol can cause).
+pub async fn register_answer(
+    conn: &mut PgConnection,
+    session: Uuid,
+    protocol: Uuid,
+    outcome: &str,
+    detail: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET register_outcome = $3, register_detail = $4
+          WHERE id = $1 AND protocol->>'protocol_id' = $2::text
+            AND register_outcome IS DISTINCT FROM 'accepted'",
+    )
+    .bind(session)
+    .bind(protocol)
+    .bind(outcome)
+    .bind(detail)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}

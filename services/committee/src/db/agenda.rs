@@ -1,0 +1,35 @@
+//! Decided applications waiting for (or on the agenda of) a session.
+
+use kutse_messaging::catalogue::AssessmentDecided;
+use sqlx::PgConnection;
+
+/// Puts a decided application on the waiting agenda; `false` if it was there already.
+pub async fn add(conn: &mut PgConnection, d: &AssessmentDecided) -> sqlx::Result<bool> {
+    sqlx::query(
+        "INSERT INTO agenda_items (application_id, round_id, awarding_body_id, all_accepted, decided_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id) DO NOTHING",
+    )
+    .bind(d.application_id)
+    .bind(d.round_id)
+    .bind(d.awarding_body_id)
+    .bind(d.all_accepted)
+    .bind(d.decided_at)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Whether the agenda holds this very decision (first write wins: another is refused).
+pub async fn holds(conn: &mut PgConnection, d: &AssessmentDecided) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT round_id = $2 AND awarding_body_id = $3 AND all_accepted = $4 AND decided_at = $5
+           FROM agenda_items WHERE application_id = $1",
+    )
+    .bind(d.application_id)
+    .bind(d.round_id)
+    .bind(d.awarding_body_id)
+    .bind(d.all_accepted)
+    .bind(d.decided_at)
+    .fetch_one(conn)
+    .await
+}
