@@ -145,19 +145,9 @@ impl Drop for Harness {
         // queues to expire in a burst that stalls the broker for later tests. Drop runs outside
         // async, so a small thread with its own runtime does it.
         let topology = self.topology();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let connection = kutse_testkit::broker().await?;
-                let channel = connection.create_channel().await?;
-                topology.delete_all(&channel).await?;
-                let _ = connection.close(200, "test finished".into()).await;
-                anyhow::Ok(())
-            })
-        })
-        .join();
+        kutse_testkit::delete_on_broker(move |channel| async move {
+            topology.delete_all(&channel).await
+        });
     }
 }
 

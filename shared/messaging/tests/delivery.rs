@@ -135,19 +135,9 @@ impl Drop for World {
     fn drop(&mut self) {
         self.shutdown.cancel();
         let topology = self.topology.clone();
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let connection = kutse_testkit::broker().await?;
-                let channel = connection.create_channel().await?;
-                topology.delete_consumer(&channel, SERVICE).await?;
-                let _ = connection.close(200, "test finished".into()).await;
-                anyhow::Ok(())
-            })
-        })
-        .join();
+        kutse_testkit::delete_on_broker(move |channel| async move {
+            topology.delete_consumer(&channel, SERVICE).await
+        });
     }
 }
 

@@ -34,6 +34,38 @@ pub fn amqp_url() -> String {
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
 }
 
+/// Runs `work` to completion on a thread of its own with its own runtime, and waits for it: for
+/// clean-up in `Drop`, which runs outside async (and may run on the test's runtime, which must
+/// not be blocked from inside).
+pub fn block_on_side<F>(work: F) -> anyhow::Result<()>
+where
+    F: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(work)
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("clean-up thread panicked"))?
+}
+
+/// Deletes a test's broker queues (and exchange) when it is done, from `Drop`: what `delete`
+/// does with a channel of a fresh connection. Failures are ignored — the queues expire anyway.
+pub fn delete_on_broker<D, Fut>(delete: D)
+where
+    D: FnOnce(lapin::Channel) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), lapin::Error>> + Send,
+{
+    let _ = block_on_side(async move {
+        let connection = broker().await?;
+        delete(connection.create_channel().await?).await?;
+        let _ = connection.close(200, "test finished".into()).await;
+        anyhow::Ok(())
+    });
+}
+
 /// A throw-away database, dropped (with any connections left) when this value is dropped.
 #[derive(Debug)]
 pub struct TestDb {
@@ -75,23 +107,17 @@ impl Drop for TestDb {
         // The pool is left alone: closing it needs the test's runtime, which this thread blocks;
         // `WITH (FORCE)` ends its connections instead.
         let name = self.name.clone();
-        let joined = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let admin: PgConnectOptions = admin_database_url().parse()?;
-                let mut conn = admin.connect().await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await?;
-                anyhow::Ok(())
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = joined {
+        let joined = block_on_side(async move {
+            let admin: PgConnectOptions = admin_database_url().parse()?;
+            let mut conn = admin.connect().await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await?;
+            anyhow::Ok(())
+        });
+        if let Err(e) = joined {
             eprintln!("could not drop test database {}: {e:#}", self.name);
         }
     }

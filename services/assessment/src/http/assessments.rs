@@ -133,6 +133,22 @@ struct CompetenceInput {
     justification: String,
 }
 
+/// The case, locked, if the caller is an assessor of its body and it is still open.
+async fn open_case_for_assessor(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    raw_id: &str,
+) -> Result<(Uuid, Case), ApiError> {
+    let (id, case) = case_for(conn, principal, raw_id, true).await?;
+    require_assessor(principal, &case)?;
+    if case.status != CaseStatus::Open {
+        return Err(ApiError::Conflict(
+            "the decision is already complete".to_owned(),
+        ));
+    }
+    Ok((id, case))
+}
+
 async fn decide_competence(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -140,13 +156,7 @@ async fn decide_competence(
     Json(input): Json<CompetenceInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
-    require_assessor(&principal, &case)?;
-    if case.status != CaseStatus::Open {
-        return Err(ApiError::Conflict(
-            "the decision is already complete".to_owned(),
-        ));
-    }
+    let (id, case) = open_case_for_assessor(&mut tx, &principal, &id).await?;
     if !case.submission.competences.iter().any(|c| c.code == code) {
         return Err(ApiError::NotFound(format!(
             "competence {code} in this application"
@@ -187,13 +197,7 @@ async fn complete(
     Json(input): Json<CompleteInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
-    require_assessor(&principal, &case)?;
-    if case.status != CaseStatus::Open {
-        return Err(ApiError::Conflict(
-            "the decision is already complete".to_owned(),
-        ));
-    }
+    let (id, case) = open_case_for_assessor(&mut tx, &principal, &id).await?;
     let current = view(&mut tx, id, &case).await?;
     let undecided: Vec<FieldError> = current
         .competences
