@@ -6,6 +6,7 @@
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `db`: the queries (applications known, documents).
+//! - `domain`: the rules: who uploads, who reads, what names a stored object.
 //! - `http`: upload (streamed to S3 with SHA-256) and download.
 //! - `consumers`: a file per message: applications and their applicants from `application.created`.
 //! - `migrations/`: this service's own schema (sqlx).
@@ -16,6 +17,7 @@
 pub mod config;
 pub mod consumers;
 pub mod db;
+pub mod domain;
 pub mod http;
 
 use kutse_service::{Platform, Service};

@@ -11,7 +11,9 @@ use axum::http::request::Parts;
 use kutse_http::ApiError;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
+
+use crate::db;
 
 /// The request's `Idempotency-Key` header, if any.
 #[derive(Debug, Clone)]
@@ -65,24 +67,22 @@ pub async fn replay(
     scope: Option<&Scope>,
 ) -> Result<Option<(StatusCode, serde_json::Value)>, ApiError> {
     let Some(scope) = scope else { return Ok(None) };
-    let row = sqlx::query(
-        "SELECT request_hash, status, body FROM idempotency_keys WHERE subject = $1 AND key = $2",
-    )
-    .bind(&scope.subject)
-    .bind(&scope.key)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?;
-    let Some(row) = row else { return Ok(None) };
-    if row.get::<String, _>("request_hash") != scope.hash {
+    let Some(saved) = db::idempotency_keys::find(conn, &scope.subject, &scope.key).await? else {
+        return Ok(None);
+    };
+    if saved.request_hash != scope.hash {
         return Err(ApiError::invalid(
             "Idempotency-Key",
             "was already used for a different request",
         ));
     }
-    let status =
-        StatusCode::from_u16(row.get::<i16, _>("status").cast_unsigned()).unwrap_or(StatusCode::OK);
-    Ok(Some((status, row.get("body"))))
+    let status = StatusCode::from_u16(saved.status.cast_unsigned()).map_err(|_| {
+        ApiError::Internal(anyhow::anyhow!(
+            "saved response has status {}",
+            saved.status
+        ))
+    })?;
+    Ok(Some((status, saved.body)))
 }
 
 /// Saves the response, in the transaction of the request's effects.
@@ -93,16 +93,14 @@ pub async fn record(
     body: &serde_json::Value,
 ) -> Result<(), ApiError> {
     let Some(scope) = scope else { return Ok(()) };
-    sqlx::query(
-        "INSERT INTO idempotency_keys (subject, key, request_hash, status, body)
-         VALUES ($1, $2, $3, $4, $5)",
+    db::idempotency_keys::save(
+        conn,
+        &scope.subject,
+        &scope.key,
+        &scope.hash,
+        status.as_u16().cast_signed(),
+        body,
     )
-    .bind(&scope.subject)
-    .bind(&scope.key)
-    .bind(&scope.hash)
-    .bind(status.as_u16().cast_signed())
-    .bind(body)
-    .execute(conn)
     .await
     .map_err(|e| match e {
         sqlx::Error::Database(db) if db.is_unique_violation() => ApiError::Conflict(

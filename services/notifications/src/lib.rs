@@ -6,7 +6,8 @@
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `consumers`: a file per message: events become queued e-mails (in the message's transaction).
-//! - `db`: the queries (queued mails).
+//! - `db`: the queries (queued mails, the applicants to tell).
+//! - `domain`: the rules: the kinds of notice, and retrying a mail that was not sent.
 //! - `sender`: the worker that sends queued e-mails after commit.
 //! - `templates`: the e-mails, in Estonian and English.
 //! - `mail`: SMTP configuration and transport.
@@ -18,6 +19,7 @@
 pub mod config;
 pub mod consumers;
 pub mod db;
+pub mod domain;
 pub mod mail;
 pub mod sender;
 pub mod templates;

@@ -19,10 +19,10 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::db::mails;
+use crate::domain::{AfterFailure, after_failure};
 use crate::mail::Mailer;
 
-/// Tries per mail before it is parked.
-pub const MAX_ATTEMPTS: i32 = 8;
+pub use crate::domain::MAX_ATTEMPTS;
 
 /// Sends until `shutdown`; returns an error only when the database fails.
 pub async fn run(pool: PgPool, mailer: Mailer, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -53,15 +53,17 @@ pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
             mails::mark_sent(&mut tx, mail.id, attempts).await?;
             tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
         }
-        Err(e) if e.permanent || attempts >= MAX_ATTEMPTS => {
-            mails::give_up(&mut tx, mail.id, attempts, &e.message).await?;
-            tracing::error!(mail = %mail.id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
-        }
-        Err(e) => {
-            let delay = 2f64.powi(attempts.min(12)) * 5.0;
-            tracing::warn!(mail = %mail.id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
-            mails::retry_later(&mut tx, mail.id, attempts, &e.message, delay).await?;
-        }
+        Err(e) => match after_failure(attempts, e.permanent) {
+            AfterFailure::GiveUp => {
+                mails::give_up(&mut tx, mail.id, attempts, &e.message).await?;
+                tracing::error!(mail = %mail.id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
+            }
+            AfterFailure::RetryIn(delay) => {
+                let delay = delay.as_secs_f64();
+                tracing::warn!(mail = %mail.id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
+                mails::retry_later(&mut tx, mail.id, attempts, &e.message, delay).await?;
+            }
+        },
     }
     tx.commit().await?;
     Ok(true)

@@ -1,6 +1,6 @@
 //! Assessment cases.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use kutse_messaging::catalogue::ApplicationSubmitted;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -53,6 +53,32 @@ pub async fn find(
         })
     })
     .transpose()
+}
+
+/// Opens the case of a submitted application, due `review_due`; the first submission stands
+/// (`false` if the case was already open).
+pub async fn open(
+    conn: &mut PgConnection,
+    submitted: &ApplicationSubmitted,
+    review_due: NaiveDate,
+) -> sqlx::Result<bool> {
+    let submission =
+        serde_json::to_value(submitted).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO cases (application_id, round_id, awarding_body_id, applicant, round_deadline, review_due, submission)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (application_id) DO NOTHING",
+    )
+    .bind(submitted.application_id)
+    .bind(submitted.round_id)
+    .bind(submitted.awarding_body_id)
+    .bind(submitted.applicant.isikukood.to_string())
+    .bind(submitted.round_deadline)
+    .bind(review_due)
+    .bind(submission)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }
 
 /// Marks the case decided (`open` → `decided`); `false` if it was not open.

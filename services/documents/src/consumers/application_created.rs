@@ -5,6 +5,7 @@ use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
 use super::DocumentsHandler;
+use crate::db;
 
 impl Handles<ApplicationCreated> for DocumentsHandler {
     async fn handle(
@@ -13,14 +14,13 @@ impl Handles<ApplicationCreated> for DocumentsHandler {
         created: ApplicationCreated,
         _: &Envelope,
     ) -> Result<(), HandlerError> {
-        sqlx::query(
-            "INSERT INTO applications (application_id, awarding_body_id, applicant) VALUES ($1, $2, $3)
-             ON CONFLICT (application_id) DO NOTHING",
+        let applicant = created.applicant.to_string();
+        db::applications::record(
+            conn,
+            created.application_id,
+            created.awarding_body_id,
+            &applicant,
         )
-        .bind(created.application_id)
-        .bind(created.awarding_body_id)
-        .bind(created.applicant.to_string())
-        .execute(conn)
         .await?;
         Ok(())
     }

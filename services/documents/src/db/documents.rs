@@ -1,18 +1,7 @@
-//! Applications (as `application.created` told of them) and the documents stored for them.
+//! The documents stored for applications.
 
 use sqlx::PgConnection;
 use uuid::Uuid;
-
-/// The applicant of an application, if it is known (yet).
-pub async fn applicant_of(
-    conn: &mut PgConnection,
-    application: Uuid,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT applicant FROM applications WHERE application_id = $1")
-        .bind(application)
-        .fetch_optional(conn)
-        .await
-}
 
 /// A stored document, as it is recorded.
 #[derive(Debug, Clone)]

@@ -1,4 +1,5 @@
 //! The documents service's queries, by table; they return `sqlx` results and plain rows and know
 //! nothing of HTTP.
 
+pub mod applications;
 pub mod documents;

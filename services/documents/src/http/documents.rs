@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AppState;
-use crate::db;
+use crate::{db, domain};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -79,10 +79,10 @@ async fn upload(
             })
         })?;
     let mut conn = state.pool.acquire().await?;
-    let applicant = db::documents::applicant_of(&mut conn, application).await?;
+    let applicant = db::applications::applicant_of(&mut conn, application).await?;
     drop(conn);
     // Not known (yet), or someone else's: the same answer, so neither is revealed.
-    if applicant.is_none_or(|a| a != owner.to_string()) {
+    if !domain::may_upload(&owner.to_string(), applicant.as_deref()) {
         return Err(ApiError::NotFound("application".to_owned()));
     }
     let content_type = headers
@@ -93,10 +93,10 @@ async fn upload(
     let file_name = headers
         .get("x-file-name")
         .and_then(|v| v.to_str().ok())
-        .map(|n| n.chars().take(255).collect::<String>());
+        .and_then(domain::file_name);
 
     let id = Uuid::now_v7();
-    let key = format!("documents/{id}");
+    let key = domain::object_key(id);
     let target = kutse_storage::Target {
         client: &state.s3,
         bucket: &state.bucket,
@@ -171,12 +171,10 @@ async fn download(
         .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
     drop(conn);
     let body_id = document.awarding_body_id;
-    let own = principal
-        .isikukood
-        .is_some_and(|c| c.to_string() == document.owner);
-    let panel = principal.acts_for(Role::AwardingBodyStaff, body_id)
+    let caller = principal.isikukood.map(|c| c.to_string());
+    let on_panel = principal.acts_for(Role::AwardingBodyStaff, body_id)
         || principal.acts_for(Role::Assessor, body_id);
-    if !(own || panel) {
+    if domain::reader(caller.as_deref(), &document.owner, on_panel).is_none() {
         return Err(ApiError::NotFound("document".to_owned()));
     }
     let object = state

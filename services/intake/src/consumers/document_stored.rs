@@ -3,9 +3,10 @@
 
 use kutse_messaging::catalogue::DocumentStored;
 use kutse_messaging::{Envelope, HandlerError, Handles};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use super::IntakeHandler;
+use crate::db;
 
 impl Handles<DocumentStored> for IntakeHandler {
     async fn handle(
@@ -19,38 +20,27 @@ impl Handles<DocumentStored> for IntakeHandler {
 }
 
 async fn document_stored(conn: &mut PgConnection, doc: DocumentStored) -> Result<(), HandlerError> {
-    let Some(row) = sqlx::query("SELECT applicant FROM applications WHERE id = $1")
-        .bind(doc.application_id)
-        .fetch_optional(&mut *conn)
-        .await?
-    else {
+    let Some(owner) = db::applications::ownership(conn, doc.application_id).await? else {
         return Err(HandlerError::Permanent(format!(
             "no application {}",
             doc.application_id
         )));
     };
     // The documents service checked the uploader; a mismatch here means the two disagree.
-    if row.get::<String, _>("applicant") != doc.owner.to_string() {
+    if owner.applicant != doc.owner.to_string() {
         return Err(HandlerError::Permanent(format!(
             "document {} belongs to someone other than the applicant",
             doc.document_id
         )));
     }
-    sqlx::query(
-        "INSERT INTO application_documents (document_id, application_id, document_type, sha256, size_bytes)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING",
-    )
-    .bind(doc.document_id)
-    .bind(doc.application_id)
-    .bind(doc.document_type.as_str())
-    .bind(&doc.sha256)
-    .bind(doc.size_bytes)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("INSERT INTO application_history (application_id, event, detail) VALUES ($1, 'document_stored', $2)")
-        .bind(doc.application_id)
-        .bind(serde_json::json!({ "document_type": doc.document_type, "dvvk": doc.dvvk.code() }))
-        .execute(&mut *conn)
-        .await?;
+    let stored = db::applications::StoredDocument {
+        document_id: doc.document_id,
+        document_type: doc.document_type.as_str(),
+        sha256: &doc.sha256,
+        size_bytes: doc.size_bytes,
+    };
+    db::applications::add_document(conn, doc.application_id, &stored).await?;
+    let detail = serde_json::json!({ "document_type": doc.document_type, "dvvk": doc.dvvk.code() });
+    db::applications::add_history(conn, doc.application_id, "document_stored", detail).await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::db;
 use crate::domain::ApplicationStatus;
 
 /// What intake's handlers share (nothing yet).
@@ -38,21 +39,11 @@ pub(super) async fn outcome(
     event: &str,
     detail: serde_json::Value,
 ) -> Result<(), HandlerError> {
-    let current: Option<String> =
-        sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
-            .bind(application)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some(current) = current else {
+    let Some(current) = db::applications::lock_status(conn, application).await? else {
         return Err(HandlerError::Permanent(format!(
             "no application {application}"
         )));
     };
-    let current = ApplicationStatus::parse(&current).ok_or_else(|| {
-        HandlerError::Permanent(format!(
-            "application {application} has unknown status {current}"
-        ))
-    })?;
     if current == status {
         tracing::info!(%application, status = status.as_str(), "outcome already recorded");
         return Ok(());
@@ -64,18 +55,7 @@ pub(super) async fn outcome(
             status.as_str()
         )));
     }
-    sqlx::query("UPDATE applications SET status = $2 WHERE id = $1")
-        .bind(application)
-        .bind(status.as_str())
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO application_history (application_id, event, detail) VALUES ($1, $2, $3)",
-    )
-    .bind(application)
-    .bind(event)
-    .bind(detail)
-    .execute(&mut *conn)
-    .await?;
+    db::applications::move_status(conn, application, current, status).await?;
+    db::applications::add_history(conn, application, event, detail).await?;
     Ok(())
 }

@@ -64,6 +64,54 @@ pub async fn lock_for_submission(conn: &mut PgConnection, id: Uuid) -> sqlx::Res
     })
 }
 
+/// The application's status, locked for the transaction (`FOR UPDATE`); `None` if there is no
+/// such application.
+pub async fn lock_status(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<ApplicationStatus>> {
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status FROM applications WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    status
+        .map(|s| {
+            ApplicationStatus::parse(&s)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {s:?}").into()))
+        })
+        .transpose()
+}
+
+/// A document the documents service stored for an application (`document.stored`).
+#[derive(Debug, Clone)]
+pub struct StoredDocument<'a> {
+    pub document_id: Uuid,
+    pub document_type: &'a str,
+    pub sha256: &'a str,
+    pub size_bytes: i64,
+}
+
+/// Records a stored document; the same document again changes nothing.
+pub async fn add_document(
+    conn: &mut PgConnection,
+    application: Uuid,
+    d: &StoredDocument<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO application_documents (document_id, application_id, document_type, sha256, size_bytes)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id) DO NOTHING",
+    )
+    .bind(d.document_id)
+    .bind(application)
+    .bind(d.document_type)
+    .bind(d.sha256)
+    .bind(d.size_bytes)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// Records the submission time (the deadline was met at it).
 pub async fn mark_submitted(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
     sqlx::query("UPDATE applications SET submitted_at = now() WHERE id = $1")

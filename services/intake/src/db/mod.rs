@@ -3,5 +3,6 @@
 
 pub mod applications;
 pub mod awarding_bodies;
+pub mod idempotency_keys;
 pub mod qualifications;
 pub mod rounds;

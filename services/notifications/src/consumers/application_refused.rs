@@ -6,6 +6,7 @@ use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
 use super::{NotificationsHandler, queue};
+use crate::domain::MailKind;
 use crate::templates;
 
 impl Handles<ApplicationRefused> for NotificationsHandler {
@@ -18,7 +19,7 @@ impl Handles<ApplicationRefused> for NotificationsHandler {
         queue(
             conn,
             envelope.id,
-            "refusal",
+            MailKind::Refusal,
             &e.applicant.email,
             &templates::refused(&e),
         )

@@ -6,7 +6,8 @@ use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
 use super::{NotificationsHandler, queue};
-use crate::templates;
+use crate::domain::MailKind;
+use crate::{db, templates};
 
 impl Handles<ApplicationSubmitted> for NotificationsHandler {
     async fn handle(
@@ -15,23 +16,16 @@ impl Handles<ApplicationSubmitted> for NotificationsHandler {
         e: ApplicationSubmitted,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
-        let json = |v: serde_json::Result<serde_json::Value>| {
-            v.map_err(|e| HandlerError::Transient(e.into()))
+        let applicant = db::applicants::Applicant {
+            applicant: e.applicant.clone(),
+            qualification: e.qualification.clone(),
+            competences: e.competences.clone(),
         };
-        sqlx::query(
-            "INSERT INTO applicants (application_id, applicant, qualification, competences)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (application_id) DO NOTHING",
-        )
-        .bind(e.application_id)
-        .bind(json(serde_json::to_value(&e.applicant))?)
-        .bind(json(serde_json::to_value(&e.qualification))?)
-        .bind(json(serde_json::to_value(&e.competences))?)
-        .execute(&mut *conn)
-        .await?;
+        db::applicants::remember(conn, e.application_id, &applicant).await?;
         queue(
             conn,
             envelope.id,
-            "receipt",
+            MailKind::Receipt,
             &e.applicant.email,
             &templates::receipt(&e),
         )

@@ -5,6 +5,7 @@ use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
 use super::{NotificationsHandler, queue};
+use crate::domain::MailKind;
 use crate::templates;
 
 impl Handles<CertificateIssued> for NotificationsHandler {
@@ -17,7 +18,7 @@ impl Handles<CertificateIssued> for NotificationsHandler {
         queue(
             conn,
             envelope.id,
-            "certificate_issued",
+            MailKind::Certificate,
             &e.holder.email,
             &templates::issued(&e),
         )

@@ -20,6 +20,7 @@ use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::domain::MailKind;
 use crate::templates::Rendered;
 
 /// What notifications' handlers share (nothing yet).
@@ -39,14 +40,14 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
 pub(super) async fn queue(
     conn: &mut PgConnection,
     cause: Uuid,
-    kind: &str,
+    kind: MailKind,
     recipient: &kutse_domain::Email,
     mail: &Rendered,
 ) -> Result<(), HandlerError> {
     Ok(crate::db::mails::queue(
         conn,
         cause,
-        kind,
+        kind.as_str(),
         recipient.as_str(),
         &mail.subject,
         &mail.body,
