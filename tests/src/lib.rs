@@ -152,6 +152,11 @@ impl Drop for Harness {
 }
 
 impl Harness {
+    /// The JWKS file of this harness's token issuer, as services read it (`AUTH_JWKS_FILE`).
+    pub fn jwks_file(&self) -> PathBuf {
+        DevIssuer::jwks_path(&self.jwks_dir)
+    }
+
     /// The register's sealing key file of this harness's register instances.
     pub fn register_key_path(&self) -> PathBuf {
         self.jwks_dir.join("register-key.pem")

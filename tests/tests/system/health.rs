@@ -132,3 +132,161 @@ async fn a_service_stops_within_its_grace_period_even_with_a_request_hanging_in_
     );
     drop(stuck);
 }
+
+/// The built `kutse-certificates` binary, beside this test binary's directory (`cargo nextest run
+/// --workspace` and `make test` build every binary of the workspace).
+fn register_binary() -> std::path::PathBuf {
+    let test_binary = std::env::current_exe().expect("test binary path");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>");
+    let binary = profile_dir.join("kutse-certificates");
+    assert!(
+        binary.exists(),
+        "{} is missing: build the workspace (make test does)",
+        binary.display()
+    );
+    binary
+}
+
+/// The image's user (`deploy/Dockerfile`).
+const IMAGE_UID: u32 = 10001;
+
+/// What a container gives the register: its working directory is `/`, its environment holds
+/// nothing but the settings, it runs as the image's unprivileged user (when the test runs as root,
+/// through `setpriv`), and the sealing key is a read-only mounted file only that user can read.
+/// It must migrate, start, publish that key, write nothing where it stands, and stop on SIGTERM
+/// within its grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_register_binary_runs_from_root_with_only_its_mounted_key_and_stops_on_sigterm() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+
+    let harness = Harness::new().expect("harness");
+    let db = kutse_testkit::TestDb::new().await.expect("database");
+    let secret_dir = std::env::temp_dir().join(format!("kutse-secret-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&secret_dir).expect("secret dir");
+    let key_file = secret_dir.join("register-key.pem");
+    let key = kutse_protocol::keys::generate_signing_key(&key_file).expect("key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o400)).expect("0400");
+    let as_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let drop_to_image_user = as_root && std::path::Path::new("/usr/bin/setpriv").exists();
+    if drop_to_image_user {
+        std::os::unix::fs::chown(&key_file, Some(IMAGE_UID), Some(IMAGE_UID)).expect("chown");
+    }
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port");
+    let settings = [
+        ("DATABASE_URL", db.url.clone()),
+        ("AMQP_URL", kutse_testkit::amqp_url()),
+        ("AMQP_PREFIX", harness.prefix.clone()),
+        ("QUEUE_EXPIRY_SECONDS", "300".to_owned()),
+        ("HTTP_ADDR", addr.to_string()),
+        ("AUTH_JWKS_FILE", harness.jwks_file().display().to_string()),
+        ("REGISTER_SIGNING_KEY_FILE", key_file.display().to_string()),
+        ("SHUTDOWN_GRACE_SECONDS", "2".to_owned()),
+        ("LOG_FORMAT", "text".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let binary = register_binary();
+    let run = |command: Option<&str>| {
+        let mut process = if drop_to_image_user {
+            let mut setpriv = Command::new("/usr/bin/setpriv");
+            let id = IMAGE_UID.to_string();
+            setpriv
+                .args(["--reuid", &id, "--regid", &id, "--clear-groups"])
+                .arg(&binary);
+            setpriv
+        } else {
+            Command::new(&binary)
+        };
+        process
+            .args(command)
+            .current_dir("/")
+            .env_clear()
+            .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::null());
+        process
+    };
+    let root_before: Vec<_> = std::fs::read_dir("/")
+        .expect("ls /")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+
+    let migrated = run(Some("migrate")).output().expect("migrate runs");
+    assert!(
+        migrated.status.success(),
+        "migrate: {}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let mut serving = run(None)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}");
+    eventually(Duration::from_secs(30), "the register ready", || async {
+        match client.get(format!("{url}/readyz")).send().await {
+            Ok(r) if r.status() == 200 => Some(()),
+            _ => None,
+        }
+    })
+    .await;
+    let jwks: serde_json::Value = client
+        .get(format!("{url}/register/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("jwks json");
+    let published = jwks["keys"].as_array().expect("keys");
+    assert_eq!(published.len(), 1, "{jwks}");
+    let expected = kutse_protocol::keys::okp_jwk("any", &key.verifying_key());
+    assert_eq!(
+        published[0]["x"], expected["x"],
+        "the mounted key is the one published"
+    );
+
+    let pid = serving.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let exit = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = serving.try_wait().expect("wait") {
+                return Some((status, serving));
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = serving.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+    .await
+    .expect("waiter");
+    let (status, serving) = exit.expect("the register stops within its grace after SIGTERM");
+    let mut stderr = String::new();
+    if let Some(mut pipe) = serving.stderr {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut stderr);
+    }
+    assert!(status.success(), "exit {status}: {stderr}");
+
+    let root_after: Vec<_> = std::fs::read_dir("/")
+        .expect("ls /")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(root_before, root_after, "the register wrote nothing in /");
+    let _ = std::fs::remove_dir_all(&secret_dir);
+}
