@@ -42,7 +42,7 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 /// Connects everything the service needs and assembles it.
 pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
-    let register = register::RegisterKeys::load(&config.keys)?;
+    let register = register::load(&config.keys)?;
     let handler = consumers::CertificatesHandler {
         register: register.clone(),
         public_base_url: platform.config.public_base_url.clone(),
@@ -55,13 +55,9 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     };
     let service = Service::new(platform, http::router(state))
         .with_handler(std::sync::Arc::new(consumers::dispatcher(handler)));
-    let s3 = config.s3.client();
-    let bucket = config.s3.bucket.clone();
-    let check_client = s3.clone();
-    let service = service.with_check("storage", move || {
-        let client = check_client.clone();
-        let bucket = bucket.clone();
-        async move { kutse_storage::check(&client, &bucket).await }
-    });
+    let service = service.with_check(
+        "storage",
+        kutse_storage::readiness(config.s3.client(), config.s3.bucket.clone()),
+    );
     Ok(service)
 }

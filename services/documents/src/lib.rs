@@ -47,12 +47,9 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     };
     let service = Service::new(platform, http::router(state))
         .with_handler(std::sync::Arc::new(consumers::dispatcher()));
-    let bucket = config.s3.bucket.clone();
-    let check_client = s3.clone();
-    let service = service.with_check("storage", move || {
-        let client = check_client.clone();
-        let bucket = bucket.clone();
-        async move { kutse_storage::check(&client, &bucket).await }
-    });
+    let service = service.with_check(
+        "storage",
+        kutse_storage::readiness(s3.clone(), config.s3.bucket.clone()),
+    );
     Ok(service)
 }

@@ -61,6 +61,22 @@ impl S3Config {
     }
 }
 
+/// The readiness check of a service that keeps objects in `bucket`, for
+/// `Service::with_check("storage", …)`: [`check`], run on every probe.
+pub fn readiness(
+    client: Client,
+    bucket: String,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
++ Send
++ Sync
++ 'static {
+    move || {
+        let client = client.clone();
+        let bucket = bucket.clone();
+        Box::pin(async move { check(&client, &bucket).await })
+    }
+}
+
 /// Readiness: the bucket exists and our credentials may use it.
 pub async fn check(client: &Client, bucket: &str) -> Result<(), String> {
     client
