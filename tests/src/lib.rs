@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use kutse_auth::dev::{DevIssuer, TokenRequest};
+use kutse_auth::access::{AccessTokenIssuer, Grant};
+use kutse_auth::dev::{DevTara, TaraLogin};
 use kutse_config::Env;
 use kutse_service::Service;
 use kutse_testkit::TestDb;
@@ -53,10 +54,22 @@ impl Drop for Running {
     }
 }
 
-/// The shared pieces of one test's system: dev token issuer and broker prefix.
+/// The authority's person every harness configures (`AUTHORITY_PERSONAL_CODES`).
+pub const AUTHORITY_CODE: &str = "37605030299";
+
+/// The TARA stand-in's key of the tests: a fixed RSA key made with `openssl genpkey` (any key
+/// would do; a fixed one spares every test an RSA key generation).
+const TARA_TEST_KEY: &str = include_str!("../fixtures/tara-stand-in-key.pem");
+
+/// The shared pieces of one test's system: the access-token key (the one intake signs with), the
+/// TARA stand-in, and the broker prefix.
 #[derive(Debug)]
 pub struct Harness {
-    pub issuer: DevIssuer,
+    /// Signs access tokens with intake's key, for tests of one service that need a token as if
+    /// exchanged (the exchange itself is tested through intake's token endpoint).
+    pub issuer: AccessTokenIssuer,
+    /// Mints TARA-shaped ID tokens, which intake trusts in place of TARA's.
+    pub tara: DevTara,
     jwks_dir: PathBuf,
     pub prefix: String,
 }
@@ -65,17 +78,43 @@ impl Harness {
     pub fn new() -> anyhow::Result<Self> {
         kutse_telemetry::init_for_tests();
         let jwks_dir = std::env::temp_dir().join(format!("kutse-test-{}", uuid::Uuid::now_v7()));
-        let issuer = DevIssuer::load_or_create(&jwks_dir)?;
+        let keys = kutse_protocol::keys::KeyRing::load(
+            &kutse_protocol::keys::KeySettings {
+                current: jwks_dir.join("token-key.pem"),
+                published: Vec::new(),
+                generate: true,
+            },
+            "kutse",
+        )?;
+        let issuer = AccessTokenIssuer::new(
+            keys,
+            kutse_auth::dev::DEV_ISSUER,
+            kutse_auth::dev::DEV_AUDIENCE,
+        )?;
+        std::fs::write(jwks_dir.join("jwks.json"), issuer.jwks_json().to_string())?;
+        let tara = DevTara::from_pem(TARA_TEST_KEY)?;
+        std::fs::write(
+            jwks_dir.join("tara-jwks.json"),
+            tara.jwks_json().to_string(),
+        )?;
         Ok(Self {
             issuer,
+            tara,
             jwks_dir,
             prefix: kutse_testkit::topology().prefix,
         })
     }
 
-    /// A bearer token.
-    pub fn token(&self, request: &TokenRequest) -> String {
-        self.issuer.mint(request).unwrap_or_default()
+    /// An access token for `grant`, signed with intake's key as the exchange would.
+    pub fn token(&self, grant: &Grant) -> String {
+        self.issuer.mint(grant).unwrap_or_default()
+    }
+
+    /// A TARA ID token of a fresh Mobile-ID login of `code`, named `given family`.
+    pub fn id_token(&self, code: &str, given: &str, family: &str) -> String {
+        self.tara
+            .mint(&TaraLogin::new(code, given, family))
+            .unwrap_or_default()
     }
 
     /// Builds and starts one service with a fresh database.
@@ -103,10 +142,17 @@ impl Harness {
             ("DELIVERY_LIMIT", "5".to_owned()),
             ("QUEUE_EXPIRY_SECONDS", "300".to_owned()),
             ("SHUTDOWN_GRACE_SECONDS", "2".to_owned()),
+            ("AUTH_JWKS_FILE", self.jwks_file().display().to_string()),
+            // Intake signs with the harness's access-token key and trusts its TARA stand-in.
             (
-                "AUTH_JWKS_FILE",
-                DevIssuer::jwks_path(&self.jwks_dir).display().to_string(),
+                "TOKEN_SIGNING_KEY_FILE",
+                self.jwks_dir.join("token-key.pem").display().to_string(),
             ),
+            (
+                "TARA_JWKS_FILE",
+                self.jwks_dir.join("tara-jwks.json").display().to_string(),
+            ),
+            ("AUTHORITY_PERSONAL_CODES", AUTHORITY_CODE.to_owned()),
             ("PUBLIC_BASE_URL", url.clone()),
             // The register's sealing key: one per harness, shared by its register instances.
             (
@@ -154,7 +200,7 @@ impl Drop for Harness {
 impl Harness {
     /// The JWKS file of this harness's token issuer, as services read it (`AUTH_JWKS_FILE`).
     pub fn jwks_file(&self) -> PathBuf {
-        DevIssuer::jwks_path(&self.jwks_dir)
+        self.jwks_dir.join("jwks.json")
     }
 
     /// The register's sealing key file of this harness's register instances.
@@ -215,8 +261,9 @@ pub async fn call(
     if let Some(key) = idempotency_key {
         request = request.header("idempotency-key", key);
     }
-    let Ok(response) = request.send().await else {
-        return (0, serde_json::Value::Null);
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(e) => return (0, serde_json::Value::String(format!("no answer: {e:#}"))),
     };
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
@@ -349,14 +396,16 @@ impl Harness {
         roles: &[kutse_auth::Role],
         body: Option<uuid::Uuid>,
     ) -> String {
-        self.token(&TokenRequest {
+        self.token(&Grant {
             subject: subject.to_owned(),
+            client_id: kutse_auth::dev::DEV_TARA_CLIENT_ID.to_owned(),
             roles: roles.to_vec(),
             awarding_body_id: body,
             given_name: Some("Mari".into()),
             family_name: Some("Maasikas".into()),
             email: Some("mari@example.com".into()),
             ttl_seconds: 600,
+            ..Grant::default()
         })
     }
 }
@@ -410,4 +459,60 @@ pub async fn wait_ready(running: &Running) {
         (status == 200).then_some(())
     })
     .await;
+}
+
+/// A portal's token exchange at intake's `/oauth/token`: the person's TARA ID token for a Kutse
+/// access token, acting for `body` when given. Returns the status and the JSON answer.
+pub async fn exchange(
+    http: &reqwest::Client,
+    intake: &str,
+    id_token: &str,
+    body: Option<uuid::Uuid>,
+) -> (u16, serde_json::Value) {
+    let mut form = vec![
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange".to_owned(),
+        ),
+        ("subject_token", id_token.to_owned()),
+        (
+            "subject_token_type",
+            "urn:ietf:params:oauth:token-type:id_token".to_owned(),
+        ),
+    ];
+    if let Some(body) = body {
+        form.push(("scope", format!("body:{body}")));
+    }
+    let response = http
+        .post(format!("{intake}/oauth/token"))
+        .form(&form)
+        .send()
+        .await
+        .expect("the token endpoint answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+impl Harness {
+    /// Logs a person in through the TARA stand-in and exchanges the ID token at `intake`, as a
+    /// portal does; the access token (panics if the exchange is refused).
+    pub async fn login(
+        &self,
+        http: &reqwest::Client,
+        intake: &str,
+        login: &TaraLogin,
+        body: Option<uuid::Uuid>,
+    ) -> String {
+        let id_token = self.tara.mint(login).expect("ID token");
+        let (status, answer) = exchange(http, intake, &id_token, body).await;
+        assert_eq!(
+            status, 200,
+            "exchange for {} at {body:?}: {answer}",
+            login.personal_code
+        );
+        answer["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
 }

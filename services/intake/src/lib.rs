@@ -3,6 +3,10 @@
 //! Applications: awarding bodies, qualifications with their competences, application rounds; applicants
 //! create, fill in and submit applications, and read their status and history.
 //!
+//! Who is who: intake owns the role registry (the authority's people, each body's administrators,
+//! staff, assessors, committee and partners, and machine clients) and the token endpoint that
+//! turns a TARA login into a Kutse access token carrying the roles held now.
+//!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `domain`: an application's state machine and the submission rule (deadlines in Tallinn).
@@ -10,6 +14,8 @@
 //! - `http`: the API, a module per resource, each with its `router()`.
 //! - `consumers`: a file per message it handles (documents stored, outcomes of protocols).
 //! - `idempotency`: replaying POSTs made with an `Idempotency-Key`.
+//! - `registry`: the role registry's rules (who appoints whom, what a token carries).
+//! - `tokens`: the token service: TARA ID tokens in, Kutse access tokens out.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
@@ -21,6 +27,8 @@ pub mod db;
 pub mod domain;
 pub mod http;
 pub mod idempotency;
+pub mod registry;
+pub mod tokens;
 
 use kutse_service::{Platform, Service};
 use sqlx::migrate::Migrator;
@@ -38,9 +46,32 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 
 /// Connects everything the service needs and assembles it.
 pub async fn build(config: Config) -> anyhow::Result<Service> {
-    let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
-    let state = platform.api_context();
+    let tokens = tokens::TokenService::new(&config).await?;
+    // Intake checks the access tokens it issues with its own keys, in process.
+    let mut service_config = config.service.clone();
+    service_config.auth.jwks = kutse_auth::JwksSource::Static(tokens.issuer.jwks());
+    let platform = Platform::connect(service_config, &MIGRATOR).await?;
+    let mut conn = platform.pool.acquire().await?;
+    db::appointments::sync_authority(&mut conn, &config.authority).await?;
+    drop(conn);
+    let state = http::AppState {
+        pool: platform.pool.clone(),
+        verifier: platform.verifier.clone(),
+        tokens: tokens.clone(),
+        public_base_url: platform.config.public_base_url.clone(),
+    };
+    let tara = tokens.tara.clone();
     let service = Service::new(platform, http::router(state))
-        .with_handler(std::sync::Arc::new(consumers::dispatcher()));
+        .with_handler(std::sync::Arc::new(consumers::dispatcher()))
+        .with_worker(
+            "TARA keys",
+            std::sync::Arc::new(move |shutdown| {
+                let tara = tara.clone();
+                Box::pin(async move {
+                    tara.keep_fresh(shutdown).await;
+                    Ok(())
+                })
+            }),
+        );
     Ok(service)
 }

@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::verifier::Verifier;
 
-/// What a caller may act as. A token without roles is an applicant's.
+/// What a caller may act as. Every person may act as an applicant; the other roles are held in
+/// the register (intake's role registry) and reach a service through a Kutse access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -20,23 +21,30 @@ pub enum Role {
     Applicant,
     /// An organisation authorised by an awarding body to submit applications.
     Partner,
+    /// An awarding body's administrator: appoints its staff, assessors, committee and partners,
+    /// and registers its machine clients. Appointed by the authority.
+    BodyAdministrator,
     /// Staff of an awarding body: rounds, sessions, the body's applications.
     AwardingBodyStaff,
     /// A member of an assessment panel.
     Assessor,
     /// A member (or chair) of a qualification committee.
     CommitteeMember,
+    /// The chair of a qualification committee, who signs its protocols (also a member).
+    CommitteeChair,
     /// The Qualifications Authority (Kutsekoda).
     Authority,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::Applicant,
         Role::Partner,
+        Role::BodyAdministrator,
         Role::AwardingBodyStaff,
         Role::Assessor,
         Role::CommitteeMember,
+        Role::CommitteeChair,
         Role::Authority,
     ];
 
@@ -44,9 +52,11 @@ impl Role {
         match self {
             Role::Applicant => "applicant",
             Role::Partner => "partner",
+            Role::BodyAdministrator => "body_administrator",
             Role::AwardingBodyStaff => "awarding_body_staff",
             Role::Assessor => "assessor",
             Role::CommitteeMember => "committee_member",
+            Role::CommitteeChair => "committee_chair",
             Role::Authority => "authority",
         }
     }
@@ -56,16 +66,20 @@ impl Role {
     }
 }
 
-/// Who is calling, from a validated token.
+/// Who is calling, from a validated Kutse access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The token's `sub`, e.g. `EE38001085718`.
+    /// The token's `sub`: `EE38001085718` for a person, the client id for a machine client.
     pub subject: String,
-    /// The personal code, when the subject is an Estonian one.
+    /// The personal code, when the subject is a person (machine clients have none).
     pub isikukood: Option<Isikukood>,
+    /// The client the token was issued to: a portal's TARA client id, or the machine client.
+    pub client_id: String,
     pub roles: BTreeSet<Role>,
-    /// The awarding body a staff member, assessor or committee member acts for.
+    /// The awarding body the token acts for (one at a time).
     pub awarding_body_id: Option<Uuid>,
+    /// The partner organisation (registry code) a partner's person acts for.
+    pub partner: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub email: Option<String>,

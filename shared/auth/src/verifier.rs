@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use kutse_domain::Isikukood;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, RwLock};
-use uuid::Uuid;
 
+use crate::access::AccessClaims;
 use crate::principal::{Principal, Role};
 
 /// Where the provider's signing keys come from.
@@ -30,8 +30,11 @@ pub enum JwksSource {
 pub struct AuthConfig {
     /// The exact `iss` expected.
     pub issuer: String,
-    /// Our client id, which `aud` must contain.
-    pub audience: String,
+    /// The accepted audiences: `aud` must contain one of them (for TARA: the portals' client
+    /// ids; for Kutse access tokens: `kutse`).
+    pub audience: Vec<String>,
+    /// The `typ` header a token must carry (`at+jwt` for Kutse access tokens), if any.
+    pub token_type: Option<String>,
     /// Accepted signature algorithms. Symmetric algorithms are refused at start.
     pub algorithms: Vec<Algorithm>,
     pub jwks: JwksSource,
@@ -96,32 +99,6 @@ struct KeySet {
 }
 
 /// The claims Kutse reads. Unknown claims are ignored.
-#[derive(Debug, Deserialize)]
-struct Claims {
-    sub: String,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(default)]
-    awarding_body_id: Option<Uuid>,
-    #[serde(default)]
-    given_name: Option<String>,
-    #[serde(default)]
-    family_name: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    /// TARA puts names under `profile_attributes`.
-    #[serde(default)]
-    profile_attributes: Option<ProfileAttributes>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ProfileAttributes {
-    #[serde(default)]
-    given_name: Option<String>,
-    #[serde(default)]
-    family_name: Option<String>,
-}
-
 /// Validates bearer tokens. Shared by all requests (`Arc<Verifier>` in the app state).
 pub struct Verifier {
     config: AuthConfig,
@@ -236,13 +213,34 @@ impl Verifier {
         self.config.min_refresh
     }
 
+    /// Validates a Kutse access token and returns its caller.
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        principal(self.decode::<AccessClaims>(token).await?)
+    }
+
+    /// Validates a token's signature, algorithm, type, issuer, audience and times, and returns
+    /// its claims as `T` (a TARA ID token's claims, or a Kutse access token's).
+    pub async fn decode<T: DeserializeOwned>(&self, token: &str) -> Result<T, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|e| {
             // `alg: none` and unknown algorithms fail here.
             AuthError::Malformed(e.to_string())
         })?;
         if !self.config.algorithms.contains(&header.alg) {
             return Err(AuthError::AlgorithmNotAllowed(format!("{:?}", header.alg)));
+        }
+        if let Some(expected) = &self.config.token_type {
+            let typ = header
+                .typ
+                .as_deref()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+            if typ != expected.as_str() {
+                return Err(AuthError::Claims(format!(
+                    "the token's type is {:?}, not {expected:?}: only a Kutse access token is accepted",
+                    header.typ.as_deref().unwrap_or("none")
+                )));
+            }
         }
         let kid = header.kid.clone().ok_or(AuthError::MissingKeyId)?;
         if !self.keys.read().await.keys.contains_key(&kid) {
@@ -261,14 +259,14 @@ impl Verifier {
         }
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.config.issuer]);
-        validation.set_audience(&[&self.config.audience]);
+        validation.set_audience(&self.config.audience);
         validation.leeway = self.config.leeway.as_secs();
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+        let data = jsonwebtoken::decode::<T>(token, &key.decoding, &validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
-        principal(data.claims)
+        Ok(data.claims)
     }
 
     async fn refresh_for(&self, kid: &str) {
@@ -292,37 +290,26 @@ impl Verifier {
     }
 }
 
-fn principal(claims: Claims) -> Result<Principal, AuthError> {
-    let mut roles = BTreeSet::new();
-    for name in &claims.roles {
-        let role =
-            Role::parse(name).ok_or_else(|| AuthError::Claims(format!("unknown role {name:?}")))?;
-        roles.insert(role);
-    }
-    if roles.is_empty() {
+fn principal(claims: AccessClaims) -> Result<Principal, AuthError> {
+    let mut roles: BTreeSet<Role> = claims.roles.into_iter().collect();
+    let isikukood = match claims.sub.strip_prefix("EE") {
+        Some(code) => Some(Isikukood::parse(code).map_err(|_| {
+            AuthError::Claims("subject is not a valid Estonian personal code".to_owned())
+        })?),
+        None => None,
+    };
+    if isikukood.is_some() {
         roles.insert(Role::Applicant);
     }
-    let isikukood = claims
-        .sub
-        .strip_prefix("EE")
-        .and_then(|code| Isikukood::parse(code).ok());
-    if claims.sub.starts_with("EE") && isikukood.is_none() {
-        return Err(AuthError::Claims(
-            "subject is not a valid Estonian personal code".to_owned(),
-        ));
-    }
-    let profile = claims.profile_attributes;
     Ok(Principal {
         subject: claims.sub,
         isikukood,
+        client_id: claims.client_id,
         roles,
         awarding_body_id: claims.awarding_body_id,
-        given_name: claims
-            .given_name
-            .or_else(|| profile.as_ref().and_then(|p| p.given_name.clone())),
-        family_name: claims
-            .family_name
-            .or_else(|| profile.as_ref().and_then(|p| p.family_name.clone())),
+        partner: claims.partner,
+        given_name: claims.given_name,
+        family_name: claims.family_name,
         email: claims.email,
     })
 }

@@ -10,22 +10,36 @@ use axum::response::IntoResponse as _;
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use kutse_auth::dev::{DEV_AUDIENCE, DEV_ISSUER, DevIssuer, TokenRequest};
+use kutse_auth::access::{AccessTokenIssuer, Grant};
+use kutse_auth::dev::{DEV_AUDIENCE, DEV_ISSUER, DevTara, TaraLogin};
 use kutse_auth::{AuthConfig, AuthError, Authenticated, JwksSource, Role, Verifier};
 use tower::ServiceExt;
 
-fn applicant() -> TokenRequest {
-    TokenRequest {
+fn applicant() -> Grant {
+    Grant {
         subject: "EE38001085718".to_owned(),
+        client_id: "kutse-portal".to_owned(),
         ttl_seconds: 600,
-        ..TokenRequest::default()
+        ..Grant::default()
     }
+}
+
+/// An access-token issuer with a fresh key, named `issuer`, minting for `audience`.
+fn issuer_named(issuer: &str, audience: &str) -> AccessTokenIssuer {
+    let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+    let keys = kutse_protocol::keys::KeyRing::from_key(key, "kutse");
+    AccessTokenIssuer::new(keys, issuer, audience).expect("issuer")
+}
+
+fn generate() -> AccessTokenIssuer {
+    issuer_named(DEV_ISSUER, DEV_AUDIENCE)
 }
 
 fn config(jwks: JwksSource) -> AuthConfig {
     AuthConfig {
         issuer: DEV_ISSUER.to_owned(),
-        audience: DEV_AUDIENCE.to_owned(),
+        audience: vec![DEV_AUDIENCE.to_owned()],
+        token_type: Some(kutse_auth::access::ACCESS_TOKEN_TYPE.to_owned()),
         algorithms: AuthConfig::parse_algorithms(&["RS256".into(), "EdDSA".into()]).expect("algs"),
         jwks,
         leeway: Duration::from_secs(10),
@@ -33,7 +47,7 @@ fn config(jwks: JwksSource) -> AuthConfig {
     }
 }
 
-async fn verifier_for(issuer: &DevIssuer) -> Verifier {
+async fn verifier_for(issuer: &AccessTokenIssuer) -> Verifier {
     Verifier::new(config(JwksSource::Static(issuer.jwks())))
         .await
         .expect("verifier")
@@ -41,11 +55,11 @@ async fn verifier_for(issuer: &DevIssuer) -> Verifier {
 
 #[tokio::test]
 async fn a_valid_token_names_the_person_and_their_roles() {
-    let issuer = DevIssuer::generate();
+    let issuer = generate();
     let verifier = verifier_for(&issuer).await;
     let body = uuid::Uuid::now_v7();
     let token = issuer
-        .mint(&TokenRequest {
+        .mint(&Grant {
             roles: vec![Role::AwardingBodyStaff],
             awarding_body_id: Some(body),
             given_name: Some("Mari".into()),
@@ -59,7 +73,10 @@ async fn a_valid_token_names_the_person_and_their_roles() {
         "38001085718"
     );
     assert!(principal.acts_for(Role::AwardingBodyStaff, body));
-    assert!(!principal.has_role(Role::Applicant));
+    assert!(
+        principal.has_role(Role::Applicant),
+        "a person may always apply"
+    );
     assert_eq!(principal.given_name.as_deref(), Some("Mari"));
 
     let plain = verifier
@@ -68,8 +85,26 @@ async fn a_valid_token_names_the_person_and_their_roles() {
         .expect("valid");
     assert!(
         plain.has_role(Role::Applicant),
-        "no roles claim means applicant"
+        "every person may act as an applicant"
     );
+    assert_eq!(plain.client_id, "kutse-portal");
+
+    let machine = verifier
+        .verify(
+            &issuer
+                .mint(&Grant {
+                    subject: "0190c0de-0000-7000-8000-000000000001".into(),
+                    roles: vec![Role::AwardingBodyStaff],
+                    awarding_body_id: Some(body),
+                    ..applicant()
+                })
+                .expect("token"),
+        )
+        .await
+        .expect("valid");
+    assert!(machine.isikukood.is_none(), "a machine client is no person");
+    assert!(!machine.has_role(Role::Applicant));
+    assert!(machine.acts_for(Role::AwardingBodyStaff, body));
 }
 
 /// Replaces the payload of a signed token, keeping header and signature.
@@ -86,14 +121,14 @@ fn payload_of(token: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn tokens_that_break_a_rule_are_refused() {
-    let issuer = DevIssuer::generate();
+    let issuer = generate();
     let verifier = verifier_for(&issuer).await;
     let good = issuer.mint(&applicant()).expect("token");
 
-    let other_key = DevIssuer::generate();
-    let wrong_issuer = DevIssuer::generate().with_issuer("https://evil.example", DEV_AUDIENCE);
+    let other_key = generate();
+    let wrong_issuer = issuer_named("https://evil.example", DEV_AUDIENCE);
     let wrong_issuer_verifier = verifier_for(&wrong_issuer).await;
-    let wrong_audience = DevIssuer::generate().with_issuer(DEV_ISSUER, "someone-else");
+    let wrong_audience = issuer_named(DEV_ISSUER, "someone-else");
     let wrong_audience_verifier = verifier_for(&wrong_audience).await;
 
     let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
@@ -102,7 +137,7 @@ async fn tokens_that_break_a_rule_are_refused() {
 
     let hs256 = jsonwebtoken::encode(
         &jsonwebtoken::Header {
-            kid: Some(issuer.kid().to_owned()),
+            kid: Some(issuer.keys().current().1.to_owned()),
             ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256)
         },
         &payload_of(&good),
@@ -115,7 +150,7 @@ async fn tokens_that_break_a_rule_are_refused() {
     let tampered = with_payload(&good, &tampered_claims);
 
     let expired = issuer
-        .mint(&TokenRequest {
+        .mint(&Grant {
             ttl_seconds: -120,
             ..applicant()
         })
@@ -171,10 +206,10 @@ async fn tokens_that_break_a_rule_are_refused() {
 
 #[tokio::test]
 async fn an_invalid_personal_code_in_the_subject_is_refused() {
-    let issuer = DevIssuer::generate();
+    let issuer = generate();
     let verifier = verifier_for(&issuer).await;
     let token = issuer
-        .mint(&TokenRequest {
+        .mint(&Grant {
             subject: "EE38001085719".into(),
             ..applicant()
         })
@@ -183,6 +218,48 @@ async fn an_invalid_personal_code_in_the_subject_is_refused() {
         verifier.verify(&token).await,
         Err(AuthError::Claims(_))
     ));
+}
+
+#[tokio::test]
+async fn only_a_kutse_access_token_passes_not_a_tara_id_token_nor_a_token_without_its_type() {
+    let issuer = generate();
+    let verifier = verifier_for(&issuer).await;
+    // A TARA ID token (RS256, TARA's issuer, its own key): refused as an API token.
+    let tara = DevTara::from_pem(include_str!(
+        "../../../tests/fixtures/tara-stand-in-key.pem"
+    ))
+    .expect("stand-in");
+    let id_token = tara
+        .mint(&TaraLogin::new("38001085718", "Mari", "Maasikas"))
+        .expect("id token");
+    let refused = verifier
+        .verify(&id_token)
+        .await
+        .expect_err("ID token refused");
+    assert!(
+        matches!(refused, AuthError::Claims(ref m) if m.contains("at+jwt")),
+        "{refused}"
+    );
+    // Our own key and claims, but without `typ: at+jwt` (as an ID token would be): refused.
+    let good = issuer.mint(&applicant()).expect("token");
+    let untyped = jsonwebtoken::encode(
+        &jsonwebtoken::Header {
+            kid: Some(issuer.keys().current().1.to_owned()),
+            ..jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA)
+        },
+        &payload_of(&good),
+        &{
+            use ed25519_dalek::pkcs8::EncodePrivateKey;
+            let der = issuer.keys().current().0.to_pkcs8_der().expect("der");
+            jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes())
+        },
+    )
+    .expect("untyped");
+    let refused = verifier
+        .verify(&untyped)
+        .await
+        .expect_err("untyped refused");
+    assert!(refused.to_string().contains("at+jwt"), "{refused}");
 }
 
 #[test]
@@ -205,7 +282,7 @@ impl axum::extract::FromRef<AppState> for Arc<Verifier> {
 
 #[tokio::test]
 async fn an_api_answers_401_problem_json_for_a_bad_token() {
-    let issuer = DevIssuer::generate();
+    let issuer = generate();
     let app = Router::new()
         .route(
             "/me",
@@ -216,7 +293,7 @@ async fn an_api_answers_401_problem_json_for_a_bad_token() {
         });
     let good = issuer.mint(&applicant()).expect("token");
     let expired = issuer
-        .mint(&TokenRequest {
+        .mint(&Grant {
             ttl_seconds: -120,
             ..applicant()
         })
@@ -250,8 +327,8 @@ async fn an_api_answers_401_problem_json_for_a_bad_token() {
 #[tokio::test]
 async fn keys_are_fetched_from_a_jwks_url_and_refetched_for_a_new_key_id() {
     // A real HTTP JWKS endpoint on loopback, whose key set we rotate mid-test.
-    let first = DevIssuer::generate();
-    let second = DevIssuer::generate();
+    let first = generate();
+    let second = generate();
     let served = Arc::new(std::sync::Mutex::new(first.jwks_json()));
     let jwks = served.clone();
     let app = Router::new().route(
@@ -316,7 +393,7 @@ async fn provider(served: Arc<std::sync::Mutex<Option<serde_json::Value>>>) -> S
 #[tokio::test]
 async fn keys_follow_the_provider_a_withdrawn_key_stops_working_and_an_outage_at_start_only_delays_readiness()
  {
-    let issuer = DevIssuer::generate();
+    let issuer = generate();
     let served = Arc::new(std::sync::Mutex::new(None));
     let url = provider(served.clone()).await;
 

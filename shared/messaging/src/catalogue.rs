@@ -133,6 +133,20 @@ pub const CATALOGUE: &[MessageSpec] = &[
         consumers: &[services::INTAKE, services::NOTIFICATIONS],
         summary: "A signed protocol refused an application; the applicant is told why.",
     },
+    MessageSpec {
+        message_type: RoleAppointed::TYPE,
+        version: RoleAppointed::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::COMMITTEE],
+        summary: "A person was appointed to a role in the register (a body's administrator, staff, assessor, committee member or chair, a partner's person), with from/to dates.",
+    },
+    MessageSpec {
+        message_type: RoleRemoved::TYPE,
+        version: RoleRemoved::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::COMMITTEE],
+        summary: "An appointment was ended before its time; the person no longer holds the role.",
+    },
 ];
 
 /// The routing keys a service's queue binds to.
@@ -387,6 +401,42 @@ pub struct SignerKeyRevoked {
 
 impl Message for SignerKeyRevoked {
     const TYPE: &'static str = "signer_key.revoked";
+    const VERSION: u16 = 1;
+}
+
+/// `role.appointed`, v1: the role registry's appointments, for the services that keep a roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleAppointed {
+    pub appointment_id: Uuid,
+    pub person: Isikukood,
+    /// `body_administrator`, `awarding_body_staff`, `assessor`, `committee_member`,
+    /// `committee_chair` or `partner` (the authority's people are not announced).
+    pub role: String,
+    pub awarding_body_id: Uuid,
+    /// The partner organisation's registry code, for the partner role.
+    pub partner_code: Option<String>,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl Message for RoleAppointed {
+    const TYPE: &'static str = "role.appointed";
+    const VERSION: u16 = 1;
+}
+
+/// `role.removed`, v1: an appointment ended before its time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleRemoved {
+    pub appointment_id: Uuid,
+    pub person: Isikukood,
+    pub role: String,
+    pub awarding_body_id: Uuid,
+    pub removed_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl Message for RoleRemoved {
+    const TYPE: &'static str = "role.removed";
     const VERSION: u16 = 1;
 }
 

@@ -47,8 +47,11 @@ pub struct ServiceConfig {
     /// deduplication. Far longer than any redelivery window (retries take minutes; parked
     /// messages an operator moves back, days).
     pub inbox_retention: Duration,
-    /// `AUTH_ISSUER`, `AUTH_AUDIENCE`, `AUTH_ALGORITHMS`, `AUTH_JWKS_URL` or `AUTH_JWKS_FILE`,
-    /// `AUTH_LEEWAY_SECONDS`. Defaults trust the dev token issuer (`make dev-token`).
+    /// How Kutse access tokens are checked: `AUTH_ISSUER` (default `https://dev.kutse.local`) and
+    /// `AUTH_AUDIENCE` (default `kutse`), the same values intake mints them with; the keys from
+    /// `AUTH_JWKS_URL` (default intake's `http://127.0.0.1:8081/oauth/jwks.json`) or
+    /// `AUTH_JWKS_FILE`; `AUTH_ALGORITHMS` (default `EdDSA`); `AUTH_LEEWAY_SECONDS` (10). Intake
+    /// itself verifies with its own keys, in process.
     pub auth: AuthConfig,
     /// `RUST_LOG` (default `info`), `LOG_FORMAT` (`json` or `text`, default `json`),
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` (export traces when set).
@@ -91,16 +94,16 @@ impl ServiceConfig {
             delivery_limit: env.parse("DELIVERY_LIMIT", defaults.delivery_limit),
             queue_expiry: (expiry > 0).then(|| Duration::from_secs(expiry)),
         };
-        let algorithms = env.list("AUTH_ALGORITHMS", &["RS256", "EdDSA"]);
+        let algorithms = env.list("AUTH_ALGORITHMS", &["EdDSA"]);
         let algorithms = AuthConfig::parse_algorithms(&algorithms).unwrap_or_else(|e| {
             env.fail("AUTH_ALGORITHMS", e);
             Vec::new()
         });
-        let jwks = match env.optional("AUTH_JWKS_URL") {
-            Some(url) => JwksSource::Url(url),
-            None => JwksSource::File(PathBuf::from(
-                env.string("AUTH_JWKS_FILE", ".local/dev-auth/jwks.json"),
-            )),
+        let jwks = match env.optional("AUTH_JWKS_FILE") {
+            Some(file) => JwksSource::File(PathBuf::from(file)),
+            None => JwksSource::Url(
+                env.string("AUTH_JWKS_URL", "http://127.0.0.1:8081/oauth/jwks.json"),
+            ),
         };
         let log_format = env.string("LOG_FORMAT", "json");
         if !["json", "text"].contains(&log_format.as_str()) {
@@ -139,7 +142,8 @@ impl ServiceConfig {
             ),
             auth: AuthConfig {
                 issuer: env.string("AUTH_ISSUER", DEV_ISSUER),
-                audience: env.string("AUTH_AUDIENCE", DEV_AUDIENCE),
+                audience: vec![env.string("AUTH_AUDIENCE", DEV_AUDIENCE)],
+                token_type: Some(kutse_auth::access::ACCESS_TOKEN_TYPE.to_owned()),
                 algorithms,
                 jwks,
                 leeway: Duration::from_secs(env.parse("AUTH_LEEWAY_SECONDS", 10)),

@@ -1,20 +1,27 @@
-//! The whole mission, once, through the services on the real stack: a portal-like client drives
-//! the HTTP APIs from an awarding body's setup to an e-mailed, sealed certificate; and the refusal
-//! path, to a refusal e-mail with the panel's justification.
+//! The whole mission, once, through the services on the real stack, configured as production is:
+//! people log in with (a stand-in for) TARA, whose ID tokens carry no roles; a portal-like client
+//! exchanges them at intake for Kutse access tokens. The authority appoints the body's
+//! administrator, who appoints its staff, assessor, committee member and chair; the application
+//! travels to an e-mailed, sealed certificate. And the refusal path, to a refusal e-mail with the
+//! panel's justification.
 
 use std::time::Duration;
 
 use chrono::{Days, Utc};
 use ed25519_dalek::SigningKey;
-use kutse_auth::Role;
-use kutse_auth::dev::TokenRequest;
+use kutse_auth::dev::TaraLogin;
 use kutse_testkit::eventually;
-use kutse_tests::{Harness, Running, call, inbox};
+use kutse_tests::{AUTHORITY_CODE, Harness, Running, call, inbox};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(30);
 const CHAIR: &str = "EE38001085718";
+const ADMIN: &str = "48704147433";
+const STAFF: &str = "36805280109";
+const ASSESSOR: &str = "33105048161";
+const MEMBER: &str = "30411030851";
+const MARI: &str = "49403136526";
 
 struct System {
     intake: Running,
@@ -54,16 +61,31 @@ impl System {
         system
     }
 
-    fn token(&self, subject: &str, roles: &[Role], body: Option<Uuid>, email: &str) -> String {
-        self.harness.token(&TokenRequest {
-            subject: subject.to_owned(),
-            roles: roles.to_vec(),
-            awarding_body_id: body,
-            given_name: Some("Mari".into()),
-            family_name: Some("Maasikas".into()),
-            email: Some(email.to_owned()),
-            ttl_seconds: 600,
-        })
+    /// A portal's login: the person authenticates with the TARA stand-in, and the ID token is
+    /// exchanged at intake for an access token acting for `body`.
+    async fn login(
+        &self,
+        code: &str,
+        name: (&str, &str),
+        email: Option<&str>,
+        body: Option<Uuid>,
+    ) -> String {
+        let mut login = TaraLogin::new(code, name.0, name.1);
+        login.email = email.map(str::to_owned);
+        self.harness
+            .login(&self.http, &self.intake.url, &login, body)
+            .await
+    }
+
+    /// `by` appoints `code` to `role` at `body` in the role registry.
+    async fn appoint(&self, by: &str, body: Uuid, code: &str, role: &str) -> Value {
+        self.post(
+            &self.intake,
+            &format!("/awarding-bodies/{body}/appointments"),
+            by,
+            json!({ "personal_code": code, "role": role, "reason": "the body's decision" }),
+        )
+        .await
     }
 
     async fn post(&self, base: &Running, path: &str, token: &str, body: Value) -> Value {
@@ -106,8 +128,11 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
     let s = System::start().await;
     let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
 
-    // The awarding body, its qualification with competences, and an open round.
-    let authority = s.token("EE37605030299", &[Role::Authority], None, "kk@example.com");
+    // The authority (from configuration) creates the awarding body and appoints its
+    // administrator, who appoints the body's people; each then logs in acting for the body.
+    let authority = s
+        .login(AUTHORITY_CODE, ("Kati", "Kutsekoda"), None, None)
+        .await;
     let body = s
         .post(
             &s.intake,
@@ -117,30 +142,29 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         )
         .await;
     let body_id: Uuid = body["id"].as_str().expect("id").parse().expect("uuid");
-    let staff = s.token(
-        "EE36805280109",
-        &[Role::AwardingBodyStaff],
-        Some(body_id),
-        "staff@example.com",
-    );
-    let assessor = s.token(
-        "EE33105048161",
-        &[Role::Assessor],
-        Some(body_id),
-        "assessor@example.com",
-    );
-    let chair = s.token(
-        CHAIR,
-        &[Role::CommitteeMember],
-        Some(body_id),
-        "chair@example.com",
-    );
-    let member = s.token(
-        "EE30411030851",
-        &[Role::CommitteeMember],
-        Some(body_id),
-        "member@example.com",
-    );
+    s.appoint(&authority, body_id, ADMIN, "body_administrator")
+        .await;
+    let admin = s.login(ADMIN, ("Anu", "Haldur"), None, Some(body_id)).await;
+    s.appoint(&admin, body_id, STAFF, "awarding_body_staff")
+        .await;
+    s.appoint(&admin, body_id, ASSESSOR, "assessor").await;
+    s.appoint(&admin, body_id, &CHAIR[2..], "committee_chair")
+        .await;
+    s.appoint(&admin, body_id, MEMBER, "committee_member").await;
+    let staff = s
+        .login(STAFF, ("Siim", "Sekretär"), None, Some(body_id))
+        .await;
+    let assessor = s
+        .login(ASSESSOR, ("Aino", "Hindaja"), None, Some(body_id))
+        .await;
+    let chair = s
+        .login(&CHAIR[2..], ("Toomas", "Esimees"), None, Some(body_id))
+        .await;
+    let member = s
+        .login(MEMBER, ("Mart", "Liige"), None, Some(body_id))
+        .await;
+
+    // The body's qualification with competences, and an open round.
     let qualification = s.post(&s.intake, "/qualifications", &staff, json!({
         "awarding_body_id": body_id, "name": "Juuksur, tase 4", "level": 4,
         "competences": [ { "code": "B.1", "name": "Juuste lõikamine" }, { "code": "B.2", "name": "Juuste värvimine" } ]
@@ -178,7 +202,9 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
     assert_eq!(confirmed["status"], "active");
 
     // The applicant applies, the fee is confirmed, the application is submitted.
-    let mari = s.token("EE49403136526", &[], None, &email);
+    let mari = s
+        .login(MARI, ("Mari", "Maasikas"), Some(&email), None)
+        .await;
     let application = s
         .post(
             &s.intake,
@@ -291,10 +317,11 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         )
         .await;
     }
-    // A chair who is not a person, or has no signer key, cannot freeze (and so lock) the session.
+    // A chair who is not a person, or not the body's chair in the register (a member is not),
+    // cannot freeze (and so lock) the session.
     for (chair_field, why) in [
         ("somebody", "personal code"),
-        ("EE30411030851", "signer key"),
+        ("EE30411030851", "not the chair"),
     ] {
         let (status, problem) = call(
             &s.http,
@@ -309,19 +336,23 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         assert_eq!(problem["errors"][0]["field"], "chair");
         assert!(problem.to_string().contains(why), "{problem}");
     }
-    // The protocol is frozen once the committee has heard of the chair's active key.
-    let frozen = eventually(WAIT, "the committee knows the chair's key", || async {
-        let (status, frozen) = call(
-            &s.http,
-            "POST",
-            &format!("{}/sessions/{session_id}/protocol", s.committee.url),
-            &staff,
-            Some(&json!({ "chair": CHAIR }).to_string()),
-            None,
-        )
-        .await;
-        (status == 200).then_some(frozen)
-    })
+    // The protocol is frozen once the committee has heard of the chair's appointment and active key.
+    let frozen = eventually(
+        WAIT,
+        "the committee knows the chair and their key",
+        || async {
+            let (status, frozen) = call(
+                &s.http,
+                "POST",
+                &format!("{}/sessions/{session_id}/protocol", s.committee.url),
+                &staff,
+                Some(&json!({ "chair": CHAIR }).to_string()),
+                None,
+            )
+            .await;
+            (status == 200).then_some(frozen)
+        },
+    )
     .await;
     let protocol: kutse_protocol::Protocol = serde_json::from_value(frozen).expect("protocol");
     // A signature under the wrong key is refused with its reason, and the session stays signable.
@@ -443,7 +474,7 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
         "Maasikas"
     );
     // The holder's own view does.
-    let mari = s.token("EE49403136526", &[], None, "x@example.com");
+    let mari = s.login(MARI, ("Mari", "Maasikas"), None, None).await;
     let (status, own) = call(
         &s.http,
         "GET",
@@ -455,7 +486,9 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
     .await;
     assert_eq!(status, 200, "{own}");
     assert_eq!(own["certificate"]["holder"]["isikukood"], "49403136526");
-    let stranger = s.token("EE38001085718", &[], None, "x@example.com");
+    let stranger = s
+        .login(&CHAIR[2..], ("Toomas", "Esimees"), None, None)
+        .await;
     let (status, _) = call(
         &s.http,
         "GET",
@@ -508,7 +541,7 @@ async fn a_competence_not_accepted_means_no_certificate_and_a_refusal_email_with
         .await
         .expect("count");
     assert_eq!(certificates, 0);
-    let mari = s.token("EE49403136526", &[], None, "x@example.com");
+    let mari = s.login(MARI, ("Mari", "Maasikas"), None, None).await;
     eventually(WAIT, "intake marks the application refused", || async {
         let (_, app) = call(
             &s.http,

@@ -133,21 +133,24 @@ async fn a_service_stops_within_its_grace_period_even_with_a_request_hanging_in_
     drop(stuck);
 }
 
-/// The built `kutse-certificates` binary, beside this test binary's directory (`cargo nextest run
-/// --workspace` and `make test` build every binary of the workspace).
+/// The `kutse-certificates` binary, built now (a no-op when it is up to date: `cargo test` builds
+/// test targets, not the services' binaries).
 fn register_binary() -> std::path::PathBuf {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let built = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--bin", "kutse-certificates"])
+        .current_dir(workspace)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "building kutse-certificates failed");
     let test_binary = std::env::current_exe().expect("test binary path");
     let profile_dir = test_binary
         .parent()
         .and_then(std::path::Path::parent)
         .expect("target/<profile>");
-    let binary = profile_dir.join("kutse-certificates");
-    assert!(
-        binary.exists(),
-        "{} is missing: build the workspace (make test does)",
-        binary.display()
-    );
-    binary
+    profile_dir.join("kutse-certificates")
 }
 
 /// The image's user (`deploy/Dockerfile`).
@@ -231,13 +234,26 @@ async fn the_register_binary_runs_from_root_with_only_its_mounted_key_and_stops_
         .expect("serve starts");
     let client = reqwest::Client::new();
     let url = format!("http://{addr}");
-    eventually(Duration::from_secs(30), "the register ready", || async {
-        match client.get(format!("{url}/readyz")).send().await {
-            Ok(r) if r.status() == 200 => Some(()),
-            _ => None,
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{url}/readyz")).send().await
+            && r.status() == 200
+        {
+            break;
         }
-    })
-    .await;
+        let exited = serving.try_wait().expect("wait");
+        if exited.is_some() || std::time::Instant::now() > deadline {
+            let _ = serving.kill();
+            let output = serving.wait_with_output().expect("output");
+            let _ = std::fs::remove_dir_all(&secret_dir);
+            panic!(
+                "the register did not become ready ({:?}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let jwks: serde_json::Value = client
         .get(format!("{url}/register/jwks.json"))
         .send()

@@ -2,7 +2,7 @@
 
 use chrono::{Days, Utc};
 use kutse_auth::Role;
-use kutse_auth::dev::TokenRequest;
+use kutse_auth::access::Grant;
 use kutse_tests::{Harness, Running};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -39,7 +39,7 @@ impl Portal {
     }
 
     fn token(&self, subject: &str, roles: &[Role], body: Option<Uuid>) -> String {
-        self.harness.token(&TokenRequest {
+        self.harness.token(&Grant {
             subject: subject.to_owned(),
             roles: roles.to_vec(),
             awarding_body_id: body,
@@ -47,6 +47,7 @@ impl Portal {
             family_name: Some("Maasikas".into()),
             email: Some("mari@example.com".into()),
             ttl_seconds: 600,
+            ..Grant::default()
         })
     }
 
@@ -510,10 +511,10 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
     let (body_id, staff, round) = portal.round(open_round()).await;
     let mari = portal.token(MARI, &[], None);
     let qualification = round["qualification_id"].clone();
-    let bad_code = portal.harness.token(&TokenRequest {
+    let bad_code = portal.harness.token(&Grant {
         subject: "EE49403136527".into(),
         ttl_seconds: 600,
-        ..TokenRequest::default()
+        ..Grant::default()
     });
 
     // (what, path, token, body, status, field at fault)

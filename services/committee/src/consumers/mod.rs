@@ -4,16 +4,21 @@
 //! - [`signer_key_activated`], [`signer_key_revoked`]: the register's signer keys, so a chair's
 //!   signature is checked before it is accepted;
 //! - [`protocol_accepted`], [`protocol_rejected`]: the register's answer to a signed protocol,
-//!   shown on its session.
+//!   shown on its session;
+//! - [`role_appointed`], [`role_removed`]: the bodies' people from the role registry (the
+//!   committee's roster).
 
 mod assessment_decided;
 mod protocol_accepted;
 mod protocol_rejected;
+mod role_appointed;
+mod role_removed;
 mod signer_key_activated;
 mod signer_key_revoked;
 
 use kutse_messaging::catalogue::{
-    AssessmentDecided, ProtocolAccepted, ProtocolRejected, SignerKeyActivated, SignerKeyRevoked,
+    AssessmentDecided, ProtocolAccepted, ProtocolRejected, RoleAppointed, RoleRemoved,
+    SignerKeyActivated, SignerKeyRevoked,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -31,6 +36,8 @@ pub fn dispatcher() -> Dispatcher<CommitteeHandler> {
         .on::<SignerKeyRevoked>()
         .on::<ProtocolAccepted>()
         .on::<ProtocolRejected>()
+        .on::<RoleAppointed>()
+        .on::<RoleRemoved>()
 }
 
 /// Notes the register's answer on the session whose protocol it was (protocols published by

@@ -2,5 +2,6 @@
 //! of HTTP.
 
 pub mod agenda;
+pub mod roster;
 pub mod sessions;
 pub mod signer_keys;

@@ -252,6 +252,14 @@ async fn freeze(
             format!("must be the chair's personal code (EE…): {e}"),
         )
     })?;
+    let today = kutse_domain::tallinn_date(Utc::now());
+    let chairs = db::roster::holding(&mut tx, body, "committee_chair", today).await?;
+    if !chairs.contains(&chair.to_string()) {
+        return Err(ApiError::invalid(
+            "chair",
+            "is not the chair of this body's committee in the register (appointed by the body's administrator)",
+        ));
+    }
     let can_sign = db::signer_keys::owner_can_sign(&mut tx, body, &chair.to_string()).await?;
     if !can_sign {
         return Err(ApiError::invalid(

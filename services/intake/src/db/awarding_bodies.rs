@@ -19,3 +19,12 @@ pub async fn name(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Stri
         .fetch_optional(conn)
         .await
 }
+
+/// Locks the body for the transaction (appointments to it are made one at a time); its name, if
+/// it exists.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM awarding_bodies WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}

@@ -2,7 +2,10 @@
 //! HTTP (the API maps errors at its edge, `From<sqlx::Error> for ApiError`).
 
 pub mod applications;
+pub mod appointments;
 pub mod awarding_bodies;
+pub mod clients;
 pub mod idempotency_keys;
+pub mod partners;
 pub mod qualifications;
 pub mod rounds;

@@ -7,10 +7,17 @@
 //! | `POST /rounds`, `GET /rounds/{id}`, `POST /rounds/{id}/close` | staff of the body; anyone signed in reads |
 //! | `POST /applications`, `GET /applications/{id}`, `POST /applications/{id}/submit` | the applicant (and the body's staff may read) |
 //! | `POST /applications/{id}/fee-confirmation` | staff of the body |
+//! | `/oauth/…` | the token endpoint: see [`oauth`] |
+//! | `/awarding-bodies/{id}/appointments`, `…/partners`, `…/clients`, `/appointments/…`, `/me/appointments` | the role registry: see [`registry`] |
+//!
+//! Every route but the token endpoint's takes a Kutse access token, which intake checks with its
+//! own keys in process.
 
 mod applications;
 mod awarding_bodies;
+pub mod oauth;
 mod qualifications;
+pub mod registry;
 mod rounds;
 
 use axum::Router;
@@ -20,8 +27,21 @@ use kutse_auth::{Principal, Role};
 use kutse_http::ApiError;
 use uuid::Uuid;
 
-/// What handlers share: the database and the token verifier.
-pub type AppState = kutse_service::ApiContext;
+/// What handlers share: the database, the access-token verifier and the token service.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pool: sqlx::PgPool,
+    pub verifier: std::sync::Arc<kutse_auth::Verifier>,
+    pub tokens: crate::tokens::TokenService,
+    /// Where intake is reached from outside (the token endpoint's metadata names it).
+    pub public_base_url: String,
+}
+
+impl axum::extract::FromRef<AppState> for std::sync::Arc<kutse_auth::Verifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
 
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {
@@ -30,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .merge(qualifications::router())
         .merge(rounds::router())
         .merge(applications::router())
+        .merge(oauth::router())
+        .merge(registry::router())
         .with_state(state)
 }
 

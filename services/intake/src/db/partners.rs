@@ -1,0 +1,88 @@
+//! Partner organisations a body has authorised.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Partner {
+    pub awarding_body_id: Uuid,
+    pub registry_code: String,
+    pub name: String,
+    pub authorised_by: String,
+    pub authorised_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<String>,
+    pub withdrawal_reason: Option<String>,
+}
+
+const COLUMNS: &str = "awarding_body_id, registry_code, name, authorised_by, authorised_at, withdrawn_at, withdrawn_by, withdrawal_reason";
+
+/// Authorises a partner (again, if it was withdrawn); returns it.
+pub async fn authorise(
+    conn: &mut PgConnection,
+    body: Uuid,
+    registry_code: &str,
+    name: &str,
+    by: &str,
+) -> sqlx::Result<Partner> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO partners (awarding_body_id, registry_code, name, authorised_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (awarding_body_id, registry_code) DO UPDATE
+            SET name = EXCLUDED.name, authorised_by = EXCLUDED.authorised_by, authorised_at = now(),
+                withdrawn_at = NULL, withdrawn_by = NULL, withdrawal_reason = NULL
+         RETURNING {COLUMNS}"
+    )))
+    .bind(body)
+    .bind(registry_code)
+    .bind(name)
+    .bind(by)
+    .fetch_one(conn)
+    .await
+}
+
+/// Withdraws an authorisation; `None` if there was no such partner in force.
+pub async fn withdraw(
+    conn: &mut PgConnection,
+    body: Uuid,
+    registry_code: &str,
+    by: &str,
+    reason: &str,
+) -> sqlx::Result<Option<Partner>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE partners SET withdrawn_at = now(), withdrawn_by = $3, withdrawal_reason = $4
+          WHERE awarding_body_id = $1 AND registry_code = $2 AND withdrawn_at IS NULL
+          RETURNING {COLUMNS}"
+    )))
+    .bind(body)
+    .bind(registry_code)
+    .bind(by)
+    .bind(reason)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn of_body(conn: &mut PgConnection, body: Uuid) -> sqlx::Result<Vec<Partner>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM partners WHERE awarding_body_id = $1 ORDER BY registry_code"
+    )))
+    .bind(body)
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether `registry_code` is a partner of `body` in force.
+pub async fn in_force(
+    conn: &mut PgConnection,
+    body: Uuid,
+    registry_code: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM partners
+          WHERE awarding_body_id = $1 AND registry_code = $2 AND withdrawn_at IS NULL)",
+    )
+    .bind(body)
+    .bind(registry_code)
+    .fetch_one(conn)
+    .await
+}
