@@ -23,5 +23,5 @@ pub mod stack;
 pub use health::{Readiness, health_router};
 pub use json::Json;
 pub use path::PathId;
-pub use problem::{ApiError, FieldError, Problem};
+pub use problem::{ApiError, FieldError, Problem, StandardErrorFormat};
 pub use stack::{REQUEST_ID_HEADER, with_standard_layers};

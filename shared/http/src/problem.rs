@@ -214,6 +214,12 @@ pub fn problem_response(problem: Problem) -> Response {
     response
 }
 
+/// Marks an error response whose format a standard prescribes (e.g. OAuth 2.0's `error` and
+/// `error_description`, RFC 6749 §5.2): the standard layers leave it as it is instead of making it
+/// a problem document.
+#[derive(Debug, Clone, Copy)]
+pub struct StandardErrorFormat;
+
 /// Carries the problem on the response so the middleware can add the request id.
 #[derive(Debug, Clone)]
 pub(crate) struct ProblemMarker(pub(crate) Problem);

@@ -110,6 +110,13 @@ fn header_pairs(headers: &http::HeaderMap) -> impl Iterator<Item = (String, Stri
 }
 
 fn with_request_id(response: Response, request_id: &str, status: StatusCode) -> Response {
+    if response
+        .extensions()
+        .get::<crate::problem::StandardErrorFormat>()
+        .is_some()
+    {
+        return response;
+    }
     let Some(ProblemMarker(mut problem)) = response.extensions().get::<ProblemMarker>().cloned()
     else {
         // Rejections from axum's own extractors (e.g. a body over the limit) are plain text;

@@ -7,5 +7,6 @@ mod certificates;
 mod documents;
 mod flow;
 mod health;
+mod identity;
 mod intake;
 mod notifications;

@@ -97,6 +97,9 @@ impl IntoResponse for OAuthError {
         let body =
             serde_json::json!({ "error": self.error, "error_description": self.description });
         let mut response = (self.status, axum::Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(kutse_http::StandardErrorFormat);
         no_store(response.headers_mut());
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
