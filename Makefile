@@ -48,5 +48,5 @@ lint-deploy: ## validate the Helm chart (lint, render, Kubernetes schemas) and t
 bench: stack ## event-pipeline throughput against the raw RabbitMQ baseline
 	$(CARGO) run --release -p kutse-messaging --example pipeline_bench
 
-dev-token: ## mint a development token: make dev-token ARGS="--role applicant --subject EE38001085718"
-	@$(CARGO) run -q --bin kutse-dev-token -- mint $(ARGS)
+dev-token: ## log a person in (TARA stand-in) and print their access token: make dev-token ARGS="--code 38001085718 --body <uuid>"
+	@$(CARGO) run -q --bin kutse-dev-token -- token $(ARGS)

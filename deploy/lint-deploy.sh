@@ -46,8 +46,10 @@ mkdir -p "$out"
 
 check_chart() { # chart-dir label
   local chart=$1 label=$2
-  # The chart's own Secret needs the register's sealing key, which has no default: a stand-in.
-  local key=(--set secrets.values.registerSigningKey=lint-stand-in)
+  # The chart's own Secret needs the register's and intake's keys, and the defaults lack the
+  # authority's people and the portals' TARA client ids: stand-ins.
+  local key=(--set secrets.values.registerSigningKey=lint-stand-in --set secrets.values.tokenSigningKey=lint-stand-in
+    --set config.auth.authorityPersonalCodes=37605030299 --set config.tara.clientIds=lint-portal)
   "$helm" lint --strict "$chart" "${key[@]}" >"$out/$label-lint.log" 2>&1 || { cat "$out/$label-lint.log" >&2; return 1; }
   "$helm" lint --strict "$chart" -f helm/kutse/ci/production-values.yaml >>"$out/$label-lint.log" 2>&1 || { cat "$out/$label-lint.log" >&2; return 1; }
   for values in default production; do

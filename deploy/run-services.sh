@@ -16,10 +16,16 @@ export RUST_LOG=${RUST_LOG:-info,sqlx=warn}
 # all six at one, so it is not passed on.
 unset DATABASE_URL
 
+# The TARA stand-in (its key in .local/dev-tara), whose ID tokens intake exchanges for Kutse
+# access tokens; in production intake trusts TARA itself (TARA_ISSUER, TARA_JWKS_URL).
 "$bin_dir/kutse-dev-token" init
-# Development only: the register creates its sealing key in .local/register on first start.
-# Deployments mount it from a secret (see helm/kutse/README.md).
+# Development only: the register creates its sealing key in .local/register, and intake its
+# access-token key in .local/tokens, on first start. Deployments mount both from secrets (see
+# helm/kutse/README.md).
 export REGISTER_SIGNING_KEY_GENERATE=true
+export TOKEN_SIGNING_KEY_GENERATE=true
+# The authority's people (Kutsekoda): the demo's is the one `make seed` logs in as.
+export AUTHORITY_PERSONAL_CODES=${AUTHORITY_PERSONAL_CODES:-37605030299}
 
 services=(intake:8081 documents:8082 assessment:8083 committee:8084 certificates:8085 notifications:8086)
 pids=()

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Loads a demo set into the running services (`make run` first): an awarding body (the Estonian
-# hairdressers' union), two qualifications with their competences — "Juuksur, tase 4" and
-# "Osakutse barber, tase 4" — and an open round for each with the VÕTA fees from the seeds
-# (170 € and 135 €). Prints the ids and the tokens to continue with (see README, "Walkthrough").
+# Loads a demo set into the running services (`make run` first), as its people would through a
+# portal — each logs in with the TARA stand-in and exchanges the ID token at intake:
+# - the authority (37605030299, from AUTHORITY_PERSONAL_CODES) creates an awarding body (the
+#   Estonian hairdressers' union) and appoints its administrator (48704147433);
+# - the administrator appoints its staff (36805280109), assessor (33105048161), committee chair
+#   (38001085718) and a committee member (30411030851);
+# - the staff add two qualifications with their competences — "Juuksur, tase 4" and "Osakutse
+#   barber, tase 4" — and an open round for each with the VÕTA fees from the seeds (170 € and
+#   135 €).
+# Prints the ids to continue with (see README, "Walkthrough").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bin=${KUTSE_BIN_DIR:-target/debug}
 intake=${INTAKE_URL:-http://127.0.0.1:8081}
-token() { "$bin/kutse-dev-token" mint "$@"; }
+token() { "$bin/kutse-dev-token" token --intake "$intake" "$@"; }
 post() { # url token json
   local out status
   out=$(curl -sS -w '\n%{http_code}' -X POST "$1" -H "authorization: Bearer $2" -H 'content-type: application/json' -d "$3")
@@ -22,9 +28,20 @@ field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 curl -sf -o /dev/null "$intake/healthz" || { echo "intake is not running at $intake: start it with 'make run'" >&2; exit 1; }
 
-authority=$(token --subject EE37605030299 --role authority --name "Kutsekoda Ametnik")
+appoint() { # token body code role
+  post "$intake/awarding-bodies/$2/appointments" "$1" \
+    '{"personal_code":"'"$3"'","role":"'"$4"'","reason":"demo set (make seed)"}' > /dev/null
+}
+
+authority=$(token --code 37605030299 --name "Kati Kutsekoda")
 body=$(post "$intake/awarding-bodies" "$authority" '{"name":"Eesti Juuksurite ja Kosmeetikute Ühendus"}' | field id)
-staff=$(token --subject EE36805280109 --role awarding_body_staff --body "$body" --name "Kati Kutseandja")
+appoint "$authority" "$body" 48704147433 body_administrator
+admin=$(token --code 48704147433 --name "Anu Haldur" --body "$body")
+appoint "$admin" "$body" 36805280109 awarding_body_staff
+appoint "$admin" "$body" 33105048161 assessor
+appoint "$admin" "$body" 38001085718 committee_chair
+appoint "$admin" "$body" 30411030851 committee_member
+staff=$(token --code 36805280109 --name "Siim Sekretär" --body "$body")
 
 deadline=$(date -d '+30 days' +%F)
 juuksur=$(post "$intake/qualifications" "$staff" '{
@@ -56,6 +73,9 @@ Demo set loaded.
   awarding body             $body
   Juuksur, tase 4           $juuksur   round $round_juuksur (deadline $deadline)
   Osakutse barber, tase 4   $barber   round $round_barber
+
+  administrator 48704147433, staff 36805280109, assessor 33105048161,
+  committee chair 38001085718, member 30411030851
 
 Continue with (README, "Walkthrough"):
   export BODY=$body ROUND=$round_juuksur
