@@ -107,14 +107,14 @@ impl Harness {
 
     /// An access token for `grant`, signed with intake's key as the exchange would.
     pub fn token(&self, grant: &Grant) -> String {
-        self.issuer.mint(grant).unwrap_or_default()
+        self.issuer.mint(grant).expect("access token")
     }
 
     /// A TARA ID token of a fresh Mobile-ID login of `code`, named `given family`.
     pub fn id_token(&self, code: &str, given: &str, family: &str) -> String {
         self.tara
             .mint(&TaraLogin::new(code, given, family))
-            .unwrap_or_default()
+            .expect("ID token")
     }
 
     /// Builds and starts one service with a fresh database.

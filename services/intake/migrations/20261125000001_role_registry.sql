@@ -28,18 +28,31 @@ CREATE TABLE appointments (
 CREATE INDEX appointments_person ON appointments (person) WHERE removed_at IS NULL;
 CREATE INDEX appointments_body ON appointments (awarding_body_id, role);
 
--- Partner organisations a body has authorised to submit applications on a person's behalf.
+-- Partner organisations a body has authorised to submit applications on a person's behalf. An
+-- authorisation is never rewritten: a withdrawn one stays, and authorising again adds a row.
 CREATE TABLE partners (
-    awarding_body_id uuid        NOT NULL REFERENCES awarding_bodies (id),
-    registry_code    text        NOT NULL,
-    name             text        NOT NULL,
-    authorised_by    text        NOT NULL,
-    authorised_at    timestamptz NOT NULL DEFAULT now(),
-    withdrawn_at     timestamptz,
-    withdrawn_by     text,
-    withdrawal_reason text,
-    PRIMARY KEY (awarding_body_id, registry_code)
+    id                uuid        PRIMARY KEY,
+    awarding_body_id  uuid        NOT NULL REFERENCES awarding_bodies (id),
+    registry_code     text        NOT NULL,
+    name              text        NOT NULL,
+    authorised_by     text        NOT NULL,
+    authorised_at     timestamptz NOT NULL DEFAULT now(),
+    withdrawn_at      timestamptz,
+    withdrawn_by      text,
+    withdrawal_reason text
 );
+CREATE UNIQUE INDEX partners_in_force ON partners (awarding_body_id, registry_code)
+    WHERE withdrawn_at IS NULL;
+
+-- ID tokens already exchanged, per scope, until they expire: a leaked ID token yields at most
+-- one access token per body.
+CREATE TABLE exchanged_id_tokens (
+    jti        text        NOT NULL,
+    scope      text        NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (jti, scope)
+);
+CREATE INDEX exchanged_id_tokens_expiry ON exchanged_id_tokens (expires_at);
 
 -- Machine clients (an issuance pipeline, a portal's back end) of a body: named, with the roles
 -- they may act in, revocable. The secret is 256 random bits; only its SHA-256 is kept.

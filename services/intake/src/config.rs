@@ -69,6 +69,12 @@ impl Config {
             },
             ttl: Duration::from_secs(env.parse("ACCESS_TOKEN_TTL_SECONDS", 300)),
         };
+        if !(1..=3600).contains(&tokens.ttl.as_secs()) {
+            env.fail(
+                "ACCESS_TOKEN_TTL_SECONDS",
+                "must be 1-3600: it bounds how long a removed role stays usable".to_owned(),
+            );
+        }
         let jwks = match env.optional("TARA_JWKS_URL") {
             Some(url) => JwksSource::Url(url),
             None => JwksSource::File(PathBuf::from(

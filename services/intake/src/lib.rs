@@ -51,9 +51,9 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     let mut service_config = config.service.clone();
     service_config.auth.jwks = kutse_auth::JwksSource::Static(tokens.issuer.jwks());
     let platform = Platform::connect(service_config, &MIGRATOR).await?;
-    let mut conn = platform.pool.acquire().await?;
-    db::appointments::sync_authority(&mut conn, &config.authority).await?;
-    drop(conn);
+    let mut tx = platform.pool.begin().await?;
+    db::appointments::sync_authority(&mut tx, &config.authority).await?;
+    tx.commit().await?;
     let state = http::AppState {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
@@ -61,7 +61,12 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         public_base_url: platform.config.public_base_url.clone(),
     };
     let tara = tokens.tara.clone();
+    let tara_ready = tokens.tara.clone();
     let service = Service::new(platform, http::router(state))
+        .with_check("TARA keys", move || {
+            let tara = tara_ready.clone();
+            async move { tara.ready() }
+        })
         .with_handler(std::sync::Arc::new(consumers::dispatcher()))
         .with_worker(
             "TARA keys",

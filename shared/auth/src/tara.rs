@@ -52,6 +52,8 @@ impl Assurance {
 /// The claims of a TARA ID token that Kutse reads.
 #[derive(Debug, Clone, Deserialize)]
 pub struct TaraClaims {
+    /// The token's id: an ID token is exchanged once per body.
+    pub jti: String,
     pub sub: String,
     pub iat: i64,
     pub exp: i64,
@@ -107,6 +109,9 @@ pub struct TaraRules {
 /// A person as TARA authenticated them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaraIdentity {
+    /// The ID token's id and expiry (Unix seconds), to exchange it once per body.
+    pub token_id: String,
+    pub expires_at: i64,
     pub isikukood: Isikukood,
     pub given_name: String,
     pub family_name: String,
@@ -170,6 +175,8 @@ pub fn identity(
         ));
     }
     Ok(TaraIdentity {
+        token_id: claims.jti.clone(),
+        expires_at: claims.exp,
         isikukood,
         given_name: names.given_name.clone(),
         family_name: names.family_name.clone(),
@@ -188,6 +195,7 @@ mod tests {
 
     fn claims() -> TaraClaims {
         serde_json::from_value(serde_json::json!({
+            "jti": "0b3c8e0e-6b8a-4c4e-9d0e-1f2a3b4c5d6e",
             "sub": "EE38001085718",
             "iat": 1_000,
             "exp": 1_040,

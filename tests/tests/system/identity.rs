@@ -145,6 +145,16 @@ async fn a_tara_login_becomes_a_short_access_token_with_the_roles_held_now_for_o
     assert_eq!(claims["acr"], "high");
     assert!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat") <= 300);
 
+    // The same ID token is exchanged once per scope: a replay is refused.
+    let (status, replayed) = r.exchange(&id_token, Some(r.body)).await;
+    assert_eq!(status, 400, "{replayed}");
+    assert!(
+        replayed["error_description"]
+            .as_str()
+            .expect("why")
+            .contains("already exchanged")
+    );
+
     // Without a body the same person is an applicant only; for a body where they hold nothing,
     // the exchange is refused.
     let (_, plain) = r
@@ -281,11 +291,13 @@ async fn tokens_from_elsewhere_tara_tokens_as_api_tokens_and_expired_ones_are_re
     let access = r.login(STAFF, None).await;
     let (status, refused) = r.exchange(&access, None).await;
     assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("not accepted"), "{refused}");
 
     // A TARA ID token used directly as an API token.
     let id_token = r.harness.id_token(STAFF, "Siim", "Sekretär");
     let (status, problem) = r.call("GET", "/me/appointments", &id_token, None).await;
     assert_eq!(status, 401, "{problem}");
+    assert!(problem.to_string().contains("not accepted"), "{problem}");
 
     // An expired exchange: an access token past its time, and a TARA login too old to exchange.
     let expired = r.harness.token(&Grant {
@@ -294,15 +306,22 @@ async fn tokens_from_elsewhere_tara_tokens_as_api_tokens_and_expired_ones_are_re
         ttl_seconds: -120,
         ..Grant::default()
     });
-    let (status, _) = r.call("GET", "/me/appointments", &expired, None).await;
+    let (status, problem) = r.call("GET", "/me/appointments", &expired, None).await;
     assert_eq!(status, 401);
-    let mut stale = TaraLogin::new(STAFF, "Siim", "Sekretär");
-    stale.issued_seconds_ago = 3_600;
-    stale.ttl_seconds = 3_700;
+    assert!(
+        problem.to_string().contains("ExpiredSignature"),
+        "{problem}"
+    );
+    // A login whose token lives longer than TARA's do (an hour): refused however fresh.
+    let mut long_lived = TaraLogin::new(STAFF, "Siim", "Sekretär");
+    long_lived.issued_seconds_ago = 3_600;
+    long_lived.ttl_seconds = 3_700;
     let (status, refused) = r
-        .exchange(&r.harness.tara.mint(&stale).expect("token"), None)
+        .exchange(&r.harness.tara.mint(&long_lived).expect("token"), None)
         .await;
     assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("valid for"), "{refused}");
+
     let mut expired_login = TaraLogin::new(STAFF, "Siim", "Sekretär");
     expired_login.issued_seconds_ago = 100;
     expired_login.ttl_seconds = 40;
@@ -310,6 +329,11 @@ async fn tokens_from_elsewhere_tara_tokens_as_api_tokens_and_expired_ones_are_re
         .exchange(&r.harness.tara.mint(&expired_login).expect("token"), None)
         .await;
     assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused.to_string().contains("ExpiredSignature"),
+        "{refused}"
+    );
+
     // A low level of assurance.
     let mut low = TaraLogin::new(STAFF, "Siim", "Sekretär");
     low.acr = "low".into();
@@ -331,10 +355,19 @@ async fn the_registry_keeps_its_rules_and_shows_personal_codes_only_to_those_who
     let path = format!("/awarding-bodies/{}/appointments", r.body);
     // Administrators appoint staff; the authority does not, nor does an administrator appoint
     // another administrator or themselves.
-    let (status, _) = r.appoint(&r.authority, STAFF, "awarding_body_staff").await;
+    let (status, problem) = r.appoint(&r.authority, STAFF, "awarding_body_staff").await;
     assert_eq!(status, 403);
-    let (status, _) = r.appoint(&r.admin, OTHER, "body_administrator").await;
+    assert!(
+        problem.to_string().contains("only an administrator"),
+        "{problem}"
+    );
+    let (status, problem) = r.appoint(&r.admin, OTHER, "body_administrator").await;
     assert_eq!(status, 403);
+    assert!(
+        problem.to_string().contains("only the authority"),
+        "{problem}"
+    );
+
     let (status, problem) = r.appoint(&r.admin, ADMIN, "assessor").await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "personal_code");
@@ -371,8 +404,30 @@ async fn the_registry_keeps_its_rules_and_shows_personal_codes_only_to_those_who
     );
     let (status, _) = r.call("GET", &path, &chair, None).await;
     assert_eq!(status, 404);
-    let (status, _) = r.call("GET", "/appointments", &chair, None).await;
+    let (status, problem) = r.call("GET", "/appointments", &chair, None).await;
     assert_eq!(status, 403);
+    assert!(problem.to_string().contains("authority"), "{problem}");
+
+    // The authority's people come from configuration; the API cannot remove them.
+    let (_, authority_rows) = r
+        .call(
+            "GET",
+            &format!("/appointments?person={AUTHORITY_CODE}"),
+            &r.authority,
+            None,
+        )
+        .await;
+    let configured = authority_rows[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(authority_rows[0]["appointed_by"], "configuration");
+    let (status, problem) = r
+        .call(
+            "POST",
+            &format!("/appointments/{configured}/removal"),
+            &r.authority,
+            Some(json!({ "reason": "test" })),
+        )
+        .await;
+    assert_eq!(status, 409, "{problem}");
 
     // Partners: a partner's person needs an authorised organisation; withdrawing it ends the role
     // in new tokens.
@@ -419,6 +474,34 @@ async fn the_registry_keeps_its_rules_and_shows_personal_codes_only_to_those_who
         .exchange(&r.harness.id_token(OTHER, "Pia", "Partner"), Some(r.body))
         .await;
     assert_eq!(status, 400, "{refused}");
+    assert!(refused.to_string().contains("no role"), "{refused}");
+    // The partner's people's appointments ended with it, recorded with the reason.
+    let (_, list) = r.call("GET", &path, &r.admin, None).await;
+    let partner_row = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["role"] == "partner")
+        .expect("partner appointment");
+    assert_eq!(partner_row["in_force"], false, "{partner_row}");
+    assert!(
+        partner_row["removal_reason"]
+            .as_str()
+            .expect("reason")
+            .contains("contract ended")
+    );
+    // Authorised again, it is a new record; the old one stays.
+    let (status, _) = r
+        .call(
+            "POST",
+            &partners,
+            &r.admin,
+            Some(json!({ "registry_code": "10000000", "name": "Kool OÜ" })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, history) = r.call("GET", &partners, &r.admin, None).await;
+    assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -618,7 +701,7 @@ async fn another_service_trusts_intakes_published_keys_as_production_does() {
     .await;
     assert_eq!(status, 404, "{answer}");
     let id_token = r.harness.id_token(STAFF, "Siim", "Sekretär");
-    let (status, _) = call(
+    let (status, problem) = call(
         &r.http,
         "GET",
         &format!("{}/documents/{}", documents.url, Uuid::now_v7()),
@@ -628,4 +711,38 @@ async fn another_service_trusts_intakes_published_keys_as_production_does() {
     )
     .await;
     assert_eq!(status, 401);
+    assert!(problem.to_string().contains("not accepted"), "{problem}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_taras_keys_intake_is_not_ready_and_logins_wait_with_a_503() {
+    let harness = Harness::new().expect("harness");
+    let intake = harness
+        .start_with(
+            "intake",
+            &[("TARA_JWKS_FILE", "/nonexistent/tara-jwks.json")],
+        )
+        .await
+        .expect("intake starts while TARA's keys are missing");
+    let http = reqwest::Client::new();
+    let (status, report) = call(
+        &http,
+        "GET",
+        &format!("{}/readyz", intake.url),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 503, "{report}");
+    assert!(report.to_string().contains("TARA keys"), "{report}");
+    let (status, answer) = exchange(
+        &http,
+        &intake.url,
+        &harness.id_token(STAFF, "Siim", "Sekretär"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"], "temporarily_unavailable");
 }

@@ -6,7 +6,7 @@
 //! | `GET /sessions/{id}` | staff and committee members of the body |
 //! | `POST /sessions/{id}/votes` | committee members: a vote per application |
 //! | `POST /sessions/{id}/protocol` | staff: closes voting and freezes the protocol document the chair signs |
-//! | `POST /sessions/{id}/signature` | the chair (a committee member): the compact JWS of that document; publishes `protocol.signed` |
+//! | `POST /sessions/{id}/signature` | the chair (the body's chair in the register, still today): the compact JWS of that document; publishes `protocol.signed` |
 //!
 //! An application is awarded only if the panel accepted every competence and the vote carried
 //! (more in favour than against: `kutse_protocol::awarded`, the rule the register checks too).
@@ -321,7 +321,7 @@ async fn sign(
 ) -> Result<Json<SessionView>, ApiError> {
     let mut tx = state.pool.begin().await?;
     let (id, body, status) = session_for(&mut tx, &principal, id).await?;
-    if !principal.acts_for(Role::CommitteeMember, body) {
+    if !principal.acts_for(Role::CommitteeChair, body) {
         return Err(ApiError::Forbidden(
             "only the committee's chair signs".to_owned(),
         ));
@@ -342,6 +342,18 @@ async fn sign(
     if principal.subject != frozen.chair {
         return Err(ApiError::Forbidden(
             "only the chair named in the protocol signs it".to_owned(),
+        ));
+    }
+    // Still the chair today (the appointment may have ended since the freeze).
+    let today = kutse_domain::tallinn_date(Utc::now());
+    let chairs = db::roster::holding(&mut tx, body, "committee_chair", today).await?;
+    if !principal
+        .isikukood
+        .is_some_and(|code| chairs.contains(&code.to_string()))
+    {
+        return Err(ApiError::Forbidden(
+            "the chair named in the protocol is no longer the committee's chair in the register"
+                .to_owned(),
         ));
     }
     let payload = input

@@ -136,17 +136,42 @@ pub async fn held(
     .await
 }
 
-/// Whether `body` has a chair: an unremoved chair appointment that has not ended by `day` (lock
-/// the body first, so two appointments cannot both see none).
-pub async fn has_chair(conn: &mut PgConnection, body: Uuid, day: NaiveDate) -> sqlx::Result<bool> {
+/// Whether `body` has a chair, not removed, whose dates overlap `from`..=`to` (`None`: open-ended).
+/// Lock the body first, so two appointments cannot both see none.
+pub async fn chair_overlapping(
+    conn: &mut PgConnection,
+    body: Uuid,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> sqlx::Result<bool> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM appointments
           WHERE awarding_body_id = $1 AND role = 'committee_chair' AND removed_at IS NULL
+            AND ($3::date IS NULL OR valid_from <= $3)
             AND (valid_to IS NULL OR valid_to >= $2))",
     )
     .bind(body)
-    .bind(day)
+    .bind(from)
+    .bind(to)
     .fetch_one(conn)
+    .await
+}
+
+/// The partner appointments of `registry_code` at `body` still in force, locked (to end them when
+/// the organisation's authorisation is withdrawn).
+pub async fn of_partner(
+    conn: &mut PgConnection,
+    body: Uuid,
+    registry_code: &str,
+) -> sqlx::Result<Vec<Appointment>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM appointments
+          WHERE awarding_body_id = $1 AND role = 'partner' AND partner_code = $2 AND removed_at IS NULL
+          FOR UPDATE"
+    )))
+    .bind(body)
+    .bind(registry_code)
+    .fetch_all(conn)
     .await
 }
 
@@ -162,12 +187,15 @@ pub async fn configured_authority(conn: &mut PgConnection) -> sqlx::Result<Vec<A
 
 /// Makes the authority's people in the registry those of configuration: appoints each configured
 /// code not yet in office, and ends the configuration-made appointments of codes no longer
-/// configured. Run at start (replicas may race: the worst case is a duplicate appointment, which
-/// grants nothing more).
+/// configured. Run at start, in one transaction under an advisory lock, so replicas starting
+/// together sync once.
 pub async fn sync_authority(
     conn: &mut PgConnection,
     configured: &[kutse_domain::Isikukood],
 ) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('kutse.intake.sync_authority'))")
+        .execute(&mut *conn)
+        .await?;
     let configured: Vec<String> = configured.iter().map(ToString::to_string).collect();
     let current = configured_authority(&mut *conn).await?;
     for code in &configured {

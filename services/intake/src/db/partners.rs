@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Partner {
+    pub id: Uuid,
     pub awarding_body_id: Uuid,
     pub registry_code: String,
     pub name: String,
@@ -16,28 +17,27 @@ pub struct Partner {
     pub withdrawal_reason: Option<String>,
 }
 
-const COLUMNS: &str = "awarding_body_id, registry_code, name, authorised_by, authorised_at, withdrawn_at, withdrawn_by, withdrawal_reason";
+const COLUMNS: &str = "id, awarding_body_id, registry_code, name, authorised_by, authorised_at, withdrawn_at, withdrawn_by, withdrawal_reason";
 
-/// Authorises a partner (again, if it was withdrawn); returns it.
+/// Authorises a partner; `None` if it is authorised already (in force).
 pub async fn authorise(
     conn: &mut PgConnection,
     body: Uuid,
     registry_code: &str,
     name: &str,
     by: &str,
-) -> sqlx::Result<Partner> {
+) -> sqlx::Result<Option<Partner>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO partners (awarding_body_id, registry_code, name, authorised_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (awarding_body_id, registry_code) DO UPDATE
-            SET name = EXCLUDED.name, authorised_by = EXCLUDED.authorised_by, authorised_at = now(),
-                withdrawn_at = NULL, withdrawn_by = NULL, withdrawal_reason = NULL
+        "INSERT INTO partners (id, awarding_body_id, registry_code, name, authorised_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (awarding_body_id, registry_code) WHERE withdrawn_at IS NULL DO NOTHING
          RETURNING {COLUMNS}"
     )))
+    .bind(Uuid::now_v7())
     .bind(body)
     .bind(registry_code)
     .bind(name)
     .bind(by)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
 }
 
@@ -64,7 +64,7 @@ pub async fn withdraw(
 
 pub async fn of_body(conn: &mut PgConnection, body: Uuid) -> sqlx::Result<Vec<Partner>> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM partners WHERE awarding_body_id = $1 ORDER BY registry_code"
+        "SELECT {COLUMNS} FROM partners WHERE awarding_body_id = $1 ORDER BY registry_code, authorised_at"
     )))
     .bind(body)
     .fetch_all(conn)

@@ -22,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use kutse_auth::Role;
 use kutse_auth::access::Grant;
+use kutse_auth::{AuthError, Role};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -215,14 +215,27 @@ async fn exchange(state: &AppState, params: &Params) -> Result<Issued, OAuthErro
         )));
     }
     let body = body_scope(params.get("scope")?)?;
-    let (person, client_id) = state
-        .tokens
-        .tara_identity(subject_token)
-        .await
-        .map_err(|e| OAuthError::grant(format!("subject_token: {e}")))?;
+    let (person, client_id) = match state.tokens.tara_identity(subject_token).await {
+        Ok(found) => found,
+        // TARA's keys not (yet) loaded: our trouble, not the caller's.
+        Err(e)
+            if matches!(e, AuthError::KeysUnavailable(_)) || state.tokens.tara.ready().is_err() =>
+        {
+            return Err(OAuthError::internal(format!("TARA's keys: {e}")));
+        }
+        Err(e) => return Err(OAuthError::grant(format!("subject_token: {e}"))),
+    };
     let code = person.isikukood.to_string();
     let today = kutse_domain::tallinn_date(chrono::Utc::now());
     let mut conn = state.pool.acquire().await?;
+    let scope_key = body.map(|b| format!("body:{b}")).unwrap_or_default();
+    let expires_at =
+        chrono::DateTime::from_timestamp(person.expires_at, 0).unwrap_or_else(chrono::Utc::now);
+    if !db::exchanges::mark_exchanged(&mut conn, &person.token_id, &scope_key, expires_at).await? {
+        return Err(OAuthError::grant(
+            "subject_token: already exchanged for this scope; log the person in again",
+        ));
+    }
     let held = db::appointments::held(&mut conn, &code, today, body).await?;
     let mut roles = Vec::new();
     let mut partner = None;
@@ -304,7 +317,10 @@ fn client_secret(params: &Params, headers: &HeaderMap) -> Result<(String, String
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|v| {
+            let (scheme, credentials) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("basic").then_some(credentials)
+        })
         .map(|b| {
             let decoded = STANDARD
                 .decode(b.trim())

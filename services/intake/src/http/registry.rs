@@ -63,13 +63,14 @@ fn actor(principal: &Principal, role: Role) -> Result<String, ApiError> {
     Ok(format!("{}:{}", role.as_str(), principal.person()?))
 }
 
-/// The role `principal` makes a registry change in (whose rules allowed it): the authority's,
-/// or a body administrator's.
-fn acting_role(principal: &Principal) -> Role {
-    if principal.has_role(Role::Authority) {
-        Role::Authority
-    } else {
+/// The role in which `principal` changes an appointment to `role` at `body`: a body's
+/// administrator for what administrators appoint (when they are one), else the authority.
+fn acting_role(principal: &Principal, role: Role, body: Option<Uuid>) -> Role {
+    let administers = body.is_some_and(|b| principal.acts_for(Role::BodyAdministrator, b));
+    if registry::appointer_of(role) == Some(registry::Appointer::BodyAdministrator) && administers {
         Role::BodyAdministrator
+    } else {
+        Role::Authority
     }
 }
 
@@ -199,7 +200,7 @@ async fn appoint(
         valid_to: input.valid_to,
     };
     registry::may_appoint(&principal, &appointment).map_err(|e| appoint_refused(&e))?;
-    let by = actor(&principal, acting_role(&principal))?;
+    let by = actor(&principal, acting_role(&principal, role, Some(body)))?;
 
     let scope = key.scope(
         &principal.subject,
@@ -221,9 +222,18 @@ async fn appoint(
             "no partner organisation of this body in force has this registry code",
         ));
     }
-    if role == Role::CommitteeChair && db::appointments::has_chair(&mut tx, body, today()).await? {
+    if role == Role::CommitteeChair
+        && db::appointments::chair_overlapping(
+            &mut tx,
+            body,
+            appointment.valid_from,
+            appointment.valid_to,
+        )
+        .await?
+    {
         return Err(ApiError::Conflict(
-            "the body's committee has a chair; end that appointment first".to_owned(),
+            "the body's committee has a chair in these dates; end that appointment first"
+                .to_owned(),
         ));
     }
     let row = db::appointments::insert(
@@ -293,25 +303,45 @@ async fn remove(
     if !registry::may_remove(&principal, role, row.awarding_body_id) {
         return Err(not_found());
     }
-    let by = actor(&principal, acting_role(&principal))?;
+    if row.appointed_by == "configuration" {
+        return Err(ApiError::Conflict(
+            "the authority's people come from AUTHORITY_PERSONAL_CODES: change the configuration"
+                .to_owned(),
+        ));
+    }
+    let by = actor(
+        &principal,
+        acting_role(&principal, role, row.awarding_body_id),
+    )?;
     let row = db::appointments::remove(&mut tx, id, &by, &reason)
         .await?
         .ok_or_else(|| ApiError::Conflict("the appointment has already ended".to_owned()))?;
-    if let Some(body) = row.awarding_body_id {
-        let event = RoleRemoved {
-            appointment_id: row.id,
-            person: Isikukood::parse(&row.person).map_err(|e| ApiError::Internal(e.into()))?,
-            role: row.role.clone(),
-            awarding_body_id: body,
-            removed_at: row.removed_at.unwrap_or_else(Utc::now),
-            reason: reason.clone(),
-        };
-        let envelope = Envelope::new(&event, None).map_err(|e| ApiError::Internal(e.into()))?;
-        kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
-    }
+    announce_removal(&mut tx, &row, &reason).await?;
     tx.commit().await?;
     tracing::info!(appointment = %id, role = role.as_str(), "appointment ended");
     Ok(Json(row.into()))
+}
+
+/// Publishes `role.removed` for an ended appointment of a body (the authority's are not announced).
+async fn announce_removal(
+    tx: &mut sqlx::PgConnection,
+    row: &db::appointments::Appointment,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let Some(body) = row.awarding_body_id else {
+        return Ok(());
+    };
+    let event = RoleRemoved {
+        appointment_id: row.id,
+        person: Isikukood::parse(&row.person).map_err(|e| ApiError::Internal(e.into()))?,
+        role: row.role.clone(),
+        awarding_body_id: body,
+        removed_at: row.removed_at.unwrap_or_else(Utc::now),
+        reason: reason.to_owned(),
+    };
+    let envelope = Envelope::new(&event, None).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(tx, &envelope).await?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -443,7 +473,11 @@ async fn authorise_partner(
     }
     let by = actor(&principal, Role::BodyAdministrator)?;
     let mut tx = state.pool.begin().await?;
-    let partner = db::partners::authorise(&mut tx, body, &code, name, &by).await?;
+    let partner = db::partners::authorise(&mut tx, body, &code, name, &by)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict("this partner organisation is authorised already".to_owned())
+        })?;
     tx.commit().await?;
     tracing::info!(awarding_body = %body, partner = code.as_str(), "partner authorised");
     Ok((StatusCode::CREATED, Json(partner.into())))
@@ -475,6 +509,13 @@ async fn withdraw_partner(
     let partner = db::partners::withdraw(&mut tx, body, &code, &by, &reason)
         .await?
         .ok_or_else(not_found)?;
+    // Its people's roles end with it.
+    let why = format!("the partner's authorisation was withdrawn: {reason}");
+    for appointment in db::appointments::of_partner(&mut tx, body, &code).await? {
+        if let Some(ended) = db::appointments::remove(&mut tx, appointment.id, &by, &why).await? {
+            announce_removal(&mut tx, &ended, &why).await?;
+        }
+    }
     tx.commit().await?;
     tracing::info!(awarding_body = %body, partner = code.as_str(), "partner authorisation withdrawn");
     Ok(Json(partner.into()))
@@ -617,7 +658,14 @@ async fn revoke_client(
     {
         return Err(not_found());
     }
-    let by = actor(&principal, acting_role(&principal))?;
+    let by = actor(
+        &principal,
+        acting_role(
+            &principal,
+            Role::AwardingBodyStaff,
+            Some(client.awarding_body_id),
+        ),
+    )?;
     let client = db::clients::revoke(&mut tx, id, &by, &reason)
         .await?
         .ok_or_else(|| ApiError::Conflict("the client is already revoked".to_owned()))?;
