@@ -1,0 +1,139 @@
+//! Partner organisations a body authorises; withdrawing one ends its people's roles.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use kutse_auth::{Authenticated, Role};
+use kutse_http::{ApiError, Json, PathId};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::super::AppState;
+use super::{
+    Removal, actor, announce_removal, reason, require_administrator, require_registry_reader,
+};
+use crate::db;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/awarding-bodies/{id}/partners",
+            post(authorise_partner).get(partners),
+        )
+        .route(
+            "/awarding-bodies/{id}/partners/{registry_code}/withdrawal",
+            post(withdraw_partner),
+        )
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct NewPartner {
+    registry_code: String,
+    name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct PartnerView {
+    awarding_body_id: Uuid,
+    registry_code: String,
+    name: String,
+    authorised_by: String,
+    authorised_at: DateTime<Utc>,
+    in_force: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawn_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawal_reason: Option<String>,
+}
+
+impl From<db::partners::Partner> for PartnerView {
+    fn from(p: db::partners::Partner) -> Self {
+        Self {
+            awarding_body_id: p.awarding_body_id,
+            registry_code: p.registry_code,
+            name: p.name,
+            authorised_by: p.authorised_by,
+            authorised_at: p.authorised_at,
+            in_force: p.withdrawn_at.is_none(),
+            withdrawn_at: p.withdrawn_at,
+            withdrawal_reason: p.withdrawal_reason,
+        }
+    }
+}
+
+fn registry_code(value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.len() == 8 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value.to_owned())
+    } else {
+        Err(ApiError::invalid(
+            "registry_code",
+            "an Estonian business registry code: 8 digits",
+        ))
+    }
+}
+
+async fn authorise_partner(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(body): PathId,
+    Json(input): Json<NewPartner>,
+) -> Result<(StatusCode, Json<PartnerView>), ApiError> {
+    require_administrator(&principal, body)?;
+    let code = registry_code(&input.registry_code)?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 300 {
+        return Err(ApiError::invalid("name", "must be 1-300 characters"));
+    }
+    let by = actor(&principal, Role::BodyAdministrator)?;
+    let mut tx = state.pool.begin().await?;
+    let partner = db::partners::authorise(&mut tx, body, &code, name, &by)
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict("this partner organisation is authorised already".to_owned())
+        })?;
+    tx.commit().await?;
+    tracing::info!(awarding_body = %body, partner = code.as_str(), "partner authorised");
+    Ok((StatusCode::CREATED, Json(partner.into())))
+}
+
+async fn partners(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(body): PathId,
+) -> Result<Json<Vec<PartnerView>>, ApiError> {
+    require_registry_reader(&principal, body)?;
+    let mut conn = state.pool.acquire().await?;
+    let rows = db::partners::of_body(&mut conn, body).await?;
+    Ok(Json(rows.into_iter().map(PartnerView::from).collect()))
+}
+
+async fn withdraw_partner(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path((body, code)): Path<(String, String)>,
+    Json(input): Json<Removal>,
+) -> Result<Json<PartnerView>, ApiError> {
+    let not_found = || ApiError::NotFound("partner".to_owned());
+    let body: Uuid = body.parse().map_err(|_| not_found())?;
+    require_administrator(&principal, body)?;
+    let reason = reason(&input.reason, "reason")?;
+    let by = actor(&principal, Role::BodyAdministrator)?;
+    let mut tx = state.pool.begin().await?;
+    let partner = db::partners::withdraw(&mut tx, body, &code, &by, &reason)
+        .await?
+        .ok_or_else(not_found)?;
+    // Its people's roles end with it.
+    let why = format!("the partner's authorisation was withdrawn: {reason}");
+    for appointment in db::appointments::of_partner(&mut tx, body, &code).await? {
+        if let Some(ended) = db::appointments::remove(&mut tx, appointment.id, &by, &why).await? {
+            announce_removal(&mut tx, &ended, &why).await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(awarding_body = %body, partner = code.as_str(), "partner authorisation withdrawn");
+    Ok(Json(partner.into()))
+}
