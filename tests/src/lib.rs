@@ -516,3 +516,59 @@ impl Harness {
             .to_owned()
     }
 }
+
+/// A bucket of the test's own in the local S3 (a documents service given it as `S3_BUCKET` keeps
+/// its objects apart from other tests'), emptied and removed when dropped.
+#[derive(Debug)]
+pub struct TestBucket {
+    pub name: String,
+    config: kutse_storage::S3Config,
+}
+
+impl TestBucket {
+    pub async fn new() -> anyhow::Result<Self> {
+        let config = kutse_storage::S3Config::from_env(
+            &mut Env::from_map(HashMap::new()),
+            "kutse-documents",
+        );
+        let name = format!("test-{}", uuid::Uuid::now_v7().simple());
+        config.client().create_bucket().bucket(&name).send().await?;
+        Ok(Self { name, config })
+    }
+
+    /// The keys of every object in the bucket, sorted.
+    pub async fn keys(&self) -> anyhow::Result<Vec<String>> {
+        let listed = self
+            .config
+            .client()
+            .list_objects_v2()
+            .bucket(&self.name)
+            .send()
+            .await?;
+        let mut keys: Vec<String> = listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+}
+
+impl Drop for TestBucket {
+    fn drop(&mut self) {
+        // A client of the clean-up thread's own runtime.
+        let client = self.config.client();
+        let name = self.name.clone();
+        let _ = kutse_testkit::block_on_side(async move {
+            let listed = client.list_objects_v2().bucket(&name).send().await?;
+            for object in listed.contents() {
+                if let Some(key) = object.key() {
+                    client.delete_object().bucket(&name).key(key).send().await?;
+                }
+            }
+            client.delete_bucket().bucket(&name).send().await?;
+            anyhow::Ok(())
+        });
+    }
+}

@@ -3,14 +3,32 @@
 use kutse_config::{ConfigError, Env};
 use kutse_service::ServiceConfig;
 
+use crate::content::Kind;
+
 /// Everything `kutse-documents` is configured with.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub service: ServiceConfig,
     /// `S3_*`: where the files go.
     pub s3: kutse_storage::S3Config,
+    pub limits: Limits,
+}
+
+/// What an upload may be.
+#[derive(Debug, Clone)]
+pub struct Limits {
     /// `DOCUMENT_MAX_BYTES`: the largest file accepted (default 20 MiB).
     pub max_bytes: usize,
+    /// `DOCUMENT_ALLOWED_TYPES`: the kinds of file accepted, by content (default every kind:
+    /// `pdf,png,jpeg,asice,docx,xlsx,odt,ods`).
+    pub allowed: Vec<Kind>,
+    /// `DOCUMENTS_PER_APPLICATION` (default 50) and `DOCUMENT_BYTES_PER_APPLICATION` (default
+    /// 200 MiB): an application's quota.
+    pub per_application: i64,
+    pub bytes_per_application: i64,
+    /// `DOCUMENT_UPLOADS_IN_FLIGHT` (default 8): uploads one instance streams at once; more wait
+    /// for a 503 with `Retry-After`. Memory is bounded by this times the 8 MiB part size.
+    pub uploads_in_flight: usize,
 }
 
 impl Config {
@@ -18,12 +36,35 @@ impl Config {
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::from_env(&mut env, crate::NAME, crate::DEFAULT_PORT);
         let s3 = kutse_storage::S3Config::from_env(&mut env, "kutse-documents");
-        let max_bytes = env.parse("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024);
+        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        let mut allowed = Vec::new();
+        for name in env.list("DOCUMENT_ALLOWED_TYPES", &all) {
+            match Kind::parse(&name) {
+                Some(kind) => allowed.push(kind),
+                None => env.fail(
+                    "DOCUMENT_ALLOWED_TYPES",
+                    format!("{name:?} is none of {}", all.join(", ")),
+                ),
+            }
+        }
+        let limits = Limits {
+            max_bytes: env.parse("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024),
+            allowed,
+            per_application: env.parse("DOCUMENTS_PER_APPLICATION", 50),
+            bytes_per_application: env.parse("DOCUMENT_BYTES_PER_APPLICATION", 200 * 1024 * 1024),
+            uploads_in_flight: env.parse("DOCUMENT_UPLOADS_IN_FLIGHT", 8),
+        };
+        if limits.uploads_in_flight == 0 {
+            env.fail(
+                "DOCUMENT_UPLOADS_IN_FLIGHT",
+                "must be at least 1".to_owned(),
+            );
+        }
         env.finish()?;
         Ok(Self {
             service,
             s3,
-            max_bytes,
+            limits,
         })
     }
 }

@@ -39,6 +39,39 @@ pub fn reader(caller: Option<&str>, owner: &str, on_panel: bool) -> Option<Reade
     }
 }
 
+/// Why an application takes no more uploads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error(
+        "the application is submitted: documents are accepted while it is a draft (or against a request for more documents)"
+    )]
+    Submitted,
+    #[error("the application holds {0} documents, its most")]
+    QuotaCount(i64),
+    #[error("the application's documents would exceed {0} bytes in all")]
+    QuotaBytes(i64),
+}
+
+/// Whether `application` takes one more document of `size` bytes (when known): while it is a
+/// draft, and within its quota.
+pub fn upload_window(
+    application: &crate::db::applications::UploadTarget,
+    limits: &crate::config::Limits,
+    size: Option<u64>,
+) -> Result<(), WindowError> {
+    if application.submitted_at.is_some() {
+        return Err(WindowError::Submitted);
+    }
+    if application.documents >= limits.per_application {
+        return Err(WindowError::QuotaCount(limits.per_application));
+    }
+    let size = size.map_or(0, |s| i64::try_from(s).unwrap_or(i64::MAX));
+    if application.bytes.saturating_add(size) > limits.bytes_per_application {
+        return Err(WindowError::QuotaBytes(limits.bytes_per_application));
+    }
+    Ok(())
+}
+
 /// The S3 key of document `id`.
 pub fn object_key(id: Uuid) -> String {
     format!("documents/{id}")

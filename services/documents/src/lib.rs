@@ -5,6 +5,7 @@
 //!
 //! # Layout
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
+//! - `content`: what a file is, by its first bytes (magic numbers, ASiC-E containers).
 //! - `db`: the queries (applications known, documents).
 //! - `domain`: the rules: who uploads, who reads, what names a stored object.
 //! - `http`: upload (streamed to S3 with SHA-256) and download.
@@ -16,6 +17,7 @@
 
 pub mod config;
 pub mod consumers;
+pub mod content;
 pub mod db;
 pub mod domain;
 pub mod http;
@@ -43,7 +45,8 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         verifier: platform.verifier.clone(),
         s3: s3.clone(),
         bucket: config.s3.bucket.clone(),
-        max_bytes: config.max_bytes,
+        uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(config.limits.uploads_in_flight)),
+        limits: config.limits.clone(),
     };
     let service = Service::new(platform, http::router(state))
         .with_handler(std::sync::Arc::new(consumers::dispatcher()));

@@ -53,11 +53,12 @@ pub const CATALOGUE: &[MessageSpec] = &[
         version: ApplicationSubmitted::VERSION,
         producer: services::INTAKE,
         consumers: &[
+            services::DOCUMENTS,
             services::ASSESSMENT,
             services::CERTIFICATES,
             services::NOTIFICATIONS,
         ],
-        summary: "An applicant submitted an application with its fee confirmed; assessment opens a case, certificates starts assembling the certificate's data, the applicant gets a receipt.",
+        summary: "An applicant submitted an application with its fee confirmed; documents stops taking uploads to it, assessment opens a case, certificates starts assembling the certificate's data, the applicant gets a receipt.",
     },
     MessageSpec {
         message_type: ApplicationCreated::TYPE,
@@ -467,7 +468,7 @@ mod tests {
         assert!(bindings_for(services::CERTIFICATES).contains(&"protocol.signed"));
         assert_eq!(
             bindings_for(services::DOCUMENTS),
-            vec!["application.created"]
+            vec!["application.submitted", "application.created"]
         );
     }
 }

@@ -395,7 +395,7 @@ async fn session(
 
 #[cfg(test)]
 mod tests {
-    use kutse_messaging::catalogue::{ApplicationCreated, services};
+    use kutse_messaging::catalogue::{ApplicationCreated, ApplicationSubmitted, services};
     use kutse_messaging::{Dispatcher, Envelope, HandlerError, Handles};
 
     use super::check_bindings;
@@ -413,9 +413,22 @@ mod tests {
         }
     }
 
+    impl Handles<ApplicationSubmitted> for Documents {
+        async fn handle(
+            &self,
+            _: &mut sqlx::PgConnection,
+            _: ApplicationSubmitted,
+            _: &Envelope,
+        ) -> Result<(), HandlerError> {
+            Ok(())
+        }
+    }
+
     #[test]
     fn a_service_starts_only_when_it_handles_exactly_what_its_queue_is_bound_to() {
-        let documents = Dispatcher::new(Documents).on::<ApplicationCreated>();
+        let documents = Dispatcher::new(Documents)
+            .on::<ApplicationCreated>()
+            .on::<ApplicationSubmitted>();
         assert!(check_bindings(services::DOCUMENTS, Some(&documents)).is_ok());
         // Bound (by the catalogue) but not handled: every such message would be parked.
         let error = check_bindings(services::INTAKE, Some(&documents)).expect_err("mismatch");

@@ -77,6 +77,23 @@ pub fn readiness(
     }
 }
 
+/// Deletes an object (an upload whose record could not be written, say).
+pub async fn delete_object(client: &Client, bucket: &str, key: &str) -> Result<(), String> {
+    client
+        .delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "deleting {bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            )
+        })
+}
+
 /// Readiness: the bucket exists and our credentials may use it.
 pub async fn check(client: &Client, bucket: &str) -> Result<(), String> {
     client

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{Days, Utc};
 use kutse_auth::Role;
 use kutse_testkit::eventually;
-use kutse_tests::{Harness, call};
+use kutse_tests::{Harness, Running, TestBucket, call};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -70,9 +70,11 @@ async fn an_upload_streams_to_s3_with_its_checksum_and_only_the_allowed_can_down
     .await;
     let id = app["id"].as_str().expect("id").to_owned();
 
-    // A file larger than one upload part (8 MiB), so it goes up in parts.
-    let file: Vec<u8> = (0..9 * 1024 * 1024 + 123)
-        .map(|i: usize| (i * 31 % 251) as u8)
+    // A PDF larger than one upload part (8 MiB), so it goes up in parts.
+    let file: Vec<u8> = b"%PDF-1.7\n"
+        .iter()
+        .copied()
+        .chain((0..9 * 1024 * 1024 + 123).map(|i: usize| (i * 31 % 251) as u8))
         .collect();
     let expected = hex::encode(Sha256::digest(&file));
     let upload_url = format!("{}/documents?application_id={id}&type=cv", documents.url);
@@ -99,6 +101,7 @@ async fn an_upload_streams_to_s3_with_its_checksum_and_only_the_allowed_can_down
     .await;
     assert_eq!(stored["sha256"], expected.as_str());
     assert_eq!(stored["size_bytes"], file.len());
+    assert_eq!(stored["content_type"], "application/pdf");
     let doc_id = stored["id"].as_str().expect("id").to_owned();
 
     // In S3 under a key of the server's making, with exactly those bytes.
@@ -117,6 +120,7 @@ async fn an_upload_streams_to_s3_with_its_checksum_and_only_the_allowed_can_down
         .expect("download");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["cache-control"], "no-store");
     assert!(
         response.headers()["content-disposition"]
             .to_str()
@@ -228,4 +232,291 @@ async fn bad_uploads_get_a_problem_naming_the_parameter() {
         404,
         "an application documents does not know"
     );
+}
+
+/// intake and documents (with a bucket of the test's own and the given settings), a body with a
+/// round requiring a CV, and Mari's draft application: (intake, documents, bucket, application,
+/// Mari's token, staff's token).
+async fn draft_application(
+    h: &Harness,
+    settings: &[(&str, &str)],
+) -> (Running, Running, TestBucket, String, String, String) {
+    let bucket = TestBucket::new().await.expect("bucket");
+    let mut all = vec![("S3_BUCKET", bucket.name.as_str())];
+    all.extend_from_slice(settings);
+    let intake = h.start("intake").await.expect("intake");
+    let documents = h.start_with("documents", &all).await.expect("documents");
+    for running in [&intake, &documents] {
+        kutse_tests::wait_ready(running).await;
+    }
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: &str, body: Value| {
+        let url = format!("{}{path}", intake.url);
+        let http = http.clone();
+        let token = token.to_owned();
+        async move {
+            let (status, answer) =
+                call(&http, "POST", &url, &token, Some(&body.to_string()), None).await;
+            assert!((200..300).contains(&status), "{url}: {status} {answer}");
+            answer
+        }
+    };
+    let authority = token(h, "EE37605030299", &[Role::Authority], None);
+    let body = post("/awarding-bodies", &authority, json!({ "name": "KJVÜ" })).await;
+    let body_id: Uuid = body["id"].as_str().expect("id").parse().expect("uuid");
+    let staff = token(
+        h,
+        "EE36805280109",
+        &[Role::AwardingBodyStaff],
+        Some(body_id),
+    );
+    let q = post(
+        "/qualifications",
+        &staff,
+        json!({
+            "awarding_body_id": body_id, "name": "Juuksur, tase 4", "level": 4,
+            "competences": [{ "code": "B.1", "name": "Lõikamine" }]
+        }),
+    )
+    .await;
+    let round = post("/rounds", &staff, json!({
+        "qualification_id": q["id"], "deadline": (Utc::now().date_naive() + Days::new(10)).to_string(),
+        "fees": [{ "kind": "initial", "amount_cents": 17000 }], "required_documents": ["cv"],
+        "delivery_options": [{ "option": "electronic" }]
+    })).await;
+    let mari = token(h, "EE49403136526", &[], None);
+    let app = post(
+        "/applications",
+        &mari,
+        json!({
+            "round_id": round["id"], "kind": "initial", "delivery_option": "electronic"
+        }),
+    )
+    .await;
+    let id = app["id"].as_str().expect("id").to_owned();
+    (intake, documents, bucket, id, mari, staff)
+}
+
+async fn upload(
+    http: &reqwest::Client,
+    documents: &Running,
+    application: &str,
+    token: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
+    let response = http
+        .post(format!(
+            "{}/documents?application_id={application}&type=cv",
+            documents.url
+        ))
+        .bearer_auth(token)
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .expect("answer");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// Sends an upload's headers declaring `length` bytes, and no body; the status line of the answer.
+async fn declared_only(
+    documents: &Running,
+    application: &str,
+    token: &str,
+    length: usize,
+) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = documents.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /documents?application_id={application}&type=cv HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/pdf\r\n\
+         Content-Length: {length}\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut answer = vec![0u8; 512];
+    let read = tokio::time::timeout(WAIT, stream.read(&mut answer))
+        .await
+        .expect("an answer before the body")
+        .expect("read");
+    String::from_utf8_lossy(&answer[..read])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn pdf(len: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.resize(len, b'x');
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_is_what_its_bytes_are_and_a_refused_one_leaves_nothing_behind() {
+    let h = Harness::new().expect("harness");
+    let (_intake, documents, bucket, id, mari, _) =
+        draft_application(&h, &[("DOCUMENT_ALLOWED_TYPES", "pdf,png,asice")]).await;
+    let http = reqwest::Client::new();
+    // Wait until documents knows the application (a PDF is accepted).
+    eventually(WAIT, "documents knows the application", || async {
+        let (status, _) = upload(&http, &documents, &id, &mari, "application/pdf", pdf(100)).await;
+        (status == 201).then_some(())
+    })
+    .await;
+
+    // A Windows executable declared as a PDF.
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
+    exe.resize(4096, 0);
+    let (status, problem) = upload(&http, &documents, &id, &mari, "application/pdf", exe).await;
+    assert_eq!(status, 415, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("body:"),
+        "{problem}"
+    );
+    assert!(
+        problem.to_string().contains("portable-executable"),
+        "{problem}"
+    );
+    // A PDF declared as a PNG.
+    let (status, problem) = upload(&http, &documents, &id, &mari, "image/png", pdf(100)).await;
+    assert_eq!(status, 415, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("Content-Type:"),
+        "{problem}"
+    );
+    // A kind this service was told not to take (a JPEG).
+    let (status, problem) = upload(
+        &http,
+        &documents,
+        &id,
+        &mari,
+        "image/jpeg",
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00".to_vec(),
+    )
+    .await;
+    assert_eq!(status, 415, "{problem}");
+    // A signed container is taken, stored as what it is.
+    let mut asice = b"PK\x03\x04\x14\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x1f\x00\x00\x00\x1f\x00\x00\x00\x08\x00\x00\x00mimetype".to_vec();
+    asice.extend_from_slice(b"application/vnd.etsi.asic-e+zip");
+    let (status, stored) = upload(
+        &http,
+        &documents,
+        &id,
+        &mari,
+        "application/octet-stream",
+        asice,
+    )
+    .await;
+    assert_eq!(status, 201, "{stored}");
+    assert_eq!(stored["content_type"], "application/vnd.etsi.asic-e+zip");
+
+    // Two documents recorded, two objects in the bucket: the refused ones left nothing.
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT object_key FROM documents ORDER BY object_key")
+            .fetch_all(&documents.db.pool)
+            .await
+            .expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(bucket.keys().await.expect("keys"), rows);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_keep_to_the_quota_and_the_size_limit_and_stop_when_the_application_is_submitted() {
+    let h = Harness::new().expect("harness");
+    let (intake, documents, bucket, id, mari, staff) = draft_application(
+        &h,
+        &[
+            ("DOCUMENTS_PER_APPLICATION", "2"),
+            ("DOCUMENT_MAX_BYTES", "100000"),
+        ],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    eventually(WAIT, "documents knows the application", || async {
+        let (status, _) = upload(&http, &documents, &id, &mari, "application/pdf", pdf(100)).await;
+        (status == 201).then_some(())
+    })
+    .await;
+    // Over the size limit by its declared length: refused before a byte of the body is sent
+    // (the request below has headers only).
+    let status_line = declared_only(&documents, &id, &mari, 100_001).await;
+    assert!(status_line.contains(" 413 "), "{status_line}");
+    // Two uploads at once for the last place of the quota: one is recorded, the other refused,
+    // and its object removed again.
+    let (a, b) = tokio::join!(
+        upload(
+            &http,
+            &documents,
+            &id,
+            &mari,
+            "application/pdf",
+            pdf(50_000)
+        ),
+        upload(
+            &http,
+            &documents,
+            &id,
+            &mari,
+            "application/pdf",
+            pdf(60_000)
+        ),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
+    let refused = if a.0 == 409 { &a.1 } else { &b.1 };
+    assert!(
+        refused.to_string().contains("holds 2 documents"),
+        "{refused}"
+    );
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT object_key FROM documents ORDER BY object_key")
+            .fetch_all(&documents.db.pool)
+            .await
+            .expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(bucket.keys().await.expect("keys"), rows);
+
+    // Submitted, the application takes no more: 409 naming the state.
+    sqlx::query("DELETE FROM documents WHERE object_key = $1")
+        .bind(&rows[1])
+        .execute(&documents.db.pool)
+        .await
+        .expect("make room in the quota");
+    let intake_call = |method: &'static str, path: String, token: String| {
+        let http = http.clone();
+        let url = format!("{}{path}", intake.url);
+        async move { call(&http, method, &url, &token, None, None).await }
+    };
+    let (status, answer) = intake_call(
+        "POST",
+        format!("/applications/{id}/fee-confirmation"),
+        staff.clone(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    eventually(WAIT, "intake knows the CV", || async {
+        let (status, _) =
+            intake_call("POST", format!("/applications/{id}/submit"), mari.clone()).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    let problem = eventually(WAIT, "documents closes the application", || async {
+        let (status, problem) =
+            upload(&http, &documents, &id, &mari, "application/pdf", pdf(100)).await;
+        (status == 409).then_some(problem)
+    })
+    .await;
+    assert!(problem.to_string().contains("submitted"), "{problem}");
 }

@@ -1,10 +1,12 @@
 //! The messages documents consumes, one file each:
-//! - [`application_created`]: which applications exist, and whose they are.
+//! - [`application_created`]: which applications exist, and whose they are;
+//! - [`application_submitted`]: an application is no longer a draft; uploads to it stop.
 
 mod application_created;
+mod application_submitted;
 
 use kutse_messaging::Dispatcher;
-use kutse_messaging::catalogue::ApplicationCreated;
+use kutse_messaging::catalogue::{ApplicationCreated, ApplicationSubmitted};
 
 /// What documents' handlers share (nothing yet).
 #[derive(Debug, Default)]
@@ -12,5 +14,7 @@ pub struct DocumentsHandler;
 
 /// Every message documents handles, by type; its queue is bound to exactly these.
 pub fn dispatcher() -> Dispatcher<DocumentsHandler> {
-    Dispatcher::new(DocumentsHandler).on::<ApplicationCreated>()
+    Dispatcher::new(DocumentsHandler)
+        .on::<ApplicationCreated>()
+        .on::<ApplicationSubmitted>()
 }

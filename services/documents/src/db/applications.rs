@@ -1,5 +1,6 @@
 //! Applications, as `application.created` told of them: whose they are, and of which body.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -22,13 +23,65 @@ pub async fn record(
     .map(|_| ())
 }
 
-/// The applicant of an application, if it is known (yet).
-pub async fn applicant_of(
+/// Closes an application for uploads (it was submitted at `at`); records the application too if
+/// its creation has not arrived yet. The first submission stands.
+pub async fn close_for_uploads(
     conn: &mut PgConnection,
     application: Uuid,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT applicant FROM applications WHERE application_id = $1")
-        .bind(application)
-        .fetch_optional(conn)
-        .await
+    awarding_body: Uuid,
+    applicant: &str,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO applications (application_id, awarding_body_id, applicant, submitted_at)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (application_id) DO UPDATE SET submitted_at = EXCLUDED.submitted_at
+          WHERE applications.submitted_at IS NULL",
+    )
+    .bind(application)
+    .bind(awarding_body)
+    .bind(applicant)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// An application as an upload to it is checked: whose it is, whether it is still a draft, and
+/// what is stored for it so far.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UploadTarget {
+    pub applicant: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub documents: i64,
+    pub bytes: i64,
+}
+
+/// The application `application` as an upload sees it, if it is known (yet); `lock` holds its row
+/// for the transaction first (so two uploads cannot both fit the last of the quota: the counts are
+/// read after the lock is held, in a statement of their own, and so see what the other committed).
+pub async fn upload_target(
+    conn: &mut PgConnection,
+    application: Uuid,
+    lock: bool,
+) -> sqlx::Result<Option<UploadTarget>> {
+    if lock {
+        let known: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM applications WHERE application_id = $1 FOR UPDATE")
+                .bind(application)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if known.is_none() {
+            return Ok(None);
+        }
+    }
+    sqlx::query_as(
+        "SELECT a.applicant, a.submitted_at,
+                (SELECT count(*) FROM documents d WHERE d.application_id = a.application_id) AS documents,
+                (SELECT COALESCE(sum(size_bytes), 0)::bigint FROM documents d WHERE d.application_id = a.application_id) AS bytes
+           FROM applications a WHERE a.application_id = $1",
+    )
+    .bind(application)
+    .fetch_optional(conn)
+    .await
 }

@@ -8,6 +8,14 @@
 //! Uploads stream to S3 in parts of 8 MiB: memory per upload is bounded by one part whatever the
 //! file's size, and the SHA-256 is computed on the way. The object key is generated here
 //! (`documents/<uuid>`): no user-supplied name or personal code ends up in it.
+//!
+//! Before anything is stored, an upload is checked: the application is the caller's and still a
+//! draft (409 once submitted), within its quota (count and bytes, 409), a declared
+//! `Content-Length` within the size limit (413), and the file's first bytes are a kind the service
+//! accepts (415 naming `body`) that agrees with the declared `Content-Type` (415 naming it). The
+//! stored type is what the bytes are. If the record cannot be written after the object was, the
+//! object is deleted again. At most `DOCUMENT_UPLOADS_IN_FLIGHT` uploads stream at once per
+//! instance (503 beyond). Downloads are `Cache-Control: no-store`.
 
 use axum::Router;
 use axum::body::Body;
@@ -15,6 +23,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::StreamExt;
 use kutse_auth::{Authenticated, Role};
 use kutse_domain::{DocumentType, Dvvk, Isikukood};
 use kutse_http::{ApiError, Json, PathId};
@@ -25,6 +34,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AppState;
+use crate::content::{self, Kind};
 use crate::{db, domain};
 
 pub(super) fn router() -> Router<AppState> {
@@ -48,8 +58,24 @@ struct Stored {
     id: Uuid,
     application_id: Uuid,
     document_type: DocumentType,
+    /// What the file is, by its content.
+    content_type: &'static str,
     sha256: String,
     size_bytes: i64,
+}
+
+/// Why an upload is refused before its body is stored.
+fn refused_kind(detected: &content::Detected, allowed: &[Kind]) -> ApiError {
+    let what = match detected {
+        content::Detected::Kind(kind) => kind.mime().to_owned(),
+        content::Detected::Other(Some(mime)) => (*mime).to_owned(),
+        content::Detected::Other(None) => "of no type we recognise".to_owned(),
+    };
+    let accepted: Vec<&str> = allowed.iter().map(|k| k.name()).collect();
+    ApiError::UnsupportedMediaType(format!(
+        "body: the file is {what}; accepted are {}",
+        accepted.join(", ")
+    ))
 }
 
 async fn upload(
@@ -78,18 +104,64 @@ async fn upload(
                 )
             })
         })?;
+    let limits = &state.limits;
+    // A declared length over the limit is refused before a byte is read.
+    let declared_length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_length.is_some_and(|n| n > limits.max_bytes as u64) {
+        return Err(ApiError::TooLarge);
+    }
+    let owner_code = owner.to_string();
     let mut conn = state.pool.acquire().await?;
-    let applicant = db::applications::applicant_of(&mut conn, application).await?;
+    let target = db::applications::upload_target(&mut conn, application, false).await?;
     drop(conn);
     // Not known (yet), or someone else's: the same answer, so neither is revealed.
-    if !domain::may_upload(&owner.to_string(), applicant.as_deref()) {
-        return Err(ApiError::NotFound("application".to_owned()));
+    let target = target
+        .filter(|t| domain::may_upload(&owner_code, Some(&t.applicant)))
+        .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
+    domain::upload_window(&target, limits, declared_length).map_err(window_refused)?;
+    let _slot = state.uploads.clone().try_acquire_owned().map_err(|_| {
+        ApiError::Unavailable(anyhow::anyhow!(
+            "{} uploads in flight on this instance",
+            limits.uploads_in_flight
+        ))
+    })?;
+
+    // What the file is, from its first bytes, before anything is stored.
+    let mut stream = body.into_data_stream();
+    let mut head: Vec<u8> = Vec::with_capacity(content::HEAD_BYTES);
+    while head.len() < content::HEAD_BYTES {
+        match stream.next().await {
+            Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                return Err(ApiError::Malformed {
+                    detail: format!("reading the body: {e}"),
+                    field: None,
+                });
+            }
+            None => break,
+        }
     }
-    let content_type = headers
+    if head.is_empty() {
+        return Err(ApiError::invalid("body", "the file is empty"));
+    }
+    let detected = content::detect(&head);
+    let kind = match detected {
+        content::Detected::Kind(kind) if limits.allowed.contains(&kind) => kind,
+        other => return Err(refused_kind(&other, &limits.allowed)),
+    };
+    let declared = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/octet-stream")
-        .to_owned();
+        .and_then(|v| v.to_str().ok());
+    if !content::declared_agrees(declared, kind) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type: declared {}, but the file is {}",
+            declared.unwrap_or_default(),
+            kind.mime()
+        )));
+    }
     let file_name = headers
         .get("x-file-name")
         .and_then(|v| v.to_str().ok())
@@ -101,9 +173,11 @@ async fn upload(
         client: &state.s3,
         bucket: &state.bucket,
         key: &key,
-        content_type: &content_type,
+        content_type: kind.mime(),
     };
-    let stored = kutse_storage::stream_object(target, body.into_data_stream(), state.max_bytes)
+    let body =
+        futures::stream::iter([Ok::<_, axum::Error>(axum::body::Bytes::from(head))]).chain(stream);
+    let stored = kutse_storage::stream_object(target, body, limits.max_bytes)
         .await
         .map_err(|e| match e {
             UploadError::TooLarge(_) => ApiError::TooLarge,
@@ -117,47 +191,73 @@ async fn upload(
     let sha256 = stored.sha256;
     let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
 
-    let mut tx = state.pool.begin().await?;
-    let owner_code = owner.to_string();
-    db::documents::insert(
-        &mut tx,
-        &db::documents::NewDocument {
-            id,
-            application_id: application,
-            owner: &owner_code,
-            document_type: document_type.as_str(),
-            file_name: file_name.as_deref(),
-            content_type: &content_type,
-            object_key: &key,
-            sha256: &sha256,
-            size_bytes: size,
-        },
-    )
-    .await?;
-    let event = DocumentStored {
-        document_id: id,
+    // Recorded, or the object is removed again: nothing is left half-written.
+    let new = db::documents::NewDocument {
+        id,
         application_id: application,
-        owner,
-        document_type: document_type.clone(),
-        sha256: sha256.clone(),
+        owner: &owner_code,
+        document_type: document_type.as_str(),
+        file_name: file_name.as_deref(),
+        content_type: kind.mime(),
+        object_key: &key,
+        sha256: &sha256,
         size_bytes: size,
-        dvvk: Dvvk::FileExchange,
     };
-    let envelope =
-        Envelope::new(&event, Some(application)).map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
-    tx.commit().await?;
-    tracing::info!(document = %id, %application, size, dvvk = 325, "document stored");
+    let recorded = record(&state, &new, owner, &document_type).await;
+    if let Err(e) = recorded {
+        if let Err(cleanup) = kutse_storage::delete_object(&state.s3, &state.bucket, &key).await {
+            tracing::error!(document = %id, error = %cleanup, "an unrecorded object could not be removed from S3");
+        }
+        return Err(e);
+    }
+    tracing::info!(document = %id, %application, size, content_type = kind.mime(), dvvk = 325, "document stored");
     Ok((
         StatusCode::CREATED,
         Json(Stored {
             id,
             application_id: application,
             document_type,
+            content_type: kind.mime(),
             sha256,
             size_bytes: size,
         }),
     ))
+}
+
+/// The application's state refuses the upload: 409 saying which.
+fn window_refused(e: domain::WindowError) -> ApiError {
+    ApiError::Conflict(e.to_string())
+}
+
+/// Records a stored document and its event in one transaction, with the application locked and
+/// its window and quota checked again (another upload may have finished meanwhile).
+async fn record(
+    state: &AppState,
+    new: &db::documents::NewDocument<'_>,
+    owner: Isikukood,
+    document_type: &DocumentType,
+) -> Result<(), ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let target = db::applications::upload_target(&mut tx, new.application_id, true)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
+    domain::upload_window(&target, &state.limits, u64::try_from(new.size_bytes).ok())
+        .map_err(window_refused)?;
+    db::documents::insert(&mut tx, new).await?;
+    let event = DocumentStored {
+        document_id: new.id,
+        application_id: new.application_id,
+        owner,
+        document_type: document_type.clone(),
+        sha256: new.sha256.to_owned(),
+        size_bytes: new.size_bytes,
+        dvvk: Dvvk::FileExchange,
+    };
+    let envelope = Envelope::new(&event, Some(new.application_id))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn download(
@@ -201,6 +301,7 @@ async fn download(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let disposition = format!("attachment; filename=\"{}-{id}\"", document.document_type);
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);

@@ -17,8 +17,10 @@ pub struct AppState {
     pub verifier: Arc<Verifier>,
     pub s3: Client,
     pub bucket: String,
-    /// The largest file accepted.
-    pub max_bytes: usize,
+    /// What an upload may be.
+    pub limits: crate::config::Limits,
+    /// Upload slots of this instance (`DOCUMENT_UPLOADS_IN_FLIGHT`).
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
