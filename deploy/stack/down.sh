@@ -21,6 +21,7 @@ stop_pid() { # name
   rm -f "$file"
 }
 
+stop_pid clamd
 stop_pid maildev
 stop_pid seaweedfs
 if [ -f "$run_dir/rabbitmq.started" ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up the local stack Kutse runs and tests against, on this machine:
 #   PostgreSQL (127.0.0.1:5432), RabbitMQ (127.0.0.1:5672), SeaweedFS S3 (127.0.0.1:8333),
-#   maildev SMTP (127.0.0.1:1025) with its inbox API (http://127.0.0.1:1080).
+#   maildev SMTP (127.0.0.1:1025) with its inbox API (http://127.0.0.1:1080), and ClamAV's clamd
+#   (127.0.0.1:3310) with a test signature database.
 #
 # Idempotent: a server that already answers is used as it is; one that is installed but stopped is
 # started; one that is missing is installed (Debian packages, PyPI, npm) and started. Then the
@@ -186,6 +187,37 @@ start_maildev() {
   wait_for "maildev inbox" 30 port_open 1080
 }
 
+# ---------------------------------------------------------------- clamd (virus scanning)
+# Debian's clamd. Its official signature database cannot be downloaded here (and is large), so
+# the local clamd runs with a database of one signature, made now: the EICAR test string anywhere
+# in a file (an .ndb body signature, so an EICAR string inside a PDF is found too). The string is
+# assembled here from two halves, so the repository never holds it whole.
+clamav_dir="$local_dir/clamav"
+start_clamd() {
+  if port_open 3310; then say "clamd: already running on :3310"; return; fi
+  command -v clamd >/dev/null 2>&1 || apt_install clamav-daemon
+  mkdir -p "$clamav_dir/db"
+  rm -f "$clamav_dir/db/"*
+  local eicar='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS'
+  eicar+='-TEST-FILE!$H+H*'
+  printf 'Eicar-Test-Signature:0:*:%s\n' "$(printf '%s' "$eicar" | od -An -tx1 | tr -d ' \n')" \
+    >"$clamav_dir/db/kutse-test.ndb"
+  cat >"$clamav_dir/clamd.conf" <<CONF
+DatabaseDirectory $clamav_dir/db
+TCPSocket 3310
+TCPAddr 127.0.0.1
+Foreground yes
+User $(id -un)
+LogFile $log_dir/clamd.log
+StreamMaxLength 200M
+MaxThreads 4
+CONF
+  say "starting clamd (127.0.0.1:3310, test signatures)"
+  setsid nohup clamd -c "$clamav_dir/clamd.conf" >"$log_dir/clamd.out" 2>&1 </dev/null &
+  echo $! >"$run_dir/clamd.pid"
+  wait_for clamd 60 port_open 3310
+}
+
 command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
 start_postgres
 start_rabbitmq
@@ -193,6 +225,7 @@ enable_rabbitmq_management
 provision_broker_users
 start_seaweedfs
 start_maildev
+start_clamd
 provision_postgres
 provision_buckets
-say "ready: PostgreSQL :5432, RabbitMQ :5672, S3 :8333, SMTP :1025 (inbox http://127.0.0.1:1080)"
+say "ready: PostgreSQL :5432, RabbitMQ :5672, S3 :8333, SMTP :1025 (inbox http://127.0.0.1:1080), clamd :3310"

@@ -12,6 +12,9 @@ pub struct Config {
     /// `S3_*`: where the files go.
     pub s3: kutse_storage::S3Config,
     pub limits: Limits,
+    /// `CLAMD_ADDRESS` (default `127.0.0.1:3310`): the virus scanner; `CLAMD_TIMEOUT_SECONDS`
+    /// (default 30): the limit of each exchange with it.
+    pub clamd: crate::clamd::Clamd,
 }
 
 /// What an upload may be.
@@ -54,6 +57,10 @@ impl Config {
             bytes_per_application: env.parse("DOCUMENT_BYTES_PER_APPLICATION", 200 * 1024 * 1024),
             uploads_in_flight: env.parse("DOCUMENT_UPLOADS_IN_FLIGHT", 8),
         };
+        let clamd = crate::clamd::Clamd {
+            address: env.string("CLAMD_ADDRESS", "127.0.0.1:3310"),
+            timeout: std::time::Duration::from_secs(env.parse("CLAMD_TIMEOUT_SECONDS", 30)),
+        };
         if limits.uploads_in_flight == 0 {
             env.fail(
                 "DOCUMENT_UPLOADS_IN_FLIGHT",
@@ -65,6 +72,7 @@ impl Config {
             service,
             s3,
             limits,
+            clamd,
         })
     }
 }

@@ -4,23 +4,27 @@
 //! PostgreSQL, downloads only for the owner and the awarding body's staff and assessors.
 //!
 //! # Layout
+//! - `clamd`: the virus scanner's protocol (PING, INSTREAM).
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
 //! - `content`: what a file is, by its first bytes (magic numbers, ASiC-E containers).
 //! - `db`: the queries (applications known, documents).
 //! - `domain`: the rules: who uploads, who reads, what names a stored object.
 //! - `http`: upload (streamed to S3 with SHA-256) and download.
+//! - `scanner`: the worker that scans every upload before the panel may see it.
 //! - `consumers`: a file per message: applications and their applicants from `application.created`.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
 //! the configuration, starts telemetry and runs it (or migrates, or declares the topology).
 
+pub mod clamd;
 pub mod config;
 pub mod consumers;
 pub mod content;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod scanner;
 
 use kutse_service::{Platform, Service};
 use sqlx::migrate::Migrator;
@@ -47,9 +51,26 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         bucket: config.s3.bucket.clone(),
         uploads: std::sync::Arc::new(tokio::sync::Semaphore::new(config.limits.uploads_in_flight)),
         limits: config.limits.clone(),
+        scan_wake: std::sync::Arc::new(tokio::sync::Notify::new()),
     };
+    let scanner = scanner::Scanner {
+        pool: platform.pool.clone(),
+        s3: s3.clone(),
+        bucket: config.s3.bucket.clone(),
+        clamd: config.clamd.clone(),
+        wake: state.scan_wake.clone(),
+    };
+    let clamd = config.clamd.clone();
     let service = Service::new(platform, http::router(state))
-        .with_handler(std::sync::Arc::new(consumers::dispatcher()));
+        .with_handler(std::sync::Arc::new(consumers::dispatcher()))
+        .with_worker(
+            "virus scanner",
+            std::sync::Arc::new(move |shutdown| Box::pin(scanner.clone().run(shutdown))),
+        )
+        .with_check("virus scanner", move || {
+            let clamd = clamd.clone();
+            async move { clamd.ping().await.map_err(|e| e.to_string()) }
+        });
     let service = service.with_check(
         "storage",
         kutse_storage::readiness(s3.clone(), config.s3.bucket.clone()),

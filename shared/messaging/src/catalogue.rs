@@ -75,6 +75,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "A document was uploaded to an application, stored in S3 and checksummed.",
     },
     MessageSpec {
+        message_type: DocumentQuarantined::TYPE,
+        version: DocumentQuarantined::VERSION,
+        producer: services::DOCUMENTS,
+        consumers: &[services::INTAKE],
+        summary: "A virus scan found an uploaded document infected; it is quarantined, never shown to the panel, and the application's history says so.",
+    },
+    MessageSpec {
         message_type: AssessmentDecided::TYPE,
         version: AssessmentDecided::VERSION,
         producer: services::ASSESSMENT,
@@ -402,6 +409,22 @@ pub struct SignerKeyRevoked {
 
 impl Message for SignerKeyRevoked {
     const TYPE: &'static str = "signer_key.revoked";
+    const VERSION: u16 = 1;
+}
+
+/// `document.quarantined`, v1: an upload the virus scan found infected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentQuarantined {
+    pub document_id: Uuid,
+    pub application_id: Uuid,
+    pub document_type: DocumentType,
+    /// What the scanner found, e.g. `Eicar-Test-Signature`.
+    pub signature: String,
+    pub quarantined_at: DateTime<Utc>,
+}
+
+impl Message for DocumentQuarantined {
+    const TYPE: &'static str = "document.quarantined";
     const VERSION: u16 = 1;
 }
 

@@ -37,6 +37,13 @@ impl Backoff {
         jitter(delay)
     }
 
+    /// The wait before attempt `attempt + 1` after `attempt` failures (counting from 0), for
+    /// schedules kept in a database rather than in a running `Backoff`.
+    pub fn delay_for(attempt: u32, initial: Duration, max: Duration) -> Duration {
+        let grown = initial.saturating_mul(2u32.saturating_pow(attempt.min(20)));
+        jitter(grown.min(max))
+    }
+
     /// After a success: the next wait is the initial one again.
     pub fn reset(&mut self) {
         self.next = self.initial;

@@ -241,14 +241,23 @@ async fn draft_application(
     h: &Harness,
     settings: &[(&str, &str)],
 ) -> (Running, Running, TestBucket, String, String, String) {
+    let system = draft_application_unready(h, settings).await;
+    kutse_tests::wait_ready(&system.1).await;
+    system
+}
+
+/// As [`draft_application`], without waiting for documents to be ready (its scanner may be away).
+async fn draft_application_unready(
+    h: &Harness,
+    settings: &[(&str, &str)],
+) -> (Running, Running, TestBucket, String, String, String) {
     let bucket = TestBucket::new().await.expect("bucket");
     let mut all = vec![("S3_BUCKET", bucket.name.as_str())];
     all.extend_from_slice(settings);
     let intake = h.start("intake").await.expect("intake");
     let documents = h.start_with("documents", &all).await.expect("documents");
-    for running in [&intake, &documents] {
-        kutse_tests::wait_ready(running).await;
-    }
+    kutse_tests::wait_ready(&intake).await;
+    h.wait_for_queue("documents").await;
     let http = reqwest::Client::new();
     let post = |path: &str, token: &str, body: Value| {
         let url = format!("{}{path}", intake.url);
@@ -519,4 +528,165 @@ async fn uploads_keep_to_the_quota_and_the_size_limit_and_stop_when_the_applicat
     })
     .await;
     assert!(problem.to_string().contains("submitted"), "{problem}");
+}
+
+/// The EICAR test string, inside a PDF: assembled here, never stored whole in the repository.
+fn infected_pdf() -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.extend_from_slice(b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS");
+    bytes.extend_from_slice(b"-TEST-FILE!$H+H*");
+    bytes.extend_from_slice(b"\n%%EOF\n");
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_upload_is_scanned_and_an_infected_one_is_quarantined_never_shown_to_the_panel() {
+    let h = Harness::new().expect("harness");
+    let (intake, documents, bucket, id, mari, staff) = draft_application(&h, &[]).await;
+    let http = reqwest::Client::new();
+    let clean: Value = eventually(WAIT, "documents knows the application", || async {
+        let (status, stored) =
+            upload(&http, &documents, &id, &mari, "application/pdf", pdf(1000)).await;
+        (status == 201).then_some(stored)
+    })
+    .await;
+    assert_eq!(clean["scan"], "pending");
+    let (status, infected) = upload(
+        &http,
+        &documents,
+        &id,
+        &mari,
+        "application/pdf",
+        infected_pdf(),
+    )
+    .await;
+    assert_eq!(status, 201, "{infected}");
+    let download = |document: &Value, token: &str| {
+        let url = format!(
+            "{}/documents/{}",
+            documents.url,
+            document["id"].as_str().expect("id")
+        );
+        let http = http.clone();
+        let token = token.to_owned();
+        async move { call(&http, "GET", &url, &token, None, None).await }
+    };
+    // The clean one reaches the panel once scanned.
+    eventually(WAIT, "the clean document scanned", || async {
+        (download(&clean, &staff).await.0 == 200).then_some(())
+    })
+    .await;
+    // The infected one is quarantined: the uploader is told, the panel never sees it, and its
+    // object is kept under quarantine/.
+    let (status, problem) = eventually(WAIT, "the infected document quarantined", || async {
+        let answer = download(&infected, &mari).await;
+        (answer.0 == 409).then_some(answer)
+    })
+    .await;
+    assert!(
+        problem.to_string().contains("Eicar-Test-Signature"),
+        "{problem}"
+    );
+    assert_eq!(status, 409);
+    assert_eq!(download(&infected, &staff).await.0, 404);
+    let infected_id = infected["id"].as_str().expect("id");
+    let keys = bucket.keys().await.expect("keys");
+    assert!(
+        keys.contains(&format!("quarantine/{infected_id}")),
+        "{keys:?}"
+    );
+    assert!(
+        !keys.contains(&format!("documents/{infected_id}")),
+        "{keys:?}"
+    );
+    // intake counts the clean one and notes the quarantined one in the history.
+    let app = eventually(WAIT, "intake hears of both", || async {
+        let (_, app) = call(
+            &http,
+            "GET",
+            &format!("{}/applications/{id}", intake.url),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+        let noted = app["history"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|e| e["event"] == "document_quarantined"));
+        (noted && app["documents"].as_array().map(Vec::len) == Some(1)).then_some(app)
+    })
+    .await;
+    assert_eq!(app["documents"][0]["sha256"], clean["sha256"]);
+    h.assert_parked(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_scanner_an_upload_waits_unseen_and_the_service_is_not_ready() {
+    let h = Harness::new().expect("harness");
+    // A scanner address where nothing answers.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = closed.local_addr().expect("addr").to_string();
+    drop(closed);
+    let (intake, documents, _bucket, id, mari, staff) = draft_application_unready(
+        &h,
+        &[("CLAMD_ADDRESS", &address), ("CLAMD_TIMEOUT_SECONDS", "1")],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let (status, report) = call(
+        &http,
+        "GET",
+        &format!("{}/readyz", documents.url),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 503, "{report}");
+    assert!(report.to_string().contains("virus scanner"), "{report}");
+    let stored: Value = eventually(WAIT, "documents knows the application", || async {
+        let (status, stored) =
+            upload(&http, &documents, &id, &mari, "application/pdf", pdf(1000)).await;
+        (status == 201).then_some(stored)
+    })
+    .await;
+    // Tried and failed: still pending, with the reason kept; the panel does not see it, and intake
+    // has not heard of it.
+    let document = stored["id"].as_str().expect("id").to_owned();
+    let row: (String, Option<String>) = eventually(WAIT, "a failed scan attempt", || async {
+        let row: (String, Option<String>, i32) = sqlx::query_as(
+            "SELECT scan_status, scan_result, scan_attempts FROM documents WHERE id = $1::uuid",
+        )
+        .bind(&document)
+        .fetch_one(&documents.db.pool)
+        .await
+        .ok()?;
+        (row.2 > 0).then_some((row.0, row.1))
+    })
+    .await;
+    assert_eq!(row.0, "pending");
+    assert!(
+        row.1.as_deref().unwrap_or_default().contains("clamd"),
+        "{row:?}"
+    );
+    let (status, _) = call(
+        &http,
+        "GET",
+        &format!("{}/documents/{document}", documents.url),
+        &staff,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (_, app) = call(
+        &http,
+        "GET",
+        &format!("{}/applications/{id}", intake.url),
+        &mari,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(app["documents"], json!([]), "{app}");
 }

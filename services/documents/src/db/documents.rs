@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A stored document, as it is recorded.
+/// A stored document, as it is recorded (waiting to be scanned).
 #[derive(Debug, Clone)]
 pub struct NewDocument<'a> {
     pub id: Uuid,
@@ -20,8 +20,8 @@ pub struct NewDocument<'a> {
 
 pub async fn insert(conn: &mut PgConnection, d: &NewDocument<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes, scan_status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')",
     )
     .bind(d.id)
     .bind(d.application_id)
@@ -41,6 +41,9 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDocument<'_>) -> sqlx::Resul
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Download {
     pub owner: String,
+    /// `pending`, `clean` or `infected`.
+    pub scan_status: String,
+    pub scan_result: Option<String>,
     pub object_key: String,
     pub document_type: String,
     pub sha256: String,
@@ -49,11 +52,83 @@ pub struct Download {
 
 pub async fn for_download(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Download>> {
     sqlx::query_as(
-        "SELECT d.owner, d.object_key, d.document_type, d.sha256, a.awarding_body_id
+        "SELECT d.owner, d.scan_status, d.scan_result, d.object_key, d.document_type, d.sha256, a.awarding_body_id
            FROM documents d JOIN applications a ON a.application_id = d.application_id
           WHERE d.id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
     .await
+}
+
+/// A document waiting to be scanned, claimed for the transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Pending {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub owner: String,
+    pub document_type: String,
+    pub object_key: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub scan_attempts: i32,
+}
+
+/// Claims the next document due for scanning (`FOR UPDATE SKIP LOCKED`: replicas scan different
+/// documents).
+pub async fn claim_pending(conn: &mut PgConnection) -> sqlx::Result<Option<Pending>> {
+    sqlx::query_as(
+        "SELECT id, application_id, owner, document_type, object_key, sha256, size_bytes, scan_attempts
+           FROM documents
+          WHERE scan_status = 'pending' AND next_scan_at <= now()
+          ORDER BY next_scan_at LIMIT 1
+          FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records a scan's verdict: `clean`, or `infected` with the signature and the object's new
+/// (quarantine) key.
+pub async fn scanned(
+    conn: &mut PgConnection,
+    id: Uuid,
+    infected: Option<(&str, &str)>,
+) -> sqlx::Result<()> {
+    let (status, result, key) = match infected {
+        Some((signature, quarantine_key)) => ("infected", Some(signature), Some(quarantine_key)),
+        None => ("clean", None, None),
+    };
+    sqlx::query(
+        "UPDATE documents SET scan_status = $2, scan_result = $3, scanned_at = now(),
+                scan_attempts = scan_attempts + 1, object_key = COALESCE($4, object_key)
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(result)
+    .bind(key)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// A scan that could not be made: tried again after `delay_seconds`, with the reason kept.
+pub async fn scan_later(
+    conn: &mut PgConnection,
+    id: Uuid,
+    error: &str,
+    delay_seconds: f64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE documents SET scan_attempts = scan_attempts + 1, scan_result = $2,
+                next_scan_at = now() + make_interval(secs => $3)
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .bind(delay_seconds)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

@@ -16,6 +16,10 @@
 //! stored type is what the bytes are. If the record cannot be written after the object was, the
 //! object is deleted again. At most `DOCUMENT_UPLOADS_IN_FLIGHT` uploads stream at once per
 //! instance (503 beyond). Downloads are `Cache-Control: no-store`.
+//!
+//! Every upload is scanned for viruses before anyone but its uploader sees it (see
+//! `crate::scanner`): the panel downloads only clean documents; the uploader is told when one is
+//! quarantined (409 on download, and the application's history).
 
 use axum::Router;
 use axum::body::Body;
@@ -25,10 +29,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt;
 use kutse_auth::{Authenticated, Role};
-use kutse_domain::{DocumentType, Dvvk, Isikukood};
+use kutse_domain::{DocumentType, Isikukood};
 use kutse_http::{ApiError, Json, PathId};
-use kutse_messaging::Envelope;
-use kutse_messaging::catalogue::DocumentStored;
 use kutse_storage::UploadError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -60,6 +62,8 @@ struct Stored {
     document_type: DocumentType,
     /// What the file is, by its content.
     content_type: &'static str,
+    /// `pending` until the virus scan has passed it (the panel sees it only then).
+    scan: &'static str,
     sha256: String,
     size_bytes: i64,
 }
@@ -203,14 +207,15 @@ async fn upload(
         sha256: &sha256,
         size_bytes: size,
     };
-    let recorded = record(&state, &new, owner, &document_type).await;
+    let recorded = record(&state, &new).await;
     if let Err(e) = recorded {
         if let Err(cleanup) = kutse_storage::delete_object(&state.s3, &state.bucket, &key).await {
             tracing::error!(document = %id, error = %cleanup, "an unrecorded object could not be removed from S3");
         }
         return Err(e);
     }
-    tracing::info!(document = %id, %application, size, content_type = kind.mime(), dvvk = 325, "document stored");
+    state.scan_wake.notify_one();
+    tracing::info!(document = %id, %application, size, content_type = kind.mime(), dvvk = 325, "document stored; scanning");
     Ok((
         StatusCode::CREATED,
         Json(Stored {
@@ -220,6 +225,7 @@ async fn upload(
             content_type: kind.mime(),
             sha256,
             size_bytes: size,
+            scan: "pending",
         }),
     ))
 }
@@ -229,14 +235,9 @@ fn window_refused(e: domain::WindowError) -> ApiError {
     ApiError::Conflict(e.to_string())
 }
 
-/// Records a stored document and its event in one transaction, with the application locked and
-/// its window and quota checked again (another upload may have finished meanwhile).
-async fn record(
-    state: &AppState,
-    new: &db::documents::NewDocument<'_>,
-    owner: Isikukood,
-    document_type: &DocumentType,
-) -> Result<(), ApiError> {
+/// Records a stored document (pending its virus scan) with the application locked and its window
+/// and quota checked again (another upload may have finished meanwhile).
+async fn record(state: &AppState, new: &db::documents::NewDocument<'_>) -> Result<(), ApiError> {
     let mut tx = state.pool.begin().await?;
     let target = db::applications::upload_target(&mut tx, new.application_id, true)
         .await?
@@ -244,18 +245,6 @@ async fn record(
     domain::upload_window(&target, &state.limits, u64::try_from(new.size_bytes).ok())
         .map_err(window_refused)?;
     db::documents::insert(&mut tx, new).await?;
-    let event = DocumentStored {
-        document_id: new.id,
-        application_id: new.application_id,
-        owner,
-        document_type: document_type.clone(),
-        sha256: new.sha256.to_owned(),
-        size_bytes: new.size_bytes,
-        dvvk: Dvvk::FileExchange,
-    };
-    let envelope = Envelope::new(&event, Some(new.application_id))
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -274,8 +263,18 @@ async fn download(
     let caller = principal.isikukood.map(|c| c.to_string());
     let on_panel = principal.acts_for(Role::AwardingBodyStaff, body_id)
         || principal.acts_for(Role::Assessor, body_id);
-    if domain::reader(caller.as_deref(), &document.owner, on_panel).is_none() {
-        return Err(ApiError::NotFound("document".to_owned()));
+    let reader = domain::reader(caller.as_deref(), &document.owner, on_panel)
+        .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
+    match (document.scan_status.as_str(), reader) {
+        ("clean", _) | ("pending", domain::Reader::Owner) => {}
+        ("infected", domain::Reader::Owner) => {
+            return Err(ApiError::Conflict(format!(
+                "the document is quarantined: the virus scan found {}",
+                document.scan_result.as_deref().unwrap_or("a threat")
+            )));
+        }
+        // Not yet scanned, or infected: the panel does not see it.
+        _ => return Err(ApiError::NotFound("document".to_owned())),
     }
     let object = state
         .s3

@@ -21,6 +21,8 @@ pub struct AppState {
     pub limits: crate::config::Limits,
     /// Upload slots of this instance (`DOCUMENT_UPLOADS_IN_FLIGHT`).
     pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Wakes the virus scanner when an upload is recorded.
+    pub scan_wake: Arc<tokio::sync::Notify>,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {

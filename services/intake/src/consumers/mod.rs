@@ -1,5 +1,6 @@
 //! The messages intake consumes, one file each:
-//! - [`document_stored`]: a document uploaded to one of its applications;
+//! - [`document_stored`]: a document uploaded to one of its applications (scanned clean);
+//! - [`document_quarantined`]: an upload the virus scan found infected;
 //! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol.
 //!
 //! An outcome moves an application only along the state machine of
@@ -8,9 +9,12 @@
 
 mod application_refused;
 mod certificate_issued;
+mod document_quarantined;
 mod document_stored;
 
-use kutse_messaging::catalogue::{ApplicationRefused, CertificateIssued, DocumentStored};
+use kutse_messaging::catalogue::{
+    ApplicationRefused, CertificateIssued, DocumentQuarantined, DocumentStored,
+};
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -26,6 +30,7 @@ pub struct IntakeHandler;
 pub fn dispatcher() -> Dispatcher<IntakeHandler> {
     Dispatcher::new(IntakeHandler)
         .on::<DocumentStored>()
+        .on::<DocumentQuarantined>()
         .on::<CertificateIssued>()
         .on::<ApplicationRefused>()
 }
