@@ -32,6 +32,9 @@ pub struct Limits {
     /// `DOCUMENT_UPLOADS_IN_FLIGHT` (default 8): uploads one instance streams at once; more wait
     /// for a 503 with `Retry-After`. Memory is bounded by this times the 8 MiB part size.
     pub uploads_in_flight: usize,
+    /// `DOCUMENT_IDLE_TIMEOUT_SECONDS` (default 30): an upload whose bytes stop coming for this
+    /// long is dropped (408).
+    pub idle_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -56,6 +59,9 @@ impl Config {
             per_application: env.parse("DOCUMENTS_PER_APPLICATION", 50),
             bytes_per_application: env.parse("DOCUMENT_BYTES_PER_APPLICATION", 200 * 1024 * 1024),
             uploads_in_flight: env.parse("DOCUMENT_UPLOADS_IN_FLIGHT", 8),
+            idle_timeout: std::time::Duration::from_secs(
+                env.parse("DOCUMENT_IDLE_TIMEOUT_SECONDS", 30),
+            ),
         };
         let clamd = crate::clamd::Clamd {
             address: env.string("CLAMD_ADDRESS", "127.0.0.1:3310"),

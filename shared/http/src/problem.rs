@@ -80,6 +80,9 @@ pub enum ApiError {
     /// The media type is not the one expected (415).
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The client sent the request too slowly (408), e.g. an upload that stalled.
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     /// A dependency is down (503). Logged; the client is told only to retry.
     #[error("service unavailable")]
     Unavailable(#[source] anyhow::Error),
@@ -120,6 +123,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -166,7 +170,8 @@ impl ApiError {
             ApiError::Unauthorized(d)
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
-            | ApiError::UnsupportedMediaType(d) => problem.detail = Some(d.clone()),
+            | ApiError::UnsupportedMediaType(d)
+            | ApiError::RequestTimeout(d) => problem.detail = Some(d.clone()),
             ApiError::NotFound(what) => problem.detail = Some(format!("{what} not found")),
             ApiError::TooLarge | ApiError::Unavailable(_) | ApiError::Internal(_) => {}
         }

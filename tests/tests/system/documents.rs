@@ -329,12 +329,14 @@ async fn upload(
     (status, response.json().await.unwrap_or_default())
 }
 
-/// Sends an upload's headers declaring `length` bytes, and no body; the status line of the answer.
+/// Sends an upload's headers declaring `length` bytes and then only `start` of the body; the
+/// status line of the answer.
 async fn declared_only(
     documents: &Running,
     application: &str,
     token: &str,
     length: usize,
+    start: &[u8],
 ) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = documents.url.trim_start_matches("http://");
@@ -347,6 +349,7 @@ async fn declared_only(
          Content-Length: {length}\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await.expect("send");
+    stream.write_all(start).await.expect("send");
     let mut answer = vec![0u8; 512];
     let read = tokio::time::timeout(WAIT, stream.read(&mut answer))
         .await
@@ -448,6 +451,7 @@ async fn uploads_keep_to_the_quota_and_the_size_limit_and_stop_when_the_applicat
         &[
             ("DOCUMENTS_PER_APPLICATION", "2"),
             ("DOCUMENT_MAX_BYTES", "100000"),
+            ("DOCUMENT_IDLE_TIMEOUT_SECONDS", "1"),
         ],
     )
     .await;
@@ -459,8 +463,11 @@ async fn uploads_keep_to_the_quota_and_the_size_limit_and_stop_when_the_applicat
     .await;
     // Over the size limit by its declared length: refused before a byte of the body is sent
     // (the request below has headers only).
-    let status_line = declared_only(&documents, &id, &mari, 100_001).await;
+    let status_line = declared_only(&documents, &id, &mari, 100_001, b"").await;
     assert!(status_line.contains(" 413 "), "{status_line}");
+    // A client that stops sending halfway is dropped with a 408 once no byte came for 1 s.
+    let status_line = declared_only(&documents, &id, &mari, 50_000, b"%PDF-1.7\n").await;
+    assert!(status_line.contains(" 408 "), "{status_line}");
     // Two uploads at once for the last place of the quota: one is recorded, the other refused,
     // and its object removed again.
     let (a, b) = tokio::join!(

@@ -15,7 +15,8 @@
 //! accepts (415 naming `body`) that agrees with the declared `Content-Type` (415 naming it). The
 //! stored type is what the bytes are. If the record cannot be written after the object was, the
 //! object is deleted again. At most `DOCUMENT_UPLOADS_IN_FLIGHT` uploads stream at once per
-//! instance (503 beyond). Downloads are `Cache-Control: no-store`.
+//! instance (503 beyond); an upload whose bytes stop coming for `DOCUMENT_IDLE_TIMEOUT_SECONDS` is
+//! dropped with a 408. Downloads are `Cache-Control: no-store`.
 //!
 //! Every upload is scanned for viruses before anyone but its uploader sees it (see
 //! `crate::scanner`): the panel downloads only clean documents; the uploader is told when one is
@@ -134,17 +135,30 @@ async fn upload(
     })?;
 
     // What the file is, from its first bytes, before anything is stored.
-    let mut stream = body.into_data_stream();
+    let stalled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut stream = Box::pin(
+        idle_limited(
+            body.into_data_stream(),
+            limits.idle_timeout,
+            stalled.clone(),
+        )
+        .fuse(),
+    );
+    let read_error = |detail: String| {
+        if stalled.load(std::sync::atomic::Ordering::Relaxed) {
+            ApiError::RequestTimeout(format!("body: {detail}"))
+        } else {
+            ApiError::Malformed {
+                detail: format!("reading the body: {detail}"),
+                field: None,
+            }
+        }
+    };
     let mut head: Vec<u8> = Vec::with_capacity(content::HEAD_BYTES);
     while head.len() < content::HEAD_BYTES {
         match stream.next().await {
             Some(Ok(chunk)) => head.extend_from_slice(&chunk),
-            Some(Err(e)) => {
-                return Err(ApiError::Malformed {
-                    detail: format!("reading the body: {e}"),
-                    field: None,
-                });
-            }
+            Some(Err(e)) => return Err(read_error(e)),
             None => break,
         }
     }
@@ -180,16 +194,13 @@ async fn upload(
         content_type: kind.mime(),
     };
     let body =
-        futures::stream::iter([Ok::<_, axum::Error>(axum::body::Bytes::from(head))]).chain(stream);
+        futures::stream::iter([Ok::<_, String>(axum::body::Bytes::from(head))]).chain(stream);
     let stored = kutse_storage::stream_object(target, body, limits.max_bytes)
         .await
         .map_err(|e| match e {
             UploadError::TooLarge(_) => ApiError::TooLarge,
             UploadError::Empty => ApiError::invalid("body", "the file is empty"),
-            UploadError::Body(detail) => ApiError::Malformed {
-                detail: format!("reading the body: {detail}"),
-                field: None,
-            },
+            UploadError::Body(detail) => read_error(detail),
             UploadError::Storage(detail) => ApiError::Unavailable(anyhow::anyhow!(detail)),
         })?;
     let sha256 = stored.sha256;
@@ -228,6 +239,33 @@ async fn upload(
             scan: "pending",
         }),
     ))
+}
+
+/// The body's chunks, failing once no byte has come for `idle` (a stalled or very slow client
+/// must not hold an upload slot); `stalled` records that it was the timeout.
+fn idle_limited<S>(
+    body: S,
+    idle: std::time::Duration,
+    stalled: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> impl futures::Stream<Item = Result<axum::body::Bytes, String>>
+where
+    S: futures::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin,
+{
+    futures::stream::unfold(Some(body), move |state| {
+        let stalled = stalled.clone();
+        async move {
+            let mut body = state?;
+            match tokio::time::timeout(idle, body.next()).await {
+                Ok(Some(Ok(bytes))) => Some((Ok(bytes), Some(body))),
+                Ok(Some(Err(e))) => Some((Err(e.to_string()), None)),
+                Ok(None) => None,
+                Err(_) => {
+                    stalled.store(true, std::sync::atomic::Ordering::Relaxed);
+                    Some((Err(format!("no bytes for {} s", idle.as_secs())), None))
+                }
+            }
+        }
+    })
 }
 
 /// The application's state refuses the upload: 409 saying which.
