@@ -72,7 +72,7 @@ pub const CATALOGUE: &[MessageSpec] = &[
         version: DocumentStored::VERSION,
         producer: services::DOCUMENTS,
         consumers: &[services::INTAKE],
-        summary: "A document was uploaded to an application, stored in S3 and checksummed.",
+        summary: "A document was uploaded to an application, stored in S3, checksummed and scanned clean by the virus scanner.",
     },
     MessageSpec {
         message_type: DocumentQuarantined::TYPE,

@@ -62,7 +62,7 @@ where
         parts: Vec::new(),
     };
     let mut hasher = Sha256::new();
-    let mut buffer: Vec<u8> = Vec::with_capacity(PART_SIZE.min(max_bytes));
+    let mut buffer: Vec<u8> = Vec::with_capacity(PART_SIZE.min(max_bytes.saturating_add(1)));
     let mut size: usize = 0;
     let result: Result<(), UploadError> = async {
         while let Some(chunk) = body.next().await {
@@ -73,10 +73,18 @@ where
                 return Err(UploadError::TooLarge(max_bytes));
             }
             hasher.update(chunk);
-            buffer.extend_from_slice(chunk);
-            if buffer.len() >= PART_SIZE {
-                let part = std::mem::replace(&mut buffer, Vec::with_capacity(PART_SIZE));
-                upload.part(part).await?;
+            // Parts are exactly PART_SIZE (the last one less): the buffer never grows past its
+            // capacity, so an upload holds one part's memory, however its chunks fall.
+            let mut rest = chunk;
+            while !rest.is_empty() {
+                let room = PART_SIZE - buffer.len();
+                let (now, later) = rest.split_at(room.min(rest.len()));
+                buffer.extend_from_slice(now);
+                rest = later;
+                if buffer.len() == PART_SIZE {
+                    let part = std::mem::replace(&mut buffer, Vec::with_capacity(PART_SIZE));
+                    upload.part(part).await?;
+                }
             }
         }
         if size == 0 {
