@@ -173,9 +173,10 @@ async fn main() -> anyhow::Result<()> {
         .status();
     let _ = service.wait();
     let _ = std::fs::remove_dir_all(&dir);
-    kutse_testkit::delete_on_broker(
-        move |channel| async move { topology.delete_all(&channel).await },
-    );
+    let prefix = topology.prefix.clone();
+    kutse_testkit::delete_on_broker(&prefix, move |channel| async move {
+        topology.delete_all(&channel).await
+    });
 
     let total_mib = (CLIENTS * FILE_BYTES) as f64 / (1024.0 * 1024.0);
     println!(

@@ -191,7 +191,7 @@ impl Drop for Harness {
         // queues to expire in a burst that stalls the broker for later tests. Drop runs outside
         // async, so a small thread with its own runtime does it.
         let topology = self.topology();
-        kutse_testkit::delete_on_broker(move |channel| async move {
+        kutse_testkit::delete_on_broker(&self.prefix, move |channel| async move {
             topology.delete_all(&channel).await
         });
     }

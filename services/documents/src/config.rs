@@ -42,12 +42,12 @@ impl Config {
     pub fn from_env(mut env: Env) -> Result<Self, ConfigError> {
         let service = ServiceConfig::from_env(&mut env, crate::NAME, crate::DEFAULT_PORT);
         let s3 = kutse_storage::S3Config::from_env(&mut env, "kutse-documents");
-        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+        let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         let mut allowed = Vec::new();
         for name in env.list("DOCUMENT_ALLOWED_TYPES", &all) {
             match Kind::parse(&name) {
-                Some(kind) => allowed.push(kind),
-                None => env.fail(
+                Ok(kind) => allowed.push(kind),
+                Err(_) => env.fail(
                     "DOCUMENT_ALLOWED_TYPES",
                     format!("{name:?} is none of {}", all.join(", ")),
                 ),

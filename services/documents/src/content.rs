@@ -14,67 +14,11 @@ pub const HEAD_BYTES: usize = 8 * 1024;
 /// The MIME type of an ASiC-E / BDOC container.
 pub const ASICE_MIME: &str = "application/vnd.etsi.asic-e+zip";
 
-/// A kind of file the documents service may accept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Pdf,
-    Png,
-    Jpeg,
-    /// A signed container (ASiC-E; BDOC is the same format).
-    Asice,
-    Docx,
-    Xlsx,
-    Odt,
-    Ods,
-}
+/// A kind of file the documents service may accept (the contract's vocabulary).
+pub use kutse_domain::FileKind as Kind;
 
-impl Kind {
-    pub const ALL: [Kind; 8] = [
-        Kind::Pdf,
-        Kind::Png,
-        Kind::Jpeg,
-        Kind::Asice,
-        Kind::Docx,
-        Kind::Xlsx,
-        Kind::Odt,
-        Kind::Ods,
-    ];
-
-    /// The name used in settings (`DOCUMENT_ALLOWED_TYPES`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Kind::Pdf => "pdf",
-            Kind::Png => "png",
-            Kind::Jpeg => "jpeg",
-            Kind::Asice => "asice",
-            Kind::Docx => "docx",
-            Kind::Xlsx => "xlsx",
-            Kind::Odt => "odt",
-            Kind::Ods => "ods",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Kind> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// The MIME type stored with the file.
-    pub const fn mime(self) -> &'static str {
-        match self {
-            Kind::Pdf => "application/pdf",
-            Kind::Png => "image/png",
-            Kind::Jpeg => "image/jpeg",
-            Kind::Asice => ASICE_MIME,
-            Kind::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            Kind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Kind::Odt => "application/vnd.oasis.opendocument.text",
-            Kind::Ods => "application/vnd.oasis.opendocument.spreadsheet",
-        }
-    }
-
-    fn from_mime(mime: &str) -> Option<Kind> {
-        Self::ALL.into_iter().find(|k| k.mime() == mime)
-    }
+fn kind_of_mime(mime: &str) -> Option<Kind> {
+    Kind::ALL.iter().copied().find(|k| k.mime() == mime)
 }
 
 /// What the leading bytes `head` are: an accepted kind, or the MIME type of something else (or
@@ -91,7 +35,7 @@ pub fn detect(head: &[u8]) -> Detected {
         return Detected::Kind(Kind::Asice);
     }
     match infer::get(head) {
-        Some(found) => match Kind::from_mime(found.mime_type()) {
+        Some(found) => match kind_of_mime(found.mime_type()) {
             Some(kind) => Detected::Kind(kind),
             None => Detected::Other(Some(found.mime_type())),
         },
@@ -210,9 +154,9 @@ mod tests {
     }
 
     #[test]
-    fn setting_names_round_trip() {
+    fn every_kind_is_found_by_its_mime_type() {
         for kind in Kind::ALL {
-            assert_eq!(Kind::parse(kind.name()), Some(kind));
+            assert_eq!(kind_of_mime(kind.mime()), Some(*kind));
         }
     }
 }

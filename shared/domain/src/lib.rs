@@ -19,5 +19,5 @@ pub use dvvk::Dvvk;
 pub use isikukood::{Isikukood, IsikukoodError, Sex};
 pub use money::{Money, MoneyError};
 pub use vocabulary::{
-    ApplicationKind, DeliveryOption, DocumentType, Email, Language, VocabularyError,
+    ApplicationKind, DeliveryOption, DocumentType, Email, FileKind, Language, VocabularyError,
 };

@@ -91,9 +91,43 @@ impl Default for Language {
     }
 }
 
+vocabulary! {
+    /// A kind of file, as its bytes tell (the documents service judges uploads by content). A
+    /// round may name, per document type, the kinds it accepts.
+    FileKind, "file kind (pdf, png, jpeg, asice, docx, xlsx, odt, ods)" {
+        Pdf = "pdf",
+        Png = "png",
+        Jpeg = "jpeg",
+        /// A signed container (ASiC-E; BDOC is the same format).
+        Asice = "asice",
+        Docx = "docx",
+        Xlsx = "xlsx",
+        Odt = "odt",
+        Ods = "ods",
+    }
+}
+
+impl FileKind {
+    /// The MIME type a file of this kind is stored with.
+    pub const fn mime(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Png => "image/png",
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Asice => "application/vnd.etsi.asic-e+zip",
+            FileKind::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileKind::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            FileKind::Odt => "application/vnd.oasis.opendocument.text",
+            FileKind::Ods => "application/vnd.oasis.opendocument.spreadsheet",
+        }
+    }
+}
+
 /// A document type (`cv`, `employment_proof`, `payment_proof`, …): lowercase words joined by `_`,
 /// at most 50 characters. Rounds name the types they require; uploads say which one they are.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct DocumentType(String);
 

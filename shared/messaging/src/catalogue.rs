@@ -6,9 +6,11 @@
 //! `kutse.events`. A payload changes compatibly (new optional fields) within a schema version; an
 //! incompatible change is a new version, and consumers park versions they do not know.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use kutse_domain::{
-    ApplicationKind, DeliveryOption, DocumentType, Dvvk, Email, Isikukood, Language,
+    ApplicationKind, DeliveryOption, DocumentType, Dvvk, Email, FileKind, Isikukood, Language,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -228,6 +230,10 @@ pub struct ApplicationCreated {
     pub application_id: Uuid,
     pub awarding_body_id: Uuid,
     pub applicant: Isikukood,
+    /// The kinds of file the round accepts, per document type; a type not named takes what the
+    /// documents service accepts. (Added within v1: absent means none named.)
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub allowed_types: BTreeMap<DocumentType, Vec<FileKind>>,
 }
 
 impl Message for ApplicationCreated {

@@ -135,7 +135,8 @@ impl Drop for World {
     fn drop(&mut self) {
         self.shutdown.cancel();
         let topology = self.topology.clone();
-        kutse_testkit::delete_on_broker(move |channel| async move {
+        let prefix = topology.prefix.clone();
+        kutse_testkit::delete_on_broker(&prefix, move |channel| async move {
             topology.delete_consumer(&channel, SERVICE).await
         });
     }

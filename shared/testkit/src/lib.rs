@@ -51,13 +51,32 @@ where
     .map_err(|_| anyhow::anyhow!("clean-up thread panicked"))?
 }
 
+/// The youngest a test's quorum queues may be when they are deleted. RabbitMQ 3.10 starts a
+/// dead-letter worker for each quorum queue with at-least-once dead-lettering; deleted before
+/// that worker has looked the queue up, the worker crashes (`{badmatch,{error,not_found}}`), and a
+/// few such crashes close together take down `rabbit_fifo_dlx_sup`, after which no such queue can
+/// start until the broker is restarted. Quick tests therefore wait this long before deleting.
+pub const MIN_QUEUE_AGE: Duration = Duration::from_secs(2);
+
+/// How long ago a topology made by [`topology`] was made (its prefix is a UUIDv7).
+fn age_of(prefix: &str) -> Option<Duration> {
+    let id: uuid::Uuid = prefix.strip_prefix("test-")?.parse().ok()?;
+    let (seconds, nanos) = id.get_timestamp()?.to_unix();
+    let made = std::time::UNIX_EPOCH + Duration::new(seconds, nanos);
+    std::time::SystemTime::now().duration_since(made).ok()
+}
+
 /// Deletes a test's broker queues (and exchange) when it is done, from `Drop`: what `delete`
-/// does with a channel of a fresh connection. Failures are ignored — the queues expire anyway.
-pub fn delete_on_broker<D, Fut>(delete: D)
+/// does with a channel of a fresh connection, once the topology named by `prefix` is at least
+/// [`MIN_QUEUE_AGE`] old. Failures are ignored — the queues expire anyway.
+pub fn delete_on_broker<D, Fut>(prefix: &str, delete: D)
 where
     D: FnOnce(lapin::Channel) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), lapin::Error>> + Send,
 {
+    if let Some(wait) = age_of(prefix).and_then(|age| MIN_QUEUE_AGE.checked_sub(age)) {
+        std::thread::sleep(wait);
+    }
     let _ = block_on_side(async move {
         let connection = broker().await?;
         delete(connection.create_channel().await?).await?;

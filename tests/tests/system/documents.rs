@@ -241,7 +241,16 @@ async fn draft_application(
     h: &Harness,
     settings: &[(&str, &str)],
 ) -> (Running, Running, TestBucket, String, String, String) {
-    let system = draft_application_unready(h, settings).await;
+    draft_application_in_round(h, settings, json!({})).await
+}
+
+/// As [`draft_application`], in a round accepting `allowed_types` (kinds per document type).
+async fn draft_application_in_round(
+    h: &Harness,
+    settings: &[(&str, &str)],
+    allowed_types: Value,
+) -> (Running, Running, TestBucket, String, String, String) {
+    let system = draft_application_unready_in(h, settings, allowed_types).await;
     kutse_tests::wait_ready(&system.1).await;
     system
 }
@@ -250,6 +259,14 @@ async fn draft_application(
 async fn draft_application_unready(
     h: &Harness,
     settings: &[(&str, &str)],
+) -> (Running, Running, TestBucket, String, String, String) {
+    draft_application_unready_in(h, settings, json!({})).await
+}
+
+async fn draft_application_unready_in(
+    h: &Harness,
+    settings: &[(&str, &str)],
+    allowed_types: Value,
 ) -> (Running, Running, TestBucket, String, String, String) {
     let bucket = TestBucket::new().await.expect("bucket");
     let mut all = vec![("S3_BUCKET", bucket.name.as_str())];
@@ -291,6 +308,7 @@ async fn draft_application_unready(
     let round = post("/rounds", &staff, json!({
         "qualification_id": q["id"], "deadline": (Utc::now().date_naive() + Days::new(10)).to_string(),
         "fees": [{ "kind": "initial", "amount_cents": 17000 }], "required_documents": ["cv"],
+        "allowed_types": allowed_types,
         "delivery_options": [{ "option": "electronic" }]
     })).await;
     let mari = token(h, "EE49403136526", &[], None);
@@ -696,4 +714,51 @@ async fn without_the_scanner_an_upload_waits_unseen_and_the_service_is_not_ready
     )
     .await;
     assert_eq!(app["documents"], json!([]), "{app}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_names_the_kinds_of_file_it_takes_per_document_type() {
+    let h = Harness::new().expect("harness");
+    let (_intake, documents, _bucket, id, mari, _) =
+        draft_application_in_round(&h, &[], json!({ "cv": ["pdf"], "photo": ["png", "jpeg"] }))
+            .await;
+    let http = reqwest::Client::new();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let send = |document_type: &'static str, content_type: &'static str, bytes: Vec<u8>| {
+        let http = http.clone();
+        let url = format!(
+            "{}/documents?application_id={id}&type={document_type}",
+            documents.url
+        );
+        let mari = mari.clone();
+        async move {
+            let response = http
+                .post(url)
+                .bearer_auth(mari)
+                .header("content-type", content_type)
+                .body(bytes)
+                .send()
+                .await
+                .expect("answer");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or_default())
+        }
+    };
+    eventually(WAIT, "documents knows the application", || async {
+        (send("cv", "application/pdf", pdf(100)).await.0 == 201).then_some(())
+    })
+    .await;
+    let (status, problem) = send("cv", "image/png", png.clone()).await;
+    assert_eq!(status, 415, "{problem}");
+    assert!(
+        problem.to_string().contains("accepted are pdf"),
+        "{problem}"
+    );
+    let (status, stored) = send("photo", "image/png", png).await;
+    assert_eq!(status, 201, "{stored}");
+    let (status, problem) = send("photo", "application/pdf", pdf(100)).await;
+    assert_eq!(status, 415, "{problem}");
+    // A type the round does not name takes what the service takes.
+    let (status, stored) = send("employment_proof", "application/pdf", pdf(100)).await;
+    assert_eq!(status, 201, "{stored}");
 }

@@ -529,6 +529,7 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
         ("invalid isikukood in the token", "/applications", bad_code, application(&round).to_string(), 401, None),
         ("round without delivery options", "/rounds", staff.clone(), json!({ "qualification_id": qualification, "deadline": "2030-01-31", "fees": [{ "kind": "initial", "amount_cents": 100 }], "delivery_options": [] }).to_string(), 422, Some("delivery_options")),
         ("negative fee", "/rounds", staff.clone(), json!({ "qualification_id": qualification, "deadline": "2030-01-31", "fees": [{ "kind": "initial", "amount_cents": -1 }], "delivery_options": [{ "option": "post" }] }).to_string(), 422, Some("fees[0].amount_cents")),
+        ("a kind of file no one knows", "/rounds", staff.clone(), json!({ "qualification_id": qualification, "deadline": "2030-01-31", "fees": [{ "kind": "initial", "amount_cents": 100 }], "allowed_types": { "cv": ["pdf", "exe"] }, "delivery_options": [{ "option": "post" }] }).to_string(), 422, Some("allowed_types.cv[1]")),
         ("impossible date", "/rounds", staff.clone(), json!({ "qualification_id": qualification, "deadline": "2030-02-30", "fees": [], "delivery_options": [] }).to_string(), 422, Some("deadline")),
         ("qualification without competences", "/qualifications", staff.clone(), json!({ "awarding_body_id": body_id, "name": "X", "level": 9, "competences": [] }).to_string(), 422, Some("level")),
     ];

@@ -298,9 +298,31 @@ async fn notifications_stops_in_time_while_its_mail_server_hangs() {
     // Published once the service has declared its queue (its readiness says no: the mail server
     // does not answer).
     harness.wait_for_queue("notifications").await;
+    // ...and is connected to the broker (its readiness lists the broker's check as passing).
+    let http = reqwest::Client::new();
+    eventually(
+        Duration::from_secs(30),
+        "notifications on the broker",
+        || async {
+            let report: serde_json::Value = http
+                .get(format!("{}/readyz", notifications.url))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            report["checks"]
+                .as_array()?
+                .iter()
+                .any(|c| c["name"] == "broker" && c["ok"] == true)
+                .then_some(())
+        },
+    )
+    .await;
     harness.publish(&submitted).await.expect("published");
     eventually(
-        Duration::from_secs(20),
+        Duration::from_secs(30),
         "the sender stuck at the mail server",
         || async { (connections.load(std::sync::atomic::Ordering::SeqCst) > 0).then_some(()) },
     )

@@ -20,6 +20,7 @@ impl Handles<ApplicationCreated> for DocumentsHandler {
             created.application_id,
             created.awarding_body_id,
             &applicant,
+            &created.allowed_types,
         )
         .await?;
         Ok(())

@@ -4,20 +4,27 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// The kinds of file an application's round accepts, per document type.
+pub type AllowedTypes =
+    std::collections::BTreeMap<kutse_domain::DocumentType, Vec<kutse_domain::FileKind>>;
+
 /// Records an application; the first announcement stands.
 pub async fn record(
     conn: &mut PgConnection,
     application: Uuid,
     awarding_body: Uuid,
     applicant: &str,
+    allowed_types: &AllowedTypes,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO applications (application_id, awarding_body_id, applicant) VALUES ($1, $2, $3)
+        "INSERT INTO applications (application_id, awarding_body_id, applicant, allowed_types)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (application_id) DO NOTHING",
     )
     .bind(application)
     .bind(awarding_body)
     .bind(applicant)
+    .bind(sqlx::types::Json(allowed_types))
     .execute(conn)
     .await
     .map(|_| ())
@@ -52,6 +59,7 @@ pub async fn close_for_uploads(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UploadTarget {
     pub applicant: String,
+    pub allowed_types: sqlx::types::Json<AllowedTypes>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub documents: i64,
     pub bytes: i64,
@@ -76,7 +84,7 @@ pub async fn upload_target(
         }
     }
     sqlx::query_as(
-        "SELECT a.applicant, a.submitted_at,
+        "SELECT a.applicant, a.allowed_types, a.submitted_at,
                 (SELECT count(*) FROM documents d WHERE d.application_id = a.application_id) AS documents,
                 (SELECT COALESCE(sum(size_bytes), 0)::bigint FROM documents d WHERE d.application_id = a.application_id) AS bytes
            FROM applications a WHERE a.application_id = $1",

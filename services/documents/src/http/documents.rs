@@ -76,7 +76,7 @@ fn refused_kind(detected: &content::Detected, allowed: &[Kind]) -> ApiError {
         content::Detected::Other(Some(mime)) => (*mime).to_owned(),
         content::Detected::Other(None) => "of no type we recognise".to_owned(),
     };
-    let accepted: Vec<&str> = allowed.iter().map(|k| k.name()).collect();
+    let accepted: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
     ApiError::UnsupportedMediaType(format!(
         "body: the file is {what}; accepted are {}",
         accepted.join(", ")
@@ -166,9 +166,18 @@ async fn upload(
         return Err(ApiError::invalid("body", "the file is empty"));
     }
     let detected = content::detect(&head);
+    // The round's kinds for this document type, within what the service takes at all.
+    let allowed: Vec<Kind> = match target.allowed_types.0.get(&document_type) {
+        Some(round) => round
+            .iter()
+            .copied()
+            .filter(|k| limits.allowed.contains(k))
+            .collect(),
+        None => limits.allowed.clone(),
+    };
     let kind = match detected {
-        content::Detected::Kind(kind) if limits.allowed.contains(&kind) => kind,
-        other => return Err(refused_kind(&other, &limits.allowed)),
+        content::Detected::Kind(kind) if allowed.contains(&kind) => kind,
+        other => return Err(refused_kind(&other, &allowed)),
     };
     let declared = headers
         .get(header::CONTENT_TYPE)

@@ -16,6 +16,10 @@ pub async fn qualification_body(
         .await
 }
 
+/// The kinds of file a round accepts, per document type.
+pub type AllowedTypes =
+    std::collections::BTreeMap<kutse_domain::DocumentType, Vec<kutse_domain::FileKind>>;
+
 /// A round as it is created.
 #[derive(Debug, Clone)]
 pub struct NewRound<'a> {
@@ -24,20 +28,23 @@ pub struct NewRound<'a> {
     pub qualification_id: Uuid,
     pub deadline: NaiveDate,
     pub required_documents: &'a [String],
+    /// The kinds of file accepted per document type.
+    pub allowed_types: &'a AllowedTypes,
     pub fees: Vec<(ApplicationKind, Money)>,
     pub delivery_options: Vec<(DeliveryOption, Money)>,
 }
 
 pub async fn insert(conn: &mut PgConnection, r: &NewRound<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO rounds (id, awarding_body_id, qualification_id, deadline, required_documents)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO rounds (id, awarding_body_id, qualification_id, deadline, required_documents, allowed_types)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(r.id)
     .bind(r.awarding_body_id)
     .bind(r.qualification_id)
     .bind(r.deadline)
     .bind(r.required_documents)
+    .bind(sqlx::types::Json(r.allowed_types))
     .execute(&mut *conn)
     .await?;
     for (kind, amount) in &r.fees {
@@ -68,6 +75,7 @@ pub struct Round {
     pub qualification_id: Uuid,
     pub deadline: NaiveDate,
     pub required_documents: Vec<String>,
+    pub allowed_types: AllowedTypes,
     pub open: bool,
     pub fees: Vec<(ApplicationKind, Money)>,
     pub delivery_options: Vec<(DeliveryOption, Money)>,
@@ -77,15 +85,28 @@ fn stored<T, E: std::fmt::Display>(what: &str, parsed: Result<T, E>) -> sqlx::Re
     parsed.map_err(|e| sqlx::Error::Decode(format!("stored {what}: {e}").into()))
 }
 
+/// body, qualification, deadline, required documents, allowed kinds, open
+type RoundRow = (
+    Uuid,
+    Uuid,
+    NaiveDate,
+    Vec<String>,
+    sqlx::types::Json<AllowedTypes>,
+    bool,
+);
+
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Round>> {
-    let row: Option<(Uuid, Uuid, NaiveDate, Vec<String>, bool)> = sqlx::query_as(
-        "SELECT awarding_body_id, qualification_id, deadline, required_documents, closed_at IS NULL
-           FROM rounds WHERE id = $1",
+    let row: Option<RoundRow> = sqlx::query_as(
+        "SELECT awarding_body_id, qualification_id, deadline, required_documents, allowed_types,
+                    closed_at IS NULL
+               FROM rounds WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((awarding_body_id, qualification_id, deadline, required_documents, open)) = row else {
+    let Some((awarding_body_id, qualification_id, deadline, required_documents, allowed, open)) =
+        row
+    else {
         return Ok(None);
     };
     let fees: Vec<(String, i64)> = sqlx::query_as(
@@ -105,6 +126,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Roun
         qualification_id,
         deadline,
         required_documents,
+        allowed_types: allowed.0,
         open,
         fees: fees
             .into_iter()

@@ -218,6 +218,7 @@ async fn create(
         application_id: id,
         awarding_body_id: body,
         applicant,
+        allowed_types: round.allowed_types.clone(),
     };
     let envelope = Envelope::new(&created, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
     kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;

@@ -2,14 +2,14 @@
 //! and certificate delivery options. A round cannot open without delivery options: applications
 //! got stuck without them in the first stage.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use kutse_auth::Authenticated;
-use kutse_domain::Money;
+use kutse_domain::{DocumentType, FileKind, Money};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -51,6 +51,10 @@ struct NewRound {
     fees: Vec<Fee>,
     #[serde(default)]
     required_documents: Vec<String>,
+    /// The kinds of file accepted per document type, e.g. `{"cv": ["pdf", "docx"]}`; types not
+    /// named take what the documents service accepts.
+    #[serde(default)]
+    allowed_types: BTreeMap<String, Vec<String>>,
     delivery_options: Vec<Delivery>,
 }
 
@@ -63,7 +67,43 @@ struct RoundView {
     open: bool,
     fees: Vec<Fee>,
     required_documents: Vec<String>,
+    allowed_types: db::rounds::AllowedTypes,
     delivery_options: Vec<Delivery>,
+}
+
+/// The round's kinds of file per document type, parsed; every bad name is an error naming it.
+fn allowed_types(
+    input: &BTreeMap<String, Vec<String>>,
+    errors: &mut Vec<FieldError>,
+) -> db::rounds::AllowedTypes {
+    let mut allowed = db::rounds::AllowedTypes::new();
+    for (document_type, kinds) in input {
+        let Ok(parsed_type) = DocumentType::parse(document_type) else {
+            errors.push(FieldError::new(
+                format!("allowed_types.{document_type}"),
+                "document types are lowercase words joined by _ (e.g. cv)",
+            ));
+            continue;
+        };
+        if kinds.is_empty() {
+            errors.push(FieldError::new(
+                format!("allowed_types.{document_type}"),
+                "name at least one kind of file",
+            ));
+        }
+        let mut parsed = Vec::new();
+        for (i, kind) in kinds.iter().enumerate() {
+            match FileKind::parse(kind) {
+                Ok(kind) => parsed.push(kind),
+                Err(e) => errors.push(FieldError::new(
+                    format!("allowed_types.{document_type}[{i}]"),
+                    e.to_string(),
+                )),
+            }
+        }
+        allowed.insert(parsed_type, parsed);
+    }
+    allowed
 }
 
 fn validate(input: &NewRound) -> Vec<FieldError> {
@@ -124,7 +164,8 @@ async fn create(
         .await?
         .ok_or_else(|| ApiError::invalid("qualification_id", "no such qualification"))?;
     require_staff_of(&principal, body)?;
-    let errors = validate(&input);
+    let mut errors = validate(&input);
+    let allowed = allowed_types(&input.allowed_types, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
@@ -137,6 +178,7 @@ async fn create(
             qualification_id: input.qualification_id,
             deadline: input.deadline,
             required_documents: &input.required_documents,
+            allowed_types: &allowed,
             fees: input
                 .fees
                 .iter()
@@ -158,6 +200,7 @@ async fn create(
         open: true,
         fees: input.fees,
         required_documents: input.required_documents,
+        allowed_types: allowed,
         delivery_options: input.delivery_options,
     };
     let response = created(&mut tx, scope.as_ref(), &view).await?;
@@ -191,6 +234,7 @@ async fn load(state: &AppState, id: Uuid) -> Result<RoundView, ApiError> {
             .map(|(kind, amount_cents)| Fee { kind, amount_cents })
             .collect(),
         required_documents: round.required_documents,
+        allowed_types: round.allowed_types,
         delivery_options: round
             .delivery_options
             .into_iter()
