@@ -234,36 +234,40 @@ async fn bad_uploads_get_a_problem_naming_the_parameter() {
     );
 }
 
-/// intake and documents (with a bucket of the test's own and the given settings), a body with a
-/// round requiring a CV, and Mari's draft application: (intake, documents, bucket, application,
-/// Mari's token, staff's token).
-async fn draft_application(
-    h: &Harness,
-    settings: &[(&str, &str)],
-) -> (Running, Running, TestBucket, String, String, String) {
-    draft_application_in_round(h, settings, json!({})).await
+/// How a test's draft application is set up.
+#[derive(Clone, Copy)]
+struct Setup<'a> {
+    /// Settings of the documents service.
+    settings: &'a [(&'a str, &'a str)],
+    /// The round's kinds of file per document type.
+    allowed_types: &'a str,
+    /// Wait for documents to be ready (its scanner may be meant to be away).
+    ready: bool,
 }
 
-/// As [`draft_application`], in a round accepting `allowed_types` (kinds per document type).
-async fn draft_application_in_round(
+const DEFAULT: Setup<'static> = Setup {
+    settings: &[],
+    allowed_types: "{}",
+    ready: true,
+};
+
+/// intake and documents (with a bucket of the test's own), a body with a round requiring a CV,
+/// and Mari's draft application: (intake, documents, bucket, application, Mari's token, staff's
+/// token).
+async fn draft_application(
     h: &Harness,
-    settings: &[(&str, &str)],
-    allowed_types: Value,
+    setup: Setup<'_>,
 ) -> (Running, Running, TestBucket, String, String, String) {
-    let system = draft_application_unready_in(h, settings, allowed_types).await;
-    kutse_tests::wait_ready(&system.1).await;
+    let allowed_types: Value = serde_json::from_str(setup.allowed_types).expect("allowed types");
+    let system = start_draft(h, setup.settings, allowed_types).await;
+    if setup.ready {
+        kutse_tests::wait_ready(&system.1).await;
+    }
     system
 }
 
-/// As [`draft_application`], without waiting for documents to be ready (its scanner may be away).
-async fn draft_application_unready(
-    h: &Harness,
-    settings: &[(&str, &str)],
-) -> (Running, Running, TestBucket, String, String, String) {
-    draft_application_unready_in(h, settings, json!({})).await
-}
-
-async fn draft_application_unready_in(
+/// The setting-up of [`draft_application`], short of waiting for documents to be ready.
+async fn start_draft(
     h: &Harness,
     settings: &[(&str, &str)],
     allowed_types: Value,
@@ -389,8 +393,14 @@ fn pdf(len: usize) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_is_what_its_bytes_are_and_a_refused_one_leaves_nothing_behind() {
     let h = Harness::new().expect("harness");
-    let (_intake, documents, bucket, id, mari, _) =
-        draft_application(&h, &[("DOCUMENT_ALLOWED_TYPES", "pdf,png,asice")]).await;
+    let (_intake, documents, bucket, id, mari, _) = draft_application(
+        &h,
+        Setup {
+            settings: &[("DOCUMENT_ALLOWED_TYPES", "pdf,png,asice")],
+            ..DEFAULT
+        },
+    )
+    .await;
     let http = reqwest::Client::new();
     // Wait until documents knows the application (a PDF is accepted).
     eventually(WAIT, "documents knows the application", || async {
@@ -466,11 +476,14 @@ async fn uploads_keep_to_the_quota_and_the_size_limit_and_stop_when_the_applicat
     let h = Harness::new().expect("harness");
     let (intake, documents, bucket, id, mari, staff) = draft_application(
         &h,
-        &[
-            ("DOCUMENTS_PER_APPLICATION", "2"),
-            ("DOCUMENT_MAX_BYTES", "100000"),
-            ("DOCUMENT_IDLE_TIMEOUT_SECONDS", "1"),
-        ],
+        Setup {
+            settings: &[
+                ("DOCUMENTS_PER_APPLICATION", "2"),
+                ("DOCUMENT_MAX_BYTES", "100000"),
+                ("DOCUMENT_IDLE_TIMEOUT_SECONDS", "1"),
+            ],
+            ..DEFAULT
+        },
     )
     .await;
     let http = reqwest::Client::new();
@@ -567,7 +580,7 @@ fn infected_pdf() -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_upload_is_scanned_and_an_infected_one_is_quarantined_never_shown_to_the_panel() {
     let h = Harness::new().expect("harness");
-    let (intake, documents, bucket, id, mari, staff) = draft_application(&h, &[]).await;
+    let (intake, documents, bucket, id, mari, staff) = draft_application(&h, DEFAULT).await;
     let http = reqwest::Client::new();
     let clean: Value = eventually(WAIT, "documents knows the application", || async {
         let (status, stored) =
@@ -652,9 +665,13 @@ async fn without_the_scanner_an_upload_waits_unseen_and_the_service_is_not_ready
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = closed.local_addr().expect("addr").to_string();
     drop(closed);
-    let (intake, documents, _bucket, id, mari, staff) = draft_application_unready(
+    let (intake, documents, _bucket, id, mari, staff) = draft_application(
         &h,
-        &[("CLAMD_ADDRESS", &address), ("CLAMD_TIMEOUT_SECONDS", "1")],
+        Setup {
+            settings: &[("CLAMD_ADDRESS", &address), ("CLAMD_TIMEOUT_SECONDS", "1")],
+            ready: false,
+            ..DEFAULT
+        },
     )
     .await;
     let http = reqwest::Client::new();
@@ -719,9 +736,14 @@ async fn without_the_scanner_an_upload_waits_unseen_and_the_service_is_not_ready
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_names_the_kinds_of_file_it_takes_per_document_type() {
     let h = Harness::new().expect("harness");
-    let (_intake, documents, _bucket, id, mari, _) =
-        draft_application_in_round(&h, &[], json!({ "cv": ["pdf"], "photo": ["png", "jpeg"] }))
-            .await;
+    let (_intake, documents, _bucket, id, mari, _) = draft_application(
+        &h,
+        Setup {
+            allowed_types: r#"{ "cv": ["pdf"], "photo": ["png", "jpeg"] }"#,
+            ..DEFAULT
+        },
+    )
+    .await;
     let http = reqwest::Client::new();
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let send = |document_type: &'static str, content_type: &'static str, bytes: Vec<u8>| {
