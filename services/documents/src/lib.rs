@@ -6,6 +6,7 @@
 //! # Layout
 //! - `clamd`: the virus scanner's protocol (PING, INSTREAM).
 //! - `config`: settings from the environment (the common ones, see `kutse_service::ServiceConfig`).
+//! - `container`: signed containers (ASiC-E/BDOC) opened within limits, structure, digests, signers.
 //! - `content`: what a file is, by its first bytes (magic numbers, ASiC-E containers).
 //! - `db`: the queries (applications known, documents).
 //! - `domain`: the rules: who uploads, who reads, what names a stored object.
@@ -20,6 +21,7 @@
 pub mod clamd;
 pub mod config;
 pub mod consumers;
+pub mod container;
 pub mod content;
 pub mod db;
 pub mod domain;

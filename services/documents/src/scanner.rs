@@ -43,6 +43,25 @@ pub fn quarantine_key(id: uuid::Uuid) -> String {
     format!("quarantine/{id}")
 }
 
+/// `document.stored`: the document may now be seen by the panel and counted by intake.
+async fn announce_stored(
+    tx: &mut sqlx::PgConnection,
+    document: &db::documents::Pending,
+) -> anyhow::Result<()> {
+    let event = DocumentStored {
+        document_id: document.id,
+        application_id: document.application_id,
+        owner: Isikukood::parse(&document.owner)?,
+        document_type: DocumentType::parse(&document.document_type)?,
+        sha256: document.sha256.clone(),
+        size_bytes: document.size_bytes,
+        dvvk: Dvvk::FileExchange,
+    };
+    let envelope = Envelope::new(&event, Some(document.application_id))?;
+    kutse_messaging::Outbox::enqueue(tx, &envelope).await?;
+    Ok(())
+}
+
 impl Scanner {
     /// Scans until `shutdown`; returns an error only when the database fails.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -69,19 +88,35 @@ impl Scanner {
             return Ok(false);
         };
         match self.scan(&document.object_key).await {
+            Ok(Verdict::Clean) if document.content_type == crate::content::ASICE_MIME => {
+                match self.inspect_container(&document.object_key).await {
+                    Err(e) => {
+                        let delay = Duration::from_secs(30);
+                        db::documents::scan_later(
+                            &mut tx,
+                            document.id,
+                            &format!("{e:#}"),
+                            delay.as_secs_f64(),
+                        )
+                        .await?;
+                        tracing::warn!(document = %document.id, error = format!("{e:#}"), "container not inspected; it stays pending");
+                    }
+                    Ok(Err(refused)) => {
+                        db::documents::reject(&mut tx, document.id, &refused.to_string()).await?;
+                        tracing::warn!(document = %document.id, reason = %refused, "signed container refused");
+                    }
+                    Ok(Ok(report)) => {
+                        let report = serde_json::to_value(&report)?;
+                        db::documents::set_container(&mut tx, document.id, &report).await?;
+                        db::documents::scanned(&mut tx, document.id, None).await?;
+                        announce_stored(&mut tx, &document).await?;
+                        tracing::info!(document = %document.id, "signed container checked and scanned clean");
+                    }
+                }
+            }
             Ok(Verdict::Clean) => {
                 db::documents::scanned(&mut tx, document.id, None).await?;
-                let event = DocumentStored {
-                    document_id: document.id,
-                    application_id: document.application_id,
-                    owner: Isikukood::parse(&document.owner)?,
-                    document_type: DocumentType::parse(&document.document_type)?,
-                    sha256: document.sha256.clone(),
-                    size_bytes: document.size_bytes,
-                    dvvk: Dvvk::FileExchange,
-                };
-                let envelope = Envelope::new(&event, Some(document.application_id))?;
-                kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+                announce_stored(&mut tx, &document).await?;
                 tracing::info!(document = %document.id, "document scanned clean");
             }
             Ok(Verdict::Infected(signature)) => {
@@ -124,6 +159,32 @@ impl Scanner {
         }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Reads the container at `key` (whole: a ZIP's directory is at its end) and checks it; the
+    /// outer error is a failure to read it (tried again later), the inner one the verdict.
+    async fn inspect_container(
+        &self,
+        key: &str,
+    ) -> anyhow::Result<Result<crate::container::Report, crate::container::ContainerError>> {
+        let object = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "S3 get {key}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(e)
+                )
+            })?;
+        let bytes = object.body.collect().await?.into_bytes();
+        Ok(tokio::task::spawn_blocking(move || {
+            crate::container::inspect(&bytes, crate::container::Limits::default())
+        })
+        .await?)
     }
 
     /// Streams the object at `key` through clamd.

@@ -784,3 +784,69 @@ async fn a_round_names_the_kinds_of_file_it_takes_per_document_type() {
     let (status, stored) = send("employment_proof", "application/pdf", pdf(100)).await;
     assert_eq!(status, 201, "{stored}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_container_shows_its_signer_to_the_panel_and_a_broken_one_is_refused() {
+    let h = Harness::new().expect("harness");
+    let (_intake, documents, _bucket, id, mari, staff) = draft_application(&h, DEFAULT).await;
+    let http = reqwest::Client::new();
+    let valid = include_bytes!("../../fixtures/asice/valid.asice").to_vec();
+    let traversal = include_bytes!("../../fixtures/asice/traversal.asice").to_vec();
+    let stored: Value = eventually(WAIT, "documents knows the application", || async {
+        let (status, stored) = upload(
+            &http,
+            &documents,
+            &id,
+            &mari,
+            "application/vnd.etsi.asic-e+zip",
+            valid.clone(),
+        )
+        .await;
+        (status == 201).then_some(stored)
+    })
+    .await;
+    assert_eq!(stored["content_type"], "application/vnd.etsi.asic-e+zip");
+    let url = format!(
+        "{}/documents/{}/container",
+        documents.url,
+        stored["id"].as_str().expect("id")
+    );
+    let report = eventually(WAIT, "the container checked", || async {
+        let (status, report) = call(&http, "GET", &url, &staff, None, None).await;
+        (status == 200).then_some(report)
+    })
+    .await;
+    assert_eq!(report["data_files"], json!(["cv.pdf", "tootoend.pdf"]));
+    assert_eq!(report["signers"][0]["name"], "MARI-LIIS MÄNNIK");
+    assert_eq!(report["signers"][0]["personal_code"], "61709210125");
+    assert_eq!(report["legally_validated"], false);
+
+    let (status, refused) = upload(
+        &http,
+        &documents,
+        &id,
+        &mari,
+        "application/octet-stream",
+        traversal,
+    )
+    .await;
+    assert_eq!(status, 201, "{refused}");
+    let download = format!(
+        "{}/documents/{}",
+        documents.url,
+        refused["id"].as_str().expect("id")
+    );
+    let (_, problem) = eventually(WAIT, "the container refused", || async {
+        let answer = call(&http, "GET", &download, &mari, None, None).await;
+        (answer.0 == 409).then_some(answer)
+    })
+    .await;
+    assert!(
+        problem.to_string().contains("could leave the container"),
+        "{problem}"
+    );
+    assert_eq!(
+        call(&http, "GET", &download, &staff, None, None).await.0,
+        404
+    );
+}

@@ -65,6 +65,7 @@ pub async fn for_download(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Opt
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Pending {
     pub id: Uuid,
+    pub content_type: String,
     pub application_id: Uuid,
     pub owner: String,
     pub document_type: String,
@@ -78,7 +79,7 @@ pub struct Pending {
 /// documents).
 pub async fn claim_pending(conn: &mut PgConnection) -> sqlx::Result<Option<Pending>> {
     sqlx::query_as(
-        "SELECT id, application_id, owner, document_type, object_key, sha256, size_bytes, scan_attempts
+        "SELECT id, content_type, application_id, owner, document_type, object_key, sha256, size_bytes, scan_attempts
            FROM documents
           WHERE scan_status = 'pending' AND next_scan_at <= now()
           ORDER BY next_scan_at LIMIT 1
@@ -131,4 +132,45 @@ pub async fn scan_later(
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+/// Records a signed container's report (it passed Kutse's checks).
+pub async fn set_container(
+    conn: &mut PgConnection,
+    id: Uuid,
+    report: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE documents SET container = $2 WHERE id = $1")
+        .bind(id)
+        .bind(report)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Refuses a document after upload (a signed container that fails its checks), with the reason:
+/// it is never announced nor shown to the panel.
+pub async fn reject(conn: &mut PgConnection, id: Uuid, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE documents SET scan_status = 'rejected', scan_result = $2, scanned_at = now(),
+                scan_attempts = scan_attempts + 1
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// A document's container report, if it is a checked container.
+pub async fn container(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar("SELECT container FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map(Option::flatten)
 }

@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `POST /documents?application_id=…&type=…` | the applicant: the raw file as the body (any `Content-Type`, optional `X-File-Name`) |
 //! | `GET /documents/{id}` | the applicant, and the body's staff and assessors: the file, as an attachment |
+//! | `GET /documents/{id}/container` | the same: a signed container's data files and signers (see `crate::container`) |
 //!
 //! Uploads stream to S3 in parts of 8 MiB: memory per upload is bounded by one part whatever the
 //! file's size, and the SHA-256 is computed on the way. The object key is generated here
@@ -47,6 +48,7 @@ pub(super) fn router() -> Router<AppState> {
             post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/documents/{id}", get(download))
+        .route("/documents/{id}/container", get(container))
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,6 +322,15 @@ async fn download(
                 document.scan_result.as_deref().unwrap_or("a threat")
             )));
         }
+        ("rejected", domain::Reader::Owner) => {
+            return Err(ApiError::Conflict(format!(
+                "the signed container was refused: {}",
+                document
+                    .scan_result
+                    .as_deref()
+                    .unwrap_or("it failed its checks")
+            )));
+        }
         // Not yet scanned, or infected: the panel does not see it.
         _ => return Err(ApiError::NotFound("document".to_owned())),
     }
@@ -357,4 +368,30 @@ async fn download(
     }
     tracing::info!(document = %id, dvvk = 325, "document downloaded");
     Ok(response)
+}
+
+/// A signed container's report: its data files and signers, as Kutse's checks found them (and
+/// whether an external service validated the signatures legally: not yet).
+async fn container(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let not_found = || ApiError::NotFound("container".to_owned());
+    let mut conn = state.pool.acquire().await?;
+    let document = db::documents::for_download(&mut conn, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let caller = principal.isikukood.map(|c| c.to_string());
+    let on_panel = principal.acts_for(Role::AwardingBodyStaff, document.awarding_body_id)
+        || principal.acts_for(Role::Assessor, document.awarding_body_id);
+    let reader =
+        domain::reader(caller.as_deref(), &document.owner, on_panel).ok_or_else(not_found)?;
+    if document.scan_status != "clean" && reader == domain::Reader::Panel {
+        return Err(not_found());
+    }
+    let report = db::documents::container(&mut conn, id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(report))
 }
