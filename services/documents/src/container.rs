@@ -352,6 +352,21 @@ mod tests {
         assert!(!report.legally_validated);
     }
 
+    /// Made by pyasice (PyPI), with a real XAdES signature (see the fixture's generator).
+    #[test]
+    fn a_container_signed_by_pyasice_passes_and_names_its_signer() {
+        let report = inspect(fixture!("pyasice-signed.asice"), Limits::default()).expect("valid");
+        assert_eq!(report.data_files, ["avaldus.pdf", "lisa 1.pdf"]);
+        assert_eq!(report.signatures, 1);
+        assert_eq!(
+            report.signers,
+            [Signer {
+                name: "JAAN TAMM".into(),
+                personal_code: Some("38001085718".into())
+            }]
+        );
+    }
+
     #[test]
     fn broken_containers_are_refused_with_the_reason() {
         let limits = Limits::default();
