@@ -123,7 +123,10 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
         return Err(ContainerError::TooManyEntries(limits.entries));
     }
     let mut total: u64 = 0;
+    // Data files are hashed as they are read, never held; only `mimetype` and `META-INF/` (small,
+    // at most META_BYTES each) are kept whole.
     let mut entries: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut data_files: BTreeMap<String, DataFile> = BTreeMap::new();
     for index in 0..archive.len() {
         let mut entry = archive
             .by_index(index)
@@ -135,46 +138,64 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
         if entry.is_dir() {
             continue;
         }
-        if entry.size() > limits.entry_bytes {
+        let metadata = name == "mimetype" || name.starts_with("META-INF/");
+        let limit = if metadata {
+            limits.entry_bytes.min(META_BYTES)
+        } else {
+            limits.entry_bytes
+        };
+        if entry.size() > limit {
             return Err(ContainerError::EntryTooLarge(name));
-        }
-        // The declared size may lie: read at most one byte more than allowed.
-        let mut data = Vec::new();
-        (&mut entry)
-            .take(limits.entry_bytes + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| ContainerError::NotZip(format!("{name}: {e}")))?;
-        if data.len() as u64 > limits.entry_bytes {
-            return Err(ContainerError::EntryTooLarge(name));
-        }
-        total += data.len() as u64;
-        if total > limits.total_bytes {
-            return Err(ContainerError::TooLarge);
         }
         if index == 0
-            && (name != "mimetype"
-                || entry.compression() != zip::CompressionMethod::Stored
-                || data != ASICE_MIME.as_bytes())
+            && (name != "mimetype" || entry.compression() != zip::CompressionMethod::Stored)
         {
             return Err(ContainerError::Mimetype);
         }
-        entries.insert(name, data);
+        // The declared size may lie: count what is actually read.
+        let mut kept = Vec::new();
+        let mut file = DataFile::default();
+        let mut read: u64 = 0;
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = entry
+                .read(&mut buffer)
+                .map_err(|e| ContainerError::NotZip(format!("{name}: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            read += n as u64;
+            total += n as u64;
+            if read > limit {
+                return Err(ContainerError::EntryTooLarge(name));
+            }
+            if total > limits.total_bytes {
+                return Err(ContainerError::TooLarge);
+            }
+            let chunk = &buffer[..n];
+            if metadata {
+                kept.extend_from_slice(chunk);
+            } else {
+                file.update(chunk);
+            }
+        }
+        if metadata {
+            if index == 0 && kept != ASICE_MIME.as_bytes() {
+                return Err(ContainerError::Mimetype);
+            }
+            entries.insert(name, kept);
+        } else {
+            if file.head.starts_with(b"PK\x03\x04") {
+                return Err(ContainerError::Nested(name));
+            }
+            data_files.insert(name, file);
+        }
     }
     if !entries.contains_key("mimetype") {
         return Err(ContainerError::Mimetype);
     }
-    let data_files: BTreeMap<&str, &[u8]> = entries
-        .iter()
-        .filter(|(name, _)| name.as_str() != "mimetype" && !name.starts_with("META-INF/"))
-        .map(|(name, data)| (name.as_str(), data.as_slice()))
-        .collect();
-    for (name, data) in &data_files {
-        if data.starts_with(b"PK\x03\x04") {
-            return Err(ContainerError::Nested((*name).to_owned()));
-        }
-    }
     let listed = manifest(entries.get("META-INF/manifest.xml"))?;
-    if let Some(name) = data_files.keys().find(|n| !listed.contains(**n)) {
+    if let Some(name) = data_files.keys().find(|n| !listed.contains(*n)) {
         return Err(ContainerError::Unlisted((*name).to_owned()));
     }
     let signature_files: Vec<&Vec<u8>> = entries
@@ -217,7 +238,7 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
                 .and_then(|n| n.text())
                 .and_then(|t| STANDARD.decode(t.trim()).ok())
                 .ok_or_else(|| ContainerError::Signature(format!("{name}: no digest value")))?;
-            let actual = digest(algorithm, data).ok_or_else(|| {
+            let actual = data.digest(algorithm).ok_or_else(|| {
                 ContainerError::Signature(format!(
                     "{name}: digest algorithm {algorithm} not accepted"
                 ))
@@ -239,11 +260,11 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
             signers.push(signer(&der)?);
         }
     }
-    if let Some(name) = data_files.keys().find(|n| !signed.contains(**n)) {
+    if let Some(name) = data_files.keys().find(|n| !signed.contains(*n)) {
         return Err(ContainerError::Unsigned((*name).to_owned()));
     }
     Ok(Report {
-        data_files: data_files.keys().map(|n| (*n).to_owned()).collect(),
+        data_files: data_files.keys().cloned().collect(),
         signatures: signature_files.len(),
         signers,
         legally_validated: false,
@@ -265,12 +286,37 @@ fn manifest(file: Option<&Vec<u8>>) -> Result<BTreeSet<String>, ContainerError> 
         .collect())
 }
 
-fn digest(algorithm: &str, data: &[u8]) -> Option<Vec<u8>> {
-    match algorithm.rsplit('#').next()? {
-        "sha256" => Some(sha2::Sha256::digest(data).to_vec()),
-        "sha384" => Some(sha2::Sha384::digest(data).to_vec()),
-        "sha512" => Some(sha2::Sha512::digest(data).to_vec()),
-        _ => None,
+/// The largest `mimetype` or `META-INF/` entry (manifest, signatures) kept to be parsed.
+const META_BYTES: u64 = 10 * 1024 * 1024;
+
+/// A data file as it was read: its first bytes and its digests.
+#[derive(Default)]
+struct DataFile {
+    head: Vec<u8>,
+    sha256: sha2::Sha256,
+    sha384: sha2::Sha384,
+    sha512: sha2::Sha512,
+}
+
+impl DataFile {
+    fn update(&mut self, chunk: &[u8]) {
+        if self.head.len() < 4 {
+            let more = (4 - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..more]);
+        }
+        self.sha256.update(chunk);
+        self.sha384.update(chunk);
+        self.sha512.update(chunk);
+    }
+
+    /// The digest a signature's `DigestMethod` names; `None` for one not accepted (SHA-1).
+    fn digest(&self, algorithm: &str) -> Option<Vec<u8>> {
+        match algorithm.rsplit('#').next()? {
+            "sha256" => Some(self.sha256.clone().finalize().to_vec()),
+            "sha384" => Some(self.sha384.clone().finalize().to_vec()),
+            "sha512" => Some(self.sha512.clone().finalize().to_vec()),
+            _ => None,
+        }
     }
 }
 
