@@ -211,6 +211,13 @@ User $(id -un)
 LogFile $log_dir/clamd.log
 StreamMaxLength 200M
 MaxThreads 4
+# What clamd cannot fully scan (over its size limits, encrypted, broken) is reported as found,
+# never as OK: a file it skipped must not pass as clean.
+AlertExceedsMax yes
+AlertEncrypted yes
+AlertBrokenExecutables yes
+AlertBrokenMedia yes
+AlertOLE2Macros yes
 CONF
   say "starting clamd (127.0.0.1:3310, test signatures)"
   setsid nohup clamd -c "$clamav_dir/clamd.conf" >"$log_dir/clamd.out" 2>&1 </dev/null &

@@ -63,6 +63,11 @@ pub struct Report {
     pub data_files: Vec<String>,
     pub signatures: usize,
     pub signers: Vec<Signer>,
+    /// Whether the signature values over `ds:SignedInfo` were verified against the signers'
+    /// certificates. Not yet: until they are (or an external service validates the container),
+    /// the signers are who the container *says* signed it, and its digests only prove the data
+    /// files are the ones its signature files name.
+    pub signature_values_verified: bool,
     /// Whether an external service validated the signatures legally (certificate chain, OCSP,
     /// timestamps). Kutse's own checks do not.
     pub legally_validated: bool,
@@ -135,6 +140,11 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
         if entry.enclosed_name().is_none() || !safe(&name) {
             return Err(ContainerError::UnsafePath(name));
         }
+        if index == 0
+            && (name != "mimetype" || entry.compression() != zip::CompressionMethod::Stored)
+        {
+            return Err(ContainerError::Mimetype);
+        }
         if entry.is_dir() {
             continue;
         }
@@ -146,11 +156,6 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
         };
         if entry.size() > limit {
             return Err(ContainerError::EntryTooLarge(name));
-        }
-        if index == 0
-            && (name != "mimetype" || entry.compression() != zip::CompressionMethod::Stored)
-        {
-            return Err(ContainerError::Mimetype);
         }
         // The declared size may lie: count what is actually read.
         let mut kept = Vec::new();
@@ -213,10 +218,14 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
     for file in &signature_files {
         let text = std::str::from_utf8(file)
             .map_err(|_| ContainerError::Signature("a signature file is not UTF-8".into()))?;
-        let document = roxmltree::Document::parse(text)
+        let document = parse_xml(text)
             .map_err(|e| ContainerError::Signature(format!("a signature file: {e}")))?;
+        // Only what the signature signs: references inside ds:SignedInfo, and the certificate in
+        // ds:KeyInfo.
         for reference in document
             .descendants()
+            .filter(|n| n.has_tag_name((DS, "SignedInfo")))
+            .flat_map(|info| info.children())
             .filter(|n| n.has_tag_name((DS, "Reference")))
         {
             let uri = reference.attribute("URI").unwrap_or_default();
@@ -250,7 +259,10 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
         }
         for certificate in document
             .descendants()
+            .filter(|n| n.has_tag_name((DS, "KeyInfo")))
+            .flat_map(|info| info.descendants())
             .filter(|n| n.has_tag_name((DS, "X509Certificate")))
+            .take(1)
         {
             let der = certificate
                 .text()
@@ -267,6 +279,7 @@ pub fn inspect(bytes: &[u8], limits: Limits) -> Result<Report, ContainerError> {
         data_files: data_files.keys().cloned().collect(),
         signatures: signature_files.len(),
         signers,
+        signature_values_verified: false,
         legally_validated: false,
     })
 }
@@ -276,7 +289,7 @@ fn manifest(file: Option<&Vec<u8>>) -> Result<BTreeSet<String>, ContainerError> 
     let text = file
         .and_then(|f| std::str::from_utf8(f).ok())
         .ok_or(ContainerError::NoManifest)?;
-    let document = roxmltree::Document::parse(text).map_err(|_| ContainerError::NoManifest)?;
+    let document = parse_xml(text).map_err(|_| ContainerError::NoManifest)?;
     Ok(document
         .descendants()
         .filter(|n| n.has_tag_name((MANIFEST_NS, "file-entry")))
@@ -286,8 +299,20 @@ fn manifest(file: Option<&Vec<u8>>) -> Result<BTreeSet<String>, ContainerError> 
         .collect())
 }
 
+/// Parses a manifest or signature file with a bound on its nodes (no DTDs: roxmltree refuses
+/// entity tricks by default).
+fn parse_xml(text: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
+    roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            nodes_limit: 100_000,
+            ..roxmltree::ParsingOptions::default()
+        },
+    )
+}
+
 /// The largest `mimetype` or `META-INF/` entry (manifest, signatures) kept to be parsed.
-const META_BYTES: u64 = 10 * 1024 * 1024;
+const META_BYTES: u64 = 1024 * 1024;
 
 /// A data file as it was read: its first bytes and its digests.
 #[derive(Default)]

@@ -25,6 +25,14 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::clamd::{Clamd, Verdict};
+
+/// How long a leased document is out of other scanners' reach.
+const LEASE: Duration = Duration::from_secs(600);
+/// The longest one scan may take (download, clamd, container checks) before it counts as failed.
+const SCAN_DEADLINE: Duration = Duration::from_secs(300);
+/// Attempts after which a document that could never be scanned is refused (it never reaches the
+/// panel either way: scanning fails closed).
+const MAX_SCAN_ATTEMPTS: i32 = 20;
 use crate::db;
 
 /// What the scanner works with.
@@ -82,12 +90,32 @@ impl Scanner {
 
     /// Scans the next pending document, if any is due; whether there was one.
     pub async fn scan_next(&self) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let Some(document) = db::documents::claim_pending(&mut tx).await? else {
-            tx.commit().await?;
+        let mut conn = self.pool.acquire().await?;
+        let Some(document) = db::documents::lease_pending(&mut conn, LEASE.as_secs_f64()).await?
+        else {
             return Ok(false);
         };
-        match self.scan(&document.object_key).await {
+        drop(conn);
+        if document.scan_attempts > MAX_SCAN_ATTEMPTS {
+            let mut tx = self.pool.begin().await?;
+            if db::documents::lock_pending(&mut tx, document.id).await? {
+                let reason = format!("could not be scanned in {MAX_SCAN_ATTEMPTS} attempts");
+                db::documents::reject(&mut tx, document.id, &reason).await?;
+                tracing::error!(document = %document.id, "document refused: {reason}");
+            }
+            tx.commit().await?;
+            return Ok(true);
+        }
+        // The scan runs outside any transaction; its verdict is recorded in one.
+        let verdict = tokio::time::timeout(SCAN_DEADLINE, self.scan(&document.object_key))
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("no verdict in {SCAN_DEADLINE:?}")));
+        let mut tx = self.pool.begin().await?;
+        if !db::documents::lock_pending(&mut tx, document.id).await? {
+            tx.commit().await?;
+            return Ok(true);
+        }
+        match verdict {
             Ok(Verdict::Clean) if document.content_type == crate::content::ASICE_MIME => {
                 match self.inspect_container(&document.object_key).await {
                     Err(e) => {
@@ -143,7 +171,7 @@ impl Scanner {
             }
             Err(e) => {
                 let delay = kutse_retry::Backoff::delay_for(
-                    u32::try_from(document.scan_attempts).unwrap_or(u32::MAX),
+                    u32::try_from(document.scan_attempts - 1).unwrap_or(0),
                     Duration::from_secs(2),
                     Duration::from_secs(300),
                 );
@@ -215,8 +243,22 @@ impl Scanner {
             .await
     }
 
-    /// Moves an object under `quarantine/`: copied, then the original deleted.
+    /// Moves an object under `quarantine/`: copied, then the original deleted. Idempotent: if an
+    /// earlier attempt copied it already, only the original is removed.
     async fn quarantine(&self, key: &str, quarantined: &str) -> anyhow::Result<()> {
+        let moved = self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(quarantined)
+            .send()
+            .await
+            .is_ok();
+        if moved {
+            return kutse_storage::delete_object(&self.s3, &self.bucket, key)
+                .await
+                .map_err(|e| anyhow::anyhow!(e));
+        }
         self.s3
             .copy_object()
             .bucket(&self.bucket)

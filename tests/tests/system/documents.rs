@@ -703,7 +703,7 @@ async fn without_the_scanner_an_upload_waits_unseen_and_the_service_is_not_ready
         .fetch_one(&documents.db.pool)
         .await
         .ok()?;
-        (row.2 > 0).then_some((row.0, row.1))
+        (row.2 > 0 && row.1.is_some()).then_some((row.0, row.1))
     })
     .await;
     assert_eq!(row.0, "pending");

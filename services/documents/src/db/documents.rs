@@ -75,17 +75,38 @@ pub struct Pending {
     pub scan_attempts: i32,
 }
 
-/// Claims the next document due for scanning (`FOR UPDATE SKIP LOCKED`: replicas scan different
-/// documents).
-pub async fn claim_pending(conn: &mut PgConnection) -> sqlx::Result<Option<Pending>> {
+/// Leases the next document due for scanning: counts the attempt and puts the document out of
+/// reach for `lease_seconds`, in a statement of its own (committed before the scan), so a scanner
+/// that dies mid-scan — even for lack of memory — costs one attempt, and another replica takes the
+/// document up only once the lease runs out. `FOR UPDATE SKIP LOCKED`: replicas lease different
+/// documents.
+pub async fn lease_pending(
+    conn: &mut PgConnection,
+    lease_seconds: f64,
+) -> sqlx::Result<Option<Pending>> {
     sqlx::query_as(
-        "SELECT id, content_type, application_id, owner, document_type, object_key, sha256, size_bytes, scan_attempts
-           FROM documents
-          WHERE scan_status = 'pending' AND next_scan_at <= now()
-          ORDER BY next_scan_at LIMIT 1
-          FOR UPDATE SKIP LOCKED",
+        "UPDATE documents SET scan_attempts = scan_attempts + 1,
+                next_scan_at = now() + make_interval(secs => $1)
+          WHERE id = (SELECT id FROM documents
+                       WHERE scan_status = 'pending' AND next_scan_at <= now()
+                       ORDER BY next_scan_at LIMIT 1
+                       FOR UPDATE SKIP LOCKED)
+          RETURNING id, content_type, application_id, owner, document_type, object_key, sha256,
+                    size_bytes, scan_attempts",
     )
+    .bind(lease_seconds)
     .fetch_optional(conn)
+    .await
+}
+
+/// Locks a leased document for recording its verdict; `false` if it is no longer pending (another
+/// scanner recorded one after this one's lease ran out).
+pub async fn lock_pending(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM documents WHERE id = $1 AND scan_status = 'pending' FOR UPDATE)",
+    )
+    .bind(id)
+    .fetch_one(conn)
     .await
 }
 
@@ -102,7 +123,7 @@ pub async fn scanned(
     };
     sqlx::query(
         "UPDATE documents SET scan_status = $2, scan_result = $3, scanned_at = now(),
-                scan_attempts = scan_attempts + 1, object_key = COALESCE($4, object_key)
+                object_key = COALESCE($4, object_key)
           WHERE id = $1",
     )
     .bind(id)
@@ -122,8 +143,7 @@ pub async fn scan_later(
     delay_seconds: f64,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE documents SET scan_attempts = scan_attempts + 1, scan_result = $2,
-                next_scan_at = now() + make_interval(secs => $3)
+        "UPDATE documents SET scan_result = $2, next_scan_at = now() + make_interval(secs => $3)
           WHERE id = $1",
     )
     .bind(id)
@@ -152,8 +172,7 @@ pub async fn set_container(
 /// it is never announced nor shown to the panel.
 pub async fn reject(conn: &mut PgConnection, id: Uuid, reason: &str) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE documents SET scan_status = 'rejected', scan_result = $2, scanned_at = now(),
-                scan_attempts = scan_attempts + 1
+        "UPDATE documents SET scan_status = 'rejected', scan_result = $2, scanned_at = now()
           WHERE id = $1",
     )
     .bind(id)
