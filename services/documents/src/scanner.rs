@@ -64,6 +64,7 @@ async fn announce_stored(
         sha256: document.sha256.clone(),
         size_bytes: document.size_bytes,
         dvvk: Dvvk::FileExchange,
+        uploaded_at: Some(document.created_at),
     };
     let envelope = Envelope::new(&event, Some(document.application_id))?;
     kutse_messaging::Outbox::enqueue(tx, &envelope).await?;

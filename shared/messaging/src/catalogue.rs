@@ -252,6 +252,10 @@ pub struct DocumentStored {
     pub sha256: String,
     pub size_bytes: i64,
     pub dvvk: Dvvk,
+    /// When it was uploaded (it is announced later, once scanned). Added within v1: absent in
+    /// older messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_at: Option<DateTime<Utc>>,
 }
 
 impl Message for DocumentStored {

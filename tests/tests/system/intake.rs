@@ -151,6 +151,7 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
         sha256: "0".repeat(64),
         size_bytes: 10,
         dvvk: kutse_domain::Dvvk::FileExchange,
+        uploaded_at: Some(chrono::Utc::now()),
     };
     portal
         .harness
@@ -238,6 +239,30 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
         )
         .await;
     assert_eq!(status, 409);
+
+    // A document uploaded after the applicant submitted is noted, not counted.
+    let late = kutse_messaging::catalogue::DocumentStored {
+        document_id: Uuid::now_v7(),
+        uploaded_at: Some(chrono::Utc::now()),
+        ..proof
+    };
+    portal
+        .harness
+        .publish(&kutse_messaging::Envelope::new(&late, None).expect("envelope"))
+        .await
+        .expect("publish");
+    let app = kutse_testkit::eventually(WAIT, "intake notes the late document", || async {
+        let (_, app) = portal
+            .send("GET", &format!("/applications/{id}"), &mari, None, None)
+            .await;
+        app["history"]
+            .as_array()?
+            .iter()
+            .any(|h| h["event"] == "document_after_submission")
+            .then_some(app)
+    })
+    .await;
+    assert_eq!(app["documents"].as_array().map(Vec::len), Some(1), "{app}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,6 +66,7 @@ pub async fn for_download(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Opt
 pub struct Pending {
     pub id: Uuid,
     pub content_type: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub application_id: Uuid,
     pub owner: String,
     pub document_type: String,
@@ -91,8 +92,8 @@ pub async fn lease_pending(
                        WHERE scan_status = 'pending' AND next_scan_at <= now()
                        ORDER BY next_scan_at LIMIT 1
                        FOR UPDATE SKIP LOCKED)
-          RETURNING id, content_type, application_id, owner, document_type, object_key, sha256,
-                    size_bytes, scan_attempts",
+          RETURNING id, content_type, created_at, application_id, owner, document_type, object_key,
+                    sha256, size_bytes, scan_attempts",
     )
     .bind(lease_seconds)
     .fetch_optional(conn)

@@ -1,5 +1,6 @@
-//! `document.stored`: a document uploaded to an application, recorded with its checksum; the
-//! submission checks count it.
+//! `document.stored`: a document uploaded to an application (and scanned clean), recorded with its
+//! checksum; the submission checks count it. One uploaded after the applicant submitted is noted
+//! in the history and not counted.
 
 use kutse_messaging::catalogue::DocumentStored;
 use kutse_messaging::{Envelope, HandlerError, Handles};
@@ -32,6 +33,23 @@ async fn document_stored(conn: &mut PgConnection, doc: DocumentStored) -> Result
             "document {} belongs to someone other than the applicant",
             doc.document_id
         )));
+    }
+    // Uploaded after the applicant submitted (while the fee was awaited, say): kept in the
+    // history, not counted towards the submission.
+    if let (Some(submitted), Some(uploaded)) = (
+        db::applications::submitted_at(conn, doc.application_id).await?,
+        doc.uploaded_at,
+    ) && uploaded > submitted
+    {
+        let detail = serde_json::json!({ "document_type": doc.document_type, "document_id": doc.document_id });
+        db::applications::add_history(
+            conn,
+            doc.application_id,
+            "document_after_submission",
+            detail,
+        )
+        .await?;
+        return Ok(());
     }
     let stored = db::applications::StoredDocument {
         document_id: doc.document_id,

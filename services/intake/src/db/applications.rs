@@ -112,6 +112,18 @@ pub async fn add_document(
     .map(|_| ())
 }
 
+/// When the applicant submitted the application, if they have.
+pub async fn submitted_at(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    sqlx::query_scalar("SELECT submitted_at FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map(Option::flatten)
+}
+
 /// Records the submission time (the deadline was met at it).
 pub async fn mark_submitted(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
     sqlx::query("UPDATE applications SET submitted_at = now() WHERE id = $1")
