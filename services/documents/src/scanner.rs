@@ -35,6 +35,16 @@ const SCAN_DEADLINE: Duration = Duration::from_secs(300);
 const MAX_SCAN_ATTEMPTS: i32 = 20;
 use crate::db;
 
+/// What a scan found.
+enum Finding {
+    /// Clean, with a signed container's report.
+    Clean(Option<crate::container::Report>),
+    /// What clamd found.
+    Infected(String),
+    /// A signed container that failed its checks.
+    Refused(crate::container::ContainerError),
+}
+
 /// What the scanner works with.
 #[derive(Debug, Clone)]
 pub struct Scanner {
@@ -108,7 +118,7 @@ impl Scanner {
             return Ok(true);
         }
         // The scan runs outside any transaction; its verdict is recorded in one.
-        let verdict = tokio::time::timeout(SCAN_DEADLINE, self.scan(&document.object_key))
+        let finding = tokio::time::timeout(SCAN_DEADLINE, self.examine(&document))
             .await
             .unwrap_or_else(|_| Err(anyhow::anyhow!("no verdict in {SCAN_DEADLINE:?}")));
         let mut tx = self.pool.begin().await?;
@@ -116,39 +126,21 @@ impl Scanner {
             tx.commit().await?;
             return Ok(true);
         }
-        match verdict {
-            Ok(Verdict::Clean) if document.content_type == crate::content::ASICE_MIME => {
-                match self.inspect_container(&document.object_key).await {
-                    Err(e) => {
-                        let delay = Duration::from_secs(30);
-                        db::documents::scan_later(
-                            &mut tx,
-                            document.id,
-                            &format!("{e:#}"),
-                            delay.as_secs_f64(),
-                        )
-                        .await?;
-                        tracing::warn!(document = %document.id, error = format!("{e:#}"), "container not inspected; it stays pending");
-                    }
-                    Ok(Err(refused)) => {
-                        db::documents::reject(&mut tx, document.id, &refused.to_string()).await?;
-                        tracing::warn!(document = %document.id, reason = %refused, "signed container refused");
-                    }
-                    Ok(Ok(report)) => {
-                        let report = serde_json::to_value(&report)?;
-                        db::documents::set_container(&mut tx, document.id, &report).await?;
-                        db::documents::scanned(&mut tx, document.id, None).await?;
-                        announce_stored(&mut tx, &document).await?;
-                        tracing::info!(document = %document.id, "signed container checked and scanned clean");
-                    }
-                }
+        match finding {
+            Ok(Finding::Refused(refused)) => {
+                db::documents::reject(&mut tx, document.id, &refused.to_string()).await?;
+                tracing::warn!(document = %document.id, reason = %refused, "signed container refused");
             }
-            Ok(Verdict::Clean) => {
+            Ok(Finding::Clean(report)) => {
+                if let Some(report) = report {
+                    let report = serde_json::to_value(&report)?;
+                    db::documents::set_container(&mut tx, document.id, &report).await?;
+                }
                 db::documents::scanned(&mut tx, document.id, None).await?;
                 announce_stored(&mut tx, &document).await?;
                 tracing::info!(document = %document.id, "document scanned clean");
             }
-            Ok(Verdict::Infected(signature)) => {
+            Ok(Finding::Infected(signature)) => {
                 let quarantined = quarantine_key(document.id);
                 if let Err(e) = self.quarantine(&document.object_key, &quarantined).await {
                     // Not moved: try the whole scan again later; the document stays pending.
@@ -190,58 +182,51 @@ impl Scanner {
         Ok(true)
     }
 
-    /// Reads the container at `key` (whole: a ZIP's directory is at its end) and checks it; the
-    /// outer error is a failure to read it (tried again later), the inner one the verdict.
-    async fn inspect_container(
-        &self,
-        key: &str,
-    ) -> anyhow::Result<Result<crate::container::Report, crate::container::ContainerError>> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
+    /// What a document is found to be: scanned by clamd and, if it is a signed container, its
+    /// checks made. The object is read once: streamed through clamd, or — a container, whose ZIP
+    /// directory is at its end — read whole (at most `DOCUMENT_MAX_BYTES`), scanned and inspected.
+    async fn examine(&self, document: &db::documents::Pending) -> anyhow::Result<Finding> {
+        let object = kutse_storage::open_object(&self.s3, &self.bucket, &document.object_key)
             .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "S3 get {key}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                )
-            })?;
-        let bytes = object.body.collect().await?.into_bytes();
-        Ok(tokio::task::spawn_blocking(move || {
+            .map_err(|e| anyhow::anyhow!(e))?;
+        if document.content_type != crate::content::ASICE_MIME {
+            let body = tokio::sync::Mutex::new(object);
+            let verdict = self
+                .clamd
+                .scan(|| async {
+                    let mut body = body.lock().await;
+                    Ok(body
+                        .try_next()
+                        .await
+                        .map_err(|e| anyhow::anyhow!("S3 read: {e}"))?
+                        .map(|bytes| bytes.to_vec()))
+                })
+                .await?;
+            return Ok(match verdict {
+                Verdict::Clean => Finding::Clean(None),
+                Verdict::Infected(signature) => Finding::Infected(signature),
+            });
+        }
+        let bytes = object.collect().await?.into_bytes();
+        let whole = std::sync::Mutex::new(Some(bytes.to_vec()));
+        let verdict = self
+            .clamd
+            .scan(|| {
+                let next = whole.lock().map(|mut w| w.take()).unwrap_or_default();
+                async move { Ok(next) }
+            })
+            .await?;
+        if let Verdict::Infected(signature) = verdict {
+            return Ok(Finding::Infected(signature));
+        }
+        let checked = tokio::task::spawn_blocking(move || {
             crate::container::inspect(&bytes, crate::container::Limits::default())
         })
-        .await?)
-    }
-
-    /// Streams the object at `key` through clamd.
-    async fn scan(&self, key: &str) -> anyhow::Result<Verdict> {
-        let object = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "S3 get {key}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(e)
-                )
-            })?;
-        let body = tokio::sync::Mutex::new(object.body);
-        self.clamd
-            .scan(|| async {
-                let mut body = body.lock().await;
-                Ok(body
-                    .try_next()
-                    .await
-                    .map_err(|e| anyhow::anyhow!("S3 read: {e}"))?
-                    .map(|bytes| bytes.to_vec()))
-            })
-            .await
+        .await?;
+        Ok(match checked {
+            Ok(report) => Finding::Clean(Some(report)),
+            Err(refused) => Finding::Refused(refused),
+        })
     }
 
     /// Moves an object under `quarantine/`: copied, then the original deleted. Idempotent: if an

@@ -77,6 +77,27 @@ pub fn readiness(
     }
 }
 
+/// Opens an object for reading, as a stream of its bytes.
+pub async fn open_object(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+) -> Result<aws_sdk_s3::primitives::ByteStream, String> {
+    client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map(|object| object.body)
+        .map_err(|e| {
+            format!(
+                "reading {bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            )
+        })
+}
+
 /// Deletes an object (an upload whose record could not be written, say).
 pub async fn delete_object(client: &Client, bucket: &str, key: &str) -> Result<(), String> {
     client

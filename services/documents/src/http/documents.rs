@@ -30,7 +30,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::StreamExt;
-use kutse_auth::{Authenticated, Role};
+use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::{DocumentType, Isikukood};
 use kutse_http::{ApiError, Json, PathId};
 use kutse_storage::UploadError;
@@ -298,6 +298,15 @@ async fn record(state: &AppState, new: &db::documents::NewDocument<'_>) -> Resul
     Ok(())
 }
 
+/// As whom `principal` may read `document`: its uploader, or the body's staff or assessors.
+fn reader_of(principal: &Principal, document: &db::documents::Download) -> Option<domain::Reader> {
+    let caller = principal.isikukood.map(|c| c.to_string());
+    let body = document.awarding_body_id;
+    let on_panel = principal.acts_for(Role::AwardingBodyStaff, body)
+        || principal.acts_for(Role::Assessor, body);
+    domain::reader(caller.as_deref(), &document.owner, on_panel)
+}
+
 async fn download(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -308,11 +317,7 @@ async fn download(
         .await?
         .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
     drop(conn);
-    let body_id = document.awarding_body_id;
-    let caller = principal.isikukood.map(|c| c.to_string());
-    let on_panel = principal.acts_for(Role::AwardingBodyStaff, body_id)
-        || principal.acts_for(Role::Assessor, body_id);
-    let reader = domain::reader(caller.as_deref(), &document.owner, on_panel)
+    let reader = reader_of(&principal, &document)
         .ok_or_else(|| ApiError::NotFound("document".to_owned()))?;
     match (document.scan_status.as_str(), reader) {
         ("clean", _) | ("pending", domain::Reader::Owner) => {}
@@ -334,20 +339,10 @@ async fn download(
         // Not yet scanned, or infected: the panel does not see it.
         _ => return Err(ApiError::NotFound("document".to_owned())),
     }
-    let object = state
-        .s3
-        .get_object()
-        .bucket(&state.bucket)
-        .key(&document.object_key)
-        .send()
+    let object = kutse_storage::open_object(&state.s3, &state.bucket, &document.object_key)
         .await
-        .map_err(|e| {
-            ApiError::Unavailable(anyhow::anyhow!(
-                "S3 get: {}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            ))
-        })?;
-    let stream = tokio_util::io::ReaderStream::new(object.body.into_async_read());
+        .map_err(|e| ApiError::Unavailable(anyhow::anyhow!(e)))?;
+    let stream = tokio_util::io::ReaderStream::new(object.into_async_read());
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -382,11 +377,7 @@ async fn container(
     let document = db::documents::for_download(&mut conn, id)
         .await?
         .ok_or_else(not_found)?;
-    let caller = principal.isikukood.map(|c| c.to_string());
-    let on_panel = principal.acts_for(Role::AwardingBodyStaff, document.awarding_body_id)
-        || principal.acts_for(Role::Assessor, document.awarding_body_id);
-    let reader =
-        domain::reader(caller.as_deref(), &document.owner, on_panel).ok_or_else(not_found)?;
+    let reader = reader_of(&principal, &document).ok_or_else(not_found)?;
     if document.scan_status != "clean" && reader == domain::Reader::Panel {
         return Err(not_found());
     }
