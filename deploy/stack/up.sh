@@ -225,7 +225,30 @@ CONF
   wait_for clamd 60 port_open 3310
 }
 
+# ---------------------------------------------------------------- outside implementations
+# The tests check Kutse's artefacts with implementations we did not write: the certificate PDF
+# with poppler (pdftotext, pdftoppm), its QR code with zbar (zbarimg), the verification page in
+# Debian's Chromium (headless), and the credentials with a Python JOSE library (jwcrypto, from
+# PyPI, in .local/verifiers).
+verifiers_dir="$local_dir/verifiers"
+install_outside_tools() {
+  local missing=()
+  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  command -v zbarimg >/dev/null 2>&1 || missing+=(zbar-tools)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]} (the tests' outside checks)"
+    apt_install "${missing[@]}" fonts-dejavu-core
+  fi
+  if ! "$verifiers_dir/bin/python" -c 'import jwcrypto' >/dev/null 2>&1; then
+    say "installing jwcrypto (PyPI) into .local/verifiers"
+    python3 -m venv "$verifiers_dir" || { apt_install python3-venv; python3 -m venv "$verifiers_dir"; }
+    "$verifiers_dir/bin/pip" install -q 'jwcrypto==1.5.6'
+  fi
+}
+
 command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+install_outside_tools
 start_postgres
 start_rabbitmq
 enable_rabbitmq_management

@@ -4,6 +4,8 @@
 //! Services are built through their real configuration path (`Config::from_env` over an
 //! environment map), so what a test runs is what `make run` runs.
 
+pub mod outside;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

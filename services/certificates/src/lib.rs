@@ -13,6 +13,10 @@
 //! - `db`: the queries (applications' facts, outcomes and certificates, protocol receipts,
 //!   signer keys).
 //! - `register`: the register's sealing keys (mounted, rotated).
+//! - `credential`: the Open Badges 3.0 credential (vc+jwt) and its embedded JSON-LD contexts.
+//! - `status_list`: revocation and suspension as W3C Bitstring Status Lists.
+//! - `pdf`: the certificate as a PDF/A-2b page with a QR code; `renderer`: the worker that
+//!   renders it after issuance and stores it in the register's bucket.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
@@ -20,10 +24,14 @@
 
 pub mod config;
 pub mod consumers;
+pub mod credential;
 pub mod db;
 pub mod domain;
 pub mod http;
+pub mod pdf;
 pub mod register;
+pub mod renderer;
+pub mod status_list;
 
 use kutse_service::{Platform, Service};
 use sqlx::migrate::Migrator;
@@ -48,16 +56,32 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         public_base_url: platform.config.public_base_url.clone(),
         validity_years: config.validity_years,
     };
+    let storage = renderer::Storage {
+        client: config.s3.client(),
+        bucket: config.s3.bucket.clone(),
+    };
     let state = http::AppState {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
         register,
+        public_base_url: platform.config.public_base_url.clone(),
+        storage: storage.clone(),
+        templates: http::page::templates(),
+    };
+    let renderer = renderer::Renderer {
+        pool: platform.pool.clone(),
+        storage: storage.clone(),
+        public_base_url: platform.config.public_base_url.clone(),
     };
     let service = Service::new(platform, http::router(state))
-        .with_handler(std::sync::Arc::new(consumers::dispatcher(handler)));
+        .with_handler(std::sync::Arc::new(consumers::dispatcher(handler)))
+        .with_worker(
+            "certificate PDFs",
+            std::sync::Arc::new(move |shutdown| Box::pin(renderer.clone().run(shutdown))),
+        );
     let service = service.with_check(
         "storage",
-        kutse_storage::readiness(config.s3.client(), config.s3.bucket.clone()),
+        kutse_storage::readiness(storage.client, storage.bucket),
     );
     Ok(service)
 }

@@ -18,6 +18,8 @@ pub enum MailKind {
     Certificate,
     /// The committee refused the application.
     Refusal,
+    /// The certificate was revoked, suspended or reinstated.
+    CertificateStatus,
 }
 
 impl MailKind {
@@ -27,9 +29,23 @@ impl MailKind {
             Self::Decision => "decision",
             Self::Certificate => "certificate_issued",
             Self::Refusal => "refusal",
+            Self::CertificateStatus => "certificate_status",
         }
     }
 }
+
+/// A file sent with a mail: fetched from `url` when the mail is sent and checked against
+/// `sha256` (hex) — a mismatch is never sent.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attachment {
+    pub url: String,
+    pub sha256: String,
+    pub filename: String,
+    pub content_type: String,
+}
+
+/// The largest attachment fetched (a certificate's PDF is tens of kilobytes).
+pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 
 /// Tries per mail before it is parked.
 pub const MAX_ATTEMPTS: i32 = 8;

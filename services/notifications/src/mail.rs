@@ -58,6 +58,8 @@ fn unreachable_address() -> lettre::Address {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     pub from: Mailbox,
+    /// Fetches attachments (pre-signed URLs named by events).
+    pub http: reqwest::Client,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -87,6 +89,9 @@ impl Mailer {
         Ok(Self {
             transport: builder.build(),
             from: config.from.clone(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()?,
         })
     }
 

@@ -13,13 +13,15 @@
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
+use lettre::message::{Attachment as LettreAttachment, MultiPart, SinglePart};
 use lettre::{AsyncTransport, Message};
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::db::mails;
-use crate::domain::{AfterFailure, after_failure};
+use crate::domain::{AfterFailure, Attachment, MAX_ATTACHMENT_BYTES, after_failure};
 use crate::mail::Mailer;
 
 pub use crate::domain::MAX_ATTEMPTS;
@@ -48,7 +50,17 @@ pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
         return Ok(false);
     };
     let attempts = mail.attempts + 1;
-    match send(mailer, mail.id, mail.recipient, mail.subject, mail.body).await {
+    let attachment = mail.attachment.map(|a| a.0);
+    match send(
+        mailer,
+        mail.id,
+        mail.recipient,
+        mail.subject,
+        mail.body,
+        attachment,
+    )
+    .await
+    {
         Ok(()) => {
             mails::mark_sent(&mut tx, mail.id, attempts).await?;
             tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
@@ -76,12 +88,50 @@ struct SendError {
     message: String,
 }
 
+/// Fetches an attachment and checks its digest. Failures are temporary: the object may not be
+/// readable yet, or the network may be down; when every try fails the mail is parked.
+async fn fetch(mailer: &Mailer, attachment: &Attachment) -> Result<Vec<u8>, SendError> {
+    let temporary = |message: String| SendError {
+        permanent: false,
+        message: format!("attachment {}: {message}", attachment.filename),
+    };
+    let mut response = mailer
+        .http
+        .get(&attachment.url)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| temporary(e.without_url().to_string()))?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| temporary(e.without_url().to_string()))?
+    {
+        if bytes.len() + chunk.len() > MAX_ATTACHMENT_BYTES {
+            return Err(temporary(format!(
+                "larger than {MAX_ATTACHMENT_BYTES} bytes"
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let digest = hex::encode(Sha256::digest(&bytes));
+    if !digest.eq_ignore_ascii_case(&attachment.sha256) {
+        return Err(temporary(format!(
+            "SHA-256 {digest} differs from the announced {}; not sent",
+            attachment.sha256
+        )));
+    }
+    Ok(bytes)
+}
+
 async fn send(
     mailer: &Mailer,
     id: Uuid,
     recipient: String,
     subject: String,
     body: String,
+    attachment: Option<Attachment>,
 ) -> Result<(), SendError> {
     let permanent = |e: &dyn std::fmt::Display| SendError {
         permanent: true,
@@ -90,14 +140,32 @@ async fn send(
     let to = recipient
         .parse()
         .map_err(|e: lettre::address::AddressError| permanent(&e))?;
-    let message = Message::builder()
+    let builder = Message::builder()
         .from(mailer.from.clone())
         .to(to)
         .subject(subject)
-        .message_id(Some(format!("<{id}@kutse>")))
-        .header(ContentType::TEXT_PLAIN)
-        .body(body)
-        .map_err(|e| permanent(&e))?;
+        .message_id(Some(format!("<{id}@kutse>")));
+    let message = match attachment {
+        None => builder
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| permanent(&e))?,
+        Some(attachment) => {
+            let bytes = fetch(mailer, &attachment).await?;
+            let content_type =
+                ContentType::parse(&attachment.content_type).map_err(|e| permanent(&e))?;
+            builder
+                .multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(body))
+                        .singlepart(
+                            LettreAttachment::new(attachment.filename.clone())
+                                .body(bytes, content_type),
+                        ),
+                )
+                .map_err(|e| permanent(&e))?
+        }
+    };
     mailer
         .transport()
         .send(message)

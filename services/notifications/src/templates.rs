@@ -2,8 +2,8 @@
 
 use kutse_domain::Language;
 use kutse_messaging::catalogue::{
-    ApplicantRef, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued,
-    CompetenceRef, QualificationRef,
+    ApplicantRef, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
+    CertificateStatusChanged, CompetenceRef, QualificationRef,
 };
 
 /// A rendered e-mail.
@@ -47,8 +47,8 @@ pub fn receipt(e: &ApplicationSubmitted) -> Rendered {
     }
 }
 
-/// The certificate has been issued.
-pub fn issued(e: &CertificateIssued) -> Rendered {
+/// The certificate has been issued (sent once its PDF is rendered, which is attached).
+pub fn issued(e: &CertificateRendered) -> Rendered {
     let name = &e.holder.given_name;
     let q = &e.qualification.name;
     let n = &e.register_number;
@@ -57,7 +57,7 @@ pub fn issued(e: &CertificateIssued) -> Rendered {
             subject: format!("Certificate {n} issued: {q}"),
             body: format!(
                 "Dear {name},\n\nthe qualification committee awarded you the qualification {q}.\n\
-                 Certificate number: {n}\nValid until: {}\n\nAnyone can verify the certificate at:\n{}\n\nKutse",
+                 Certificate number: {n}\nValid until: {}\n\nThe certificate is attached as a PDF. Anyone can verify it with its QR code or at:\n{}\n\nKutse",
                 e.valid_until, e.verification_url
             ),
         }
@@ -66,8 +66,65 @@ pub fn issued(e: &CertificateIssued) -> Rendered {
             subject: format!("Kutsetunnistus {n} on välja antud: {q}"),
             body: format!(
                 "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
-                 Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistuse ehtsust saab igaüks kontrollida:\n{}\n\nKutse",
+                 Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistus on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
                 e.valid_until, e.verification_url
+            ),
+        }
+    }
+}
+
+/// The certificate was revoked, suspended or reinstated.
+pub fn status_changed(e: &CertificateStatusChanged) -> Rendered {
+    let name = &e.holder.given_name;
+    let q = &e.qualification.name;
+    let n = &e.register_number;
+    let reason = &e.reason;
+    let url = &e.verification_url;
+    if english(e.holder.language) {
+        let (subject, what) = match e.action.as_str() {
+            "revoked" => ("revoked", "has been revoked and is no longer valid"),
+            "suspended" => (
+                "suspended",
+                "has been suspended; it is not valid while suspended",
+            ),
+            _ => ("reinstated", "has been reinstated and is valid again"),
+        };
+        let by = if e.changed_by == "authority" {
+            "the Qualifications Authority"
+        } else {
+            "the awarding body"
+        };
+        Rendered {
+            subject: format!("Certificate {n} {subject}: {q}"),
+            body: format!(
+                "Dear {name},\n\nyour certificate {n} ({q}) {what}.\nDecided by {by} on {}.\nReason: {reason}\n\n\
+                 The certificate's status can be checked at:\n{url}\n\nKutse",
+                kutse_domain::tallinn_date(e.changed_at)
+            ),
+        }
+    } else {
+        let (subject, what) = match e.action.as_str() {
+            "revoked" => (
+                "kehtetuks tunnistatud",
+                "on kehtetuks tunnistatud ega kehti enam",
+            ),
+            "suspended" => (
+                "peatatud",
+                "kehtivus on peatatud; peatamise ajal see ei kehti",
+            ),
+            _ => ("taastatud", "kehtivus on taastatud"),
+        };
+        let by = if e.changed_by == "authority" {
+            "Kutsekoda"
+        } else {
+            "kutse andja"
+        };
+        Rendered {
+            subject: format!("Kutsetunnistus {n} {subject}: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nTeie kutsetunnistuse {n} ({q}) {what}.\nOtsustas {by} {}.\nPõhjus: {reason}\n\n\
+                 Kutsetunnistuse kehtivust saab kontrollida aadressil:\n{url}\n\nKutse",
+                kutse_domain::tallinn_date(e.changed_at)
             ),
         }
     }

@@ -133,8 +133,22 @@ pub const CATALOGUE: &[MessageSpec] = &[
         message_type: CertificateIssued::TYPE,
         version: CertificateIssued::VERSION,
         producer: services::CERTIFICATES,
-        consumers: &[services::INTAKE, services::NOTIFICATIONS],
-        summary: "A certificate was issued into the register and sealed.",
+        consumers: &[services::INTAKE],
+        summary: "A certificate was issued into the register, sealed, and its Open Badges credential signed; its PDF follows (certificate.rendered).",
+    },
+    MessageSpec {
+        message_type: CertificateRendered::TYPE,
+        version: CertificateRendered::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "A certificate's PDF was rendered and stored; the holder is e-mailed the certificate with the PDF attached (fetched from the pre-signed URL and checked against its SHA-256).",
+    },
+    MessageSpec {
+        message_type: CertificateStatusChanged::TYPE,
+        version: CertificateStatusChanged::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "The authority or the issuing body revoked, suspended or reinstated a certificate, with a reason; the status lists and verification say so at once, and the holder is e-mailed.",
     },
     MessageSpec {
         message_type: ApplicationRefused::TYPE,
@@ -217,6 +231,10 @@ pub struct ApplicationSubmitted {
     pub round_deadline: NaiveDate,
     pub submitted_at: DateTime<Utc>,
     pub dvvk: Dvvk,
+    /// The awarding body's name, for the certificate. (Added within v1: absent from older
+    /// messages.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awarding_body_name: Option<String>,
 }
 
 impl Message for ApplicationSubmitted {
@@ -321,6 +339,61 @@ pub struct CertificateIssued {
 
 impl Message for CertificateIssued {
     const TYPE: &'static str = "certificate.issued";
+    const VERSION: u16 = 1;
+}
+
+/// The certificate's PDF as `certificate.rendered` points to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedPdf {
+    /// A pre-signed S3 URL, valid for [`RenderedPdf::expires_at`]: the object is read without
+    /// credentials to the register's bucket.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+    /// SHA-256 of the PDF, hex: whoever fetches it checks it.
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// e.g. `KT-2026-000001.pdf`.
+    pub filename: String,
+}
+
+/// `certificate.rendered`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRendered {
+    pub certificate_id: Uuid,
+    pub register_number: String,
+    pub application_id: Uuid,
+    pub holder: ApplicantRef,
+    pub qualification: QualificationRef,
+    pub valid_until: NaiveDate,
+    pub verification_url: String,
+    pub pdf: RenderedPdf,
+}
+
+impl Message for CertificateRendered {
+    const TYPE: &'static str = "certificate.rendered";
+    const VERSION: u16 = 1;
+}
+
+/// `certificate.status_changed`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateStatusChanged {
+    pub certificate_id: Uuid,
+    pub register_number: String,
+    /// `revoked`, `suspended` or `reinstated`.
+    pub action: String,
+    /// The status afterwards: `revoked`, `suspended` or `valid`.
+    pub status: String,
+    pub reason: String,
+    pub changed_at: DateTime<Utc>,
+    /// `authority` or `awarding_body`.
+    pub changed_by: String,
+    pub holder: ApplicantRef,
+    pub qualification: QualificationRef,
+    pub verification_url: String,
+}
+
+impl Message for CertificateStatusChanged {
+    const TYPE: &'static str = "certificate.status_changed";
     const VERSION: u16 = 1;
 }
 

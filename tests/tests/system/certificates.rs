@@ -153,6 +153,7 @@ impl Register {
             round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
             submitted_at: Utc::now(),
             dvvk: Dvvk::WebForm,
+            awarding_body_name: Some("Eesti Juuksurite Liit".to_owned()),
         };
         let decided = AssessmentDecided {
             application_id: application,

@@ -11,8 +11,9 @@ use chrono::{Days, Utc};
 use ed25519_dalek::SigningKey;
 use kutse_auth::dev::TaraLogin;
 use kutse_testkit::eventually;
-use kutse_tests::{AUTHORITY_CODE, Harness, Running, call, inbox};
+use kutse_tests::{AUTHORITY_CODE, Harness, Running, call, inbox, outside};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -499,10 +500,49 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
     )
     .await;
     assert_eq!(status, 404);
-    assert!(
-        text.contains(&format!("/certificates/{number}/verification")),
-        "{text}"
+    // The e-mail links the verification page and carries the certificate as a PDF, the one the
+    // register stored (its checksum is on the verification).
+    let page_url = format!("{}/certificates/{number}", s.certificates.url);
+    assert!(text.contains(&page_url), "{text}");
+    let pdf = outside::mail_attachment(issued, &format!("{number}.pdf"))
+        .await
+        .expect("the PDF attached");
+    std::fs::write(outside::artefacts().join("certificate.pdf"), &pdf).expect("kept");
+    assert_eq!(
+        verification["pdf_sha256"].as_str(),
+        Some(hex::encode(Sha256::digest(&pdf)).as_str()),
+        "{verification}"
     );
+    // A reader's PDF tools see the holder, the qualification and the number, never the code;
+    // the QR code opens the verification page.
+    let pdf_text = outside::pdf_text(&pdf).expect("pdftotext");
+    for expected in [
+        "Mari Maasikas",
+        "Juuksur",
+        number.as_str(),
+        "KUTSETUNNISTUS",
+    ] {
+        assert!(pdf_text.contains(expected), "{expected} not in {pdf_text}");
+    }
+    let info = outside::pdf_info(&pdf).expect("pdfinfo");
+    assert!(!pdf_text.contains(MARI) && !info.contains(MARI), "{info}");
+    assert!(
+        info.contains("pdfaid:part>2<") || info.contains("pdfaid:part=\"2\""),
+        "not PDF/A-2: {info}"
+    );
+    let qr = outside::pdf_qr_codes(&pdf).expect("zbarimg");
+    assert_eq!(qr, vec![page_url.clone()]);
+    let page = s
+        .http
+        .get(&qr[0])
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("KEHTIV"), "{page}");
+    assert!(!page.contains(MARI), "{page}");
 
     // And intake shows the applicant the outcome.
     let status = eventually(WAIT, "intake marks the application awarded", || async {
@@ -519,6 +559,94 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
     })
     .await;
     assert_eq!(status["status"], "awarded");
+
+    // The authority revokes the certificate: the same page, the verification and the status
+    // list say so at once, and Mari is told why.
+    let authority = s
+        .login(AUTHORITY_CODE, ("Kati", "Kutsekoda"), None, None)
+        .await;
+    let (code, revoked) = call(
+        &s.http,
+        "POST",
+        &format!("{page_url}/revocation"),
+        &authority,
+        Some(&json!({ "reason": "Tunnistus anti välja ekslikult" }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{revoked}");
+    let page = s
+        .http
+        .get(&page_url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("KEHTETUKS TUNNISTATUD"), "{page}");
+    let (_, after) = call(
+        &s.http,
+        "GET",
+        &format!("{page_url}/verification"),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(after["certificate"]["status"], "revoked");
+    let credential = s
+        .http
+        .get(format!("{page_url}/credential"))
+        .send()
+        .await
+        .expect("credential")
+        .text()
+        .await
+        .expect("jwt");
+    let entry = &outside::jws_payload(&credential).expect("payload")["credentialStatus"][0];
+    assert_eq!(entry["statusPurpose"], "revocation");
+    let list = s
+        .http
+        .get(entry["statusListCredential"].as_str().expect("list url"))
+        .send()
+        .await
+        .expect("list")
+        .text()
+        .await
+        .expect("jwt");
+    let encoded =
+        outside::jws_payload(&list).expect("list payload")["credentialSubject"]["encodedList"]
+            .as_str()
+            .expect("encodedList")
+            .to_owned();
+    let index: u32 = entry["statusListIndex"]
+        .as_str()
+        .expect("index")
+        .parse()
+        .expect("number");
+    assert_eq!(
+        kutse_certificates::status_list::is_set(&encoded, index),
+        Ok(true)
+    );
+    let notice = eventually(WAIT, "the revocation e-mail", || async {
+        inbox(issued["to"][0]["address"].as_str().unwrap_or_default())
+            .await
+            .into_iter()
+            .find(|m| {
+                m["subject"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("kehtetuks"))
+            })
+    })
+    .await;
+    assert!(
+        notice["text"]
+            .as_str()
+            .expect("text")
+            .contains("Tunnistus anti välja ekslikult"),
+        "{notice}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,11 +6,12 @@ use chrono::{NaiveDate, Utc};
 use kutse_domain::{Dvvk, Isikukood};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
-    ApplicantRef, ApplicationRefused, ApplicationSubmitted, CertificateIssued, CompetenceRef,
-    QualificationRef,
+    ApplicantRef, ApplicationRefused, ApplicationSubmitted, CertificateRendered, CompetenceRef,
+    QualificationRef, RenderedPdf,
 };
 use kutse_testkit::eventually;
 use kutse_tests::{Harness, inbox};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 fn applicant(email: &str, language: &str) -> ApplicantRef {
@@ -59,6 +60,7 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
             round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
             submitted_at: Utc::now(),
             dvvk: Dvvk::WebForm,
+            awarding_body_name: None,
         },
         Some(application),
     )
@@ -67,18 +69,25 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
     harness.publish(&submitted).await.expect("publish");
     harness.publish(&submitted).await.expect("publish");
 
+    // The PDF the register would have stored, served from where the event says.
+    let pdf = b"%PDF-1.7 not really a certificate".to_vec();
+    let pdf_url = serve(pdf.clone()).await;
     let issued = Envelope::new(
-        &CertificateIssued {
+        &CertificateRendered {
             certificate_id: Uuid::now_v7(),
             register_number: "KT-2026-000042".into(),
             application_id: application,
             holder: applicant(&address, "et"),
             qualification: qualification(),
-            competences: vec![],
-            issued_on: Utc::now().date_naive(),
             valid_until: NaiveDate::from_ymd_opt(2031, 12, 18).expect("date"),
-            verification_url: "http://127.0.0.1:8085/certificates/KT-2026-000042/verification"
-                .into(),
+            verification_url: "http://127.0.0.1:8085/certificates/KT-2026-000042".into(),
+            pdf: RenderedPdf {
+                url: pdf_url,
+                expires_at: Utc::now() + chrono::Duration::days(7),
+                sha256: hex::encode(Sha256::digest(&pdf)),
+                size_bytes: pdf.len() as i64,
+                filename: "KT-2026-000042.pdf".into(),
+            },
         },
         Some(application),
     )
@@ -129,10 +138,12 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
         })
         .expect("certificate mail");
     let text = certificate["text"].as_str().expect("text");
-    assert!(
-        text.contains("/certificates/KT-2026-000042/verification"),
-        "{text}"
-    );
+    assert!(text.contains("/certificates/KT-2026-000042"), "{text}");
+    let attachments = certificate["attachments"].as_array().expect("attachments");
+    assert_eq!(attachments.len(), 1, "{certificate:#}");
+    assert_eq!(attachments[0]["filename"], "KT-2026-000042.pdf");
+    assert_eq!(attachments[0]["contentType"], "application/pdf");
+    assert_eq!(attachments[0]["size"], pdf.len());
     assert!(
         refusal["subject"]
             .as_str()
@@ -145,6 +156,67 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
             .expect("text")
             .contains("no evidence of colouring work")
     );
+}
+
+/// Serves `bytes` from a local server for as long as the test runs; its URL.
+async fn serve(bytes: Vec<u8>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    let app = axum::Router::new().route(
+        "/file.pdf",
+        axum::routing::get(move || {
+            let bytes = bytes.clone();
+            async move { bytes }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}/file.pdf")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_whose_digest_differs_from_its_announcement_is_never_sent() {
+    let address = format!("tamper-{}@example.com", Uuid::now_v7().simple());
+    let db = queued(0, &address).await;
+    let url = serve(b"%PDF-1.7 swapped on the way".to_vec()).await;
+    let announced = kutse_notifications::domain::Attachment {
+        url,
+        sha256: hex::encode(Sha256::digest(b"%PDF-1.7 the real certificate")),
+        filename: "KT-2026-000001.pdf".into(),
+        content_type: "application/pdf".into(),
+    };
+    let mut conn = db.pool.acquire().await.expect("connection");
+    kutse_notifications::db::mails::queue(
+        &mut conn,
+        &kutse_notifications::db::mails::NewMail {
+            cause: Uuid::now_v7(),
+            kind: "certificate_issued",
+            recipient: &address,
+            subject: "Kutsetunnistus",
+            body: "Tere",
+            attachment: Some(&announced),
+        },
+    )
+    .await
+    .expect("queued");
+    drop(conn);
+    let sent = kutse_notifications::sender::send_next(&db.pool, &mailer(&[]))
+        .await
+        .expect("a send attempt");
+    assert!(sent, "the mail was tried");
+    let (sent_at, error): (Option<chrono::DateTime<Utc>>, Option<String>) =
+        sqlx::query_as("SELECT sent_at, last_error FROM mails")
+            .fetch_one(&db.pool)
+            .await
+            .expect("mail");
+    assert!(
+        sent_at.is_none(),
+        "a mail with a swapped attachment was sent"
+    );
+    let error = error.expect("the reason is kept");
+    assert!(error.contains("SHA-256"), "{error}");
+    assert!(inbox(&address).await.is_empty());
 }
 
 /// A notifications database with `n` mails queued to `recipient`.
@@ -291,6 +363,7 @@ async fn notifications_stops_in_time_while_its_mail_server_hangs() {
             round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
             submitted_at: Utc::now(),
             dvvk: Dvvk::WebForm,
+            awarding_body_name: None,
         },
         None,
     )

@@ -24,7 +24,7 @@
 //! - A protocol about an application whose data has not arrived yet is retried; when the
 //!   retries run out it is rejected.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Months, Utc};
 use kutse_domain::Isikukood;
@@ -40,6 +40,7 @@ use uuid::Uuid;
 
 use crate::db;
 use crate::register::RegisterKeys;
+use crate::status_list::Purpose;
 
 mod application_submitted;
 mod assessment_decided;
@@ -63,6 +64,9 @@ pub struct CertificateDocument {
     pub holder: Holder,
     pub qualification: kutse_messaging::catalogue::QualificationRef,
     pub awarding_body_id: Uuid,
+    /// The awarding body's name as intake knew it (absent from certificates issued before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awarding_body_name: Option<String>,
     pub competences: Vec<CompetenceRef>,
     pub issued_on: chrono::NaiveDate,
     pub valid_until: chrono::NaiveDate,
@@ -133,195 +137,288 @@ impl CertificatesHandler {
 
         // Check every decision before acting on any: a protocol is applied whole or not at all.
         let mut seen = HashSet::new();
-        let mut known = Vec::with_capacity(protocol.decisions.len());
+        for decision in &protocol.decisions {
+            if !seen.insert(decision.application_id) {
+                return Err(HandlerError::Permanent(format!(
+                    "protocol refused: application {} is decided twice in it",
+                    decision.application_id
+                )));
+            }
+        }
+        let ids: Vec<Uuid> = protocol
+            .decisions
+            .iter()
+            .map(|d| d.application_id)
+            .collect();
+        let mut known = known_all(conn, &ids).await?;
+        let decided = db::outcomes::decided_all(conn, &ids).await?;
         for decision in &protocol.decisions {
             let application = decision.application_id;
-            if !seen.insert(application) {
-                return Err(HandlerError::Permanent(format!(
-                    "protocol refused: application {application} is decided twice in it"
-                )));
-            }
-            let data = self.known(conn, application).await?;
-            if data.submission.awarding_body_id != protocol.awarding_body_id {
-                return Err(HandlerError::Permanent(format!(
-                    "protocol refused: application {application} belongs to another awarding body"
-                )));
-            }
-            if decision.outcome == Outcome::Award {
-                if !data.decision.all_accepted {
-                    return Err(HandlerError::Permanent(format!(
-                        "protocol refused: it awards application {application} but the assessment panel did not accept every competence"
-                    )));
-                }
-                if !kutse_protocol::awarded(
-                    data.decision.all_accepted,
-                    decision.votes_for,
-                    decision.votes_against,
-                ) {
-                    return Err(HandlerError::Permanent(format!(
-                        "protocol refused: it awards application {application} without a carried vote ({} for, {} against)",
-                        decision.votes_for, decision.votes_against
-                    )));
-                }
-            }
-            if decision.outcome == Outcome::Refuse {
-                if kutse_protocol::awarded(
-                    data.decision.all_accepted,
-                    decision.votes_for,
-                    decision.votes_against,
-                ) {
-                    return Err(HandlerError::Permanent(format!(
-                        "protocol refused: it refuses application {application} although the panel accepted every competence and the vote carried"
-                    )));
-                }
-                if decision
-                    .reason
-                    .as_deref()
-                    .is_none_or(|r| r.trim().is_empty())
-                {
-                    return Err(HandlerError::Permanent(format!(
-                        "protocol refused: the refusal of application {application} gives no reason"
-                    )));
-                }
-            }
-            match (decision.outcome, final_outcome(conn, application).await?) {
-                (Outcome::Award, Some(Outcome::Refuse)) => {
+            let data = known.get(&application).ok_or_else(|| {
+                // The submission or decision may still be on its way: try again later.
+                HandlerError::Transient(anyhow::anyhow!(
+                    "the submission and assessment of application {application} have not arrived yet"
+                ))
+            })?;
+            check(decision, data, &protocol)?;
+            match (decision.outcome, decided.get(&application)) {
+                (Outcome::Award, Some(None)) => {
                     return Err(HandlerError::Permanent(format!(
                         "protocol refused: application {application} was refused by an earlier signed protocol; an outcome is final (appeal or revocation correct it)"
                     )));
                 }
-                (Outcome::Refuse, Some(Outcome::Award)) => {
+                (Outcome::Refuse, Some(Some(_))) => {
                     return Err(HandlerError::Permanent(format!(
                         "protocol refused: application {application} already holds a certificate; an outcome is final (appeal or revocation correct it)"
                     )));
                 }
                 _ => {}
             }
-            known.push(data);
         }
-        let mut issued = Vec::new();
+        let mut awards = Vec::new();
         let mut refused = Vec::new();
-        for (decision, data) in protocol.decisions.iter().zip(known) {
+        for decision in &protocol.decisions {
+            let application = decision.application_id;
+            let Some(data) = known.remove(&application) else {
+                continue;
+            };
             match decision.outcome {
-                Outcome::Award => issued.push(self.issue(conn, envelope, &protocol, data).await?),
+                Outcome::Award => match decided.get(&application) {
+                    Some(Some(register_number)) => {
+                        tracing::info!(%application, "certificate already issued; nothing to do");
+                        awards.push(Award::Issued(IssuedRef {
+                            application_id: application,
+                            register_number: register_number.clone(),
+                        }));
+                    }
+                    _ => awards.push(Award::New(Box::new(data))),
+                },
                 Outcome::Refuse => {
                     refuse(conn, envelope, &protocol, decision, data).await?;
                     refused.push(decision.application_id);
                 }
             }
         }
+        let issued = self.issue_all(conn, envelope, &protocol, awards).await?;
         record_acceptance(conn, envelope, &protocol, issued, refused).await
     }
 
-    async fn known(
-        &self,
-        conn: &mut PgConnection,
-        application: Uuid,
-    ) -> Result<Known, HandlerError> {
-        let (submission, decision) = db::applications::lock_known(conn, application).await?;
-        match (submission, decision) {
-            (Some(s), Some(d)) => Ok(Known {
-                submission: serde_json::from_value(s)
-                    .map_err(|e| HandlerError::Transient(e.into()))?,
-                decision: serde_json::from_value(d)
-                    .map_err(|e| HandlerError::Transient(e.into()))?,
-            }),
-            // The submission or decision may still be on its way: try again later.
-            _ => Err(HandlerError::Transient(anyhow::anyhow!(
-                "the submission and assessment of application {application} have not arrived yet"
-            ))),
-        }
-    }
-
-    async fn issue(
+    /// Issues the new certificates of a protocol in a few statements (register numbers, status
+    /// entries, the certificates, their events), seals each and signs its credential; answers
+    /// with every award's register number, in the protocol's order.
+    async fn issue_all(
         &self,
         conn: &mut PgConnection,
         cause: &Envelope,
         protocol: &Protocol,
-        data: Known,
-    ) -> Result<IssuedRef, HandlerError> {
-        let application = data.submission.application_id;
-        let exists = db::outcomes::certificate_number(conn, application).await?;
-        if let Some(register_number) = exists {
-            tracing::info!(%application, "certificate already issued; nothing to do");
-            return Ok(IssuedRef {
-                application_id: application,
-                register_number,
-            });
-        }
-        let issued_on = kutse_domain::tallinn_today();
+        awards: Vec<Award>,
+    ) -> Result<Vec<IssuedRef>, HandlerError> {
+        let new = awards.iter().filter(|a| matches!(a, Award::New(_))).count();
+        let issued_at = Utc::now();
+        let issued_on = kutse_domain::tallinn_date(issued_at);
         let valid_until = issued_on
             .checked_add_months(Months::new(12 * self.validity_years))
             .unwrap_or(issued_on);
-        let register_number = db::outcomes::next_register_number(conn, issued_on.year()).await?;
-        let s = &data.submission;
-        let document = CertificateDocument {
-            register_number: register_number.clone(),
-            holder: Holder {
-                isikukood: s.applicant.isikukood.to_string(),
-                given_name: s.applicant.given_name.clone(),
-                family_name: s.applicant.family_name.clone(),
-            },
-            qualification: s.qualification.clone(),
-            awarding_body_id: s.awarding_body_id,
-            competences: s.competences.clone(),
-            issued_on,
-            valid_until,
-            protocol_id: protocol.protocol_id,
-        };
-        let seal = kutse_protocol::sign(
-            &document,
-            self.register.current().0,
-            self.register.current().1,
-            "kutse-certificate",
-        )
-        .map_err(|e| HandlerError::Transient(anyhow::anyhow!("sealing: {e}")))?;
-        let id = Uuid::now_v7();
-        let inserted = db::outcomes::insert_certificate(
-            conn,
-            &db::outcomes::NewCertificate {
-                id,
-                register_number: &register_number,
-                application_id: application,
+        let mut numbers = db::outcomes::next_register_numbers(conn, issued_on.year(), new)
+            .await?
+            .into_iter();
+        let mut revocation = db::status::allocate(conn, Purpose::Revocation, new)
+            .await?
+            .into_iter();
+        let mut suspension = db::status::allocate(conn, Purpose::Suspension, new)
+            .await?
+            .into_iter();
+        let (key, kid) = self.register.current();
+        let transient = |e: String| HandlerError::Transient(anyhow::anyhow!(e));
+        let mut rows = Vec::with_capacity(new);
+        let mut entries = Vec::with_capacity(new * 2);
+        let mut envelopes = Vec::with_capacity(new);
+        let mut answer = Vec::with_capacity(awards.len());
+        for award in awards {
+            let data = match award {
+                Award::Issued(issued) => {
+                    answer.push(issued);
+                    continue;
+                }
+                Award::New(data) => data,
+            };
+            let (Some(register_number), Some(revoked), Some(suspended)) =
+                (numbers.next(), revocation.next(), suspension.next())
+            else {
+                return Err(transient(
+                    "fewer register numbers or status entries than awards".into(),
+                ));
+            };
+            let s = &data.submission;
+            let id = Uuid::now_v7();
+            let salt = crate::credential::new_salt();
+            let document = CertificateDocument {
+                register_number: register_number.clone(),
+                holder: Holder {
+                    isikukood: s.applicant.isikukood.to_string(),
+                    given_name: s.applicant.given_name.clone(),
+                    family_name: s.applicant.family_name.clone(),
+                },
+                qualification: s.qualification.clone(),
+                awarding_body_id: s.awarding_body_id,
+                awarding_body_name: s.awarding_body_name.clone(),
+                competences: s.competences.clone(),
+                issued_on,
+                valid_until,
                 protocol_id: protocol.protocol_id,
-                holder: &document.holder.isikukood,
+            };
+            let seal = kutse_protocol::sign(&document, key, kid, "kutse-certificate")
+                .map_err(|e| transient(format!("sealing: {e}")))?;
+            let status = [revoked, suspended];
+            let credential = crate::credential::credential(
+                &self.public_base_url,
+                &crate::credential::Subject {
+                    certificate_id: id,
+                    register_number: &register_number,
+                    isikukood: &document.holder.isikukood,
+                    salt: &salt,
+                    given_name: &document.holder.given_name,
+                    family_name: &document.holder.family_name,
+                    qualification: &document.qualification,
+                    competences: &document.competences,
+                    awarding_body_id: document.awarding_body_id,
+                    awarding_body_name: document.awarding_body_name.as_deref(),
+                    protocol_id: protocol.protocol_id,
+                    issued_at,
+                    valid_until,
+                    status: &status,
+                },
+            );
+            let credential = kutse_protocol::sign(&credential, key, kid, crate::credential::TYP)
+                .map_err(|e| transient(format!("signing the credential: {e}")))?;
+            entries.extend(status.map(|entry| (id, entry)));
+            let event = CertificateIssued {
+                certificate_id: id,
+                register_number: register_number.clone(),
+                application_id: s.application_id,
+                holder: s.applicant.clone(),
+                qualification: s.qualification.clone(),
+                competences: s.competences.clone(),
+                issued_on,
+                valid_until,
+                verification_url: format!(
+                    "{}/certificates/{register_number}",
+                    self.public_base_url
+                ),
+            };
+            envelopes.push(
+                Envelope::caused_by(&event, cause)
+                    .map_err(|e| HandlerError::Transient(e.into()))?,
+            );
+            answer.push(IssuedRef {
+                application_id: s.application_id,
+                register_number: register_number.clone(),
+            });
+            rows.push(db::outcomes::NewCertificate {
+                id,
+                register_number,
+                application_id: s.application_id,
+                protocol_id: protocol.protocol_id,
+                holder: document.holder.isikukood.clone(),
+                holder_salt: salt,
                 issued_on,
                 valid_until,
                 document: serde_json::to_value(&document)
                     .map_err(|e| HandlerError::Transient(e.into()))?,
-                seal: &seal,
-            },
-        )
-        .await?;
-        if !inserted {
-            // The row was checked above in this transaction; a concurrent issuer won the race.
-            // Retrying finds its certificate and answers with it.
-            return Err(HandlerError::Transient(anyhow::anyhow!(
-                "certificate of application {application} issued concurrently"
+                seal,
+                credential,
+            });
+        }
+        let inserted = db::outcomes::insert_certificates(conn, &rows).await?;
+        if inserted != rows.len() as u64 {
+            // Each application was checked above under its row lock; a concurrent issuer won a
+            // race. Retrying finds its certificates and answers with them.
+            return Err(transient(format!(
+                "{} of {} certificates of protocol {} issued concurrently",
+                rows.len() as u64 - inserted,
+                rows.len(),
+                protocol.protocol_id
             )));
         }
-        let event = CertificateIssued {
-            certificate_id: id,
-            register_number: register_number.clone(),
-            application_id: application,
-            holder: s.applicant.clone(),
-            qualification: s.qualification.clone(),
-            competences: s.competences.clone(),
-            issued_on,
-            valid_until,
-            verification_url: format!(
-                "{}/certificates/{register_number}/verification",
-                self.public_base_url
-            ),
-        };
-        let envelope =
-            Envelope::caused_by(&event, cause).map_err(|e| HandlerError::Transient(e.into()))?;
-        Outbox::enqueue(conn, &envelope).await?;
-        tracing::info!(%application, register_number = register_number.as_str(), "certificate issued");
-        Ok(IssuedRef {
-            application_id: application,
-            register_number,
-        })
+        db::status::insert_entries(conn, &entries).await?;
+        Outbox::enqueue_all(conn, &envelopes).await?;
+        if !rows.is_empty() {
+            tracing::info!(protocol = %protocol.protocol_id, issued = rows.len(), "certificates issued");
+        }
+        Ok(answer)
+    }
+}
+
+/// An award of a protocol: a certificate to issue, or one issued before (the same protocol
+/// again).
+enum Award {
+    New(Box<Known>),
+    Issued(IssuedRef),
+}
+
+/// What the register knows of each application, locked; those whose submission or decision
+/// has not arrived are absent.
+async fn known_all(
+    conn: &mut PgConnection,
+    applications: &[Uuid],
+) -> Result<HashMap<Uuid, Known>, HandlerError> {
+    let rows = db::applications::lock_known_all(conn, applications).await?;
+    let mut known = HashMap::with_capacity(rows.len());
+    for (application, submission, decision) in rows {
+        if let (Some(s), Some(d)) = (submission, decision) {
+            known.insert(
+                application,
+                Known {
+                    submission: serde_json::from_value(s)
+                        .map_err(|e| HandlerError::Transient(e.into()))?,
+                    decision: serde_json::from_value(d)
+                        .map_err(|e| HandlerError::Transient(e.into()))?,
+                },
+            );
+        }
+    }
+    Ok(known)
+}
+
+/// The rules one decision of a protocol must satisfy on its own.
+fn check(
+    decision: &ProtocolDecision,
+    data: &Known,
+    protocol: &Protocol,
+) -> Result<(), HandlerError> {
+    let application = decision.application_id;
+    if data.submission.awarding_body_id != protocol.awarding_body_id {
+        return Err(HandlerError::Permanent(format!(
+            "protocol refused: application {application} belongs to another awarding body"
+        )));
+    }
+    let carried = kutse_protocol::awarded(
+        data.decision.all_accepted,
+        decision.votes_for,
+        decision.votes_against,
+    );
+    match decision.outcome {
+        Outcome::Award if !data.decision.all_accepted => Err(HandlerError::Permanent(format!(
+            "protocol refused: it awards application {application} but the assessment panel did not accept every competence"
+        ))),
+        Outcome::Award if !carried => Err(HandlerError::Permanent(format!(
+            "protocol refused: it awards application {application} without a carried vote ({} for, {} against)",
+            decision.votes_for, decision.votes_against
+        ))),
+        Outcome::Refuse if carried => Err(HandlerError::Permanent(format!(
+            "protocol refused: it refuses application {application} although the panel accepted every competence and the vote carried"
+        ))),
+        Outcome::Refuse
+            if decision
+                .reason
+                .as_deref()
+                .is_none_or(|r| r.trim().is_empty()) =>
+        {
+            Err(HandlerError::Permanent(format!(
+                "protocol refused: the refusal of application {application} gives no reason"
+            )))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -418,15 +515,6 @@ async fn verified(conn: &mut PgConnection, jws: &str) -> Result<Protocol, Handle
         }
     }
     Ok(protocol)
-}
-
-/// The outcome a signed protocol already gave an application, if any.
-async fn final_outcome(
-    conn: &mut PgConnection,
-    application: Uuid,
-) -> Result<Option<Outcome>, HandlerError> {
-    let awarded = db::outcomes::decided(conn, application).await?;
-    Ok(awarded.map(|a| if a { Outcome::Award } else { Outcome::Refuse }))
 }
 
 /// Records an applied protocol and answers it with `protocol.accepted`.

@@ -71,3 +71,34 @@ pub async fn lock_known(
     .await?;
     Ok(row.unwrap_or((None, None)))
 }
+
+/// The submission and decision of each of `applications`, locked in one statement (in id order,
+/// so two replicas locking overlapping sets wait rather than deadlock). Applications the
+/// register has never heard of are absent.
+pub async fn lock_known_all(
+    conn: &mut PgConnection,
+    applications: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, Option<serde_json::Value>, Option<serde_json::Value>)>> {
+    sqlx::query_as(
+        "SELECT application_id, submission, decision FROM applications
+          WHERE application_id = ANY($1) ORDER BY application_id FOR UPDATE",
+    )
+    .bind(applications)
+    .fetch_all(conn)
+    .await
+}
+
+/// The applicant of an application as its submission named them (for e-mails about its
+/// certificate).
+pub async fn applicant(
+    conn: &mut PgConnection,
+    application: Uuid,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar(
+        "SELECT submission -> 'applicant' FROM applications WHERE application_id = $1",
+    )
+    .bind(application)
+    .fetch_optional(conn)
+    .await
+    .map(Option::flatten)
+}

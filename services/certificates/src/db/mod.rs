@@ -4,4 +4,6 @@
 pub mod applications;
 pub mod outcomes;
 pub mod protocols;
+pub mod renderings;
 pub mod signer_keys;
+pub mod status;

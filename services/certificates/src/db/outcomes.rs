@@ -3,76 +3,93 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// `Some(true)` if the application holds a certificate, `Some(false)` if it was refused, `None`
-/// if no signed protocol has decided it yet.
-pub async fn decided(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Option<bool>> {
-    sqlx::query_scalar(
-        "SELECT true FROM certificates WHERE application_id = $1
-         UNION ALL
-         SELECT false FROM refusals WHERE application_id = $1
-         LIMIT 1",
-    )
-    .bind(application)
-    .fetch_optional(conn)
-    .await
-}
-
-/// The register number of the application's certificate, if it has one.
-pub async fn certificate_number(
+/// What signed protocols already decided of `applications`: per application, whether it was
+/// awarded (with its register number) or refused.
+pub async fn decided_all(
     conn: &mut PgConnection,
-    application: Uuid,
-) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT register_number FROM certificates WHERE application_id = $1")
-        .bind(application)
-        .fetch_optional(conn)
-        .await
+    applications: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, Option<String>>> {
+    let rows: Vec<(Uuid, Option<String>)> = sqlx::query_as(
+        "SELECT application_id, register_number FROM certificates WHERE application_id = ANY($1)
+         UNION ALL
+         SELECT application_id, NULL FROM refusals WHERE application_id = ANY($1)",
+    )
+    .bind(applications)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
-/// The next register number of `year`: `KT-<year>-<six digits>`.
-pub async fn next_register_number(conn: &mut PgConnection, year: i32) -> sqlx::Result<String> {
-    let seq: i64 = sqlx::query_scalar("SELECT nextval('register_number_seq')")
-        .fetch_one(conn)
-        .await?;
-    Ok(format!("KT-{year}-{seq:06}"))
+/// The next `count` register numbers of `year`: `KT-<year>-<six digits>`.
+pub async fn next_register_numbers(
+    conn: &mut PgConnection,
+    year: i32,
+    count: usize,
+) -> sqlx::Result<Vec<String>> {
+    let seqs: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval('register_number_seq') FROM generate_series(1, $1::int)",
+    )
+    .bind(i32::try_from(count).unwrap_or(i32::MAX))
+    .fetch_all(conn)
+    .await?;
+    Ok(seqs
+        .into_iter()
+        .map(|seq| format!("KT-{year}-{seq:06}"))
+        .collect())
 }
 
 /// A certificate as it is issued.
 #[derive(Debug, Clone)]
-pub struct NewCertificate<'a> {
+pub struct NewCertificate {
     pub id: Uuid,
-    pub register_number: &'a str,
+    pub register_number: String,
     pub application_id: Uuid,
     pub protocol_id: Uuid,
     /// The holder's personal code.
-    pub holder: &'a str,
+    pub holder: String,
+    pub holder_salt: String,
     pub issued_on: chrono::NaiveDate,
     pub valid_until: chrono::NaiveDate,
     pub document: serde_json::Value,
-    pub seal: &'a str,
+    pub seal: String,
+    pub credential: String,
 }
 
-/// Issues a certificate; `false` if the application already holds one (one per application).
-pub async fn insert_certificate(
+/// Issues certificates in one statement; how many were inserted (an application that already
+/// holds one is skipped: one per application).
+pub async fn insert_certificates(
     conn: &mut PgConnection,
-    c: &NewCertificate<'_>,
-) -> sqlx::Result<bool> {
+    certificates: &[NewCertificate],
+) -> sqlx::Result<u64> {
+    macro_rules! column {
+        ($field:ident) => {
+            certificates
+                .iter()
+                .map(|c| c.$field.clone())
+                .collect::<Vec<_>>()
+        };
+    }
     sqlx::query(
-        "INSERT INTO certificates (id, register_number, application_id, protocol_id, holder, issued_on, valid_until, document, seal)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO certificates (id, register_number, application_id, protocol_id, holder,
+                                   holder_salt, issued_on, valid_until, document, seal, credential)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[],
+                              $6::text[], $7::date[], $8::date[], $9::jsonb[], $10::text[], $11::text[])
          ON CONFLICT (application_id) DO NOTHING",
     )
-    .bind(c.id)
-    .bind(c.register_number)
-    .bind(c.application_id)
-    .bind(c.protocol_id)
-    .bind(c.holder)
-    .bind(c.issued_on)
-    .bind(c.valid_until)
-    .bind(&c.document)
-    .bind(c.seal)
+    .bind(column!(id))
+    .bind(column!(register_number))
+    .bind(column!(application_id))
+    .bind(column!(protocol_id))
+    .bind(column!(holder))
+    .bind(column!(holder_salt))
+    .bind(column!(issued_on))
+    .bind(column!(valid_until))
+    .bind(column!(document))
+    .bind(column!(seal))
+    .bind(column!(credential))
     .execute(conn)
     .await
-    .map(|r| r.rows_affected() == 1)
+    .map(|r| r.rows_affected())
 }
 
 /// Records a refusal; `false` if the application was refused before.
@@ -91,10 +108,44 @@ pub async fn insert_refusal(
     .map(|r| r.rows_affected() == 1)
 }
 
-/// The seal of the certificate with this register number.
-pub async fn seal(conn: &mut PgConnection, register_number: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar("SELECT seal FROM certificates WHERE register_number = $1")
-        .bind(register_number)
-        .fetch_optional(conn)
-        .await
+/// A stored certificate, as the register's routes read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Stored {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub seal: String,
+    pub status: String,
+    pub holder_salt: Option<String>,
+    pub credential: Option<String>,
+    pub pdf_key: Option<String>,
+    pub pdf_sha256: Option<String>,
+    pub pdf_size: Option<i64>,
+}
+
+/// The certificate with this register number.
+pub async fn by_number(
+    conn: &mut PgConnection,
+    register_number: &str,
+) -> sqlx::Result<Option<Stored>> {
+    sqlx::query_as(
+        "SELECT id, application_id, seal, status, holder_salt, credential, pdf_key, pdf_sha256, pdf_size
+           FROM certificates WHERE register_number = $1",
+    )
+    .bind(register_number)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The certificate with this register number, locked for a change of its status.
+pub async fn lock_by_number(
+    conn: &mut PgConnection,
+    register_number: &str,
+) -> sqlx::Result<Option<Stored>> {
+    sqlx::query_as(
+        "SELECT id, application_id, seal, status, holder_salt, credential, pdf_key, pdf_sha256, pdf_size
+           FROM certificates WHERE register_number = $1 FOR UPDATE",
+    )
+    .bind(register_number)
+    .fetch_optional(conn)
+    .await
 }

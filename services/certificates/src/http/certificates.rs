@@ -1,27 +1,64 @@
-//! Certificates: the public verification (what the public register shows), the holder's own
-//! view with the seal, and the register's JWKS.
+//! Certificates: the public verification page and its JSON, the credential, the holder's own
+//! view with the seal, the PDF, and the register's JWKS, issuer profile and JSON-LD contexts.
+//!
+//! `GET /certificates/{number}` is what the certificate's QR code opens. Without an
+//! `Authorization` header it is the public verification page (HTML, Estonian or English by
+//! `?lang=` or `Accept-Language`); with a bearer token it is the holder's view (JSON), as it
+//! always was.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::NaiveDate;
-use kutse_auth::{Authenticated, Role};
+use kutse_auth::{Authenticated, Principal, Role};
 use kutse_http::{ApiError, Json};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AppState;
 use crate::consumers::CertificateDocument;
+use crate::db::outcomes::Stored;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
+        .route("/register", get(issuer))
         .route("/register/jwks.json", get(jwks))
+        .route("/register/contexts/{file}", get(context))
         .route("/certificates/{number}/verification", get(verification))
-        .route("/certificates/{number}", get(holder_view))
+        .route("/certificates/{number}/credential", get(credential))
+        .route("/certificates/{number}/certificate.pdf", get(pdf))
+        .route("/certificates/{number}", get(certificate))
 }
 
 async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.register.jwks())
+}
+
+/// The register as a credential issuer (the `issuer` of every credential).
+async fn issuer(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(crate::credential::issuer(&state.public_base_url))
+}
+
+/// The JSON-LD contexts the credentials name, as embedded in the binary.
+async fn context(Path(file): Path<String>) -> Result<Response, ApiError> {
+    let (_, _, document) = crate::credential::CONTEXTS
+        .iter()
+        .find(|(_, name, _)| *name == file)
+        .ok_or_else(|| ApiError::NotFound("context".to_owned()))?;
+    Ok(([(header::CONTENT_TYPE, "application/ld+json")], *document).into_response())
+}
+
+/// The certificate's status as verification shows it: revoked and suspended first (a decision
+/// of the authority or the body), then expiry.
+pub(super) fn shown_status(stored: &str, valid_until: NaiveDate) -> &'static str {
+    match stored {
+        "revoked" => "revoked",
+        "suspended" => "suspended",
+        _ if valid_until < kutse_domain::tallinn_today() => "expired",
+        _ => "valid",
+    }
 }
 
 /// A certificate as the public register shows it: never the holder's personal code (register
@@ -33,10 +70,12 @@ struct PublicCertificate {
     holder: PublicHolder,
     qualification: kutse_messaging::catalogue::QualificationRef,
     awarding_body_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    awarding_body_name: Option<String>,
     competences: Vec<kutse_messaging::catalogue::CompetenceRef>,
     issued_on: NaiveDate,
     valid_until: NaiveDate,
-    /// `valid` or `expired`.
+    /// `valid`, `suspended`, `revoked` or `expired`.
     status: &'static str,
 }
 
@@ -52,34 +91,48 @@ struct Verification {
     valid: bool,
     certificate: PublicCertificate,
     jwks_url: &'static str,
+    /// The Open Badges 3.0 credential (vc+jwt), if the certificate has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_url: Option<String>,
+    /// The PDF's SHA-256 (hex), once it is rendered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pdf_sha256: Option<String>,
 }
 
-/// The stored certificate whose seal verifies (a seal that does not verify is an internal fault).
-async fn sealed(state: &AppState, number: &str) -> Result<(CertificateDocument, String), ApiError> {
+/// The stored certificate and its document, whose seal verifies (a seal that does not verify is
+/// an internal fault).
+pub(super) async fn sealed(
+    state: &AppState,
+    number: &str,
+) -> Result<(CertificateDocument, Stored), ApiError> {
     let mut conn = state.pool.acquire().await?;
-    let seal = crate::db::outcomes::seal(&mut conn, number)
+    let stored = crate::db::outcomes::by_number(&mut conn, number)
         .await?
         .ok_or_else(|| ApiError::NotFound("certificate".to_owned()))?;
     let document: CertificateDocument =
-        kutse_protocol::verify(&seal, |kid| state.register.verifying_key(kid)).map_err(|e| {
-            ApiError::Internal(anyhow::anyhow!(
-                "stored seal of {number} does not verify: {e}"
-            ))
-        })?;
-    Ok((document, seal))
+        kutse_protocol::verify(&stored.seal, |kid| state.register.verifying_key(kid)).map_err(
+            |e| {
+                ApiError::Internal(anyhow::anyhow!(
+                    "stored seal of {number} does not verify: {e}"
+                ))
+            },
+        )?;
+    Ok((document, stored))
 }
 
-async fn verification(
-    State(state): State<AppState>,
-    Path(number): Path<String>,
-) -> Result<Json<Verification>, ApiError> {
-    let (document, _) = sealed(&state, &number).await?;
-    let status = if document.valid_until < kutse_domain::tallinn_today() {
-        "expired"
-    } else {
-        "valid"
-    };
-    Ok(Json(Verification {
+fn verification_of(
+    state: &AppState,
+    document: CertificateDocument,
+    stored: &Stored,
+) -> Verification {
+    let status = shown_status(&stored.status, document.valid_until);
+    let credential_url = stored.credential.as_ref().map(|_| {
+        format!(
+            "{}/certificates/{}/credential",
+            state.public_base_url, document.register_number
+        )
+    });
+    Verification {
         valid: true,
         certificate: PublicCertificate {
             register_number: document.register_number,
@@ -89,41 +142,179 @@ async fn verification(
             },
             qualification: document.qualification,
             awarding_body_id: document.awarding_body_id,
+            awarding_body_name: document.awarding_body_name,
             competences: document.competences,
             issued_on: document.issued_on,
             valid_until: document.valid_until,
             status,
         },
         jwks_url: "/register/jwks.json",
-    }))
+        credential_url,
+        pdf_sha256: stored.pdf_sha256.clone(),
+    }
+}
+
+async fn verification(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let (document, stored) = sealed(&state, &number).await?;
+    let verification = verification_of(&state, document, &stored);
+    // A change of status shows at once: no cache may keep an answer.
+    Ok(([(header::CACHE_CONTROL, "no-cache")], Json(verification)).into_response())
+}
+
+/// The certificate's Open Badges 3.0 credential, as a `vc+jwt` (public: it carries no personal
+/// code).
+async fn credential(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, stored) = sealed(&state, &number).await?;
+    let credential = stored
+        .credential
+        .ok_or_else(|| ApiError::NotFound("credential".to_owned()))?;
+    Ok(([(header::CONTENT_TYPE, "application/vc+jwt")], credential).into_response())
+}
+
+/// Who may see the holder's view and the PDF: the holder, the issuing body's staff and
+/// administrators, the authority. Others get 404: whether someone else holds this number is not
+/// the caller's business here.
+fn entitled(principal: &Principal, document: &CertificateDocument) -> Result<(), ApiError> {
+    let holder =
+        principal.isikukood.map(|c| c.to_string()) == Some(document.holder.isikukood.clone());
+    let body = document.awarding_body_id;
+    let body_staff = principal.acts_for(Role::AwardingBodyStaff, body)
+        || principal.acts_for(Role::BodyAdministrator, body);
+    if holder || body_staff || principal.has_role(Role::Authority) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound("certificate".to_owned()))
+    }
 }
 
 /// The whole certificate with its seal, for those entitled to the personal code.
 #[derive(Debug, Serialize)]
 struct HolderView {
     valid: bool,
+    /// `valid`, `suspended`, `revoked` or `expired`.
+    status: &'static str,
     certificate: CertificateDocument,
     seal: String,
     jwks_url: &'static str,
+    /// The Open Badges credential (vc+jwt) and what proves it names the holder: the salt of its
+    /// `identityHash` (`sha256$hex(sha256(personal code ‖ salt))`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity_salt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pdf: Option<PdfInfo>,
+    history: Vec<crate::db::status::Recorded>,
+}
+
+#[derive(Debug, Serialize)]
+struct PdfInfo {
+    url: String,
+    sha256: String,
+    size_bytes: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
+}
+
+/// The QR code's target: the public page, or with a token the holder's view.
+async fn certificate(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+    Query(query): Query<PageQuery>,
+    mut parts: axum::http::request::Parts,
+) -> Result<Response, ApiError> {
+    if parts.headers.contains_key(header::AUTHORIZATION) {
+        let Authenticated(principal) = <Authenticated as axum::extract::FromRequestParts<
+            AppState,
+        >>::from_request_parts(&mut parts, &state)
+        .await?;
+        return holder_view(&state, &principal, &number).await;
+    }
+    let headers = &parts.headers;
+    let language = super::page::language(query.lang.as_deref(), headers);
+    let (document, stored) = match sealed(&state, &number).await {
+        Ok(found) => found,
+        Err(ApiError::NotFound(_)) => {
+            return Ok(super::page::not_found(&state, language, &number));
+        }
+        Err(e) => return Err(e),
+    };
+    let verification = verification_of(&state, document, &stored);
+    super::page::render(&state, language, &verification)
 }
 
 async fn holder_view(
+    state: &AppState,
+    principal: &Principal,
+    number: &str,
+) -> Result<Response, ApiError> {
+    let (certificate, stored) = sealed(state, number).await?;
+    entitled(principal, &certificate)?;
+    let mut conn = state.pool.acquire().await?;
+    let history = crate::db::status::history(&mut conn, stored.id).await?;
+    let status = shown_status(&stored.status, certificate.valid_until);
+    let pdf = match (&stored.pdf_sha256, stored.pdf_size) {
+        (Some(sha256), Some(size_bytes)) => Some(PdfInfo {
+            url: format!(
+                "{}/certificates/{number}/certificate.pdf",
+                state.public_base_url
+            ),
+            sha256: sha256.clone(),
+            size_bytes,
+        }),
+        _ => None,
+    };
+    let view = HolderView {
+        valid: true,
+        status,
+        certificate,
+        seal: stored.seal,
+        jwks_url: "/register/jwks.json",
+        credential: stored.credential,
+        identity_salt: stored.holder_salt,
+        pdf,
+        history,
+    };
+    let mut response = Json(view).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The certificate's PDF, for the holder, the issuing body and the authority.
+async fn pdf(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Path(number): Path<String>,
-) -> Result<Json<HolderView>, ApiError> {
-    let (certificate, seal) = sealed(&state, &number).await?;
-    let holder =
-        principal.isikukood.map(|c| c.to_string()) == Some(certificate.holder.isikukood.clone());
-    let body_staff = principal.acts_for(Role::AwardingBodyStaff, certificate.awarding_body_id);
-    if !(holder || body_staff || principal.has_role(Role::Authority)) {
-        // Not 403: whether someone else holds this number is not the caller's business here.
-        return Err(ApiError::NotFound("certificate".to_owned()));
-    }
-    Ok(Json(HolderView {
-        valid: true,
-        certificate,
-        seal,
-        jwks_url: "/register/jwks.json",
-    }))
+) -> Result<Response, ApiError> {
+    let (document, stored) = sealed(&state, &number).await?;
+    entitled(&principal, &document)?;
+    let key = stored
+        .pdf_key
+        .ok_or_else(|| ApiError::NotFound("the certificate's PDF (not rendered yet)".to_owned()))?;
+    let bytes = crate::renderer::read_pdf(&state.storage, &key)
+        .await
+        .map_err(ApiError::Internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{number}.pdf\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
 }

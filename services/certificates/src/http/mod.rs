@@ -8,16 +8,24 @@
 //! | `POST /register/signers/{kid}/revocation` | the authority or the key's owner: revoked from an effective time, with a reason |
 //! | `GET /register/protocols/{id}` | the authority, the body's staff: what became of a protocol (by protocol id or message id) |
 //! | `GET /register/jwks.json` | anyone: the key that seals certificates |
-//! | `GET /certificates/{register_number}/verification` | anyone: what the public register shows, and whether the seal verifies |
-//! | `GET /certificates/{register_number}` | the holder, the body's staff, the authority: the whole sealed certificate |
+//! | `GET /register` | anyone: the register as a credential issuer (Open Badges profile) |
+//! | `GET /register/contexts/{file}` | anyone: the JSON-LD contexts credentials name, as embedded |
+//! | `GET /certificates/{register_number}` | anyone, without a token: the verification page (HTML, et/en; what the QR code opens). With a token, the holder, the body's staff and administrators, the authority: the whole sealed certificate, its credential with the identity salt, its PDF's checksum, its status history |
+//! | `GET /certificates/{register_number}/verification` | anyone: what the public register shows (JSON), the status, whether the seal verifies |
+//! | `GET /certificates/{register_number}/credential` | anyone: the Open Badges 3.0 credential (`application/vc+jwt`) |
+//! | `GET /certificates/{register_number}/certificate.pdf` | the holder, the body's staff and administrators, the authority |
+//! | `POST /certificates/{register_number}/revocation` · `/suspension` · `/reinstatement` | the authority, the issuing body's staff and administrators: `{reason}` |
+//! | `GET /status` · `GET /status/{revocation,suspension}/{list}` | anyone: the status lists (`BitstringStatusListCredential`, `application/vc+jwt`) |
 //!
 //! A signer key belongs to a person — the committee chair who will sign with it — and a body. So
 //! that no one person can both register a key and sign with it, a key proposed by staff is usable
 //! only after its owner confirms it with their own login; the authority may register one directly.
 
 mod certificates;
+pub mod page;
 mod protocols;
 mod signers;
+mod status;
 
 use std::sync::Arc;
 
@@ -34,6 +42,11 @@ pub struct AppState {
     pub pool: PgPool,
     pub verifier: Arc<Verifier>,
     pub register: RegisterKeys,
+    /// Where the register is reached from outside (credential ids, status lists, QR codes).
+    pub public_base_url: String,
+    /// The register's bucket (PDFs).
+    pub storage: crate::renderer::Storage,
+    pub templates: Arc<minijinja::Environment<'static>>,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -48,5 +61,6 @@ pub fn router(state: AppState) -> Router {
         .merge(signers::router())
         .merge(protocols::router())
         .merge(certificates::router())
+        .merge(status::router())
         .with_state(state)
 }

@@ -1,7 +1,9 @@
 //! Events become queued e-mails, one file per event:
 //! - [`application_submitted`]: the receipt (and whom to tell later);
 //! - [`assessment_decided`]: the panel's decision notice;
-//! - [`certificate_issued`]: the certificate's number and verification link;
+//! - [`certificate_rendered`]: the certificate, with its PDF attached and the verification link
+//!   (sent once the PDF exists, not on `certificate.issued`);
+//! - [`certificate_status_changed`]: revocation, suspension, reinstatement, with the reason;
 //! - [`application_refused`]: the refusal with its reasons.
 //!
 //! Nothing is sent from here: a handler runs inside the message's transaction, and an e-mail
@@ -11,10 +13,12 @@
 mod application_refused;
 mod application_submitted;
 mod assessment_decided;
-mod certificate_issued;
+mod certificate_rendered;
+mod certificate_status_changed;
 
 use kutse_messaging::catalogue::{
-    ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued,
+    ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
+    CertificateStatusChanged,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -32,7 +36,8 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
     Dispatcher::new(NotificationsHandler)
         .on::<ApplicationSubmitted>()
         .on::<AssessmentDecided>()
-        .on::<CertificateIssued>()
+        .on::<CertificateRendered>()
+        .on::<CertificateStatusChanged>()
         .on::<ApplicationRefused>()
 }
 
@@ -46,11 +51,14 @@ pub(super) async fn queue(
 ) -> Result<(), HandlerError> {
     Ok(crate::db::mails::queue(
         conn,
-        cause,
-        kind.as_str(),
-        recipient.as_str(),
-        &mail.subject,
-        &mail.body,
+        &crate::db::mails::NewMail {
+            cause,
+            kind: kind.as_str(),
+            recipient: recipient.as_str(),
+            subject: &mail.subject,
+            body: &mail.body,
+            attachment: None,
+        },
     )
     .await?)
 }

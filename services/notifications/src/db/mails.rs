@@ -3,25 +3,34 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// A mail to queue.
+#[derive(Debug, Clone)]
+pub struct NewMail<'a> {
+    pub cause: Uuid,
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub attachment: Option<&'a crate::domain::Attachment>,
+}
+
 /// Queues a mail, once per (`cause`, `kind`): a redelivered event queues nothing more.
-pub async fn queue(
-    conn: &mut PgConnection,
-    cause: Uuid,
-    kind: &str,
-    recipient: &str,
-    subject: &str,
-    body: &str,
-) -> sqlx::Result<()> {
+pub async fn queue(conn: &mut PgConnection, m: &NewMail<'_>) -> sqlx::Result<()> {
+    let attachment = m
+        .attachment
+        .map(|a| serde_json::to_value(a).unwrap_or_default());
     sqlx::query(
-        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body) VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body, attachment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (cause_id, kind) DO NOTHING",
     )
     .bind(Uuid::now_v7())
-    .bind(cause)
-    .bind(kind)
-    .bind(recipient)
-    .bind(subject)
-    .bind(body)
+    .bind(m.cause)
+    .bind(m.kind)
+    .bind(m.recipient)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(attachment)
     .execute(conn)
     .await
     .map(|_| ())
@@ -36,12 +45,13 @@ pub struct Due {
     pub body: String,
     /// Tries before this one.
     pub attempts: i32,
+    pub attachment: Option<sqlx::types::Json<crate::domain::Attachment>>,
 }
 
 /// Claims the next due mail (`FOR UPDATE SKIP LOCKED`: replicas never take the same one).
 pub async fn claim_next(conn: &mut PgConnection) -> sqlx::Result<Option<Due>> {
     sqlx::query_as(
-        "SELECT id, recipient, subject, body, attempts FROM mails
+        "SELECT id, recipient, subject, body, attempts, attachment FROM mails
           WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
           ORDER BY next_attempt_at LIMIT 1
           FOR UPDATE SKIP LOCKED",

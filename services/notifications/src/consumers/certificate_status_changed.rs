@@ -1,6 +1,7 @@
-//! `certificate.issued`: the certificate's number, validity and verification link.
+//! `certificate.status_changed`: the holder is told their certificate was revoked, suspended or
+//! reinstated, by whom and why.
 
-use kutse_messaging::catalogue::CertificateIssued;
+use kutse_messaging::catalogue::CertificateStatusChanged;
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
@@ -8,19 +9,19 @@ use super::{NotificationsHandler, queue};
 use crate::domain::MailKind;
 use crate::templates;
 
-impl Handles<CertificateIssued> for NotificationsHandler {
+impl Handles<CertificateStatusChanged> for NotificationsHandler {
     async fn handle(
         &self,
         conn: &mut PgConnection,
-        e: CertificateIssued,
+        e: CertificateStatusChanged,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
         queue(
             conn,
             envelope.id,
-            MailKind::Certificate,
+            MailKind::CertificateStatus,
             &e.holder.email,
-            &templates::issued(&e),
+            &templates::status_changed(&e),
         )
         .await
     }

@@ -1,0 +1,84 @@
+//! The PDF worker's queue: certificates without a stored PDF, leased in batches.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A certificate whose PDF is to be rendered.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ToRender {
+    pub id: Uuid,
+    pub register_number: String,
+    pub application_id: Uuid,
+    pub document: serde_json::Value,
+    /// The applicant as the submission named them (e-mail, language).
+    pub applicant: Option<serde_json::Value>,
+    pub pdf_attempts: i32,
+}
+
+/// Leases up to `limit` certificates without a PDF whose lease has run out and which have been
+/// tried fewer than `max_attempts` times.
+pub async fn lease(
+    conn: &mut PgConnection,
+    limit: i64,
+    lease_seconds: f64,
+    max_attempts: i32,
+) -> sqlx::Result<Vec<ToRender>> {
+    sqlx::query_as(
+        "WITH leased AS (
+            UPDATE certificates SET pdf_attempts = pdf_attempts + 1,
+                   pdf_leased_until = now() + make_interval(secs => $2)
+             WHERE id IN (SELECT id FROM certificates
+                           WHERE pdf_sha256 IS NULL AND pdf_attempts < $3
+                             AND (pdf_leased_until IS NULL OR pdf_leased_until < now())
+                           ORDER BY created_at LIMIT $1
+                           FOR UPDATE SKIP LOCKED)
+         RETURNING id, register_number, application_id, document, pdf_attempts)
+         SELECT l.id, l.register_number, l.application_id, l.document, l.pdf_attempts,
+                a.submission -> 'applicant' AS applicant
+           FROM leased l LEFT JOIN applications a ON a.application_id = l.application_id",
+    )
+    .bind(limit)
+    .bind(lease_seconds)
+    .bind(max_attempts)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records a stored PDF.
+pub async fn stored(
+    conn: &mut PgConnection,
+    id: Uuid,
+    key: &str,
+    sha256: &str,
+    size: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE certificates SET pdf_key = $2, pdf_sha256 = $3, pdf_size = $4,
+                pdf_rendered_at = now(), pdf_leased_until = NULL, pdf_error = NULL
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(key)
+    .bind(sha256)
+    .bind(size)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the lease is kept, so the next try waits for it to run out.
+pub async fn failed(conn: &mut PgConnection, id: Uuid, error: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE certificates SET pdf_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Certificates still without a PDF (for the benchmark and readiness details).
+pub async fn pending(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM certificates WHERE pdf_sha256 IS NULL")
+        .fetch_one(conn)
+        .await
+}
