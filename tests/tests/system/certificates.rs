@@ -23,22 +23,22 @@ use uuid::Uuid;
 const WAIT: Duration = Duration::from_secs(20);
 const CHAIR: &str = "EE38001085718";
 
-struct Register {
-    certificates: Running,
-    body: Uuid,
-    chair: SigningKey,
+pub(crate) struct Register {
+    pub(crate) certificates: Running,
+    pub(crate) body: Uuid,
+    pub(crate) chair: SigningKey,
     /// Last, so the services stop before their broker topology is deleted.
-    harness: Harness,
+    pub(crate) harness: Harness,
 }
 
 impl Register {
     /// The certificates service, with a chair's key registered for an awarding body.
-    async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         Self::for_body(Uuid::now_v7()).await
     }
 
     /// The certificates service, with a chair's key registered by the authority for `body`.
-    async fn for_body(body: Uuid) -> Self {
+    pub(crate) async fn for_body(body: Uuid) -> Self {
         let harness = Harness::new().expect("harness");
         let certificates = harness.start("certificates").await.expect("certificates");
         let chair = SigningKey::generate(&mut rand_core::OsRng);
@@ -55,7 +55,7 @@ impl Register {
     }
 
     /// The chair's key (`chair-2026`, owner `CHAIR`), registered by the authority: active at once.
-    async fn register_chair(&self) {
+    pub(crate) async fn register_chair(&self) {
         let (status, signer) = self
             .post(
                 "/register/signers",
@@ -68,17 +68,17 @@ impl Register {
         assert_eq!(signer["status"], "active");
     }
 
-    fn authority(&self) -> String {
+    pub(crate) fn authority(&self) -> String {
         self.harness
             .token_for("EE37605030299", &[Role::Authority], None)
     }
 
-    fn staff(&self) -> String {
+    pub(crate) fn staff(&self) -> String {
         self.harness
             .token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(self.body))
     }
 
-    async fn post(
+    pub(crate) async fn post(
         &self,
         path: &str,
         token: &str,
@@ -95,7 +95,7 @@ impl Register {
         .await
     }
 
-    async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+    pub(crate) async fn get(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
         call(
             &reqwest::Client::new(),
             "GET",
@@ -108,14 +108,14 @@ impl Register {
     }
 
     /// Publishes a submitted and assessed application, as intake and assessment would.
-    async fn assessed_application(&self, all_accepted: bool) -> Uuid {
+    pub(crate) async fn assessed_application(&self, all_accepted: bool) -> Uuid {
         let application = Uuid::now_v7();
         self.assessed(application, all_accepted).await;
         application
     }
 
     /// The submission and decision of `application`.
-    fn facts(
+    pub(crate) fn facts(
         &self,
         application: Uuid,
         all_accepted: bool,
@@ -177,7 +177,7 @@ impl Register {
     }
 
     /// Publishes the submission and decision of `application`, as intake and assessment would.
-    async fn assessed(&self, application: Uuid, all_accepted: bool) {
+    pub(crate) async fn assessed(&self, application: Uuid, all_accepted: bool) {
         let (submitted, decided) = self.facts(application, all_accepted);
         self.harness
             .publish(&Envelope::new(&submitted, Some(application)).expect("e"))
@@ -189,7 +189,7 @@ impl Register {
             .expect("publish");
     }
 
-    fn protocol(&self, decisions: Vec<(Uuid, Outcome)>) -> Protocol {
+    pub(crate) fn protocol(&self, decisions: Vec<(Uuid, Outcome)>) -> Protocol {
         Protocol {
             protocol_id: Uuid::now_v7(),
             awarding_body_id: self.body,
@@ -212,13 +212,13 @@ impl Register {
         }
     }
 
-    async fn publish_protocol(&self, jws: String) -> Envelope {
+    pub(crate) async fn publish_protocol(&self, jws: String) -> Envelope {
         let envelope = Envelope::new(&ProtocolSigned { jws }, None).expect("envelope");
         self.harness.publish(&envelope).await.expect("publish");
         envelope
     }
 
-    async fn count(&self, sql: &str) -> i64 {
+    pub(crate) async fn count(&self, sql: &str) -> i64 {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(&self.certificates.db.pool)
             .await

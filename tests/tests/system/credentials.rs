@@ -1,0 +1,471 @@
+//! The certificate as a document anyone can verify: its Open Badges credential checked by an
+//! outside JOSE library, revocation and suspension in the status lists, the PDF, and the
+//! verification page in a real browser — never with the holder's personal code in public.
+
+use std::time::Duration;
+
+use kutse_auth::Role;
+use kutse_messaging::Envelope;
+use kutse_protocol::Outcome;
+use kutse_testkit::eventually;
+use kutse_tests::{call, outside};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::certificates::Register;
+
+const WAIT: Duration = Duration::from_secs(20);
+const HOLDER: &str = "49403136526";
+
+/// A register holding one certificate, issued to a holder whose name has Estonian letters; its
+/// register number.
+async fn issued() -> (Register, String) {
+    let register = Register::new().await;
+    let application = Uuid::now_v7();
+    let (mut submitted, decided) = register.facts(application, true);
+    submitted.applicant.given_name = "Žanna".into();
+    submitted.applicant.family_name = "Õunapuu-Šmidt".into();
+    for envelope in [
+        Envelope::new(&submitted, Some(application)).expect("envelope"),
+        Envelope::new(&decided, Some(application)).expect("envelope"),
+    ] {
+        register.harness.publish(&envelope).await.expect("publish");
+    }
+    let protocol = register.protocol(vec![(application, Outcome::Award)]);
+    let jws = kutse_protocol::sign(&protocol, &register.chair, "chair-2026", "kutse-protocol")
+        .expect("sign");
+    register.publish_protocol(jws).await;
+    let number = eventually(WAIT, "the certificate issued", || async {
+        sqlx::query_scalar::<_, String>("SELECT register_number FROM certificates")
+            .fetch_optional(&register.certificates.db.pool)
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    (register, number)
+}
+
+async fn text(url: &str) -> (u16, String, String) {
+    let response = reqwest::get(url).await.expect("GET");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, content_type, response.text().await.expect("body"))
+}
+
+/// Whether `index` of the list at `url` is set, after jwcrypto verified the list's signature.
+async fn bit(url: &str, index: &str, jwks: &Value) -> bool {
+    let (status, content_type, jwt) = text(url).await;
+    assert_eq!(status, 200, "{jwt}");
+    assert_eq!(content_type, "application/vc+jwt");
+    let verified = outside::verify_jws(&jwt, jwks).expect("the status list verifies");
+    let subject = &verified["payload"]["credentialSubject"];
+    assert_eq!(subject["type"], "BitstringStatusList");
+    let encoded = subject["encodedList"].as_str().expect("encodedList");
+    kutse_certificates::status_list::is_set(encoded, index.parse().expect("index"))
+        .expect("decodes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_credential_verifies_with_an_outside_jose_library_and_names_the_holder_only_by_a_salted_hash()
+ {
+    let (register, number) = issued().await;
+    let base = &register.certificates.url;
+    let (_, _, jwks) = text(&format!("{base}/register/jwks.json")).await;
+    let jwks: Value = serde_json::from_str(&jwks).expect("JWKS");
+
+    let (status, content_type, credential) =
+        text(&format!("{base}/certificates/{number}/credential")).await;
+    assert_eq!(status, 200, "{credential}");
+    assert_eq!(content_type, "application/vc+jwt");
+    let verified = outside::verify_jws(&credential, &jwks).expect("jwcrypto verifies it");
+    assert_eq!(verified["header"]["typ"], "vc+jwt");
+    assert_eq!(verified["header"]["alg"], "EdDSA");
+    let vc = &verified["payload"];
+    assert_eq!(
+        vc["@context"],
+        json!([
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+        ])
+    );
+    assert_eq!(
+        vc["type"],
+        json!(["VerifiableCredential", "OpenBadgeCredential"])
+    );
+    assert_eq!(vc["issuer"]["id"], format!("{base}/register"));
+    let achievement = &vc["credentialSubject"]["achievement"];
+    assert_eq!(achievement["name"], "Juuksur, tase 4");
+    assert_eq!(achievement["humanCode"], number.as_str());
+    assert_eq!(
+        achievement["creator"]["name"], "Eesti Juuksurite Liit",
+        "the awarding body"
+    );
+    let competences: Vec<&str> = achievement["alignment"]
+        .as_array()
+        .expect("alignment")
+        .iter()
+        .filter(|a| a["targetType"] == "ceasn:Competency")
+        .filter_map(|a| a["targetCode"].as_str())
+        .collect();
+    assert_eq!(competences, ["B.2.1", "B.2.2"]);
+    assert_eq!(vc["evidence"][0]["type"], json!(["Evidence"]));
+    // The personal code is nowhere in it; the salted hash is, and the salt only in the holder's
+    // own view, where it proves the credential names them.
+    assert!(!credential.contains(HOLDER) && !vc.to_string().contains(HOLDER));
+    let identity = &vc["credentialSubject"]["identifier"][0];
+    assert_eq!(identity["hashed"], true);
+    assert!(identity.get("salt").is_none(), "{identity}");
+    let holder = register
+        .harness
+        .token_for(&format!("EE{HOLDER}"), &[], None);
+    let (status, own) = register
+        .get(&format!("/certificates/{number}"), &holder)
+        .await;
+    assert_eq!(status, 200, "{own}");
+    let salt = own["identity_salt"].as_str().expect("salt");
+    assert_eq!(
+        identity["identityHash"].as_str(),
+        Some(
+            format!(
+                "sha256${}",
+                hex::encode(Sha256::digest(format!("{HOLDER}{salt}")))
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(own["credential"].as_str(), Some(credential.as_str()));
+
+    // Both status entries point at signed lists of 131,072 entries, neither bit set yet.
+    let entries = vc["credentialStatus"].as_array().expect("status");
+    let purposes: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| e["statusPurpose"].as_str())
+        .collect();
+    assert_eq!(purposes, ["revocation", "suspension"]);
+    for entry in entries {
+        let url = entry["statusListCredential"].as_str().expect("url");
+        assert!(
+            !bit(
+                url,
+                entry["statusListIndex"].as_str().expect("index"),
+                &jwks
+            )
+            .await
+        );
+        let (_, _, list) = text(url).await;
+        let payload = outside::jws_payload(&list).expect("payload");
+        let encoded = payload["credentialSubject"]["encodedList"]
+            .as_str()
+            .expect("list");
+        assert!(!list.contains(HOLDER));
+        // GZIP of 16 KiB, multibase base64url: the list is the full 131,072 entries.
+        assert!(encoded.starts_with('u'));
+    }
+    // The contexts the credential names are served as embedded.
+    for file in ["credentials-v2.jsonld", "ob-v3p0-context-3.0.3.jsonld"] {
+        let (status, _, context) = text(&format!("{base}/register/contexts/{file}")).await;
+        assert_eq!(status, 200);
+        assert!(serde_json::from_str::<Value>(&context).expect("JSON")["@context"].is_object());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_and_the_lists_follow()
+ {
+    let (register, number) = issued().await;
+    let base = register.certificates.url.clone();
+    let (_, _, jwks) = text(&format!("{base}/register/jwks.json")).await;
+    let jwks: Value = serde_json::from_str(&jwks).expect("JWKS");
+    let (_, _, credential) = text(&format!("{base}/certificates/{number}/credential")).await;
+    let vc = outside::jws_payload(&credential).expect("payload");
+    let entry = |purpose: &str| -> (String, String) {
+        let e = vc["credentialStatus"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["statusPurpose"] == purpose)
+            .expect("entry")
+            .clone();
+        (
+            e["statusListCredential"].as_str().expect("url").to_owned(),
+            e["statusListIndex"].as_str().expect("index").to_owned(),
+        )
+    };
+    let (revocation_list, revocation_index) = entry("revocation");
+    let (suspension_list, suspension_index) = entry("suspension");
+    let shown = || async {
+        let (_, v) = register
+            .get(&format!("/certificates/{number}/verification"), "")
+            .await;
+        v["certificate"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let change = |what: &'static str, token: String, reason: &'static str| {
+        let path = format!("/certificates/{number}/{what}");
+        let register = &register;
+        async move {
+            register
+                .post(&path, &token, json!({ "reason": reason }))
+                .await
+        }
+    };
+
+    // Neither the holder nor another body's staff may; a change needs a reason.
+    let holder = register
+        .harness
+        .token_for(&format!("EE{HOLDER}"), &[], None);
+    let (status, _) = change("revocation", holder, "I lost it").await;
+    assert_eq!(status, 403);
+    let other_staff = register.harness.token_for(
+        "EE36805280109",
+        &[Role::AwardingBodyStaff],
+        Some(Uuid::now_v7()),
+    );
+    let (status, _) = change("suspension", other_staff, "not ours").await;
+    assert_eq!(status, 403);
+    let (status, problem) = change("suspension", register.staff(), "  ").await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "reason", "{problem}");
+    let (status, _) = change("reinstatement", register.staff(), "nothing to lift").await;
+    assert_eq!(status, 409, "a valid certificate is not reinstated");
+    assert_eq!(shown().await, "valid");
+
+    // The body suspends: the suspension list's bit is set at once, the revocation list's not.
+    let (status, changed) = change("suspension", register.staff(), "Kaebus menetluses").await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["status"], "suspended");
+    assert_eq!(shown().await, "suspended");
+    assert!(bit(&suspension_list, &suspension_index, &jwks).await);
+    assert!(!bit(&revocation_list, &revocation_index, &jwks).await);
+    let (status, _) = change("suspension", register.staff(), "again").await;
+    assert_eq!(status, 409);
+
+    // Reinstated: valid again, the bit cleared.
+    let (status, _) = change("reinstatement", register.staff(), "Kaebus lahendatud").await;
+    assert_eq!(status, 200);
+    assert_eq!(shown().await, "valid");
+    assert!(!bit(&suspension_list, &suspension_index, &jwks).await);
+
+    // The authority revokes; revocation is final.
+    let (status, _) = change("revocation", register.authority(), "Välja antud ekslikult").await;
+    assert_eq!(status, 200);
+    assert_eq!(shown().await, "revoked");
+    assert!(bit(&revocation_list, &revocation_index, &jwks).await);
+    for what in ["reinstatement", "suspension", "revocation"] {
+        let (status, problem) = change(what, register.authority(), "once more").await;
+        assert_eq!(status, 409, "{what}: {problem}");
+    }
+
+    // Each change is recorded (who in which role, why) and announced once.
+    let holder = register
+        .harness
+        .token_for(&format!("EE{HOLDER}"), &[], None);
+    let (_, own) = register
+        .get(&format!("/certificates/{number}"), &holder)
+        .await;
+    assert_eq!(own["status"], "revoked");
+    let history: Vec<(String, String)> = own["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| {
+            (
+                h["action"].as_str().unwrap_or_default().to_owned(),
+                h["actor_role"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("suspended".to_owned(), "awarding_body_staff".to_owned()),
+            ("reinstated".to_owned(), "awarding_body_staff".to_owned()),
+            ("revoked".to_owned(), "authority".to_owned()),
+        ]
+    );
+    assert_eq!(
+        register
+            .count("SELECT count(*) FROM messaging.outbox WHERE message_type = 'certificate.status_changed'")
+            .await,
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pdf_is_rendered_after_issuance_stored_with_its_checksum_and_given_only_to_those_entitled()
+ {
+    let (register, number) = issued().await;
+    let holder = register
+        .harness
+        .token_for(&format!("EE{HOLDER}"), &[], None);
+    let own = eventually(WAIT, "the PDF rendered", || async {
+        let (_, own) = register
+            .get(&format!("/certificates/{number}"), &holder)
+            .await;
+        own.get("pdf").is_some().then_some(own)
+    })
+    .await;
+    let url = own["pdf"]["url"].as_str().expect("url").to_owned();
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&holder)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().ok(),
+        Some("application/pdf")
+    );
+    let pdf = response.bytes().await.expect("PDF").to_vec();
+    assert_eq!(
+        own["pdf"]["sha256"].as_str(),
+        Some(hex::encode(Sha256::digest(&pdf)).as_str())
+    );
+    let (_, verification) = register
+        .get(&format!("/certificates/{number}/verification"), "")
+        .await;
+    assert_eq!(verification["pdf_sha256"], own["pdf"]["sha256"]);
+    std::fs::write(
+        outside::artefacts().join("certificate-estonian-letters.pdf"),
+        &pdf,
+    )
+    .expect("kept");
+    // The Estonian letters come out of the PDF as text (the font is embedded with its Unicode
+    // map), and the personal code is neither on the page nor in the metadata.
+    let text = outside::pdf_text(&pdf).expect("pdftotext");
+    assert!(text.contains("Žanna Õunapuu-Šmidt"), "{text}");
+    assert!(text.contains("Juuste värvimine"), "{text}");
+    let info = outside::pdf_info(&pdf).expect("pdfinfo");
+    assert!(!text.contains(HOLDER) && !info.contains(HOLDER), "{info}");
+    assert_eq!(
+        outside::pdf_qr_codes(&pdf).expect("QR"),
+        [format!(
+            "{}/certificates/{number}",
+            register.certificates.url
+        )]
+    );
+    // Rendered once, announced once.
+    assert_eq!(
+        register
+            .count(
+                "SELECT count(*) FROM messaging.outbox WHERE message_type = 'certificate.rendered'"
+            )
+            .await,
+        1
+    );
+    // Only the holder, the body and the authority get it.
+    let stranger = register.harness.token_for("EE38001085718", &[], None);
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 404);
+    let response = reqwest::get(&url).await.expect("GET");
+    assert_eq!(response.status(), 401);
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(register.staff())
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verification_page_shows_a_person_the_certificate_in_a_real_browser_in_estonian_and_english()
+ {
+    let (register, number) = issued().await;
+    let page = format!("{}/certificates/{number}", register.certificates.url);
+    let artefacts = outside::artefacts();
+
+    let estonian = outside::browse(
+        &format!("{page}?lang=et"),
+        &artefacts.join("verification-page-et.png"),
+    )
+    .expect("Chromium loads the page");
+    for seen in [
+        "KEHTIV",
+        "Kutsetunnistus",
+        "Žanna Õunapuu-Šmidt",
+        "Juuksur, tase 4",
+        "Eesti Juuksurite Liit",
+        "B.2.1 Juuste lõikamine",
+        number.as_str(),
+    ] {
+        assert!(
+            estonian.contains(seen),
+            "{seen} not on the page: {estonian}"
+        );
+    }
+    assert!(estonian.contains("/credential"), "a link to the credential");
+    assert!(!estonian.contains(HOLDER), "{estonian}");
+    let screenshot = std::fs::read(artefacts.join("verification-page-et.png")).expect("screenshot");
+    assert!(screenshot.starts_with(b"\x89PNG"), "a PNG screenshot");
+
+    // Chromium asks for English (its Accept-Language): the page answers in English.
+    let english = outside::browse(&page, &artefacts.join("verification-page-en.png"))
+        .expect("Chromium loads the page");
+    assert!(english.contains("VALID"), "{english}");
+    assert!(english.contains("Awarding body"), "{english}");
+    assert!(!english.contains(HOLDER));
+
+    // A browser that prefers English gets English; a number the register does not hold is a page
+    // that says so, with 404.
+    let response = reqwest::Client::new()
+        .get(&page)
+        .header("accept-language", "en-GB,en;q=0.9,et;q=0.5")
+        .send()
+        .await
+        .expect("GET");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/html"))
+    );
+    assert!(response.text().await.expect("html").contains("VALID"));
+    let (status, _, missing) = text(&format!(
+        "{}/certificates/KT-1999-000001",
+        register.certificates.url
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert!(missing.contains("EI LEITUD"), "{missing}");
+
+    // Revoked, the same page says so.
+    let (status, _) = register
+        .post(
+            &format!("/certificates/{number}/revocation"),
+            &register.authority(),
+            json!({ "reason": "Välja antud ekslikult" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let revoked = outside::browse(
+        &format!("{page}?lang=et"),
+        &artefacts.join("verification-page-revoked.png"),
+    )
+    .expect("Chromium loads the page");
+    assert!(revoked.contains("KEHTETUKS TUNNISTATUD"), "{revoked}");
+    let (_, json) = call(
+        &reqwest::Client::new(),
+        "GET",
+        &format!("{page}/verification"),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(json["certificate"]["status"], "revoked");
+}
