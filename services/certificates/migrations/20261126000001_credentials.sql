@@ -19,7 +19,8 @@ ALTER TABLE certificates
     ADD COLUMN pdf_leased_until timestamptz,
     ADD COLUMN pdf_error        text;
 
-CREATE INDEX certificates_to_render ON certificates (created_at) WHERE pdf_sha256 IS NULL;
+CREATE INDEX certificates_to_render ON certificates (created_at)
+    WHERE pdf_sha256 IS NULL AND credential IS NOT NULL;
 CREATE INDEX certificates_holder ON certificates (holder);
 
 -- Each certificate's place in each purpose's status list: a random index of the purpose's

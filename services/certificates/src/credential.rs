@@ -108,7 +108,6 @@ pub fn credential(base_url: &str, s: &Subject<'_>) -> Value {
             "targetName": c.name,
             "targetCode": c.code,
             "targetFramework": q.name,
-            "targetUrl": format!("{base_url}/qualifications/{}#{}", q.id, c.code),
         })
     }));
     let creator = match s.awarding_body_name {
@@ -141,7 +140,7 @@ pub fn credential(base_url: &str, s: &Subject<'_>) -> Value {
                 "identityHash": identity_hash(s.isikukood, s.salt),
             }],
             "achievement": {
-                "id": format!("{base_url}/qualifications/{}", q.id),
+                "id": format!("urn:uuid:{}", q.id),
                 "type": ["Achievement"],
                 "achievementType": "Certificate",
                 "name": q.name,

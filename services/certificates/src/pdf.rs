@@ -97,6 +97,35 @@ fn date(d: NaiveDate) -> String {
     d.format("%d.%m.%Y").to_string()
 }
 
+/// The competences' lines from `top` down, as (x, y, text), as many as fit above the QR code;
+/// and, when some do not fit, the line that counts them — they are never dropped in silence (the
+/// verification page and the credential list every one).
+fn competence_lines(
+    competences: &[CompetenceRef],
+    top: f32,
+) -> (Vec<(f32, f32, String)>, Option<String>) {
+    const BOTTOM: f32 = 626.0;
+    let mut y = top;
+    let mut lines = Vec::new();
+    let mut shown = 0;
+    for competence in competences {
+        let wrapped = wrap(&format!("{} {}", competence.code, competence.name), 78);
+        if y + 14.0 * wrapped.len() as f32 > BOTTOM {
+            break;
+        }
+        for (i, line) in wrapped.into_iter().enumerate() {
+            let indent = if i == 0 { 0.0 } else { 12.0 };
+            lines.push((LEFT + indent, y, line));
+            y += 14.0;
+        }
+        shown += 1;
+    }
+    let more = competences.len() - shown;
+    let note = (more > 0)
+        .then(|| format!("… ja veel {more} / and {more} more: see the verification page"));
+    (lines, note)
+}
+
 /// Draws the QR code of `url` with its top-left corner at (`x`, `y`), `size` points wide.
 fn qr(surface: &mut Surface, url: &str, x: f32, y: f32, size: f32) -> anyhow::Result<()> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)?;
@@ -267,18 +296,14 @@ pub fn render(c: &Certificate<'_>) -> anyhow::Result<Vec<u8>> {
     );
     y += 16.0;
     fill(&mut surface, INK);
-    for competence in c.competences {
-        for (i, line) in wrap(&format!("{} {}", competence.code, competence.name), 78)
-            .iter()
-            .enumerate()
-        {
-            if y > 640.0 {
-                break;
-            }
-            let indent = if i == 0 { 0.0 } else { 12.0 };
-            text(&mut surface, regular, 10.0, LEFT + indent, y, line);
-            y += 14.0;
-        }
+    let (lines, more) = competence_lines(c.competences, y);
+    for (x, line_y, line) in &lines {
+        text(&mut surface, regular, 10.0, *x, *line_y, line);
+    }
+    if let Some(more) = more {
+        fill(&mut surface, MUTED);
+        let last = lines.last().map_or(y, |(_, line_y, _)| *line_y + 14.0);
+        text(&mut surface, regular, 9.0, LEFT, last + 2.0, &more);
     }
 
     // The QR code and what it is for.
@@ -366,6 +391,38 @@ mod tests {
         assert_eq!(first, second);
         // Subset fonts keep the file small.
         assert!(first.len() < 200_000, "{} bytes", first.len());
+    }
+
+    #[test]
+    fn competences_that_do_not_fit_are_counted_not_dropped() {
+        let competences: Vec<CompetenceRef> = (1..=40)
+            .map(|i| CompetenceRef {
+                code: format!("B.{i}"),
+                name: "Juuste lõikamine ja värvimine".to_owned(),
+            })
+            .collect();
+        let (lines, more) = competence_lines(&competences, 400.0);
+        assert!(!lines.is_empty() && lines.len() < 40);
+        assert_eq!(
+            more,
+            Some(format!(
+                "… ja veel {0} / and {0} more: see the verification page",
+                40 - lines.len()
+            ))
+        );
+        let (lines, more) = competence_lines(&competences[..3], 400.0);
+        assert_eq!((lines.len(), more), (3, None));
+        let q = QualificationRef {
+            id: uuid::Uuid::nil(),
+            name: "Juuksur, tase 4".to_owned(),
+            level: 4,
+            partial: false,
+        };
+        assert!(
+            render(&sample(&q, &competences))
+                .expect("rendered")
+                .starts_with(b"%PDF-")
+        );
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! on which the holder is e-mailed the certificate with the PDF attached.
 //!
 //! - Certificates are **leased** in batches (`FOR UPDATE SKIP LOCKED`, a lease time), so several
-//!   replicas render each certificate once and a replica that dies costs one attempt. A
-//!   certificate that fails [`MAX_ATTEMPTS`] times is left with its error for an operator
-//!   (`pdf_error`), logged at error level.
+//!   replicas render each certificate once and a replica that dies costs one attempt. A PDF is
+//!   recorded only if none was (a replica whose lease ran out finds it done and announces
+//!   nothing), so the holder is mailed once.
+//! - A failed attempt waits longer each time (30 s doubling to an hour); a certificate that fails
+//!   [`MAX_ATTEMPTS`] times is left with its error for an operator (`pdf_error`), logged at error
+//!   level. `UPDATE certificates SET pdf_attempts = 0 WHERE pdf_sha256 IS NULL` starts them again.
 //! - Rendering is CPU work: it runs on the blocking pool, a batch's PDFs in parallel.
 //! - The worker wakes on `NOTIFY kutse_certificates_render` (a trigger on insert), and looks
 //!   anyway every few seconds.
@@ -27,6 +30,8 @@ use crate::db::renderings::ToRender;
 
 /// Attempts before a certificate's PDF is given up on (and left for an operator).
 pub const MAX_ATTEMPTS: i32 = 20;
+/// The longest one S3 write may take before the attempt counts as failed.
+const PUT_DEADLINE: Duration = Duration::from_secs(60);
 /// How long a replica holds a batch before another may take it.
 const LEASE: Duration = Duration::from_secs(120);
 /// Certificates leased at a time.
@@ -62,18 +67,18 @@ pub struct Renderer {
     pub public_base_url: String,
 }
 
-/// One rendered PDF, stored.
+/// One rendered PDF, stored, with its announcement.
 struct Done {
     row: ToRender,
-    holder: ApplicantRef,
-    document: CertificateDocument,
     key: String,
     sha256: String,
     size: i64,
+    announcement: Envelope,
 }
 
 impl Renderer {
-    /// Renders until `shutdown`; returns an error only when the database fails.
+    /// Renders until `shutdown`; returns an error when the database fails (the runtime restarts
+    /// the worker after a pause).
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut listener = self.listen().await.ok();
         loop {
@@ -153,29 +158,40 @@ impl Renderer {
         if done.is_empty() {
             return Ok(leased);
         }
-        let mut envelopes = Vec::with_capacity(done.len());
-        for d in &done {
-            envelopes.push(self.announcement(d).await?);
-        }
         let mut tx = self.pool.begin().await?;
-        for d in &done {
-            crate::db::renderings::stored(&mut tx, d.row.id, &d.key, &d.sha256, d.size).await?;
+        let mut envelopes = Vec::with_capacity(done.len());
+        for d in done {
+            if crate::db::renderings::stored(&mut tx, d.row.id, &d.key, &d.sha256, d.size).await? {
+                envelopes.push(d.announcement);
+            } else {
+                tracing::info!(
+                    register_number = d.row.register_number.as_str(),
+                    "PDF already recorded by another renderer"
+                );
+            }
         }
         Outbox::enqueue_all(&mut tx, &envelopes).await?;
         tx.commit().await?;
-        tracing::info!(rendered = done.len(), "certificate PDFs stored");
+        tracing::info!(rendered = envelopes.len(), "certificate PDFs stored");
         Ok(leased)
     }
 
     async fn render_one(&self, row: ToRender) -> Result<Done, (ToRender, anyhow::Error)> {
-        match self.try_render(&row).await {
-            Ok((holder, document, key, sha256, size)) => Ok(Done {
+        let stored = match self.try_render(&row).await {
+            Ok(stored) => stored,
+            Err(e) => return Err((row, e)),
+        };
+        let (holder, document, key, sha256, size) = stored;
+        match self
+            .announcement(&row, holder, &document, &key, &sha256, size)
+            .await
+        {
+            Ok(announcement) => Ok(Done {
                 row,
-                holder,
-                document,
                 key,
                 sha256,
                 size,
+                announcement,
             }),
             Err(e) => Err((row, e)),
         }
@@ -217,15 +233,18 @@ impl Renderer {
         let sha256 = hex::encode(Sha256::digest(&bytes));
         let size = i64::try_from(bytes.len())?;
         let key = format!("certificates/{}.pdf", row.id);
-        self.storage
+        let put = self
+            .storage
             .client
             .put_object()
             .bucket(&self.storage.bucket)
             .key(&key)
             .content_type("application/pdf")
             .body(bytes.into())
-            .send()
+            .send();
+        tokio::time::timeout(PUT_DEADLINE, put)
             .await
+            .map_err(|_| anyhow::anyhow!("storing {key}: no answer in {PUT_DEADLINE:?}"))?
             .map_err(|e| {
                 anyhow::anyhow!(
                     "storing {key}: {}",
@@ -235,33 +254,41 @@ impl Renderer {
         Ok((holder, document, key, sha256, size))
     }
 
-    async fn announcement(&self, d: &Done) -> anyhow::Result<Envelope> {
+    async fn announcement(
+        &self,
+        row: &ToRender,
+        holder: ApplicantRef,
+        document: &CertificateDocument,
+        key: &str,
+        sha256: &str,
+        size: i64,
+    ) -> anyhow::Result<Envelope> {
         let presigned = self
             .storage
             .client
             .get_object()
             .bucket(&self.storage.bucket)
-            .key(&d.key)
+            .key(key)
             .presigned(PresigningConfig::expires_in(URL_LIFETIME)?)
             .await?;
-        let number = &d.document.register_number;
+        let number = &document.register_number;
         let event = CertificateRendered {
-            certificate_id: d.row.id,
+            certificate_id: row.id,
             register_number: number.clone(),
-            application_id: d.row.application_id,
-            holder: d.holder.clone(),
-            qualification: d.document.qualification.clone(),
-            valid_until: d.document.valid_until,
+            application_id: row.application_id,
+            holder,
+            qualification: document.qualification.clone(),
+            valid_until: document.valid_until,
             verification_url: format!("{}/certificates/{number}", self.public_base_url),
             pdf: RenderedPdf {
                 url: presigned.uri().to_owned(),
                 expires_at: chrono::Utc::now()
                     + chrono::Duration::from_std(URL_LIFETIME).unwrap_or_default(),
-                sha256: d.sha256.clone(),
-                size_bytes: d.size,
+                sha256: sha256.to_owned(),
+                size_bytes: size,
                 filename: format!("{number}.pdf"),
             },
         };
-        Ok(Envelope::new(&event, Some(d.row.application_id))?)
+        Ok(Envelope::new(&event, Some(row.application_id))?)
     }
 }

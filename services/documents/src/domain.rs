@@ -53,13 +53,15 @@ pub enum WindowError {
 }
 
 /// Whether `application` takes one more document of `size` bytes (when known): while it is a
-/// draft, and within its quota.
+/// draft, or under an open request for more documents of its type (`request`), and within its
+/// quota.
 pub fn upload_window(
     application: &crate::db::applications::UploadTarget,
     limits: &crate::config::Limits,
     size: Option<u64>,
+    request: Option<Uuid>,
 ) -> Result<(), WindowError> {
-    if application.submitted_at.is_some() {
+    if application.submitted_at.is_some() && request.is_none() {
         return Err(WindowError::Submitted);
     }
     if application.documents >= limits.per_application {

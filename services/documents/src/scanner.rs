@@ -75,6 +75,7 @@ async fn announce_stored(
         size_bytes: document.size_bytes,
         dvvk: Dvvk::FileExchange,
         uploaded_at: Some(document.created_at),
+        request_id: document.request_id,
     };
     let envelope = Envelope::new(&event, Some(document.application_id))?;
     kutse_messaging::Outbox::enqueue(tx, &envelope).await?;

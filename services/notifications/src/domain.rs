@@ -20,6 +20,8 @@ pub enum MailKind {
     Refusal,
     /// The certificate was revoked, suspended or reinstated.
     CertificateStatus,
+    /// The panel asked for more documents.
+    DocumentsRequested,
 }
 
 impl MailKind {
@@ -30,6 +32,7 @@ impl MailKind {
             Self::Certificate => "certificate_issued",
             Self::Refusal => "refusal",
             Self::CertificateStatus => "certificate_status",
+            Self::DocumentsRequested => "documents_requested",
         }
     }
 }

@@ -21,6 +21,11 @@ pub struct SmtpConfig {
     pub starttls: bool,
     /// `SMTP_FROM` (default `Kutse <noreply@kutse.local>`).
     pub from: Mailbox,
+    /// `ATTACHMENT_URL_PREFIXES` (comma-separated; default `http://127.0.0.1:8333/`, the local
+    /// S3): the only places attachments are fetched from — the register's bucket behind its S3
+    /// endpoint, e.g. `https://s3.example.ee/kutse-certificates/`. An event naming any other URL
+    /// is never fetched, and redirects are not followed.
+    pub attachment_prefixes: Vec<String>,
 }
 
 impl SmtpConfig {
@@ -44,6 +49,7 @@ impl SmtpConfig {
             password: env.secret("SMTP_PASSWORD", ""),
             starttls: env.flag("SMTP_STARTTLS", false),
             from,
+            attachment_prefixes: env.list("ATTACHMENT_URL_PREFIXES", &["http://127.0.0.1:8333/"]),
         }
     }
 }
@@ -58,8 +64,10 @@ fn unreachable_address() -> lettre::Address {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     pub from: Mailbox,
-    /// Fetches attachments (pre-signed URLs named by events).
+    /// Fetches attachments (pre-signed URLs named by events), following no redirects.
     pub http: reqwest::Client,
+    /// Where attachments may be fetched from (`ATTACHMENT_URL_PREFIXES`).
+    pub attachment_prefixes: Vec<String>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -91,7 +99,9 @@ impl Mailer {
             from: config.from.clone(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()?,
+            attachment_prefixes: config.attachment_prefixes.clone(),
         })
     }
 

@@ -88,13 +88,27 @@ struct SendError {
     message: String,
 }
 
-/// Fetches an attachment and checks its digest. Failures are temporary: the object may not be
-/// readable yet, or the network may be down; when every try fails the mail is parked.
+/// Fetches an attachment and checks its digest. A URL outside `ATTACHMENT_URL_PREFIXES` or a
+/// digest that differs from the announced one fails the mail for good (it is parked, never sent
+/// with the wrong file); a fetch that fails is tried again (the network may be down).
 async fn fetch(mailer: &Mailer, attachment: &Attachment) -> Result<Vec<u8>, SendError> {
     let temporary = |message: String| SendError {
         permanent: false,
         message: format!("attachment {}: {message}", attachment.filename),
     };
+    let refused = |message: String| SendError {
+        permanent: true,
+        message: format!("attachment {}: {message}", attachment.filename),
+    };
+    if !mailer
+        .attachment_prefixes
+        .iter()
+        .any(|prefix| attachment.url.starts_with(prefix.as_str()))
+    {
+        return Err(refused(
+            "its URL is outside ATTACHMENT_URL_PREFIXES; not fetched".to_owned(),
+        ));
+    }
     let mut response = mailer
         .http
         .get(&attachment.url)
@@ -117,7 +131,7 @@ async fn fetch(mailer: &Mailer, attachment: &Attachment) -> Result<Vec<u8>, Send
     }
     let digest = hex::encode(Sha256::digest(&bytes));
     if !digest.eq_ignore_ascii_case(&attachment.sha256) {
-        return Err(temporary(format!(
+        return Err(refused(format!(
             "SHA-256 {digest} differs from the announced {}; not sent",
             attachment.sha256
         )));

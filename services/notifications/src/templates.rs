@@ -3,7 +3,7 @@
 use kutse_domain::Language;
 use kutse_messaging::catalogue::{
     ApplicantRef, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
-    CertificateStatusChanged, CompetenceRef, QualificationRef,
+    CertificateStatusChanged, CompetenceRef, DocumentsRequested, QualificationRef,
 };
 
 /// A rendered e-mail.
@@ -68,6 +68,40 @@ pub fn issued(e: &CertificateRendered) -> Rendered {
                 "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
                  Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistus on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
                 e.valid_until, e.verification_url
+            ),
+        }
+    }
+}
+
+/// The assessment panel asks for more documents.
+pub fn documents_requested(e: &DocumentsRequested) -> Rendered {
+    let name = &e.applicant.given_name;
+    let q = &e.qualification.name;
+    let list: Vec<String> = e
+        .documents
+        .iter()
+        .map(|d| format!("- {} ({})", d.description, d.document_type.as_str()))
+        .collect();
+    let list = list.join("\n");
+    let due = e.due_on.format("%d.%m.%Y");
+    let reason = &e.reason;
+    let id = e.application_id;
+    if english(e.applicant.language) {
+        Rendered {
+            subject: format!("More documents needed for your application: {q}"),
+            body: format!(
+                "Dear {name},\n\nthe assessment panel needs more documents to assess your application for {q} ({id}):\n\n\
+                 {list}\n\nWhy: {reason}\n\nPlease upload them to your application by {due}. The assessment period is extended \
+                 by the working days until they arrive.\n\nKutse"
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Taotluse hindamiseks on vaja lisadokumente: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nhindamiskomisjon vajab Teie taotluse ({q}, {id}) hindamiseks lisadokumente:\n\n\
+                 {list}\n\nPõhjus: {reason}\n\nPalun laadige need taotluse juurde üles hiljemalt {due}. Hindamise tähtaeg \
+                 pikeneb dokumentide saabumiseni kulunud tööpäevade võrra.\n\nKutse"
             ),
         }
     }

@@ -6,9 +6,11 @@
 //! - [`isikukood`]: the Estonian personal identification code.
 //! - [`money`]: amounts in euro cents.
 //! - [`calendar`]: the Estonian working-day calendar (weekends and public holidays).
+//! - [`clocks`]: the assessment procedure's legal clocks (review, decision, notice, appeal).
 //! - [`dvvk`]: the state's document-exchange channel codes.
 
 pub mod calendar;
+pub mod clocks;
 pub mod dvvk;
 pub mod isikukood;
 pub mod money;

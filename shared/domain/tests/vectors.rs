@@ -79,3 +79,56 @@ fn holidays_match_the_python_holidays_package_2024_to_2032() {
         }
     }
 }
+
+/// The review and decision clocks for every round deadline from 2024 to mid-2032, against a
+/// count made here from the `holidays` package's dates alone (weekends and those dates), with and
+/// without an extension: Easter, Christmas and the turn of every year are among them.
+#[test]
+fn clocks_match_a_count_over_the_python_holidays_package_dates() {
+    use kutse_domain::clocks;
+    let v: HolidayVectors =
+        serde_json::from_str(include_str!("fixtures/ee-public-holidays-2024-2032.json"))
+            .expect("fixture");
+    let holidays: BTreeSet<NaiveDate> = v
+        .years
+        .values()
+        .flat_map(|days| days.iter().map(|h| h.date))
+        .collect();
+    let working = |d: &NaiveDate| {
+        !matches!(d.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) && !holidays.contains(d)
+    };
+    let nth_working_day_after = |from: NaiveDate, n: usize| {
+        from.iter_days()
+            .skip(1)
+            .filter(working)
+            .nth(n - 1)
+            .expect("a working day")
+    };
+    let first = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
+    let last = NaiveDate::from_ymd_opt(2032, 11, 30).expect("date");
+    for deadline in first.iter_days().take_while(|d| *d <= last) {
+        assert_eq!(
+            clocks::review_due(deadline, 0),
+            nth_working_day_after(deadline, 10),
+            "review from {deadline}"
+        );
+        assert_eq!(
+            clocks::review_due(deadline, 3),
+            nth_working_day_after(deadline, 13),
+            "extended review from {deadline}"
+        );
+        assert_eq!(
+            clocks::decision_due(deadline, 0),
+            nth_working_day_after(deadline, 20),
+            "decision from {deadline}"
+        );
+        let answered = deadline + chrono::Days::new(9);
+        let open = deadline
+            .iter_days()
+            .skip(1)
+            .take_while(|d| *d <= answered)
+            .filter(working)
+            .count() as u32;
+        assert_eq!(clocks::extension(deadline, answered), open, "{deadline}");
+    }
+}

@@ -73,7 +73,7 @@ pub const CATALOGUE: &[MessageSpec] = &[
         message_type: DocumentStored::TYPE,
         version: DocumentStored::VERSION,
         producer: services::DOCUMENTS,
-        consumers: &[services::INTAKE],
+        consumers: &[services::INTAKE, services::ASSESSMENT],
         summary: "A document was uploaded to an application, stored in S3, checksummed and scanned clean by the virus scanner.",
     },
     MessageSpec {
@@ -93,6 +93,31 @@ pub const CATALOGUE: &[MessageSpec] = &[
             services::NOTIFICATIONS,
         ],
         summary: "The assessment panel decided every competence applied for; the application goes on the committee's agenda.",
+    },
+    MessageSpec {
+        message_type: DocumentsRequested::TYPE,
+        version: DocumentsRequested::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[
+            services::DOCUMENTS,
+            services::INTAKE,
+            services::NOTIFICATIONS,
+        ],
+        summary: "An assessor asked the applicant for named documents, with a reason and a due day; documents accepts uploads of those types to the submitted application until the request closes, intake shows it, the applicant is e-mailed.",
+    },
+    MessageSpec {
+        message_type: RequestClosed::TYPE,
+        version: RequestClosed::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[services::DOCUMENTS, services::INTAKE],
+        summary: "A request for more documents closed (answered, or its due day passed); the review and decision periods are extended by the working days it was open.",
+    },
+    MessageSpec {
+        message_type: AssessmentOverdue::TYPE,
+        version: AssessmentOverdue::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[services::INTAKE],
+        summary: "The daily sweep found a case past one of its clocks (the review, or the decision to the committee); raised once per case, clock and due day.",
     },
     MessageSpec {
         message_type: ProtocolSigned::TYPE,
@@ -171,6 +196,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         consumers: &[services::COMMITTEE],
         summary: "An appointment was ended before its time; the person no longer holds the role.",
     },
+];
+
+/// Bindings a service's queue once had and no longer has: `(service, routing key)`. Declaring
+/// the topology removes them from an existing broker (see `Topology::declare_all`).
+pub const RETIRED_BINDINGS: &[(&str, &str)] = &[
+    // Notifications mails the certificate on `certificate.rendered`, with its PDF.
+    (services::NOTIFICATIONS, CertificateIssued::TYPE),
 ];
 
 /// The routing keys a service's queue binds to.
@@ -274,10 +306,79 @@ pub struct DocumentStored {
     /// older messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uploaded_at: Option<DateTime<Utc>>,
+    /// The request for more documents the upload answers, when it was made to a submitted
+    /// application under one. Added within v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<Uuid>,
 }
 
 impl Message for DocumentStored {
     const TYPE: &'static str = "document.stored";
+    const VERSION: u16 = 1;
+}
+
+/// A document the panel asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedDocument {
+    pub document_type: DocumentType,
+    /// What exactly is wanted, in the panel's words.
+    pub description: String,
+}
+
+/// `assessment.documents_requested`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentsRequested {
+    pub request_id: Uuid,
+    pub application_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub applicant: ApplicantRef,
+    pub qualification: QualificationRef,
+    pub documents: Vec<RequestedDocument>,
+    pub reason: String,
+    /// The last day (in Tallinn) on which the documents are accepted against the request.
+    pub due_on: NaiveDate,
+    pub requested_at: DateTime<Utc>,
+}
+
+impl Message for DocumentsRequested {
+    const TYPE: &'static str = "assessment.documents_requested";
+    const VERSION: u16 = 1;
+}
+
+/// `assessment.request_closed`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestClosed {
+    pub request_id: Uuid,
+    pub application_id: Uuid,
+    /// `answered` (every requested document arrived) or `expired` (its due day passed).
+    pub outcome: String,
+    pub closed_on: NaiveDate,
+    /// Working days the request was open: what it added to the review and decision periods.
+    pub extension_working_days: u32,
+    /// The periods as they now stand.
+    pub review_due: NaiveDate,
+    pub decision_due: NaiveDate,
+}
+
+impl Message for RequestClosed {
+    const TYPE: &'static str = "assessment.request_closed";
+    const VERSION: u16 = 1;
+}
+
+/// `assessment.overdue`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentOverdue {
+    pub application_id: Uuid,
+    pub awarding_body_id: Uuid,
+    /// `review` (the panel's review) or `decision` (the decision to the committee).
+    pub clock: String,
+    pub due: NaiveDate,
+    /// The day the sweep found it overdue.
+    pub found_on: NaiveDate,
+}
+
+impl Message for AssessmentOverdue {
+    const TYPE: &'static str = "assessment.overdue";
     const VERSION: u16 = 1;
 }
 
@@ -574,7 +675,12 @@ mod tests {
         assert!(bindings_for(services::CERTIFICATES).contains(&"protocol.signed"));
         assert_eq!(
             bindings_for(services::DOCUMENTS),
-            vec!["application.submitted", "application.created"]
+            vec![
+                "application.submitted",
+                "application.created",
+                "assessment.documents_requested",
+                "assessment.request_closed"
+            ]
         );
     }
 }

@@ -159,6 +159,18 @@ impl Topology {
                 self.declare_consumer(channel, service, &bindings).await?;
             }
         }
+        // Bindings are only ever added by declaring; those the catalogue dropped are removed
+        // here, so an existing broker stops routing them (unbinding what is not bound is a no-op).
+        for (service, key) in crate::catalogue::RETIRED_BINDINGS {
+            channel
+                .queue_unbind(
+                    self.queue(service).as_str().into(),
+                    self.exchange().into(),
+                    (*key).into(),
+                    FieldTable::default(),
+                )
+                .await?;
+        }
         Ok(())
     }
 

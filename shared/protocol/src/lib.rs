@@ -110,6 +110,17 @@ pub fn sign<T: Serialize>(
 
 /// The key id a JWS names, without verifying anything (to look the key up).
 pub fn key_id(jws: &str) -> Result<String, SignatureError> {
+    header(jws).map(|h| h.kid)
+}
+
+/// The `typ` a JWS's header declares (read without verifying), e.g. `kutse-certificate` or
+/// `vc+jwt`: one key signs several kinds of document, and a reader checks it has the kind it
+/// expects.
+pub fn type_of(jws: &str) -> Result<Option<String>, SignatureError> {
+    header(jws).map(|h| h.typ)
+}
+
+fn header(jws: &str) -> Result<Header, SignatureError> {
     let header = jws
         .split('.')
         .next()
@@ -120,7 +131,7 @@ pub fn key_id(jws: &str) -> Result<String, SignatureError> {
             .map_err(|e| SignatureError::Malformed(format!("header: {e}")))?,
     )
     .map_err(|e| SignatureError::Malformed(format!("header: {e}")))?;
-    Ok(header.kid)
+    Ok(header)
 }
 
 /// Verifies a JWS with the key `lookup` returns for its `kid`, and reads its document.

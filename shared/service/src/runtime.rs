@@ -395,7 +395,9 @@ async fn session(
 
 #[cfg(test)]
 mod tests {
-    use kutse_messaging::catalogue::{ApplicationCreated, ApplicationSubmitted, services};
+    use kutse_messaging::catalogue::{
+        ApplicationCreated, ApplicationSubmitted, DocumentsRequested, RequestClosed, services,
+    };
     use kutse_messaging::{Dispatcher, Envelope, HandlerError, Handles};
 
     use super::check_bindings;
@@ -413,22 +415,30 @@ mod tests {
         }
     }
 
-    impl Handles<ApplicationSubmitted> for Documents {
-        async fn handle(
-            &self,
-            _: &mut sqlx::PgConnection,
-            _: ApplicationSubmitted,
-            _: &Envelope,
-        ) -> Result<(), HandlerError> {
-            Ok(())
-        }
+    /// Handles `T` by doing nothing (only the bindings are under test).
+    macro_rules! handles_nothing {
+        ($($t:ty),*) => {$(
+            impl Handles<$t> for Documents {
+                async fn handle(
+                    &self,
+                    _: &mut sqlx::PgConnection,
+                    _: $t,
+                    _: &Envelope,
+                ) -> Result<(), HandlerError> {
+                    Ok(())
+                }
+            }
+        )*};
     }
+    handles_nothing!(ApplicationSubmitted, DocumentsRequested, RequestClosed);
 
     #[test]
     fn a_service_starts_only_when_it_handles_exactly_what_its_queue_is_bound_to() {
         let documents = Dispatcher::new(Documents)
             .on::<ApplicationCreated>()
-            .on::<ApplicationSubmitted>();
+            .on::<ApplicationSubmitted>()
+            .on::<DocumentsRequested>()
+            .on::<RequestClosed>();
         assert!(check_bindings(services::DOCUMENTS, Some(&documents)).is_ok());
         // Bound (by the catalogue) but not handled: every such message would be parked.
         let error = check_bindings(services::INTAKE, Some(&documents)).expect_err("mismatch");

@@ -124,6 +124,35 @@ async fn a_submitted_application_opens_a_case_that_the_panel_decides_competence_
         async move { call(&http, "PUT", &url, &who, Some(&body), None).await }
     };
     assert_eq!(decide("B.1", true, &staff).await.0, 403);
+    // Only an assessor the body's staff assigned decides; never the applicant themselves.
+    assert_eq!(
+        decide("B.1", true, &assessor).await.0,
+        403,
+        "not assigned yet"
+    );
+    let (status, problem) = post(
+        format!("{case_url}/assessors"),
+        staff.clone(),
+        json!({ "assessor": "49403136526" }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "assessor");
+    let (status, problem) = post(
+        format!("{case_url}/assessors"),
+        assessor.clone(),
+        json!({ "assessor": "33105048161" }),
+    )
+    .await;
+    assert_eq!(status, 403, "assessors do not assign themselves: {problem}");
+    let (status, assigned) = post(
+        format!("{case_url}/assessors"),
+        staff.clone(),
+        json!({ "assessor": "EE33105048161" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{assigned}");
+    assert_eq!(assigned["assessors"], json!(["33105048161"]));
     assert_eq!(decide("B.1", true, &assessor).await.0, 200);
     let (status, problem) = post(format!("{case_url}/decision"), assessor.clone(), json!({})).await;
     assert_eq!(status, 422, "{problem}");

@@ -255,6 +255,20 @@ async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_a
     assert_eq!(shown().await, "valid");
     assert!(!bit(&suspension_list, &suspension_index, &jwks).await);
 
+    // What the authority suspends, the body cannot lift; the authority can.
+    let (status, _) = change("suspension", register.authority(), "Järelevalve").await;
+    assert_eq!(status, 200);
+    let (status, problem) = change("reinstatement", register.staff(), "we disagree").await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(shown().await, "suspended");
+    let (status, _) = change(
+        "reinstatement",
+        register.authority(),
+        "Järelevalve lõpetatud",
+    )
+    .await;
+    assert_eq!(status, 200);
+
     // The authority revokes; revocation is final.
     let (status, _) = change("revocation", register.authority(), "Välja antud ekslikult").await;
     assert_eq!(status, 200);
@@ -289,6 +303,8 @@ async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_a
         [
             ("suspended".to_owned(), "awarding_body_staff".to_owned()),
             ("reinstated".to_owned(), "awarding_body_staff".to_owned()),
+            ("suspended".to_owned(), "authority".to_owned()),
+            ("reinstated".to_owned(), "authority".to_owned()),
             ("revoked".to_owned(), "authority".to_owned()),
         ]
     );
@@ -296,7 +312,7 @@ async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_a
         register
             .count("SELECT count(*) FROM messaging.outbox WHERE message_type = 'certificate.status_changed'")
             .await,
-        3
+        5
     );
 }
 

@@ -271,6 +271,13 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         (status == 200).then_some(())
     })
     .await;
+    s.post(
+        &s.assessment,
+        &format!("{case_path}/assessors"),
+        &staff,
+        json!({ "assessor": ASSESSOR }),
+    )
+    .await;
     s.put(
         &s.assessment,
         &format!("{case_path}/competences/B.1"),

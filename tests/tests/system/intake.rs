@@ -152,6 +152,7 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
         size_bytes: 10,
         dvvk: kutse_domain::Dvvk::FileExchange,
         uploaded_at: Some(chrono::Utc::now()),
+        request_id: None,
     };
     portal
         .harness
@@ -244,6 +245,7 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
     let late = kutse_messaging::catalogue::DocumentStored {
         document_id: Uuid::now_v7(),
         uploaded_at: Some(chrono::Utc::now()),
+        request_id: None,
         ..proof
     };
     portal

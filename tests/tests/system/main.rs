@@ -11,3 +11,4 @@ mod health;
 mod identity;
 mod intake;
 mod notifications;
+mod procedure;

@@ -36,7 +36,14 @@ fn qualification() -> QualificationRef {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_applicant_is_mailed_once_per_event_in_their_language() {
     let harness = Harness::new().expect("harness");
-    let notifications = harness.start("notifications").await.expect("notifications");
+    // The test serves the PDF itself, on a port of its own.
+    let notifications = harness
+        .start_with(
+            "notifications",
+            &[("ATTACHMENT_URL_PREFIXES", "http://127.0.0.1:")],
+        )
+        .await
+        .expect("notifications");
     eventually(Duration::from_secs(20), "notifications ready", || async {
         let ok = reqwest::get(format!("{}/readyz", notifications.url))
             .await
@@ -175,14 +182,23 @@ async fn serve(bytes: Vec<u8>) -> String {
     format!("http://{address}/file.pdf")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_attachment_whose_digest_differs_from_its_announcement_is_never_sent() {
-    let address = format!("tamper-{}@example.com", Uuid::now_v7().simple());
+/// Queues one certificate mail whose attachment is announced as `announced` (fetched from `url`)
+/// and tries to send it once, with attachments allowed from `prefixes`; the mail's row after.
+async fn send_with_attachment(
+    url: String,
+    announced_sha256: String,
+    prefixes: &str,
+) -> (
+    Option<chrono::DateTime<Utc>>,
+    Option<chrono::DateTime<Utc>>,
+    Option<String>,
+    String,
+) {
+    let address = format!("attach-{}@example.com", Uuid::now_v7().simple());
     let db = queued(0, &address).await;
-    let url = serve(b"%PDF-1.7 swapped on the way".to_vec()).await;
     let announced = kutse_notifications::domain::Attachment {
         url,
-        sha256: hex::encode(Sha256::digest(b"%PDF-1.7 the real certificate")),
+        sha256: announced_sha256,
         filename: "KT-2026-000001.pdf".into(),
         content_type: "application/pdf".into(),
     };
@@ -201,22 +217,57 @@ async fn an_attachment_whose_digest_differs_from_its_announcement_is_never_sent(
     .await
     .expect("queued");
     drop(conn);
-    let sent = kutse_notifications::sender::send_next(&db.pool, &mailer(&[]))
-        .await
-        .expect("a send attempt");
+    let sent = kutse_notifications::sender::send_next(
+        &db.pool,
+        &mailer(&[("ATTACHMENT_URL_PREFIXES", prefixes)]),
+    )
+    .await
+    .expect("a send attempt");
     assert!(sent, "the mail was tried");
-    let (sent_at, error): (Option<chrono::DateTime<Utc>>, Option<String>) =
-        sqlx::query_as("SELECT sent_at, last_error FROM mails")
+    let (sent_at, given_up_at, error) =
+        sqlx::query_as("SELECT sent_at, given_up_at, last_error FROM mails")
             .fetch_one(&db.pool)
             .await
             .expect("mail");
+    (sent_at, given_up_at, error, address)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_whose_digest_differs_from_its_announcement_is_never_sent() {
+    let url = serve(b"%PDF-1.7 swapped on the way".to_vec()).await;
+    let (sent_at, given_up_at, error, address) = send_with_attachment(
+        url,
+        hex::encode(Sha256::digest(b"%PDF-1.7 the real certificate")),
+        "http://127.0.0.1:",
+    )
+    .await;
     assert!(
         sent_at.is_none(),
         "a mail with a swapped attachment was sent"
     );
+    assert!(given_up_at.is_some(), "a swapped attachment is not retried");
     let error = error.expect("the reason is kept");
     assert!(error.contains("SHA-256"), "{error}");
     assert!(inbox(&address).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_named_outside_the_allowed_places_is_never_fetched() {
+    let pdf = b"%PDF-1.7 elsewhere".to_vec();
+    let url = serve(pdf.clone()).await;
+    let (sent_at, given_up_at, error, _) = send_with_attachment(
+        url,
+        hex::encode(Sha256::digest(&pdf)),
+        "http://127.0.0.1:8333/",
+    )
+    .await;
+    assert!(sent_at.is_none() && given_up_at.is_some());
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("ATTACHMENT_URL_PREFIXES")),
+        "{error:?}"
+    );
 }
 
 /// A notifications database with `n` mails queued to `recipient`.

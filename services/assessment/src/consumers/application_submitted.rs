@@ -1,12 +1,11 @@
 //! `application.submitted`: an assessment case opens, due 10 working days after the round's
 //! deadline. The first submission stands; a redelivery changes nothing.
 
-use kutse_domain::WorkingDays;
 use kutse_messaging::catalogue::ApplicationSubmitted;
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
-use super::{AssessmentHandler, REVIEW_WORKING_DAYS};
+use super::AssessmentHandler;
 use crate::db;
 
 impl Handles<ApplicationSubmitted> for AssessmentHandler {
@@ -16,7 +15,7 @@ impl Handles<ApplicationSubmitted> for AssessmentHandler {
         submitted: ApplicationSubmitted,
         _: &Envelope,
     ) -> Result<(), HandlerError> {
-        let review_due = WorkingDays::add(submitted.round_deadline, REVIEW_WORKING_DAYS);
+        let review_due = kutse_domain::clocks::review_due(submitted.round_deadline, 0);
         if db::cases::open(conn, &submitted, review_due).await? {
             tracing::info!(application = %submitted.application_id, %review_due, "assessment case opened");
         }

@@ -106,13 +106,14 @@ pub struct Progress {
     pub status: String,
     pub round_deadline: chrono::NaiveDate,
     pub review_due: chrono::NaiveDate,
+    pub extension_days: i32,
     pub recommendations: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
 }
 
 pub async fn progress(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Progress> {
     sqlx::query_as(
-        "SELECT status, round_deadline, review_due, recommendations, decided_at FROM cases WHERE application_id = $1",
+        "SELECT status, round_deadline, review_due, extension_days, recommendations, decided_at FROM cases WHERE application_id = $1",
     )
     .bind(application)
     .fetch_one(conn)

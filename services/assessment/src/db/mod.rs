@@ -2,3 +2,4 @@
 //! of HTTP.
 
 pub mod cases;
+pub mod procedure;

@@ -3,8 +3,14 @@
 //! | route | who |
 //! |---|---|
 //! | `GET /assessments/{application_id}` | assessors and staff of the body; the applicant |
-//! | `PUT /assessments/{application_id}/competences/{code}` | assessors of the body |
-//! | `POST /assessments/{application_id}/decision` | assessors of the body: completes the decision |
+//! | `POST /assessments/{application_id}/assessors` | staff of the body: `{assessor}` (a personal code) assigned to the case |
+//! | `POST /assessments/{application_id}/requests` | assessors assigned to the case: more documents wanted, `{documents: [{document_type, description}], reason, due_on}` |
+//! | `PUT /assessments/{application_id}/competences/{code}` | assessors assigned to the case |
+//! | `POST /assessments/{application_id}/decision` | assessors assigned to the case: completes the decision |
+//!
+//! The case shows its clocks as they stand (`review_due`, `decision_due`, from
+//! `kutse_domain::clocks` with the working days requests were open) and what the sweep found
+//! overdue.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -30,6 +36,8 @@ pub(super) fn router() -> Router<AppState> {
             put(decide_competence),
         )
         .route("/assessments/{id}/decision", post(complete))
+        .route("/assessments/{id}/assessors", post(assign))
+        .route("/assessments/{id}/requests", post(request_documents))
 }
 
 #[derive(Debug, Serialize)]
@@ -38,6 +46,13 @@ struct CaseView {
     status: CaseStatus,
     round_deadline: NaiveDate,
     review_due: NaiveDate,
+    decision_due: NaiveDate,
+    /// Working days added to both periods by closed requests for more documents.
+    extension_working_days: i32,
+    assessors: Vec<String>,
+    requests: Vec<db::procedure::Request>,
+    /// What the daily sweep found overdue: `{clock, due}`.
+    overdue: Vec<serde_json::Value>,
     competences: Vec<CompetenceView>,
     recommendations: Option<String>,
     decided_at: Option<DateTime<Utc>>,
@@ -77,14 +92,25 @@ async fn case_for(
     }
 }
 
-fn require_assessor(principal: &Principal, case: &Case) -> Result<(), ApiError> {
-    if principal.acts_for(Role::Assessor, case.awarding_body_id) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
+/// The caller may act as the case's assessor: an assessor of its body, assigned to it.
+async fn require_assessor(
+    conn: &mut PgConnection,
+    principal: &Principal,
+    id: Uuid,
+    case: &Case,
+) -> Result<(), ApiError> {
+    if !principal.acts_for(Role::Assessor, case.awarding_body_id) {
+        return Err(ApiError::Forbidden(
             "only the body's assessors decide".to_owned(),
-        ))
+        ));
     }
+    let code = principal.person()?.to_string();
+    if !db::procedure::assessors(conn, id).await?.contains(&code) {
+        return Err(ApiError::Forbidden(
+            "only assessors assigned to this case by the body's staff act on it".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView, ApiError> {
@@ -104,12 +130,23 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
             }
         })
         .collect();
+    let extension = u32::try_from(progress.extension_days).unwrap_or(0);
+    let overdue = db::procedure::overdue_of(conn, id)
+        .await?
+        .into_iter()
+        .map(|(clock, due)| serde_json::json!({ "clock": clock, "due": due }))
+        .collect();
     Ok(CaseView {
         application_id: id,
         status: CaseStatus::parse(&progress.status)
             .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("case {id}: unknown status")))?,
         round_deadline: progress.round_deadline,
-        review_due: progress.review_due,
+        review_due: kutse_domain::clocks::review_due(progress.round_deadline, extension),
+        decision_due: kutse_domain::clocks::decision_due(progress.round_deadline, extension),
+        extension_working_days: progress.extension_days,
+        assessors: db::procedure::assessors(conn, id).await?,
+        requests: db::procedure::requests(conn, id).await?,
+        overdue,
         competences,
         recommendations: progress.recommendations,
         decided_at: progress.decided_at,
@@ -140,7 +177,7 @@ async fn open_case_for_assessor(
     raw_id: &str,
 ) -> Result<(Uuid, Case), ApiError> {
     let (id, case) = case_for(conn, principal, raw_id, true).await?;
-    require_assessor(principal, &case)?;
+    require_assessor(conn, principal, id, &case).await?;
     if case.status != CaseStatus::Open {
         return Err(ApiError::Conflict(
             "the decision is already complete".to_owned(),
@@ -255,4 +292,156 @@ async fn complete(
     tx.commit().await?;
     tracing::info!(application = %id, all_accepted = event.all_accepted, "assessment decided");
     Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignInput {
+    /// The assessor's personal code (`EE` prefix optional).
+    assessor: String,
+}
+
+/// Assigns an assessor to the case: the body's staff, never the applicant themselves.
+async fn assign(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<AssignInput>,
+) -> Result<(axum::http::StatusCode, Json<CaseView>), ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
+    if !principal.acts_for(Role::AwardingBodyStaff, case.awarding_body_id) {
+        return Err(ApiError::Forbidden(
+            "only the body's staff assign assessors".to_owned(),
+        ));
+    }
+    let assessor = kutse_domain::Isikukood::from_subject(input.assessor.trim())
+        .or_else(|_| kutse_domain::Isikukood::parse(input.assessor.trim()))
+        .map_err(|e| ApiError::invalid("assessor", format!("not a personal code: {e}")))?
+        .to_string();
+    if assessor == case.applicant {
+        return Err(ApiError::invalid(
+            "assessor",
+            "the applicant cannot assess their own application",
+        ));
+    }
+    if case.status != CaseStatus::Open {
+        return Err(ApiError::Conflict(
+            "the decision is already complete".to_owned(),
+        ));
+    }
+    let added = db::procedure::assign(&mut tx, id, &assessor, &principal.subject).await?;
+    let view = view(&mut tx, id, &case).await?;
+    tx.commit().await?;
+    if added {
+        tracing::info!(application = %id, "assessor assigned");
+    }
+    let status = if added {
+        axum::http::StatusCode::CREATED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, Json(view)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestInput {
+    documents: Vec<RequestedInput>,
+    reason: String,
+    due_on: NaiveDate,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestedInput {
+    document_type: String,
+    description: String,
+}
+
+/// The longest a request may stay open, in calendar days.
+const MAX_REQUEST_DAYS: i64 = 60;
+
+/// An assigned assessor asks the applicant for more documents.
+async fn request_documents(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<RequestInput>,
+) -> Result<(axum::http::StatusCode, Json<CaseView>), ApiError> {
+    let today = kutse_domain::tallinn_today();
+    let mut errors = Vec::new();
+    if input.documents.is_empty() {
+        errors.push(FieldError::new("documents", "name at least one document"));
+    }
+    let mut documents = Vec::new();
+    for (i, d) in input.documents.iter().enumerate() {
+        match kutse_domain::DocumentType::parse(d.document_type.trim()) {
+            Ok(t) => documents.push(kutse_messaging::catalogue::RequestedDocument {
+                document_type: t,
+                description: d.description.trim().to_owned(),
+            }),
+            Err(_) => errors.push(FieldError::new(
+                format!("documents[{i}].document_type"),
+                "a document type: lowercase words joined by _ (e.g. employment_proof)",
+            )),
+        }
+        if d.description.trim().is_empty() {
+            errors.push(FieldError::new(
+                format!("documents[{i}].description"),
+                "say what is wanted",
+            ));
+        }
+    }
+    let reason = input.reason.trim();
+    if reason.is_empty() {
+        errors.push(FieldError::new(
+            "reason",
+            "say why the documents are needed",
+        ));
+    }
+    if input.due_on < today || (input.due_on - today).num_days() > MAX_REQUEST_DAYS {
+        errors.push(FieldError::new(
+            "due_on",
+            format!("from today to {MAX_REQUEST_DAYS} days ahead"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut tx = state.pool.begin().await?;
+    let (id, case) = open_case_for_assessor(&mut tx, &principal, &id).await?;
+    let request_id = Uuid::now_v7();
+    let requested_at = Utc::now();
+    db::procedure::insert_request(
+        &mut tx,
+        &db::procedure::NewRequest {
+            id: request_id,
+            application_id: id,
+            documents: serde_json::to_value(&documents)
+                .map_err(|e| ApiError::Internal(e.into()))?,
+            reason,
+            due_on: input.due_on,
+            requested_by: &principal.subject,
+            requested_on: kutse_domain::tallinn_date(requested_at),
+        },
+    )
+    .await?;
+    let event = kutse_messaging::catalogue::DocumentsRequested {
+        request_id,
+        application_id: id,
+        awarding_body_id: case.awarding_body_id,
+        applicant: case.submission.applicant.clone(),
+        qualification: case.submission.qualification.clone(),
+        documents,
+        reason: reason.to_owned(),
+        due_on: input.due_on,
+        requested_at,
+    };
+    let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    let view = view(&mut tx, id, &case).await?;
+    tx.commit().await?;
+    tracing::info!(application = %id, request = %request_id, "more documents requested");
+    Ok((axum::http::StatusCode::CREATED, Json(view)))
 }

@@ -56,6 +56,9 @@ pub fn dispatcher(
         .on::<ProtocolSigned>()
 }
 
+/// The JWS `typ` of a certificate's seal.
+pub const SEAL_TYP: &str = "kutse-certificate";
+
 /// The certificate document that is sealed (RFC 8785 canonical JSON, signed by the register key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -214,6 +217,17 @@ impl CertificatesHandler {
         awards: Vec<Award>,
     ) -> Result<Vec<IssuedRef>, HandlerError> {
         let new = awards.iter().filter(|a| matches!(a, Award::New(_))).count();
+        if new == 0 {
+            // Nothing to issue (refusals only, or the same protocol again): no numbers, no
+            // status-list locks.
+            return Ok(awards
+                .into_iter()
+                .filter_map(|a| match a {
+                    Award::Issued(issued) => Some(issued),
+                    Award::New(_) => None,
+                })
+                .collect());
+        }
         let issued_at = Utc::now();
         let issued_on = kutse_domain::tallinn_date(issued_at);
         let valid_until = issued_on
@@ -267,7 +281,7 @@ impl CertificatesHandler {
                 valid_until,
                 protocol_id: protocol.protocol_id,
             };
-            let seal = kutse_protocol::sign(&document, key, kid, "kutse-certificate")
+            let seal = kutse_protocol::sign(&document, key, kid, SEAL_TYP)
                 .map_err(|e| transient(format!("sealing: {e}")))?;
             let status = [revoked, suspended];
             let credential = crate::credential::credential(
@@ -331,8 +345,8 @@ impl CertificatesHandler {
         }
         let inserted = db::outcomes::insert_certificates(conn, &rows).await?;
         if inserted != rows.len() as u64 {
-            // Each application was checked above under its row lock; a concurrent issuer won a
-            // race. Retrying finds its certificates and answers with them.
+            // Each application was checked above under its row lock, so this is a defence only:
+            // should it happen, retrying finds the certificates and answers with them.
             return Err(transient(format!(
                 "{} of {} certificates of protocol {} issued concurrently",
                 rows.len() as u64 - inserted,

@@ -15,8 +15,9 @@ pub struct ToRender {
     pub pdf_attempts: i32,
 }
 
-/// Leases up to `limit` certificates without a PDF whose lease has run out and which have been
-/// tried fewer than `max_attempts` times.
+/// Leases up to `limit` certificates without a PDF whose lease (or back-off) has run out and
+/// which have been tried fewer than `max_attempts` times. Certificates issued before credentials
+/// and PDFs existed (no credential) are not rendered: their holders were e-mailed then.
 pub async fn lease(
     conn: &mut PgConnection,
     limit: i64,
@@ -28,7 +29,7 @@ pub async fn lease(
             UPDATE certificates SET pdf_attempts = pdf_attempts + 1,
                    pdf_leased_until = now() + make_interval(secs => $2)
              WHERE id IN (SELECT id FROM certificates
-                           WHERE pdf_sha256 IS NULL AND pdf_attempts < $3
+                           WHERE pdf_sha256 IS NULL AND pdf_attempts < $3 AND credential IS NOT NULL
                              AND (pdf_leased_until IS NULL OR pdf_leased_until < now())
                            ORDER BY created_at LIMIT $1
                            FOR UPDATE SKIP LOCKED)
@@ -44,35 +45,42 @@ pub async fn lease(
     .await
 }
 
-/// Records a stored PDF.
+/// Records a stored PDF; `false` if one was recorded already (another replica finished after
+/// this one's lease ran out), in which case nothing is to be announced.
 pub async fn stored(
     conn: &mut PgConnection,
     id: Uuid,
     key: &str,
     sha256: &str,
     size: i64,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     sqlx::query(
         "UPDATE certificates SET pdf_key = $2, pdf_sha256 = $3, pdf_size = $4,
                 pdf_rendered_at = now(), pdf_leased_until = NULL, pdf_error = NULL
-          WHERE id = $1",
+          WHERE id = $1 AND pdf_sha256 IS NULL",
     )
     .bind(id)
     .bind(key)
     .bind(sha256)
     .bind(size)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await
+    .map(|r| r.rows_affected() == 1)
 }
 
-/// Records a failed attempt; the lease is kept, so the next try waits for it to run out.
+/// Records a failed attempt and when the next may start: the wait doubles from 30 s with each
+/// attempt, up to an hour (an S3 outage is waited out for the better part of a day before the
+/// certificate is given up on).
 pub async fn failed(conn: &mut PgConnection, id: Uuid, error: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE certificates SET pdf_error = $2 WHERE id = $1")
-        .bind(id)
-        .bind(error)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE certificates SET pdf_error = $2,
+                pdf_leased_until = now() + make_interval(secs => least(3600, 30 * power(2, least(pdf_attempts, 12))))
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -180,3 +180,17 @@ pub async fn history(conn: &mut PgConnection, certificate: Uuid) -> sqlx::Result
     .fetch_all(conn)
     .await
 }
+
+/// The role that made the certificate's latest suspension, if it was ever suspended.
+pub async fn last_suspended_by(
+    conn: &mut PgConnection,
+    certificate: Uuid,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT actor_role FROM status_changes WHERE certificate_id = $1 AND action = 'suspended'
+          ORDER BY changed_at DESC, id DESC LIMIT 1",
+    )
+    .bind(certificate)
+    .fetch_optional(conn)
+    .await
+}

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::AppState;
-use crate::consumers::CertificateDocument;
+use crate::consumers::{CertificateDocument, SEAL_TYP};
 use crate::db::outcomes::Stored;
 
 pub(super) fn router() -> Router<AppState> {
@@ -109,6 +109,17 @@ pub(super) async fn sealed(
     let stored = crate::db::outcomes::by_number(&mut conn, number)
         .await?
         .ok_or_else(|| ApiError::NotFound("certificate".to_owned()))?;
+    // The register's key also signs credentials and status lists: a seal is read only as a seal.
+    if kutse_protocol::type_of(&stored.seal)
+        .ok()
+        .flatten()
+        .as_deref()
+        != Some(SEAL_TYP)
+    {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "stored seal of {number} is not a kutse-certificate JWS"
+        )));
+    }
     let document: CertificateDocument =
         kutse_protocol::verify(&stored.seal, |kid| state.register.verifying_key(kid)).map_err(
             |e| {

@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The authority and the issuing body's staff and administrators change a certificate's status,
-//! always with a reason. Each change is recorded (who, in which role, when, why), announced as
+//! always with a reason; a suspension the authority made only the authority lifts. Each change is recorded (who, in which role, when, why), announced as
 //! `certificate.status_changed` (the holder is e-mailed) and shows at once in the verification
 //! page, its JSON and the status lists, which are built from the database on every request.
 
@@ -59,7 +59,12 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound("status list".to_owned());
     let purpose = Purpose::parse(&purpose).ok_or_else(not_found)?;
-    let list: i32 = list.parse().map_err(|_| not_found())?;
+    // One URL per list: `1`, never `01` or `+1`.
+    let list: i32 = list
+        .parse()
+        .ok()
+        .filter(|n: &i32| *n >= 1 && n.to_string() == list)
+        .ok_or_else(not_found)?;
     let mut conn = state.pool.acquire().await?;
     // List 1 of each purpose exists from the start, so verifiers can fetch it before any issue.
     if list != 1 && !crate::db::status::list_exists(&mut conn, purpose, list).await? {
@@ -208,6 +213,18 @@ async fn change(
         .ok_or_else(|| ApiError::NotFound("certificate".to_owned()))?;
     if let Some(why) = action.refused_from(&stored.status) {
         return Err(ApiError::Conflict(why.to_owned()));
+    }
+    // What the authority suspended, only the authority lifts.
+    if matches!(action, Action::Reinstate)
+        && role != Role::Authority
+        && crate::db::status::last_suspended_by(&mut tx, stored.id)
+            .await?
+            .as_deref()
+            == Some(Role::Authority.as_str())
+    {
+        return Err(ApiError::Forbidden(
+            "the authority suspended this certificate; only the authority reinstates it".to_owned(),
+        ));
     }
     let applicant = crate::db::applications::applicant(&mut tx, stored.application_id)
         .await?

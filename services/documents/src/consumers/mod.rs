@@ -1,12 +1,18 @@
 //! The messages documents consumes, one file each:
 //! - [`application_created`]: which applications exist, and whose they are;
-//! - [`application_submitted`]: an application is no longer a draft; uploads to it stop.
+//! - [`application_submitted`]: an application is no longer a draft; uploads to it stop;
+//! - [`documents_requested`]: the panel asks for more documents; uploads of those types reopen;
+//! - [`request_closed`]: and close again.
 
 mod application_created;
 mod application_submitted;
+mod documents_requested;
+mod request_closed;
 
 use kutse_messaging::Dispatcher;
-use kutse_messaging::catalogue::{ApplicationCreated, ApplicationSubmitted};
+use kutse_messaging::catalogue::{
+    ApplicationCreated, ApplicationSubmitted, DocumentsRequested, RequestClosed,
+};
 
 /// What documents' handlers share (nothing yet).
 #[derive(Debug, Default)]
@@ -17,4 +23,6 @@ pub fn dispatcher() -> Dispatcher<DocumentsHandler> {
     Dispatcher::new(DocumentsHandler)
         .on::<ApplicationCreated>()
         .on::<ApplicationSubmitted>()
+        .on::<DocumentsRequested>()
+        .on::<RequestClosed>()
 }

@@ -93,3 +93,54 @@ pub async fn upload_target(
     .fetch_optional(conn)
     .await
 }
+
+/// Records a request for more documents: uploads of `types` are accepted until `open_until`.
+/// The first announcement stands.
+pub async fn open_request(
+    conn: &mut PgConnection,
+    request: Uuid,
+    application: Uuid,
+    types: &[String],
+    open_until: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO upload_requests (request_id, application_id, document_types, open_until)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(request)
+    .bind(application)
+    .bind(types)
+    .bind(open_until)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Closes a request: no more uploads against it.
+pub async fn close_request(conn: &mut PgConnection, request: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE upload_requests SET closed_at = now() WHERE request_id = $1 AND closed_at IS NULL",
+    )
+    .bind(request)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The open request of `application` that asks for `document_type`, if any.
+pub async fn request_for(
+    conn: &mut PgConnection,
+    application: Uuid,
+    document_type: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT request_id FROM upload_requests
+          WHERE application_id = $1 AND closed_at IS NULL AND open_until > now()
+            AND $2 = ANY (document_types)
+          ORDER BY open_until LIMIT 1",
+    )
+    .bind(application)
+    .bind(document_type)
+    .fetch_optional(conn)
+    .await
+}

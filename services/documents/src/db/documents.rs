@@ -16,12 +16,14 @@ pub struct NewDocument<'a> {
     pub object_key: &'a str,
     pub sha256: &'a str,
     pub size_bytes: i64,
+    /// The request for more documents it answers, if uploaded under one.
+    pub request_id: Option<Uuid>,
 }
 
 pub async fn insert(conn: &mut PgConnection, d: &NewDocument<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes, scan_status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending')",
+        "INSERT INTO documents (id, application_id, owner, document_type, file_name, content_type, object_key, sha256, size_bytes, scan_status, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10)",
     )
     .bind(d.id)
     .bind(d.application_id)
@@ -32,6 +34,7 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDocument<'_>) -> sqlx::Resul
     .bind(d.object_key)
     .bind(d.sha256)
     .bind(d.size_bytes)
+    .bind(d.request_id)
     .execute(conn)
     .await
     .map(|_| ())
@@ -74,6 +77,7 @@ pub struct Pending {
     pub sha256: String,
     pub size_bytes: i64,
     pub scan_attempts: i32,
+    pub request_id: Option<Uuid>,
 }
 
 /// Leases the next document due for scanning: counts the attempt and puts the document out of
@@ -93,7 +97,7 @@ pub async fn lease_pending(
                        ORDER BY next_scan_at LIMIT 1
                        FOR UPDATE SKIP LOCKED)
           RETURNING id, content_type, created_at, application_id, owner, document_type, object_key,
-                    sha256, size_bytes, scan_attempts",
+                    sha256, size_bytes, scan_attempts, request_id",
     )
     .bind(lease_seconds)
     .fetch_optional(conn)

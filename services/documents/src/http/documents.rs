@@ -128,7 +128,14 @@ async fn upload(
     let target = target
         .filter(|t| domain::may_upload(&owner_code, Some(&t.applicant)))
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
-    domain::upload_window(&target, limits, declared_length).map_err(window_refused)?;
+    // A submitted application takes documents only against an open request for their type.
+    let request = if target.submitted_at.is_some() {
+        let mut conn = state.pool.acquire().await?;
+        db::applications::request_for(&mut conn, application, document_type.as_str()).await?
+    } else {
+        None
+    };
+    domain::upload_window(&target, limits, declared_length, request).map_err(window_refused)?;
     let _slot = state.uploads.clone().try_acquire_owned().map_err(|_| {
         ApiError::Unavailable(anyhow::anyhow!(
             "{} uploads in flight on this instance",
@@ -228,6 +235,7 @@ async fn upload(
         object_key: &key,
         sha256: &sha256,
         size_bytes: size,
+        request_id: request,
     };
     let recorded = record(&state, &new).await;
     if let Err(e) = recorded {
@@ -291,8 +299,20 @@ async fn record(state: &AppState, new: &db::documents::NewDocument<'_>) -> Resul
     let target = db::applications::upload_target(&mut tx, new.application_id, true)
         .await?
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
-    domain::upload_window(&target, &state.limits, u64::try_from(new.size_bytes).ok())
-        .map_err(window_refused)?;
+    // The request may have closed while the file was arriving.
+    let request = match new.request_id {
+        Some(_) => {
+            db::applications::request_for(&mut tx, new.application_id, new.document_type).await?
+        }
+        None => None,
+    };
+    domain::upload_window(
+        &target,
+        &state.limits,
+        u64::try_from(new.size_bytes).ok(),
+        request,
+    )
+    .map_err(window_refused)?;
     db::documents::insert(&mut tx, new).await?;
     tx.commit().await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! `document.stored`: a document uploaded to an application (and scanned clean), recorded with its
 //! checksum; the submission checks count it. One uploaded after the applicant submitted is noted
-//! in the history and not counted.
+//! in the history and not counted — unless it answers the panel's request for more documents,
+//! which is what the request opened uploads for.
 
 use kutse_messaging::catalogue::DocumentStored;
 use kutse_messaging::{Envelope, HandlerError, Handles};
@@ -40,6 +41,7 @@ async fn document_stored(conn: &mut PgConnection, doc: DocumentStored) -> Result
         db::applications::submitted_at(conn, doc.application_id).await?,
         doc.uploaded_at,
     ) && uploaded > submitted
+        && doc.request_id.is_none()
     {
         let detail = serde_json::json!({ "document_type": doc.document_type, "document_id": doc.document_id });
         db::applications::add_history(
@@ -58,7 +60,11 @@ async fn document_stored(conn: &mut PgConnection, doc: DocumentStored) -> Result
         size_bytes: doc.size_bytes,
     };
     db::applications::add_document(conn, doc.application_id, &stored).await?;
-    let detail = serde_json::json!({ "document_type": doc.document_type, "dvvk": doc.dvvk.code() });
+    let mut detail =
+        serde_json::json!({ "document_type": doc.document_type, "dvvk": doc.dvvk.code() });
+    if let Some(request) = doc.request_id {
+        detail["request_id"] = serde_json::json!(request);
+    }
     db::applications::add_history(conn, doc.application_id, "document_stored", detail).await?;
     Ok(())
 }

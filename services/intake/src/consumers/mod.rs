@@ -1,7 +1,8 @@
 //! The messages intake consumes, one file each:
 //! - [`document_stored`]: a document uploaded to one of its applications (scanned clean);
 //! - [`document_quarantined`]: an upload the virus scan found infected;
-//! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol.
+//! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol;
+//! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks.
 //!
 //! An outcome moves an application only along the state machine of
 //! [`ApplicationStatus::may_become`]: the same outcome again is harmless, a contradicting one
@@ -11,9 +12,11 @@ mod application_refused;
 mod certificate_issued;
 mod document_quarantined;
 mod document_stored;
+mod procedure;
 
 use kutse_messaging::catalogue::{
-    ApplicationRefused, CertificateIssued, DocumentQuarantined, DocumentStored,
+    ApplicationRefused, AssessmentOverdue, CertificateIssued, DocumentQuarantined, DocumentStored,
+    DocumentsRequested, RequestClosed,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -33,6 +36,9 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<DocumentQuarantined>()
         .on::<CertificateIssued>()
         .on::<ApplicationRefused>()
+        .on::<DocumentsRequested>()
+        .on::<RequestClosed>()
+        .on::<AssessmentOverdue>()
 }
 
 /// Records an outcome: moves the application to `status` (if the state machine allows it) and

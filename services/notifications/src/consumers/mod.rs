@@ -4,6 +4,7 @@
 //! - [`certificate_rendered`]: the certificate, with its PDF attached and the verification link
 //!   (sent once the PDF exists, not on `certificate.issued`);
 //! - [`certificate_status_changed`]: revocation, suspension, reinstatement, with the reason;
+//! - [`documents_requested`]: the panel's request for more documents;
 //! - [`application_refused`]: the refusal with its reasons.
 //!
 //! Nothing is sent from here: a handler runs inside the message's transaction, and an e-mail
@@ -15,10 +16,11 @@ mod application_submitted;
 mod assessment_decided;
 mod certificate_rendered;
 mod certificate_status_changed;
+mod documents_requested;
 
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
-    CertificateStatusChanged,
+    CertificateStatusChanged, DocumentsRequested,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -38,6 +40,7 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
         .on::<AssessmentDecided>()
         .on::<CertificateRendered>()
         .on::<CertificateStatusChanged>()
+        .on::<DocumentsRequested>()
         .on::<ApplicationRefused>()
 }
 

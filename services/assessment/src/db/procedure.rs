@@ -1,0 +1,218 @@
+//! The procedure's tables: assignments, requests for more documents, overdue findings.
+
+use chrono::NaiveDate;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Assigns `assessor` to the case; `false` if they already were.
+pub async fn assign(
+    conn: &mut PgConnection,
+    application: Uuid,
+    assessor: &str,
+    by: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "INSERT INTO assignments (application_id, assessor, assigned_by) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(application)
+    .bind(assessor)
+    .bind(by)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// The personal codes of the case's assessors, in the order they were assigned.
+pub async fn assessors(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT assessor FROM assignments WHERE application_id = $1 ORDER BY assigned_at, assessor",
+    )
+    .bind(application)
+    .fetch_all(conn)
+    .await
+}
+
+/// A request as it is made.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub documents: serde_json::Value,
+    pub reason: &'a str,
+    pub due_on: NaiveDate,
+    pub requested_by: &'a str,
+    pub requested_on: NaiveDate,
+}
+
+pub async fn insert_request(conn: &mut PgConnection, r: &NewRequest<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO document_requests (id, application_id, documents, reason, due_on, requested_by, requested_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(r.id)
+    .bind(r.application_id)
+    .bind(&r.documents)
+    .bind(r.reason)
+    .bind(r.due_on)
+    .bind(r.requested_by)
+    .bind(r.requested_on)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// A request as the case shows it.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Request {
+    pub id: Uuid,
+    pub application_id: Uuid,
+    pub documents: serde_json::Value,
+    pub reason: String,
+    pub due_on: NaiveDate,
+    pub requested_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    pub outcome: Option<String>,
+    pub extension_days: Option<i32>,
+    /// The requested types that have arrived.
+    pub received: Vec<String>,
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.application_id, r.documents, r.reason, r.due_on, r.requested_on, r.closed_on, r.outcome, r.extension_days,
+        coalesce((SELECT array_agg(a.document_type ORDER BY a.document_type) FROM request_answers a WHERE a.request_id = r.id), '{}') AS received";
+
+/// The case's requests, oldest first.
+pub async fn requests(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Vec<Request>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM document_requests r WHERE r.application_id = $1 ORDER BY r.requested_at, r.id"
+    )))
+    .bind(application)
+    .fetch_all(conn)
+    .await
+}
+
+/// An open request, locked.
+pub async fn lock_open_request(
+    conn: &mut PgConnection,
+    request: Uuid,
+) -> sqlx::Result<Option<Request>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM document_requests r WHERE r.id = $1 AND r.closed_on IS NULL FOR UPDATE"
+    )))
+    .bind(request)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Open requests whose due day is before `today`, locked, skipping those another sweep holds.
+pub async fn lock_expired(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<Vec<Request>> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {REQUEST_COLUMNS} FROM document_requests r
+          WHERE r.closed_on IS NULL AND r.due_on < $1
+          ORDER BY r.due_on FOR UPDATE SKIP LOCKED"
+    )))
+    .bind(today)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records a document received against a request; `false` if that type had arrived before.
+pub async fn receive(
+    conn: &mut PgConnection,
+    request: Uuid,
+    document_type: &str,
+    document: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "INSERT INTO request_answers (request_id, document_type, document_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(request)
+    .bind(document_type)
+    .bind(document)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Closes a request and adds its extension to its case; the case's review due day is moved.
+pub async fn close_request(
+    conn: &mut PgConnection,
+    request: Uuid,
+    outcome: &str,
+    closed_on: NaiveDate,
+    extension: i32,
+    review_due: NaiveDate,
+) -> sqlx::Result<()> {
+    let application: Uuid = sqlx::query_scalar(
+        "UPDATE document_requests SET closed_on = $2, outcome = $3, extension_days = $4
+          WHERE id = $1 RETURNING application_id",
+    )
+    .bind(request)
+    .bind(closed_on)
+    .bind(outcome)
+    .bind(extension)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE cases SET extension_days = extension_days + $2, review_due = $3 WHERE application_id = $1",
+    )
+    .bind(application)
+    .bind(extension)
+    .bind(review_due)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// An open case as the sweep reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OpenCase {
+    pub application_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub round_deadline: NaiveDate,
+    pub extension_days: i32,
+}
+
+/// Every open case whose round deadline has passed.
+pub async fn open_cases(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<Vec<OpenCase>> {
+    sqlx::query_as(
+        "SELECT application_id, awarding_body_id, round_deadline, extension_days FROM cases
+          WHERE status = 'open' AND round_deadline < $1",
+    )
+    .bind(today)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records an overdue finding; `false` if it was found before (by this or another sweep).
+pub async fn record_overdue(
+    conn: &mut PgConnection,
+    application: Uuid,
+    clock: &str,
+    due: NaiveDate,
+    found_on: NaiveDate,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "INSERT INTO overdue (application_id, clock, due, found_on) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(application)
+    .bind(clock)
+    .bind(due)
+    .bind(found_on)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// The case's overdue findings: (clock, due).
+pub async fn overdue_of(
+    conn: &mut PgConnection,
+    application: Uuid,
+) -> sqlx::Result<Vec<(String, NaiveDate)>> {
+    sqlx::query_as("SELECT clock, due FROM overdue WHERE application_id = $1 ORDER BY due, clock")
+        .bind(application)
+        .fetch_all(conn)
+        .await
+}

@@ -1,0 +1,123 @@
+//! The daily sweep of the procedure's clocks ([`kutse_domain::clocks`]):
+//! - open cases past their review or decision due day raise `assessment.overdue`, once per case,
+//!   clock and due day;
+//! - requests for more documents whose due day has passed close as `expired`, extending the
+//!   periods by the working days they were open.
+//!
+//! Idempotent and safe with replicas: every effect is a row inserted (or a request closed) in the
+//! same transaction as its event, and a finding that exists already raises nothing. The worker
+//! runs it at start and then every `ASSESSMENT_SWEEP_INTERVAL_SECONDS` (an hour by default): the
+//! findings are per day, so running more often than daily only catches up sooner after downtime.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use kutse_domain::clocks;
+use kutse_messaging::catalogue::{AssessmentOverdue, RequestClosed};
+use kutse_messaging::{Envelope, Outbox};
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::procedure;
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub overdue_raised: usize,
+    pub requests_expired: usize,
+}
+
+/// Sweeps as of `today` (a date in Tallinn).
+pub async fn run_once(pool: &PgPool, today: NaiveDate) -> anyhow::Result<Swept> {
+    let mut swept = Swept::default();
+    let mut tx = pool.begin().await?;
+    for request in procedure::lock_expired(&mut tx, today).await? {
+        close(&mut tx, &request, "expired", request.due_on).await?;
+        swept.requests_expired += 1;
+    }
+    tx.commit().await?;
+
+    let mut tx = pool.begin().await?;
+    for case in procedure::open_cases(&mut tx, today).await? {
+        let extension = u32::try_from(case.extension_days).unwrap_or(0);
+        for (clock, due) in [
+            ("review", clocks::review_due(case.round_deadline, extension)),
+            (
+                "decision",
+                clocks::decision_due(case.round_deadline, extension),
+            ),
+        ] {
+            if due < today
+                && procedure::record_overdue(&mut tx, case.application_id, clock, due, today)
+                    .await?
+            {
+                let event = AssessmentOverdue {
+                    application_id: case.application_id,
+                    awarding_body_id: case.awarding_body_id,
+                    clock: clock.to_owned(),
+                    due,
+                    found_on: today,
+                };
+                Outbox::enqueue(&mut tx, &Envelope::new(&event, Some(case.application_id))?)
+                    .await?;
+                tracing::warn!(application = %case.application_id, clock, %due, "assessment overdue");
+                swept.overdue_raised += 1;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(swept)
+}
+
+/// Closes a request on `closed_on` (answered, or expired on its due day): the periods grow by the
+/// working days it was open, and `assessment.request_closed` says so.
+pub async fn close(
+    conn: &mut PgConnection,
+    request: &procedure::Request,
+    outcome: &str,
+    closed_on: NaiveDate,
+) -> anyhow::Result<()> {
+    let progress = crate::db::cases::progress(conn, request.application_id).await?;
+    let added = clocks::extension(request.requested_on, closed_on);
+    let extension = u32::try_from(progress.extension_days).unwrap_or(0) + added;
+    let review_due = clocks::review_due(progress.round_deadline, extension);
+    procedure::close_request(
+        conn,
+        request.id,
+        outcome,
+        closed_on,
+        i32::try_from(added)?,
+        review_due,
+    )
+    .await?;
+    let event = RequestClosed {
+        request_id: request.id,
+        application_id: request.application_id,
+        outcome: outcome.to_owned(),
+        closed_on,
+        extension_working_days: added,
+        review_due,
+        decision_due: clocks::decision_due(progress.round_deadline, extension),
+    };
+    Outbox::enqueue(conn, &Envelope::new(&event, Some(request.application_id))?).await?;
+    tracing::info!(request = %request.id, outcome, added, "request for documents closed");
+    Ok(())
+}
+
+/// The worker: sweeps now and every `interval` until shutdown.
+pub async fn run(
+    pool: PgPool,
+    interval: Duration,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        let swept = run_once(&pool, kutse_domain::tallinn_today()).await?;
+        if swept != Swept::default() {
+            tracing::info!(?swept, "clocks swept");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return Ok(()),
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}

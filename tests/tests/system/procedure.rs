@@ -1,0 +1,260 @@
+//! The assessment procedure's clocks and requests on the real stack: an assigned assessor asks
+//! for more documents, uploads of that type reopen on the submitted application and answer the
+//! request, an unanswered request expires and extends the periods, and the daily sweep raises
+//! what is overdue once however often it runs.
+
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use kutse_auth::Role;
+use kutse_domain::{Dvvk, Isikukood, clocks};
+use kutse_messaging::Envelope;
+use kutse_messaging::catalogue::{
+    ApplicantRef, ApplicationCreated, ApplicationSubmitted, CompetenceRef, QualificationRef,
+};
+use kutse_testkit::eventually;
+use kutse_tests::{Harness, TestBucket, call};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const WAIT: Duration = Duration::from_secs(20);
+const MARI: &str = "49403136526";
+const ASSESSOR: &str = "33105048161";
+
+/// A minimal PDF, by its bytes.
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n".to_vec()
+}
+
+async fn upload(documents: &str, application: Uuid, kind: &str, token: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{documents}/documents?application_id={application}&type={kind}"
+        ))
+        .bearer_auth(token)
+        .header("content-type", "application/pdf")
+        .body(pdf())
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_raises_each_overdue_clock_once()
+ {
+    let h = Harness::new().expect("harness");
+    let bucket = TestBucket::new().await.expect("bucket");
+    let assessment = h.start("assessment").await.expect("assessment");
+    let documents = h
+        .start_with("documents", &[("S3_BUCKET", bucket.name.as_str())])
+        .await
+        .expect("documents");
+    kutse_tests::wait_ready(&assessment).await;
+    kutse_tests::wait_ready(&documents).await;
+    h.wait_for_queue("documents").await;
+    h.wait_for_queue("assessment").await;
+
+    // A submitted application whose round closed five weeks ago: both clocks have run out.
+    let body = Uuid::now_v7();
+    let application = Uuid::now_v7();
+    let today = kutse_domain::tallinn_today();
+    let deadline = today - Days::new(35);
+    let applicant = ApplicantRef {
+        isikukood: Isikukood::parse(MARI).expect("code"),
+        given_name: "Mari".into(),
+        family_name: "Maasikas".into(),
+        email: kutse_domain::Email::parse("mari@example.com").expect("email"),
+        language: kutse_domain::Language::Et,
+    };
+    let created = ApplicationCreated {
+        application_id: application,
+        awarding_body_id: body,
+        applicant: applicant.isikukood,
+        allowed_types: Default::default(),
+    };
+    let submitted = ApplicationSubmitted {
+        application_id: application,
+        round_id: Uuid::now_v7(),
+        awarding_body_id: body,
+        qualification: QualificationRef {
+            id: Uuid::now_v7(),
+            name: "Juuksur, tase 4".into(),
+            level: 4,
+            partial: false,
+        },
+        kind: kutse_domain::ApplicationKind::PriorLearning,
+        competences: vec![CompetenceRef {
+            code: "B.1".into(),
+            name: "Juuste lõikamine".into(),
+        }],
+        applicant,
+        delivery_option: kutse_domain::DeliveryOption::Electronic,
+        round_deadline: deadline,
+        submitted_at: Utc::now(),
+        dvvk: Dvvk::WebForm,
+        awarding_body_name: None,
+    };
+    h.publish(&Envelope::new(&created, Some(application)).expect("envelope"))
+        .await
+        .expect("publish");
+    h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
+        .await
+        .expect("publish");
+
+    let http = reqwest::Client::new();
+    let staff = h.token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(body));
+    let assessor = h.token_for(&format!("EE{ASSESSOR}"), &[Role::Assessor], Some(body));
+    let mari = h.token_for(&format!("EE{MARI}"), &[], None);
+    let case_url = format!("{}/assessments/{application}", assessment.url);
+    eventually(WAIT, "the case opened", || async {
+        let (status, _) = call(&http, "GET", &case_url, &staff, None, None).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    let post = |path: &'static str, token: String, body: Value| {
+        let url = format!("{case_url}{path}");
+        let http = http.clone();
+        async move { call(&http, "POST", &url, &token, Some(&body.to_string()), None).await }
+    };
+    let (status, _) = post("/assessors", staff.clone(), json!({ "assessor": ASSESSOR })).await;
+    assert_eq!(status, 201);
+
+    // Submitted: no uploads, until a request opens them.
+    eventually(
+        WAIT,
+        "documents knows the application is submitted",
+        || async {
+            let (status, _) = upload(&documents.url, application, "employment_proof", &mari).await;
+            (status == 409).then_some(())
+        },
+    )
+    .await;
+
+    // A request needs documents, a reason and a due day from today on; only assigned assessors.
+    let (status, problem) = post(
+        "/requests",
+        assessor.clone(),
+        json!({ "documents": [], "reason": "", "due_on": today - Days::new(1) }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["documents", "reason", "due_on"]);
+    let request = json!({
+        "documents": [{ "document_type": "employment_proof", "description": "Tööandja tõend 2021-2026" }],
+        "reason": "Töökogemus on tõendamata",
+        "due_on": today + Days::new(7),
+    });
+    let (status, _) = post("/requests", staff.clone(), request.clone()).await;
+    assert_eq!(status, 403, "staff do not assess");
+    let (status, case) = post("/requests", assessor.clone(), request).await;
+    assert_eq!(status, 201, "{case}");
+    assert_eq!(case["requests"][0]["outcome"], Value::Null);
+
+    // Uploads of the requested type reopen; of another type, not.
+    let uploaded = eventually(WAIT, "uploads open for the request", || async {
+        let (status, answer) = upload(&documents.url, application, "employment_proof", &mari).await;
+        (status == 201).then_some(answer)
+    })
+    .await;
+    let (status, _) = upload(&documents.url, application, "cv", &mari).await;
+    assert_eq!(status, 409, "a type nobody asked for");
+
+    // Scanned clean, the document answers the request, which closes the same day: nothing added.
+    let case = eventually(WAIT, "the request answered", || async {
+        let (_, case) = call(&http, "GET", &case_url, &assessor, None, None).await;
+        (case["requests"][0]["outcome"] == "answered").then_some(case)
+    })
+    .await;
+    assert_eq!(case["requests"][0]["received"], json!(["employment_proof"]));
+    assert_eq!(case["extension_working_days"], 0);
+    let request_of_document: Option<Uuid> =
+        sqlx::query_scalar("SELECT request_id FROM documents WHERE id = $1")
+            .bind(
+                uploaded["id"]
+                    .as_str()
+                    .and_then(|i| i.parse::<Uuid>().ok())
+                    .expect("document id"),
+            )
+            .fetch_one(&documents.db.pool)
+            .await
+            .expect("document");
+    assert!(request_of_document.is_some());
+
+    // The sweep: both clocks are overdue; a second sweep (or a second replica) raises nothing.
+    let pool = &assessment.db.pool;
+    let first = kutse_assessment::sweep::run_once(pool, today)
+        .await
+        .expect("sweep");
+    let again = kutse_assessment::sweep::run_once(pool, today)
+        .await
+        .expect("sweep");
+    assert_eq!(first.overdue_raised, 2, "{first:?}");
+    assert_eq!(again.overdue_raised, 0, "{again:?}");
+    let raised: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messaging.outbox WHERE message_type = 'assessment.overdue'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("count");
+    assert_eq!(raised, 2);
+    let (_, case) = call(&http, "GET", &case_url, &staff, None, None).await;
+    assert_eq!(
+        case["overdue"],
+        json!([
+            { "clock": "review", "due": clocks::review_due(deadline, 0) },
+            { "clock": "decision", "due": clocks::decision_due(deadline, 0) },
+        ])
+    );
+
+    // A second request nobody answers expires after its due day, and the periods grow by the
+    // working days it was open.
+    let due_on = today + Days::new(5);
+    let (status, _) = post(
+        "/requests",
+        assessor.clone(),
+        json!({
+            "documents": [{ "document_type": "training_certificate", "description": "Koolituse tunnistus" }],
+            "reason": "Koolitus on tõendamata",
+            "due_on": due_on,
+        }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let later = due_on + Days::new(3);
+    let swept = kutse_assessment::sweep::run_once(pool, later)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.requests_expired, 1);
+    let added = clocks::extension(today, due_on);
+    assert!(added > 0);
+    let (_, case) = call(&http, "GET", &case_url, &staff, None, None).await;
+    assert_eq!(case["requests"][1]["outcome"], "expired");
+    assert_eq!(case["extension_working_days"], added);
+    assert_eq!(
+        case["review_due"],
+        json!(clocks::review_due(deadline, added))
+    );
+    assert_eq!(
+        case["decision_due"],
+        json!(clocks::decision_due(deadline, added))
+    );
+    let again = kutse_assessment::sweep::run_once(pool, later)
+        .await
+        .expect("sweep");
+    assert_eq!(again.requests_expired, 0);
+    // An expired request takes no more uploads.
+    eventually(WAIT, "uploads closed again", || async {
+        let (status, _) = upload(&documents.url, application, "training_certificate", &mari).await;
+        (status == 409).then_some(())
+    })
+    .await;
+    drop(bucket);
+}
