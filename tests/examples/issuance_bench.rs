@@ -80,12 +80,15 @@ fn facts(body: Uuid, application: Uuid) -> (serde_json::Value, serde_json::Value
                 code: c.code,
                 accepted: true,
                 justification: "Tõendatud".into(),
+                evidence: vec![],
             })
             .collect(),
         recommendations: None,
         all_accepted: true,
         decided_at: Utc::now(),
         review_due: NaiveDate::from_ymd_opt(2027, 1, 5).expect("date"),
+        decision_number: None,
+        notice_due: None,
     };
     (
         serde_json::to_value(submitted).expect("json"),

@@ -1,6 +1,6 @@
 //! The daily sweep of the procedure's clocks ([`kutse_domain::clocks`]):
-//! - open cases past their review or decision due day raise `assessment.overdue`, once per case,
-//!   clock and due day;
+//! - open cases past their review or decision due day, and decided cases whose applicant has not
+//!   been told within 14 days, raise `assessment.overdue`, once per case, clock and due day;
 //! - requests for more documents whose due day has passed close as `expired`, extending the
 //!   periods by the working days they were open.
 //!
@@ -63,6 +63,22 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> anyhow::Result<Swept> 
                 tracing::warn!(application = %case.application_id, clock, %due, "assessment overdue");
                 swept.overdue_raised += 1;
             }
+        }
+    }
+    for case in procedure::untold(&mut tx, today).await? {
+        if procedure::record_overdue(&mut tx, case.application_id, "notice", case.due, today)
+            .await?
+        {
+            let event = AssessmentOverdue {
+                application_id: case.application_id,
+                awarding_body_id: case.awarding_body_id,
+                clock: "notice".to_owned(),
+                due: case.due,
+                found_on: today,
+            };
+            Outbox::enqueue(&mut tx, &Envelope::new(&event, Some(case.application_id))?).await?;
+            tracing::warn!(application = %case.application_id, due = %case.due, "decision notice overdue");
+            swept.overdue_raised += 1;
         }
     }
     tx.commit().await?;

@@ -63,6 +63,16 @@ pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
     {
         Ok(()) => {
             mails::mark_sent(&mut tx, mail.id, attempts).await?;
+            if let (Some(application), "decision") = (mail.application_id, mail.kind.as_str()) {
+                let event = kutse_messaging::catalogue::NoticeSent {
+                    cause_id: mail.cause_id,
+                    application_id: application,
+                    kind: mail.kind.clone(),
+                    sent_at: chrono::Utc::now(),
+                };
+                let envelope = kutse_messaging::Envelope::new(&event, Some(application))?;
+                kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+            }
             tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
         }
         Err(e) => match after_failure(attempts, e.permanent) {

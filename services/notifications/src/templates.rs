@@ -210,43 +210,92 @@ pub fn decision(
     let name = &applicant.given_name;
     let q = &q.name;
     let en = english(applicant.language);
+    let named = |code: &str| {
+        competences
+            .iter()
+            .find(|c| c.code == code)
+            .map_or_else(|| code.to_owned(), |c| format!("{} {}", c.code, c.name))
+    };
     let lines: Vec<String> = e
         .decisions
         .iter()
         .map(|d| {
-            let competence = competences
-                .iter()
-                .find(|c| c.code == d.code)
-                .map_or_else(|| d.code.clone(), |c| format!("{} {}", c.code, c.name));
             let verdict = match (d.accepted, en) {
                 (true, true) => "accepted",
                 (false, true) => "not accepted",
                 (true, false) => "arvestatud",
                 (false, false) => "arvestamata",
             };
-            format!("  - {competence}: {verdict}. {}", d.justification)
+            let evidence = match (d.evidence.len(), en) {
+                (0, _) => String::new(),
+                (n, true) => format!(
+                    " (evidence: {n} document(s) of your application: {})",
+                    ids(&d.evidence)
+                ),
+                (n, false) => format!(
+                    " (tõendid: {n} Teie taotluse dokument(i): {})",
+                    ids(&d.evidence)
+                ),
+            };
+            format!(
+                "  - {}: {verdict}. {}{evidence}",
+                named(&d.code),
+                d.justification
+            )
         })
         .collect();
+    let still: Vec<String> = e
+        .decisions
+        .iter()
+        .filter(|d| !d.accepted)
+        .map(|d| format!("  - {}", named(&d.code)))
+        .collect();
     let recommendations = e.recommendations.as_deref().unwrap_or("-");
+    let number = e.decision_number.as_deref().unwrap_or("-");
+    let date = kutse_domain::tallinn_date(e.decided_at).format("%d.%m.%Y");
     if en {
+        let still = if still.is_empty() {
+            String::new()
+        } else {
+            format!("\n\nCompetences still to be proven:\n{}", still.join("\n"))
+        };
         Rendered {
-            subject: format!("The assessment panel's decision: {q}"),
+            subject: format!("The assessment panel's decision {number}: {q}"),
             body: format!(
-                "Dear {name},\n\nthe assessment panel has decided on your application for the qualification {q}.\n\n\
-                 Competences:\n{}\n\nRecommendations: {recommendations}\n\nThe qualification committee decides on \
-                 awarding the qualification next; you will be told its decision.\n\nKutse",
+                "Dear {name},\n\nthe assessment panel has decided on your application for the qualification {q}.\n\
+                 Decision {number} of {date}.\n\nCompetences:\n{}{still}\n\nRecommendations: {recommendations}\n\n\
+                 The qualification committee decides on awarding the qualification next; you will be told its decision. \
+                 You may contest this decision within 30 days of receiving it.\n\nKutse",
                 lines.join("\n")
             ),
         }
     } else {
+        let still = if still.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n\nVeel tõendamist vajavad kompetentsid:\n{}",
+                still.join("\n")
+            )
+        };
         Rendered {
-            subject: format!("Hindamiskomisjoni otsus: {q}"),
+            subject: format!("Hindamiskomisjoni otsus {number}: {q}"),
             body: format!(
-                "Lugupeetud {name}\n\nhindamiskomisjon on teinud otsuse Teie taotluse kohta kutsele {q}.\n\n\
-                 Kompetentsid:\n{}\n\nSoovitused: {recommendations}\n\nKutse andmise üle otsustab järgmisena \
-                 kutsekomisjon; selle otsusest teatatakse Teile.\n\nKutse",
+                "Lugupeetud {name}\n\nhindamiskomisjon on teinud otsuse Teie taotluse kohta kutsele {q}.\n\
+                 Otsus {number}, {date}.\n\nKompetentsid:\n{}{still}\n\nSoovitused: {recommendations}\n\n\
+                 Kutse andmise üle otsustab järgmisena kutsekomisjon; selle otsusest teatatakse Teile. \
+                 Otsuse peale võib esitada vaide 30 päeva jooksul selle kättesaamisest.\n\nKutse",
                 lines.join("\n")
             ),
         }
     }
+}
+
+/// Document ids, as the application's document list shows them.
+fn ids(documents: &[uuid::Uuid]) -> String {
+    documents
+        .iter()
+        .map(uuid::Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

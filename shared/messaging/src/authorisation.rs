@@ -147,7 +147,7 @@ mod tests {
             "^(application\\.submitted|application\\.created|role\\.appointed|role\\.removed)$"
         );
         let notifications = service_user(&topology, services::NOTIFICATIONS);
-        assert_eq!(notifications.topic_write, "^$");
+        assert_eq!(notifications.topic_write, "^(notice\\.sent)$");
         let pipeline = pipeline_user(&topology);
         assert_eq!(pipeline.topic_write, "^(protocol\\.signed)$");
         assert!(!pipeline.write.contains("amq"));

@@ -88,11 +88,12 @@ pub const CATALOGUE: &[MessageSpec] = &[
         version: AssessmentDecided::VERSION,
         producer: services::ASSESSMENT,
         consumers: &[
+            services::INTAKE,
             services::COMMITTEE,
             services::CERTIFICATES,
             services::NOTIFICATIONS,
         ],
-        summary: "The assessment panel decided every competence applied for; the application goes on the committee's agenda.",
+        summary: "The assessment panel decided every competence applied for (numbered, with the evidence each decision rests on); the application goes on the committee's agenda, the applicant is sent the decision notice and sees it in the application's history.",
     },
     MessageSpec {
         message_type: DocumentsRequested::TYPE,
@@ -111,6 +112,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         producer: services::ASSESSMENT,
         consumers: &[services::DOCUMENTS, services::INTAKE],
         summary: "A request for more documents closed (answered, or its due day passed); the review and decision periods are extended by the working days it was open.",
+    },
+    MessageSpec {
+        message_type: NoticeSent::TYPE,
+        version: NoticeSent::VERSION,
+        producer: services::NOTIFICATIONS,
+        consumers: &[services::ASSESSMENT],
+        summary: "A notice the law puts a clock on (the panel's decision) was accepted by the mail server: the applicant has been told, on this day.",
     },
     MessageSpec {
         message_type: AssessmentOverdue::TYPE,
@@ -365,12 +373,30 @@ impl Message for RequestClosed {
     const VERSION: u16 = 1;
 }
 
+/// `notice.sent`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeSent {
+    /// The message the notice told of (e.g. the `assessment.decided` message's id).
+    pub cause_id: Uuid,
+    pub application_id: Uuid,
+    /// e.g. `decision`.
+    pub kind: String,
+    /// When the mail server accepted it.
+    pub sent_at: DateTime<Utc>,
+}
+
+impl Message for NoticeSent {
+    const TYPE: &'static str = "notice.sent";
+    const VERSION: u16 = 1;
+}
+
 /// `assessment.overdue`, v1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssessmentOverdue {
     pub application_id: Uuid,
     pub awarding_body_id: Uuid,
-    /// `review` (the panel's review) or `decision` (the decision to the committee).
+    /// `review` (the panel's review), `decision` (the decision to the committee) or `notice`
+    /// (telling the applicant the decision).
     pub clock: String,
     pub due: NaiveDate,
     /// The day the sweep found it overdue.
@@ -388,6 +414,9 @@ pub struct CompetenceDecision {
     pub code: String,
     pub accepted: bool,
     pub justification: String,
+    /// The documents (ids) the decision rests on. Added within v1: absent means none named.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Uuid>,
 }
 
 /// `assessment.decided`, v1.
@@ -404,6 +433,12 @@ pub struct AssessmentDecided {
     pub decided_at: DateTime<Utc>,
     /// 10 Estonian working days after the round's deadline.
     pub review_due: NaiveDate,
+    /// The decision's number, e.g. `HK-2026-000042`. Added within v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_number: Option<String>,
+    /// The last day by which the applicant must be told (14 calendar days). Added within v1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_due: Option<NaiveDate>,
 }
 
 impl Message for AssessmentDecided {

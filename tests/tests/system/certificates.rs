@@ -166,12 +166,15 @@ impl Register {
                     code: c.code.clone(),
                     accepted: all_accepted || i == 0,
                     justification: "Töötõendid".into(),
+                    evidence: vec![],
                 })
                 .collect(),
             recommendations: None,
             all_accepted,
             decided_at: Utc::now(),
             review_due: NaiveDate::from_ymd_opt(2027, 1, 6).expect("date"),
+            decision_number: None,
+            notice_due: None,
         };
         (submitted, decided)
     }

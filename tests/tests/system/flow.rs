@@ -566,6 +566,20 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
     })
     .await;
     assert_eq!(status["status"], "awarded");
+    // The panel's decision notice is in the application's history, as Mari reads it.
+    let decision = status["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|h| h["event"] == "assessment_decided")
+        .unwrap_or_else(|| panic!("no decision in {status}"));
+    assert!(
+        decision["detail"]["decision_number"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("HK-")),
+        "{decision}"
+    );
+    assert_eq!(decision["detail"]["still_to_prove"], json!([]));
 
     // The authority revokes the certificate: the same page, the verification and the status
     // list say so at once, and Mari is told why.

@@ -212,6 +212,7 @@ async fn send_with_attachment(
             subject: "Kutsetunnistus",
             body: "Tere",
             attachment: Some(&announced),
+            application_id: None,
         },
     )
     .await

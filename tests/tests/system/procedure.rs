@@ -258,3 +258,190 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
     .await;
     drop(bucket);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_decision_notice_is_numbered_names_its_evidence_reaches_the_applicant_and_stops_its_clock()
+ {
+    let h = Harness::new().expect("harness");
+    let assessment = h.start("assessment").await.expect("assessment");
+    let notifications = h.start("notifications").await.expect("notifications");
+    kutse_tests::wait_ready(&assessment).await;
+    kutse_tests::wait_ready(&notifications).await;
+    h.wait_for_queue("assessment").await;
+    h.wait_for_queue("notifications").await;
+
+    let body = Uuid::now_v7();
+    let application = Uuid::now_v7();
+    let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
+    let applicant = ApplicantRef {
+        isikukood: Isikukood::parse(MARI).expect("code"),
+        given_name: "Mari".into(),
+        family_name: "Maasikas".into(),
+        email: kutse_domain::Email::parse(&email).expect("email"),
+        language: kutse_domain::Language::En,
+    };
+    let submitted = ApplicationSubmitted {
+        application_id: application,
+        round_id: Uuid::now_v7(),
+        awarding_body_id: body,
+        qualification: QualificationRef {
+            id: Uuid::now_v7(),
+            name: "Juuksur, tase 4".into(),
+            level: 4,
+            partial: false,
+        },
+        kind: kutse_domain::ApplicationKind::PriorLearning,
+        competences: vec![
+            CompetenceRef {
+                code: "B.1".into(),
+                name: "Juuste lõikamine".into(),
+            },
+            CompetenceRef {
+                code: "B.2".into(),
+                name: "Juuste värvimine".into(),
+            },
+        ],
+        applicant: applicant.clone(),
+        delivery_option: kutse_domain::DeliveryOption::Electronic,
+        round_deadline: kutse_domain::tallinn_today(),
+        submitted_at: Utc::now(),
+        dvvk: Dvvk::WebForm,
+        awarding_body_name: None,
+    };
+    h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
+        .await
+        .expect("publish");
+    // The applicant's employment proof, stored and scanned clean (as documents announces it).
+    let proof = Uuid::now_v7();
+    let stored = kutse_messaging::catalogue::DocumentStored {
+        document_id: proof,
+        application_id: application,
+        owner: applicant.isikukood,
+        document_type: kutse_domain::DocumentType::parse("employment_proof").expect("type"),
+        sha256: "0".repeat(64),
+        size_bytes: 1000,
+        dvvk: Dvvk::FileExchange,
+        uploaded_at: Some(Utc::now()),
+        request_id: None,
+    };
+    h.publish(&Envelope::new(&stored, Some(application)).expect("envelope"))
+        .await
+        .expect("publish");
+
+    let http = reqwest::Client::new();
+    let staff = h.token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(body));
+    let assessor = h.token_for(&format!("EE{ASSESSOR}"), &[Role::Assessor], Some(body));
+    let case_url = format!("{}/assessments/{application}", assessment.url);
+    eventually(WAIT, "the case opened", || async {
+        let (status, _) = call(&http, "GET", &case_url, &staff, None, None).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    let (status, _) = call(
+        &http,
+        "POST",
+        &format!("{case_url}/assessors"),
+        &staff,
+        Some(&json!({ "assessor": ASSESSOR }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let decide = |code: &'static str, body: Value| {
+        let url = format!("{case_url}/competences/{code}");
+        let http = http.clone();
+        let assessor = assessor.clone();
+        async move { call(&http, "PUT", &url, &assessor, Some(&body.to_string()), None).await }
+    };
+    // Evidence must be the application's own documents.
+    let (status, problem) = decide(
+        "B.1",
+        json!({ "accepted": true, "justification": "Viis aastat tööd", "evidence": [Uuid::now_v7()] }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "evidence[0]");
+    let decided = eventually(WAIT, "the proof known to assessment", || async {
+        let (status, case) = decide(
+            "B.1",
+            json!({ "accepted": true, "justification": "Viis aastat tööd", "evidence": [proof] }),
+        )
+        .await;
+        (status == 200).then_some(case)
+    })
+    .await;
+    assert_eq!(decided["competences"][0]["evidence"], json!([proof]));
+    let (status, _) = decide(
+        "B.2",
+        json!({ "accepted": false, "justification": "Värvimistööde tõendid puuduvad" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, case) = call(
+        &http,
+        "POST",
+        &format!("{case_url}/decision"),
+        &assessor,
+        Some(&json!({ "recommendations": "Lisada värvimistööde portfoolio" }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{case}");
+    let number = case["decision_number"].as_str().expect("number").to_owned();
+    let today = kutse_domain::tallinn_today();
+    assert_eq!(number, format!("HK-{}-000001", today.format("%Y")));
+    assert_eq!(case["notice_due"], json!(clocks::notice_due(today)));
+
+    // The notice reaches the applicant in their language: number, date, each competence with its
+    // justification and evidence, what is still to prove, the recommendations.
+    let notice = eventually(WAIT, "the decision notice", || async {
+        kutse_tests::inbox(&email).await.into_iter().find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains(number.as_str()))
+        })
+    })
+    .await;
+    let text = notice["text"].as_str().expect("text");
+    for expected in [
+        number.as_str(),
+        "B.1 Juuste lõikamine: accepted. Viis aastat tööd",
+        &proof.to_string(),
+        "Competences still to be proven:\n  - B.2 Juuste värvimine",
+        "Lisada värvimistööde portfoolio",
+        "within 30 days",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in {text}");
+    }
+    // Sent, it stops the 14-day clock: a sweep after it finds nothing to raise.
+    let told = eventually(WAIT, "assessment learns the applicant was told", || async {
+        let (_, case) = call(&http, "GET", &case_url, &staff, None, None).await;
+        case["noticed_at"].is_string().then_some(case)
+    })
+    .await;
+    assert!(told["noticed_at"].is_string());
+    let pool = &assessment.db.pool;
+    let after = clocks::notice_due(today) + Days::new(1);
+    let swept = kutse_assessment::sweep::run_once(pool, after)
+        .await
+        .expect("sweep");
+    assert_eq!(swept.overdue_raised, 0, "{swept:?}");
+
+    // Had it not been sent, the sweep would raise the notice clock, once.
+    sqlx::query("UPDATE cases SET noticed_at = NULL")
+        .execute(pool)
+        .await
+        .expect("untold");
+    let first = kutse_assessment::sweep::run_once(pool, after)
+        .await
+        .expect("sweep");
+    let again = kutse_assessment::sweep::run_once(pool, after)
+        .await
+        .expect("sweep");
+    assert_eq!((first.overdue_raised, again.overdue_raised), (1, 0));
+    let (_, case) = call(&http, "GET", &case_url, &staff, None, None).await;
+    assert_eq!(
+        case["overdue"],
+        json!([{ "clock": "notice", "due": clocks::notice_due(today) }])
+    );
+}

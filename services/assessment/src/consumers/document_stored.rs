@@ -1,6 +1,7 @@
-//! `document.stored`: a document uploaded against a request for more documents answers the
-//! requested type; when every requested type has arrived the request closes as answered, and the
-//! periods grow by the working days it was open. Other documents change nothing here.
+//! `document.stored`: every document of an application is remembered (a decision's evidence may
+//! name it). One uploaded against a request for more documents answers the requested type; when
+//! every requested type has arrived the request closes as answered, and the periods grow by the
+//! working days it was open.
 
 use kutse_messaging::catalogue::DocumentStored;
 use kutse_messaging::{Envelope, HandlerError, Handles};
@@ -16,6 +17,13 @@ impl Handles<DocumentStored> for AssessmentHandler {
         stored: DocumentStored,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
+        crate::db::cases::add_document(
+            conn,
+            stored.application_id,
+            stored.document_id,
+            stored.document_type.as_str(),
+        )
+        .await?;
         let Some(request_id) = stored.request_id else {
             return Ok(());
         };

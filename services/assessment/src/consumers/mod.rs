@@ -1,12 +1,14 @@
 //! The messages assessment consumes, one file each:
 //! - [`application_submitted`]: an assessment case opens, with its review due date;
-//! - [`document_stored`]: a document answering a request for more documents.
+//! - [`document_stored`]: the application's documents, and those answering a request;
+//! - [`notice_sent`]: the applicant was told the decision.
 
 mod application_submitted;
 mod document_stored;
+mod notice_sent;
 
 use kutse_messaging::Dispatcher;
-use kutse_messaging::catalogue::{ApplicationSubmitted, DocumentStored};
+use kutse_messaging::catalogue::{ApplicationSubmitted, DocumentStored, NoticeSent};
 
 /// What assessment's handlers share (nothing yet).
 #[derive(Debug, Default)]
@@ -17,4 +19,5 @@ pub fn dispatcher() -> Dispatcher<AssessmentHandler> {
     Dispatcher::new(AssessmentHandler)
         .on::<ApplicationSubmitted>()
         .on::<DocumentStored>()
+        .on::<NoticeSent>()
 }

@@ -81,23 +81,78 @@ pub async fn open(
     .map(|r| r.rows_affected() == 1)
 }
 
-/// Marks the case decided (`open` → `decided`); `false` if it was not open.
+/// The next decision number of `year`: `HK-<year>-<six digits>` (hindamiskomisjoni otsus).
+pub async fn next_decision_number(conn: &mut PgConnection, year: i32) -> sqlx::Result<String> {
+    let seq: i64 = sqlx::query_scalar("SELECT nextval('decision_number_seq')")
+        .fetch_one(conn)
+        .await?;
+    Ok(format!("HK-{year}-{seq:06}"))
+}
+
+/// Marks the case decided (`open` → `decided`) with its number and the day the applicant must
+/// be told by; `false` if it was not open.
 pub async fn mark_decided(
     conn: &mut PgConnection,
     application: Uuid,
     decided_at: DateTime<Utc>,
     recommendations: Option<&str>,
+    decision_number: &str,
+    notice_due: NaiveDate,
 ) -> sqlx::Result<bool> {
     sqlx::query(
-        "UPDATE cases SET status = 'decided', decided_at = $2, recommendations = $3
+        "UPDATE cases SET status = 'decided', decided_at = $2, recommendations = $3,
+                          decision_number = $4, notice_due = $5
           WHERE application_id = $1 AND status = 'open'",
     )
     .bind(application)
     .bind(decided_at)
     .bind(recommendations)
+    .bind(decision_number)
+    .bind(notice_due)
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
+}
+
+/// Records when the applicant was told the decision (the first report stands).
+pub async fn noticed(
+    conn: &mut PgConnection,
+    application: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE cases SET noticed_at = $2 WHERE application_id = $1 AND noticed_at IS NULL")
+        .bind(application)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Records a document stored for an application (what evidence may name).
+pub async fn add_document(
+    conn: &mut PgConnection,
+    application: Uuid,
+    document: Uuid,
+    document_type: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO case_documents (document_id, application_id, document_type) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(document)
+    .bind(application)
+    .bind(document_type)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The ids of the documents stored for an application.
+pub async fn documents(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT document_id FROM case_documents WHERE application_id = $1")
+        .bind(application)
+        .fetch_all(conn)
+        .await
 }
 
 /// A case's dates and outcome, as its view shows them.
@@ -109,11 +164,14 @@ pub struct Progress {
     pub extension_days: i32,
     pub recommendations: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
+    pub decision_number: Option<String>,
+    pub notice_due: Option<NaiveDate>,
+    pub noticed_at: Option<DateTime<Utc>>,
 }
 
 pub async fn progress(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Progress> {
     sqlx::query_as(
-        "SELECT status, round_deadline, review_due, extension_days, recommendations, decided_at FROM cases WHERE application_id = $1",
+        "SELECT status, round_deadline, review_due, extension_days, recommendations, decided_at, decision_number, notice_due, noticed_at FROM cases WHERE application_id = $1",
     )
     .bind(application)
     .fetch_one(conn)
@@ -126,6 +184,7 @@ pub struct CompetenceDecision {
     pub code: String,
     pub accepted: bool,
     pub justification: String,
+    pub evidence: Vec<Uuid>,
 }
 
 pub async fn decisions(
@@ -133,7 +192,7 @@ pub async fn decisions(
     application: Uuid,
 ) -> sqlx::Result<Vec<CompetenceDecision>> {
     sqlx::query_as(
-        "SELECT code, accepted, justification FROM competence_decisions WHERE application_id = $1",
+        "SELECT code, accepted, justification, evidence FROM competence_decisions WHERE application_id = $1",
     )
     .bind(application)
     .fetch_all(conn)
@@ -147,19 +206,21 @@ pub async fn decide(
     code: &str,
     accepted: bool,
     justification: &str,
+    evidence: &[Uuid],
     by: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO competence_decisions (application_id, code, accepted, justification, decided_by)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO competence_decisions (application_id, code, accepted, justification, decided_by, evidence)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (application_id, code)
-         DO UPDATE SET accepted = $3, justification = $4, decided_by = $5, decided_at = now()",
+         DO UPDATE SET accepted = $3, justification = $4, decided_by = $5, evidence = $6, decided_at = now()",
     )
     .bind(application)
     .bind(code)
     .bind(accepted)
     .bind(justification)
     .bind(by)
+    .bind(evidence)
     .execute(conn)
     .await
     .map(|_| ())

@@ -216,3 +216,22 @@ pub async fn overdue_of(
         .fetch_all(conn)
         .await
 }
+
+/// A decided case whose applicant has not been told in time.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Untold {
+    pub application_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub due: NaiveDate,
+}
+
+/// Decided cases whose notice was due before `today` and not yet given.
+pub async fn untold(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<Vec<Untold>> {
+    sqlx::query_as(
+        "SELECT application_id, awarding_body_id, notice_due AS due FROM cases
+          WHERE status = 'decided' AND noticed_at IS NULL AND notice_due < $1",
+    )
+    .bind(today)
+    .fetch_all(conn)
+    .await
+}

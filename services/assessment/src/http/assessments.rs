@@ -5,8 +5,8 @@
 //! | `GET /assessments/{application_id}` | assessors and staff of the body; the applicant |
 //! | `POST /assessments/{application_id}/assessors` | staff of the body: `{assessor}` (a personal code) assigned to the case |
 //! | `POST /assessments/{application_id}/requests` | assessors assigned to the case: more documents wanted, `{documents: [{document_type, description}], reason, due_on}` |
-//! | `PUT /assessments/{application_id}/competences/{code}` | assessors assigned to the case |
-//! | `POST /assessments/{application_id}/decision` | assessors assigned to the case: completes the decision |
+//! | `PUT /assessments/{application_id}/competences/{code}` | assessors assigned to the case: `{accepted, justification, evidence: [document ids]}` |
+//! | `POST /assessments/{application_id}/decision` | assessors assigned to the case: completes the decision (numbered; the applicant must be told within 14 days) |
 //!
 //! The case shows its clocks as they stand (`review_due`, `decision_due`, from
 //! `kutse_domain::clocks` with the working days requests were open) and what the sweep found
@@ -56,6 +56,12 @@ struct CaseView {
     competences: Vec<CompetenceView>,
     recommendations: Option<String>,
     decided_at: Option<DateTime<Utc>>,
+    /// The decision's number, once decided.
+    decision_number: Option<String>,
+    /// The last day the applicant must be told the decision by (14 calendar days).
+    notice_due: Option<NaiveDate>,
+    /// When the decision mail was accepted by the mail server.
+    noticed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,6 +70,8 @@ struct CompetenceView {
     name: String,
     accepted: Option<bool>,
     justification: Option<String>,
+    /// The documents the decision rests on.
+    evidence: Vec<Uuid>,
 }
 
 /// Loads a case if the caller may see it: assessors and staff of its body, or its applicant.
@@ -127,6 +135,7 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
                 name: c.name.clone(),
                 accepted: decision.map(|d| d.accepted),
                 justification: decision.map(|d| d.justification.clone()),
+                evidence: decision.map(|d| d.evidence.clone()).unwrap_or_default(),
             }
         })
         .collect();
@@ -150,6 +159,9 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
         competences,
         recommendations: progress.recommendations,
         decided_at: progress.decided_at,
+        decision_number: progress.decision_number,
+        notice_due: progress.notice_due,
+        noticed_at: progress.noticed_at,
     })
 }
 
@@ -168,6 +180,9 @@ async fn read(
 struct CompetenceInput {
     accepted: bool,
     justification: String,
+    /// The documents (ids, of this application) the decision rests on.
+    #[serde(default)]
+    evidence: Vec<Uuid>,
 }
 
 /// The case, locked, if the caller is an assessor of its body and it is still open.
@@ -200,18 +215,34 @@ async fn decide_competence(
         )));
     }
     let justification = input.justification.trim();
+    let mut errors = Vec::new();
     if justification.is_empty() {
-        return Err(ApiError::Invalid(vec![FieldError::new(
+        errors.push(FieldError::new(
             "justification",
             "every decision needs a justification",
-        )]));
+        ));
     }
+    let stored = db::cases::documents(&mut tx, id).await?;
+    for (i, document) in input.evidence.iter().enumerate() {
+        if !stored.contains(document) {
+            errors.push(FieldError::new(
+                format!("evidence[{i}]"),
+                "not a document of this application (stored and scanned clean)",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut evidence = input.evidence.clone();
+    evidence.dedup();
     db::cases::decide(
         &mut tx,
         id,
         &code,
         input.accepted,
         justification,
+        &evidence,
         &principal.subject,
     )
     .await?;
@@ -255,7 +286,20 @@ async fn complete(
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    if !db::cases::mark_decided(&mut tx, id, decided_at, recommendations).await? {
+    let decided_on = kutse_domain::tallinn_date(decided_at);
+    let decision_number =
+        db::cases::next_decision_number(&mut tx, chrono::Datelike::year(&decided_on)).await?;
+    let notice_due = kutse_domain::clocks::notice_due(decided_on);
+    if !db::cases::mark_decided(
+        &mut tx,
+        id,
+        decided_at,
+        recommendations,
+        &decision_number,
+        notice_due,
+    )
+    .await?
+    {
         return Err(ApiError::Internal(anyhow::anyhow!(
             "case {id} left open while locked"
         )));
@@ -269,6 +313,7 @@ async fn complete(
                 code: c.code.clone(),
                 accepted,
                 justification: justification.clone(),
+                evidence: c.evidence.clone(),
             }),
             _ => Err(ApiError::Internal(anyhow::anyhow!(
                 "competence {} of {id} undecided after the check",
@@ -285,6 +330,8 @@ async fn complete(
         recommendations: input.recommendations,
         decided_at,
         review_due: current.review_due,
+        decision_number: Some(decision_number),
+        notice_due: Some(notice_due),
     };
     let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
     kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;

@@ -2,21 +2,23 @@
 //! - [`document_stored`]: a document uploaded to one of its applications (scanned clean);
 //! - [`document_quarantined`]: an upload the virus scan found infected;
 //! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol;
-//! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks.
+//! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks;
+//! - [`assessment_decided`]: the panel's decision notice.
 //!
 //! An outcome moves an application only along the state machine of
 //! [`ApplicationStatus::may_become`]: the same outcome again is harmless, a contradicting one
 //! (`certificate.issued` for a refused application, or the reverse) is parked and changes nothing.
 
 mod application_refused;
+mod assessment_decided;
 mod certificate_issued;
 mod document_quarantined;
 mod document_stored;
 mod procedure;
 
 use kutse_messaging::catalogue::{
-    ApplicationRefused, AssessmentOverdue, CertificateIssued, DocumentQuarantined, DocumentStored,
-    DocumentsRequested, RequestClosed,
+    ApplicationRefused, AssessmentDecided, AssessmentOverdue, CertificateIssued,
+    DocumentQuarantined, DocumentStored, DocumentsRequested, RequestClosed,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -39,6 +41,7 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<DocumentsRequested>()
         .on::<RequestClosed>()
         .on::<AssessmentOverdue>()
+        .on::<AssessmentDecided>()
 }
 
 /// Records an outcome: moves the application to `status` (if the state machine allows it) and

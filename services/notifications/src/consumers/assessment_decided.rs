@@ -1,11 +1,12 @@
-//! `assessment.decided`: the panel's decision notice, to the applicant named at submission. If
-//! the submission has not arrived yet, the message is retried.
+//! `assessment.decided`: the panel's decision notice, to the applicant named at submission; once
+//! the mail server accepts it, `notice.sent` stops the 14-day clock. If the submission has not
+//! arrived yet, the message is retried.
 
 use kutse_messaging::catalogue::AssessmentDecided;
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
-use super::{NotificationsHandler, queue};
+use super::{NotificationsHandler, queue_notice};
 use crate::domain::MailKind;
 use crate::{db, templates};
 
@@ -28,12 +29,13 @@ impl Handles<AssessmentDecided> for NotificationsHandler {
             &known.competences,
             &e,
         );
-        queue(
+        queue_notice(
             conn,
             envelope.id,
             MailKind::Decision,
             &known.applicant.email,
             &mail,
+            e.application_id,
         )
         .await
     }

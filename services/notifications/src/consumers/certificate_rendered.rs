@@ -33,6 +33,7 @@ impl Handles<CertificateRendered> for NotificationsHandler {
                 subject: &mail.subject,
                 body: &mail.body,
                 attachment: Some(&attachment),
+                application_id: None,
             },
         )
         .await?)

@@ -44,6 +44,31 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
         .on::<ApplicationRefused>()
 }
 
+/// Queues `mail` about `application` to `recipient`, once per (`cause`, `kind`); once sent it is
+/// reported as `notice.sent` (for notices the law puts a clock on).
+pub(super) async fn queue_notice(
+    conn: &mut PgConnection,
+    cause: Uuid,
+    kind: MailKind,
+    recipient: &kutse_domain::Email,
+    mail: &Rendered,
+    application: Uuid,
+) -> Result<(), HandlerError> {
+    Ok(crate::db::mails::queue(
+        conn,
+        &crate::db::mails::NewMail {
+            cause,
+            kind: kind.as_str(),
+            recipient: recipient.as_str(),
+            subject: &mail.subject,
+            body: &mail.body,
+            attachment: None,
+            application_id: Some(application),
+        },
+    )
+    .await?)
+}
+
 /// Queues `mail` to `recipient`, once per (`cause`, `kind`).
 pub(super) async fn queue(
     conn: &mut PgConnection,
@@ -61,6 +86,7 @@ pub(super) async fn queue(
             subject: &mail.subject,
             body: &mail.body,
             attachment: None,
+            application_id: None,
         },
     )
     .await?)

@@ -12,6 +12,8 @@ pub struct NewMail<'a> {
     pub subject: &'a str,
     pub body: &'a str,
     pub attachment: Option<&'a crate::domain::Attachment>,
+    /// The application the mail is about, for notices the law puts a clock on.
+    pub application_id: Option<Uuid>,
 }
 
 /// Queues a mail, once per (`cause`, `kind`): a redelivered event queues nothing more.
@@ -20,8 +22,8 @@ pub async fn queue(conn: &mut PgConnection, m: &NewMail<'_>) -> sqlx::Result<()>
         .attachment
         .map(|a| serde_json::to_value(a).unwrap_or_default());
     sqlx::query(
-        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body, attachment)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body, attachment, application_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (cause_id, kind) DO NOTHING",
     )
     .bind(Uuid::now_v7())
@@ -31,6 +33,7 @@ pub async fn queue(conn: &mut PgConnection, m: &NewMail<'_>) -> sqlx::Result<()>
     .bind(m.subject)
     .bind(m.body)
     .bind(attachment)
+    .bind(m.application_id)
     .execute(conn)
     .await
     .map(|_| ())
@@ -46,12 +49,15 @@ pub struct Due {
     /// Tries before this one.
     pub attempts: i32,
     pub attachment: Option<sqlx::types::Json<crate::domain::Attachment>>,
+    pub cause_id: Uuid,
+    pub kind: String,
+    pub application_id: Option<Uuid>,
 }
 
 /// Claims the next due mail (`FOR UPDATE SKIP LOCKED`: replicas never take the same one).
 pub async fn claim_next(conn: &mut PgConnection) -> sqlx::Result<Option<Due>> {
     sqlx::query_as(
-        "SELECT id, recipient, subject, body, attempts, attachment FROM mails
+        "SELECT id, recipient, subject, body, attempts, attachment, cause_id, kind, application_id FROM mails
           WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
           ORDER BY next_attempt_at LIMIT 1
           FOR UPDATE SKIP LOCKED",
