@@ -34,7 +34,7 @@ appoint() { # token body code role
 }
 
 authority=$(token --code 37605030299 --name "Kati Kutsekoda")
-body=$(post "$intake/awarding-bodies" "$authority" '{"name":"Eesti Juuksurite ja Kosmeetikute Ühendus"}' | field id)
+body=$(post "$intake/awarding-bodies" "$authority" '{"name":"Eesti Juuksurite ja Kosmeetikute Ühendus","email":"kantselei@juuksurid.example"}' | field id)
 appoint "$authority" "$body" 48704147433 body_administrator
 admin=$(token --code 48704147433 --name "Anu Haldur" --body "$body")
 appoint "$admin" "$body" 36805280109 awarding_body_staff

@@ -69,6 +69,7 @@ fn facts(body: Uuid, application: Uuid) -> (serde_json::Value, serde_json::Value
         submitted_at: Utc::now(),
         dvvk: Dvvk::WebForm,
         awarding_body_name: Some("Eesti Juuksurite Liit".into()),
+        awarding_body_email: None,
     };
     let decided = AssessmentDecided {
         application_id: application,

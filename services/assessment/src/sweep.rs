@@ -2,7 +2,10 @@
 //! - open cases past their review or decision due day, and decided cases whose applicant has not
 //!   been told within 14 days, raise `assessment.overdue`, once per case, clock and due day;
 //! - requests for more documents whose due day has passed close as `expired`, extending the
-//!   periods by the working days they were open.
+//!   periods by the working days they were open;
+//! - each body with anything overdue gets one digest a day (`assessment.overdue_digest`) at its
+//!   desk address, listing every clock still overdue. A body without a desk address gets none
+//!   (and is logged); its dashboard still shows them.
 //!
 //! Idempotent and safe with replicas: every effect is a row inserted (or a request closed) in the
 //! same transaction as its event, and a finding that exists already raises nothing. The worker
@@ -13,7 +16,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use kutse_domain::clocks;
-use kutse_messaging::catalogue::{AssessmentOverdue, RequestClosed};
+use kutse_messaging::catalogue::{AssessmentOverdue, OverdueDigest, OverdueItem, RequestClosed};
 use kutse_messaging::{Envelope, Outbox};
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
@@ -25,6 +28,7 @@ use crate::db::procedure;
 pub struct Swept {
     pub overdue_raised: usize,
     pub requests_expired: usize,
+    pub digests_sent: usize,
 }
 
 /// Sweeps as of `today` (a date in Tallinn).
@@ -82,7 +86,53 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> anyhow::Result<Swept> 
         }
     }
     tx.commit().await?;
+
+    let mut tx = pool.begin().await?;
+    swept.digests_sent = digests(&mut tx, today).await?;
+    tx.commit().await?;
     Ok(swept)
+}
+
+/// One digest per body and day, of every clock still overdue; how many were sent.
+async fn digests(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<usize> {
+    let mut by_body: std::collections::BTreeMap<uuid::Uuid, Vec<procedure::Outstanding>> =
+        Default::default();
+    for item in procedure::outstanding(conn).await? {
+        by_body.entry(item.awarding_body_id).or_default().push(item);
+    }
+    let mut sent = 0;
+    for (body, mut items) in by_body {
+        let Some(email) = items.iter().find_map(|i| {
+            i.email
+                .as_deref()
+                .and_then(|e| kutse_domain::Email::parse(e).ok())
+        }) else {
+            tracing::info!(awarding_body = %body, overdue = items.len(), "no desk address: no digest");
+            continue;
+        };
+        items.sort_by_key(|i| (i.due, i.application_id));
+        if !procedure::record_digest(conn, body, today, i32::try_from(items.len())?).await? {
+            continue;
+        }
+        let event = OverdueDigest {
+            awarding_body_id: body,
+            email,
+            day: today,
+            items: items
+                .into_iter()
+                .map(|i| OverdueItem {
+                    application_id: i.application_id,
+                    applicant_name: i.applicant_name,
+                    qualification: i.qualification,
+                    clock: i.clock,
+                    due: i.due,
+                })
+                .collect(),
+        };
+        Outbox::enqueue(conn, &Envelope::new(&event, None)?).await?;
+        sent += 1;
+    }
+    Ok(sent)
 }
 
 /// Closes a request on `closed_on` (answered, or expired on its due day): the periods grow by the

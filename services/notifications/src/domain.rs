@@ -22,6 +22,8 @@ pub enum MailKind {
     CertificateStatus,
     /// The panel asked for more documents.
     DocumentsRequested,
+    /// A body's daily digest of overdue clocks.
+    OverdueDigest,
 }
 
 impl MailKind {
@@ -33,6 +35,7 @@ impl MailKind {
             Self::Refusal => "refusal",
             Self::CertificateStatus => "certificate_status",
             Self::DocumentsRequested => "documents_requested",
+            Self::OverdueDigest => "overdue_digest",
         }
     }
 }

@@ -3,7 +3,7 @@
 use kutse_domain::Language;
 use kutse_messaging::catalogue::{
     ApplicantRef, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
-    CertificateStatusChanged, CompetenceRef, DocumentsRequested, QualificationRef,
+    CertificateStatusChanged, CompetenceRef, DocumentsRequested, OverdueDigest, QualificationRef,
 };
 
 /// A rendered e-mail.
@@ -70,6 +70,42 @@ pub fn issued(e: &CertificateRendered) -> Rendered {
                 e.valid_until, e.verification_url
             ),
         }
+    }
+}
+
+/// The daily digest of a body's overdue clocks, to its desk: Estonian, with English beneath
+/// (the desk's language is not known).
+pub fn overdue_digest(e: &OverdueDigest) -> Rendered {
+    let clock = |c: &str| match c {
+        "review" => "hindamine / review",
+        "decision" => "otsus kutsekomisjonile / decision to the committee",
+        _ => "otsusest teatamine / telling the applicant",
+    };
+    let lines: Vec<String> = e
+        .items
+        .iter()
+        .map(|i| {
+            format!(
+                "- {} · {} · {} · {}: {}",
+                i.due.format("%d.%m.%Y"),
+                clock(&i.clock),
+                i.applicant_name,
+                i.qualification,
+                i.application_id
+            )
+        })
+        .collect();
+    let n = e.items.len();
+    let day = e.day.format("%d.%m.%Y");
+    Rendered {
+        subject: format!("Tähtaja ületanud taotlused: {n} ({day}) / Overdue applications: {n}"),
+        body: format!(
+            "Tere\n\njärgmised taotluste menetlustähtajad on {day} seisuga ületatud \
+             (tähtaeg · mis · taotleja · kutse: taotlus):\n\n{}\n\n\
+             These assessment deadlines are overdue as of {day} (due · what · applicant · qualification: \
+             application).\n\nKutse",
+            lines.join("\n")
+        ),
     }
 }
 

@@ -114,6 +114,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "A request for more documents closed (answered, or its due day passed); the review and decision periods are extended by the working days it was open.",
     },
     MessageSpec {
+        message_type: OverdueDigest::TYPE,
+        version: OverdueDigest::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "The daily digest of a body's overdue assessment clocks, to its desk address: one per body and day, when anything is overdue.",
+    },
+    MessageSpec {
         message_type: NoticeSent::TYPE,
         version: NoticeSent::VERSION,
         producer: services::NOTIFICATIONS,
@@ -275,6 +282,9 @@ pub struct ApplicationSubmitted {
     /// messages.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awarding_body_name: Option<String>,
+    /// The awarding body's desk address, where its staff are e-mailed. (Added within v1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awarding_body_email: Option<Email>,
 }
 
 impl Message for ApplicationSubmitted {
@@ -387,6 +397,33 @@ pub struct NoticeSent {
 
 impl Message for NoticeSent {
     const TYPE: &'static str = "notice.sent";
+    const VERSION: u16 = 1;
+}
+
+/// One overdue clock in a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueItem {
+    pub application_id: Uuid,
+    pub applicant_name: String,
+    pub qualification: String,
+    /// `review`, `decision` or `notice`.
+    pub clock: String,
+    pub due: NaiveDate,
+}
+
+/// `assessment.overdue_digest`, v1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverdueDigest {
+    pub awarding_body_id: Uuid,
+    /// The body's desk address.
+    pub email: Email,
+    /// The day (Tallinn) the digest is of: one per body and day.
+    pub day: NaiveDate,
+    pub items: Vec<OverdueItem>,
+}
+
+impl Message for OverdueDigest {
+    const TYPE: &'static str = "assessment.overdue_digest";
     const VERSION: u16 = 1;
 }
 

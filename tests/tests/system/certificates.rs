@@ -154,6 +154,7 @@ impl Register {
             submitted_at: Utc::now(),
             dvvk: Dvvk::WebForm,
             awarding_body_name: Some("Eesti Juuksurite Liit".to_owned()),
+            awarding_body_email: None,
         };
         let decided = AssessmentDecided {
             application_id: application,

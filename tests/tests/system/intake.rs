@@ -659,3 +659,108 @@ async fn every_create_replays_its_first_answer_for_a_repeated_idempotency_key() 
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "Idempotency-Key");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_has_a_desk_address_that_the_authority_and_its_administrators_set_and_submissions_carry()
+ {
+    let portal = Portal::new().await;
+    let authority = portal.token("EE37605030299", &[Role::Authority], None);
+    let (status, problem) = portal
+        .post(
+            "/awarding-bodies",
+            &authority,
+            &json!({ "name": "Eesti Juuksurite Ühendus", "email": "not an address" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "email");
+    let (body_id, staff, round) = portal.round(open_round()).await;
+    let path = format!("/awarding-bodies/{body_id}");
+    let change = |token: String, email: Value| {
+        let path = path.clone();
+        let portal = &portal;
+        async move {
+            portal
+                .send(
+                    "PATCH",
+                    &path,
+                    &token,
+                    Some(&json!({ "email": email }).to_string()),
+                    None,
+                )
+                .await
+        }
+    };
+    let (status, _) = change(staff.clone(), json!("desk@example.ee")).await;
+    assert_eq!(status, 403, "staff do not change it");
+    let admin = portal.token("EE48704147433", &[Role::BodyAdministrator], Some(body_id));
+    let (status, body) = change(admin, json!("kantselei@juuksurid.ee")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email"], "kantselei@juuksurid.ee");
+    let (status, body) = portal.send("GET", &path, &staff, None, None).await;
+    assert_eq!(
+        (status, &body["email"]),
+        (200, &json!("kantselei@juuksurid.ee"))
+    );
+
+    // A submission carries it to the services that write to the body.
+    let mari = portal.token(MARI, &[], None);
+    let (status, app) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    assert_eq!(status, 201, "{app}");
+    let id = app["id"].as_str().expect("id").to_owned();
+    kutse_tests::wait_ready(&portal.intake).await;
+    let proof = kutse_messaging::catalogue::DocumentStored {
+        document_id: Uuid::now_v7(),
+        application_id: id.parse().expect("uuid"),
+        owner: kutse_domain::Isikukood::from_subject(MARI).expect("code"),
+        document_type: kutse_domain::DocumentType::parse("payment_proof").expect("type"),
+        sha256: "0".repeat(64),
+        size_bytes: 10,
+        dvvk: kutse_domain::Dvvk::FileExchange,
+        uploaded_at: Some(chrono::Utc::now()),
+        request_id: None,
+    };
+    portal
+        .harness
+        .publish(&kutse_messaging::Envelope::new(&proof, None).expect("envelope"))
+        .await
+        .expect("publish");
+    kutse_testkit::eventually(WAIT, "intake records the payment proof", || async {
+        let (_, app) = portal
+            .send("GET", &format!("/applications/{id}"), &mari, None, None)
+            .await;
+        (app["documents"][0]["document_type"] == "payment_proof").then_some(())
+    })
+    .await;
+    let (status, _) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/submit"),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, submitted) = portal
+        .send(
+            "POST",
+            &format!("/applications/{id}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(submitted["status"], "submitted");
+    let carried: Option<String> = sqlx::query_scalar(
+        "SELECT convert_from(body, 'UTF8')::jsonb -> 'payload' ->> 'awarding_body_email'
+           FROM messaging.outbox WHERE message_type = 'application.submitted'",
+    )
+    .fetch_one(&portal.intake.db.pool)
+    .await
+    .expect("the submission");
+    assert_eq!(carried.as_deref(), Some("kantselei@juuksurid.ee"));
+}

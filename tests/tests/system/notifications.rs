@@ -68,6 +68,7 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
             submitted_at: Utc::now(),
             dvvk: Dvvk::WebForm,
             awarding_body_name: None,
+            awarding_body_email: None,
         },
         Some(application),
     )
@@ -416,6 +417,7 @@ async fn notifications_stops_in_time_while_its_mail_server_hangs() {
             submitted_at: Utc::now(),
             dvvk: Dvvk::WebForm,
             awarding_body_name: None,
+            awarding_body_email: None,
         },
         None,
     )

@@ -47,6 +47,7 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
     let h = Harness::new().expect("harness");
     let bucket = TestBucket::new().await.expect("bucket");
     let assessment = h.start("assessment").await.expect("assessment");
+    let notifications = h.start("notifications").await.expect("notifications");
     let documents = h
         .start_with("documents", &[("S3_BUCKET", bucket.name.as_str())])
         .await
@@ -61,6 +62,7 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
     let application = Uuid::now_v7();
     let today = kutse_domain::tallinn_today();
     let deadline = today - Days::new(35);
+    let desk = format!("desk-{}@example.ee", Uuid::now_v7().simple());
     let applicant = ApplicantRef {
         isikukood: Isikukood::parse(MARI).expect("code"),
         given_name: "Mari".into(),
@@ -95,6 +97,7 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
         submitted_at: Utc::now(),
         dvvk: Dvvk::WebForm,
         awarding_body_name: None,
+        awarding_body_email: Some(kutse_domain::Email::parse(&desk).expect("desk")),
     };
     h.publish(&Envelope::new(&created, Some(application)).expect("envelope"))
         .await
@@ -198,6 +201,20 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
         .expect("sweep");
     assert_eq!(first.overdue_raised, 2, "{first:?}");
     assert_eq!(again.overdue_raised, 0, "{again:?}");
+    // The body's desk gets one digest of the day, listing both.
+    assert_eq!((first.digests_sent, again.digests_sent), (1, 0));
+    kutse_tests::wait_ready(&notifications).await;
+    let digest = eventually(WAIT, "the digest at the body's desk", || async {
+        kutse_tests::inbox(&desk).await.pop()
+    })
+    .await;
+    let text = digest["text"].as_str().expect("text");
+    assert!(text.contains(&application.to_string()), "{text}");
+    assert!(text.contains("hindamine / review"), "{text}");
+    assert!(
+        text.contains("otsus kutsekomisjonile / decision to the committee"),
+        "{text}"
+    );
     let raised: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM messaging.outbox WHERE message_type = 'assessment.overdue'",
     )
@@ -307,6 +324,7 @@ async fn the_decision_notice_is_numbered_names_its_evidence_reaches_the_applican
         submitted_at: Utc::now(),
         dvvk: Dvvk::WebForm,
         awarding_body_name: None,
+        awarding_body_email: None,
     };
     h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
         .await

@@ -235,3 +235,53 @@ pub async fn untold(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<V
     .fetch_all(conn)
     .await
 }
+
+/// A clock still overdue, as the body's digest lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Outstanding {
+    pub awarding_body_id: Uuid,
+    pub application_id: Uuid,
+    pub clock: String,
+    pub due: NaiveDate,
+    pub applicant_name: String,
+    pub qualification: String,
+    /// The body's desk address as the application's submission carried it.
+    pub email: Option<String>,
+}
+
+/// Every clock that is overdue and still not met — the review or decision of a case still open,
+/// the notice of a decision still not told — at its latest due day, by body.
+pub async fn outstanding(conn: &mut PgConnection) -> sqlx::Result<Vec<Outstanding>> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (o.application_id, o.clock)
+                c.awarding_body_id, o.application_id, o.clock, o.due,
+                concat_ws(' ', c.submission -> 'applicant' ->> 'given_name',
+                               c.submission -> 'applicant' ->> 'family_name') AS applicant_name,
+                c.submission -> 'qualification' ->> 'name' AS qualification,
+                c.submission ->> 'awarding_body_email' AS email
+           FROM overdue o JOIN cases c USING (application_id)
+          WHERE (o.clock IN ('review', 'decision') AND c.status = 'open')
+             OR (o.clock = 'notice' AND c.noticed_at IS NULL)
+          ORDER BY o.application_id, o.clock, o.due DESC",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Records that the body's digest of `day` is sent; `false` if it was already.
+pub async fn record_digest(
+    conn: &mut PgConnection,
+    body: Uuid,
+    day: NaiveDate,
+    items: i32,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "INSERT INTO digests (awarding_body_id, day, items) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(body)
+    .bind(day)
+    .bind(items)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}

@@ -399,7 +399,11 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
     let app = db::applications::submission_facts(conn, id).await?;
     let level = u8::try_from(app.level)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored level: {e}")))?;
-    let awarding_body_name = db::awarding_bodies::name(conn, app.awarding_body_id).await?;
+    let (awarding_body_name, awarding_body_email) =
+        match db::awarding_bodies::find(conn, app.awarding_body_id).await? {
+            Some((name, email)) => (Some(name), email.and_then(|e| Email::parse(&e).ok())),
+            None => (None, None),
+        };
     let event = ApplicationSubmitted {
         application_id: id,
         round_id: app.round_id,
@@ -433,6 +437,7 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
         })?,
         dvvk: Dvvk::WebForm,
         awarding_body_name,
+        awarding_body_email,
     };
     // The application's id is the correlation id of everything that follows from it.
     let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;

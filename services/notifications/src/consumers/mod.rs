@@ -5,6 +5,7 @@
 //!   (sent once the PDF exists, not on `certificate.issued`);
 //! - [`certificate_status_changed`]: revocation, suspension, reinstatement, with the reason;
 //! - [`documents_requested`]: the panel's request for more documents;
+//! - [`overdue_digest`]: a body's daily digest of overdue clocks, to its desk;
 //! - [`application_refused`]: the refusal with its reasons.
 //!
 //! Nothing is sent from here: a handler runs inside the message's transaction, and an e-mail
@@ -17,10 +18,11 @@ mod assessment_decided;
 mod certificate_rendered;
 mod certificate_status_changed;
 mod documents_requested;
+mod overdue_digest;
 
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
-    CertificateStatusChanged, DocumentsRequested,
+    CertificateStatusChanged, DocumentsRequested, OverdueDigest,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -41,6 +43,7 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
         .on::<CertificateRendered>()
         .on::<CertificateStatusChanged>()
         .on::<DocumentsRequested>()
+        .on::<OverdueDigest>()
         .on::<ApplicationRefused>()
 }
 
