@@ -45,7 +45,8 @@ impl ApplicationStatus {
         .find(|status| status.as_str() == s)
     }
 
-    /// Whether the state machine allows moving from `self` to `next`.
+    /// Whether the state machine allows moving from `self` to `next`. A refusal goes back to
+    /// `submitted` only when the committee upholds an appeal against it (`appeal.resolved`).
     pub fn may_become(self, next: Self) -> bool {
         use ApplicationStatus::{AwaitingFee, Awarded, Draft, Refused, Submitted};
         matches!(
@@ -53,6 +54,7 @@ impl ApplicationStatus {
             (Draft, AwaitingFee | Submitted)
                 | (AwaitingFee, Submitted)
                 | (Submitted, Awarded | Refused)
+                | (Refused, Submitted)
         )
     }
 }
@@ -188,13 +190,15 @@ mod tests {
     const ALL: [ApplicationStatus; 5] = [Draft, AwaitingFee, Submitted, Awarded, Refused];
 
     #[test]
-    fn statuses_only_move_forward_and_outcomes_are_final() {
+    fn statuses_only_move_forward_and_outcomes_are_final_but_for_an_upheld_appeal() {
         let allowed = [
             (Draft, AwaitingFee),
             (Draft, Submitted),
             (AwaitingFee, Submitted),
             (Submitted, Awarded),
             (Submitted, Refused),
+            // Only `appeal.resolved` (upheld) moves a refusal back.
+            (Refused, Submitted),
         ];
         for from in ALL {
             for to in ALL {

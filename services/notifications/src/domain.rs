@@ -24,6 +24,12 @@ pub enum MailKind {
     DocumentsRequested,
     /// A body's daily digest of overdue clocks.
     OverdueDigest,
+    /// An appeal registered (to the applicant).
+    AppealReceipt,
+    /// An appeal registered (to the body's desk).
+    AppealToBody,
+    /// An appeal resolved (to the applicant).
+    AppealResolved,
 }
 
 impl MailKind {
@@ -36,6 +42,9 @@ impl MailKind {
             Self::CertificateStatus => "certificate_status",
             Self::DocumentsRequested => "documents_requested",
             Self::OverdueDigest => "overdue_digest",
+            Self::AppealReceipt => "appeal_receipt",
+            Self::AppealToBody => "appeal_to_body",
+            Self::AppealResolved => "appeal_resolved",
         }
     }
 }

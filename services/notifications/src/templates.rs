@@ -2,8 +2,9 @@
 
 use kutse_domain::Language;
 use kutse_messaging::catalogue::{
-    ApplicantRef, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
-    CertificateStatusChanged, CompetenceRef, DocumentsRequested, OverdueDigest, QualificationRef,
+    AppealLodged, AppealResolved, ApplicantRef, ApplicationRefused, ApplicationSubmitted,
+    AssessmentDecided, CertificateRendered, CertificateStatusChanged, CompetenceRef,
+    DocumentsRequested, OverdueDigest, QualificationRef,
 };
 
 /// A rendered e-mail.
@@ -68,6 +69,94 @@ pub fn issued(e: &CertificateRendered) -> Rendered {
                 "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
                  Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistus on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
                 e.valid_until, e.verification_url
+            ),
+        }
+    }
+}
+
+/// The applicant's receipt for an appeal.
+pub fn appeal_receipt(e: &AppealLodged) -> Rendered {
+    let name = &e.applicant.given_name;
+    let q = &e.qualification.name;
+    let id = e.application_id;
+    if english(e.applicant.language) {
+        let what = if e.against == "committee" {
+            "the qualification committee's decision"
+        } else {
+            "the assessment panel's decision"
+        };
+        Rendered {
+            subject: format!("Your appeal has been registered: {q}"),
+            body: format!(
+                "Dear {name},\n\nyour appeal against {what} on your application for {q} ({id}) was registered \
+                 on {}.\nAppeal number: {}\n\nThe qualification committee resolves it; you will be told its \
+                 resolution and the reasons.\n\nKutse",
+                kutse_domain::tallinn_date(e.lodged_at).format("%d.%m.%Y"),
+                e.appeal_id
+            ),
+        }
+    } else {
+        let what = if e.against == "committee" {
+            "kutsekomisjoni otsuse"
+        } else {
+            "hindamiskomisjoni otsuse"
+        };
+        Rendered {
+            subject: format!("Teie vaie on registreeritud: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nTeie vaie {what} peale taotluses kutsele {q} ({id}) registreeriti \
+                 {}.\nVaide number: {}\n\nVaide lahendab kutsekomisjon; selle otsusest ja põhjendustest \
+                 teatatakse Teile.\n\nKutse",
+                kutse_domain::tallinn_date(e.lodged_at).format("%d.%m.%Y"),
+                e.appeal_id
+            ),
+        }
+    }
+}
+
+/// The body is told of an appeal, at its desk (Estonian, with English beneath).
+pub fn appeal_to_body(e: &AppealLodged) -> Rendered {
+    let q = &e.qualification.name;
+    let who = format!("{} {}", e.applicant.given_name, e.applicant.family_name);
+    Rendered {
+        subject: format!("Uus vaie / New appeal: {who}, {q}"),
+        body: format!(
+            "Tere\n\n{who} esitas vaide ({}) taotluses {} kutsele {q}.\nPõhjendus: {}\n\n\
+             Vaide lahendab kutsekomisjon (Kutse: /appeals).\n\n\
+             {who} lodged an appeal ({}) on application {} for {q}. The committee resolves it.\n\nKutse",
+            e.against, e.application_id, e.reasons, e.against, e.application_id
+        ),
+    }
+}
+
+/// The committee's resolution of an appeal, to the applicant.
+pub fn appeal_resolved(e: &AppealResolved) -> Rendered {
+    let name = &e.applicant.given_name;
+    let q = &e.qualification.name;
+    let reasons = &e.reasons;
+    let upheld = e.outcome == "upheld";
+    if english(e.applicant.language) {
+        let what = if upheld {
+            "upheld your appeal: your application is assessed again, and you will be told the new decision"
+        } else {
+            "dismissed your appeal"
+        };
+        Rendered {
+            subject: format!("Your appeal has been resolved: {q}"),
+            body: format!(
+                "Dear {name},\n\nthe qualification committee {what}.\nReasons: {reasons}\n\nKutse"
+            ),
+        }
+    } else {
+        let what = if upheld {
+            "rahuldas Teie vaide: Teie taotlust hinnatakse uuesti ja uuest otsusest teatatakse Teile"
+        } else {
+            "jättis Teie vaide rahuldamata"
+        };
+        Rendered {
+            subject: format!("Teie vaie on lahendatud: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nkutsekomisjon {what}.\nPõhjendus: {reasons}\n\nKutse"
             ),
         }
     }

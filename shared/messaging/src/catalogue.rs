@@ -121,6 +121,29 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "The daily digest of a body's overdue assessment clocks, to its desk address: one per body and day, when anything is overdue.",
     },
     MessageSpec {
+        message_type: AppealLodged::TYPE,
+        version: AppealLodged::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[
+            services::INTAKE,
+            services::COMMITTEE,
+            services::NOTIFICATIONS,
+        ],
+        summary: "An applicant contested the panel's decision or the committee's outcome within 30 days of being told; the committee resolves it, the body and the applicant are e-mailed, the application's history shows it.",
+    },
+    MessageSpec {
+        message_type: AppealResolved::TYPE,
+        version: AppealResolved::VERSION,
+        producer: services::COMMITTEE,
+        consumers: &[
+            services::INTAKE,
+            services::ASSESSMENT,
+            services::CERTIFICATES,
+            services::NOTIFICATIONS,
+        ],
+        summary: "The committee resolved an appeal: upheld (the case reopens for assessment; a refusal may be followed by a protocol that awards) or dismissed (the reasons are sent).",
+    },
+    MessageSpec {
         message_type: NoticeSent::TYPE,
         version: NoticeSent::VERSION,
         producer: services::NOTIFICATIONS,
@@ -194,7 +217,11 @@ pub const CATALOGUE: &[MessageSpec] = &[
         message_type: ApplicationRefused::TYPE,
         version: ApplicationRefused::VERSION,
         producer: services::CERTIFICATES,
-        consumers: &[services::INTAKE, services::NOTIFICATIONS],
+        consumers: &[
+            services::INTAKE,
+            services::ASSESSMENT,
+            services::NOTIFICATIONS,
+        ],
         summary: "A signed protocol refused an application; the applicant is told why.",
     },
     MessageSpec {
@@ -380,6 +407,51 @@ pub struct RequestClosed {
 
 impl Message for RequestClosed {
     const TYPE: &'static str = "assessment.request_closed";
+    const VERSION: u16 = 1;
+}
+
+/// `appeal.lodged`, v1: an applicant contests a decision (vaie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealLodged {
+    pub appeal_id: Uuid,
+    pub application_id: Uuid,
+    pub awarding_body_id: Uuid,
+    /// `assessment` (the panel's decision) or `committee` (the committee's outcome).
+    pub against: String,
+    pub reasons: String,
+    /// Documents of the application the appeal rests on.
+    #[serde(default)]
+    pub documents: Vec<Uuid>,
+    pub lodged_at: DateTime<Utc>,
+    pub applicant: ApplicantRef,
+    pub qualification: QualificationRef,
+    /// The body's desk address, to tell the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub awarding_body_email: Option<Email>,
+}
+
+impl Message for AppealLodged {
+    const TYPE: &'static str = "appeal.lodged";
+    const VERSION: u16 = 1;
+}
+
+/// `appeal.resolved`, v1: the committee's resolution of an appeal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealResolved {
+    pub appeal_id: Uuid,
+    pub application_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub against: String,
+    /// `upheld` (the case reopens for assessment) or `dismissed`.
+    pub outcome: String,
+    pub reasons: String,
+    pub resolved_at: DateTime<Utc>,
+    pub applicant: ApplicantRef,
+    pub qualification: QualificationRef,
+}
+
+impl Message for AppealResolved {
+    const TYPE: &'static str = "appeal.resolved";
     const VERSION: u16 = 1;
 }
 

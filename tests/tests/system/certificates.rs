@@ -1083,3 +1083,79 @@ async fn register_instances_sharing_a_database_and_a_mounted_key_verify_each_oth
         "{missing:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_upheld_appeal_reopens_a_refusal_so_that_a_later_protocol_may_award() {
+    let register = Register::new().await;
+    let f = register.assessed_application(true).await;
+    let refusal = register.protocol(vec![(f, Outcome::Refuse)]);
+    register.sign_and_publish(&refusal).await;
+    assert_eq!(
+        register.status_of(refusal.protocol_id).await[0]["status"],
+        "accepted"
+    );
+    let (submitted, _) = register.facts(f, true);
+    let resolution = |outcome: &str| kutse_messaging::catalogue::AppealResolved {
+        appeal_id: Uuid::now_v7(),
+        application_id: f,
+        awarding_body_id: register.body,
+        against: "committee".into(),
+        outcome: outcome.into(),
+        reasons: "Töötõendid jäid arvestamata".into(),
+        resolved_at: Utc::now(),
+        applicant: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+    };
+    // A dismissed appeal reopens nothing: an award is still refused.
+    register
+        .harness
+        .publish(&Envelope::new(&resolution("dismissed"), Some(f)).expect("envelope"))
+        .await
+        .expect("publish");
+    let award = register.protocol(vec![(f, Outcome::Award)]);
+    register.sign_and_publish(&award).await;
+    let (_, error) = register
+        .parked("the award after a dismissed appeal parked")
+        .await;
+    assert!(
+        error.contains("only an upheld appeal reopens it"),
+        "{error}"
+    );
+
+    // Upheld: the panel decides anew (a decision differing from the first now stands) and the
+    // committee's next protocol awards.
+    register
+        .harness
+        .publish(&Envelope::new(&resolution("upheld"), Some(f)).expect("envelope"))
+        .await
+        .expect("publish");
+    eventually(WAIT, "the upheld appeal recorded", || async {
+        (register.count("SELECT count(*) FROM upheld_appeals").await == 1).then_some(())
+    })
+    .await;
+    let (_, decided) = register.facts(f, true);
+    register
+        .harness
+        .publish(&Envelope::new(&decided, Some(f)).expect("envelope"))
+        .await
+        .expect("publish");
+    eventually(WAIT, "the new decision stored", || async {
+        (register
+            .count(&format!(
+                "SELECT count(*) FROM applications WHERE decision ->> 'decided_at' = '{}'",
+                decided
+                    .decided_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ))
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    let award = register.protocol(vec![(f, Outcome::Award)]);
+    register.sign_and_publish(&award).await;
+    let receipts = register.status_of(award.protocol_id).await;
+    assert_eq!(receipts[0]["status"], "accepted", "{receipts}");
+    assert_eq!(receipts[0]["issued"][0]["application_id"], json!(f));
+    assert_eq!(register.outbox("certificate.issued").await, 1);
+}

@@ -463,3 +463,302 @@ async fn the_decision_notice_is_numbered_names_its_evidence_reaches_the_applican
         json!([{ "clock": "notice", "due": clocks::notice_due(today) }])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_appeal_is_lodged_within_its_period_resolved_by_the_chair_and_if_upheld_reopens_the_case()
+ {
+    let h = Harness::new().expect("harness");
+    let assessment = h.start("assessment").await.expect("assessment");
+    let committee = h.start("committee").await.expect("committee");
+    let notifications = h.start("notifications").await.expect("notifications");
+    for service in [&assessment, &committee, &notifications] {
+        kutse_tests::wait_ready(service).await;
+    }
+    for queue in ["assessment", "committee", "notifications"] {
+        h.wait_for_queue(queue).await;
+    }
+    let body = Uuid::now_v7();
+    let application = Uuid::now_v7();
+    let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
+    let desk = format!("desk-{}@example.ee", Uuid::now_v7().simple());
+    let submitted = ApplicationSubmitted {
+        application_id: application,
+        round_id: Uuid::now_v7(),
+        awarding_body_id: body,
+        qualification: QualificationRef {
+            id: Uuid::now_v7(),
+            name: "Juuksur, tase 4".into(),
+            level: 4,
+            partial: false,
+        },
+        kind: kutse_domain::ApplicationKind::PriorLearning,
+        competences: vec![CompetenceRef {
+            code: "B.2".into(),
+            name: "Juuste värvimine".into(),
+        }],
+        applicant: ApplicantRef {
+            isikukood: Isikukood::parse(MARI).expect("code"),
+            given_name: "Mari".into(),
+            family_name: "Maasikas".into(),
+            email: kutse_domain::Email::parse(&email).expect("email"),
+            language: kutse_domain::Language::Et,
+        },
+        delivery_option: kutse_domain::DeliveryOption::Electronic,
+        round_deadline: kutse_domain::tallinn_today(),
+        submitted_at: Utc::now(),
+        dvvk: Dvvk::WebForm,
+        awarding_body_name: None,
+        awarding_body_email: Some(kutse_domain::Email::parse(&desk).expect("desk")),
+    };
+    h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
+        .await
+        .expect("publish");
+    // The committee's chair, as the role registry announces the appointment.
+    let chair_code = "38001085718";
+    let appointed = kutse_messaging::catalogue::RoleAppointed {
+        appointment_id: Uuid::now_v7(),
+        person: Isikukood::parse(chair_code).expect("code"),
+        role: "committee_chair".into(),
+        awarding_body_id: body,
+        partner_code: None,
+        valid_from: kutse_domain::tallinn_today() - Days::new(1),
+        valid_to: None,
+    };
+    h.publish(&Envelope::new(&appointed, None).expect("envelope"))
+        .await
+        .expect("publish");
+
+    let http = reqwest::Client::new();
+    let staff = h.token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(body));
+    let assessor = h.token_for(&format!("EE{ASSESSOR}"), &[Role::Assessor], Some(body));
+    let mari = h.token_for(&format!("EE{MARI}"), &[], None);
+    let chair = h.token_for(
+        &format!("EE{chair_code}"),
+        &[Role::CommitteeChair, Role::CommitteeMember],
+        Some(body),
+    );
+    let member = h.token_for("EE30411030851", &[Role::CommitteeMember], Some(body));
+    let case_url = format!("{}/assessments/{application}", assessment.url);
+    let send = |method: &'static str, url: String, token: String, body: Option<Value>| {
+        let http = http.clone();
+        async move {
+            call(
+                &http,
+                method,
+                &url,
+                &token,
+                body.map(|b| b.to_string()).as_deref(),
+                None,
+            )
+            .await
+        }
+    };
+    eventually(WAIT, "the case opened", || async {
+        (send("GET", case_url.clone(), staff.clone(), None).await.0 == 200).then_some(())
+    })
+    .await;
+    let appeal = |body: Value| {
+        send(
+            "POST",
+            format!("{case_url}/appeals"),
+            mari.clone(),
+            Some(body),
+        )
+    };
+
+    // Nothing to contest before the panel decides.
+    let (status, _) = appeal(json!({ "against": "assessment", "reasons": "Ei nõustu" })).await;
+    assert_eq!(status, 409);
+    send(
+        "POST",
+        format!("{case_url}/assessors"),
+        staff.clone(),
+        Some(json!({ "assessor": ASSESSOR })),
+    )
+    .await;
+    let (status, _) = send(
+        "PUT",
+        format!("{case_url}/competences/B.2"),
+        assessor.clone(),
+        Some(json!({ "accepted": false, "justification": "Tõendid puuduvad" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = send(
+        "POST",
+        format!("{case_url}/decision"),
+        assessor.clone(),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Only the applicant appeals; with reasons; against the committee only once it refused.
+    let (status, _) = send(
+        "POST",
+        format!("{case_url}/appeals"),
+        staff.clone(),
+        Some(json!({ "against": "assessment", "reasons": "x" })),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, problem) = appeal(json!({ "against": "assessment", "reasons": " " })).await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("reasons"))
+    );
+    let (status, _) = appeal(json!({ "against": "committee", "reasons": "Ei nõustu" })).await;
+    assert_eq!(status, 409, "the committee has not refused");
+    let (status, case) = appeal(
+        json!({ "against": "assessment", "reasons": "Värvimistööd on tehtud, tõendid lisatud" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    let (status, _) = appeal(json!({ "against": "assessment", "reasons": "Veel kord" })).await;
+    assert_eq!(status, 409, "one appeal in progress at a time");
+
+    // The body's staff see it at the committee; the chair (in the register) resolves it, a member
+    // does not.
+    let appeals_url = format!("{}/appeals?awarding_body_id={body}", committee.url);
+    let listed = eventually(WAIT, "the committee has the appeal", || async {
+        let (_, list) = send("GET", appeals_url.clone(), staff.clone(), None).await;
+        list.as_array().filter(|l| !l.is_empty()).cloned()
+    })
+    .await;
+    let appeal_id = listed[0]["id"].as_str().expect("id").to_owned();
+    let resolution_url = format!("{}/appeals/{appeal_id}/resolution", committee.url);
+    let resolve = |token: String, outcome: &str, reasons: &str| {
+        send(
+            "POST",
+            resolution_url.clone(),
+            token,
+            Some(json!({ "outcome": outcome, "reasons": reasons })),
+        )
+    };
+    let (status, _) = resolve(member.clone(), "upheld", "jah").await;
+    assert_eq!(status, 403);
+    let (status, problem) = resolve(chair.clone(), "maybe", "").await;
+    assert_eq!(status, 422, "{problem}");
+    let resolved = eventually(WAIT, "the chair is in the committee's roster", || async {
+        let (status, resolved) =
+            resolve(chair.clone(), "dismissed", "Uusi tõendeid ei esitatud").await;
+        (status == 200).then_some(resolved)
+    })
+    .await;
+    assert_eq!(resolved["status"], "dismissed");
+    let (status, _) = resolve(chair.clone(), "upheld", "ümber").await;
+    assert_eq!(status, 409, "resolved once");
+
+    // The applicant is told, with the reasons; the body's desk was told of the appeal.
+    let told = eventually(WAIT, "the resolution e-mailed", || async {
+        kutse_tests::inbox(&email).await.into_iter().find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("vaie on lahendatud"))
+        })
+    })
+    .await;
+    assert!(
+        told["text"]
+            .as_str()
+            .expect("text")
+            .contains("Uusi tõendeid ei esitatud")
+    );
+    let to_desk = eventually(WAIT, "the body's desk told", || async {
+        kutse_tests::inbox(&desk).await.pop()
+    })
+    .await;
+    assert!(
+        to_desk["text"]
+            .as_str()
+            .expect("text")
+            .contains(&application.to_string())
+    );
+    eventually(WAIT, "assessment records the dismissal", || async {
+        let (_, case) = send("GET", case_url.clone(), mari.clone(), None).await;
+        (case["appeals"][0]["status"] == "dismissed").then_some(())
+    })
+    .await;
+
+    // Thirty days after being told, no appeal is taken.
+    let pool = &assessment.db.pool;
+    sqlx::query("UPDATE cases SET noticed_at = now() - interval '40 days'")
+        .execute(pool)
+        .await
+        .expect("told long ago");
+    let (status, problem) = appeal(json!({ "against": "assessment", "reasons": "Hilja" })).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        problem.to_string().contains("appeal-period-over"),
+        "{problem}"
+    );
+
+    // Within it, an upheld appeal reopens the case: the panel decides again, under a new number.
+    sqlx::query("UPDATE cases SET noticed_at = now()")
+        .execute(pool)
+        .await
+        .expect("told today");
+    let (status, _) =
+        appeal(json!({ "against": "assessment", "reasons": "Tõendid on nüüd olemas" })).await;
+    assert_eq!(status, 201);
+    let listed = eventually(WAIT, "the second appeal at the committee", || async {
+        let (_, list) = send("GET", appeals_url.clone(), staff.clone(), None).await;
+        list.as_array()
+            .and_then(|l| l.iter().find(|a| a["status"] == "lodged").cloned())
+    })
+    .await;
+    let (status, _) = send(
+        "POST",
+        format!(
+            "{}/appeals/{}/resolution",
+            committee.url,
+            listed["id"].as_str().expect("id")
+        ),
+        chair.clone(),
+        Some(json!({ "outcome": "upheld", "reasons": "Tõendid on asjakohased" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let reopened = eventually(WAIT, "the case reopened", || async {
+        let (_, case) = send("GET", case_url.clone(), assessor.clone(), None).await;
+        (case["status"] == "open").then_some(case)
+    })
+    .await;
+    assert_eq!(reopened["decision_number"], Value::Null);
+    let first_number = format!("HK-{}-000001", kutse_domain::tallinn_today().format("%Y"));
+    let (status, _) = send(
+        "PUT",
+        format!("{case_url}/competences/B.2"),
+        assessor.clone(),
+        Some(json!({ "accepted": true, "justification": "Tõendatud vaide käigus" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, decided) = send(
+        "POST",
+        format!("{case_url}/decision"),
+        assessor.clone(),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{decided}");
+    assert_ne!(decided["decision_number"], json!(first_number));
+    // The committee's agenda takes the new decision (the first no longer stands).
+    eventually(
+        WAIT,
+        "the new decision on the committee's agenda",
+        || async {
+            let accepted: Option<bool> = sqlx::query_scalar(
+                "SELECT all_accepted FROM agenda_items WHERE application_id = $1",
+            )
+            .bind(application)
+            .fetch_optional(&committee.db.pool)
+            .await
+            .ok()
+            .flatten();
+            (accepted == Some(true)).then_some(())
+        },
+    )
+    .await;
+    h.assert_parked(&[]).await;
+}

@@ -1,14 +1,18 @@
 //! The messages assessment consumes, one file each:
 //! - [`application_submitted`]: an assessment case opens, with its review due date;
 //! - [`document_stored`]: the application's documents, and those answering a request;
-//! - [`notice_sent`]: the applicant was told the decision.
+//! - [`notice_sent`]: the applicant was told the decision;
+//! - [`appeals`]: the committee's refusal (an appeal period starts), an appeal's resolution.
 
+mod appeals;
 mod application_submitted;
 mod document_stored;
 mod notice_sent;
 
 use kutse_messaging::Dispatcher;
-use kutse_messaging::catalogue::{ApplicationSubmitted, DocumentStored, NoticeSent};
+use kutse_messaging::catalogue::{
+    AppealResolved, ApplicationRefused, ApplicationSubmitted, DocumentStored, NoticeSent,
+};
 
 /// What assessment's handlers share (nothing yet).
 #[derive(Debug, Default)]
@@ -20,4 +24,6 @@ pub fn dispatcher() -> Dispatcher<AssessmentHandler> {
         .on::<ApplicationSubmitted>()
         .on::<DocumentStored>()
         .on::<NoticeSent>()
+        .on::<ApplicationRefused>()
+        .on::<AppealResolved>()
 }

@@ -225,3 +225,46 @@ pub async fn decide(
     .await
     .map(|_| ())
 }
+
+/// Records when the applicant was told the committee refused (the first report stands).
+pub async fn refused(
+    conn: &mut PgConnection,
+    application: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE cases SET refused_at = $2 WHERE application_id = $1 AND refused_at IS NULL")
+        .bind(application)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Reopens a decided case for assessment (an upheld appeal): the panel decides again, and the
+/// new decision is numbered and told anew. The competence decisions stay as the starting point.
+pub async fn reopen(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE cases SET status = 'open', decided_at = NULL, decision_number = NULL,
+                          notice_due = NULL, noticed_at = NULL, refused_at = NULL
+          WHERE application_id = $1 AND status = 'decided'",
+    )
+    .bind(application)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// When the applicant was told the decision and the committee's refusal, if they were.
+pub async fn told(
+    conn: &mut PgConnection,
+    application: Uuid,
+) -> sqlx::Result<(
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+)> {
+    sqlx::query_as("SELECT decided_at, noticed_at, refused_at FROM cases WHERE application_id = $1")
+        .bind(application)
+        .fetch_one(conn)
+        .await
+}

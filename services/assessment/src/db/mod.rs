@@ -1,5 +1,6 @@
 //! The assessment's queries, by table; they return `sqlx` results and plain rows and know nothing
 //! of HTTP.
 
+pub mod appeals;
 pub mod cases;
 pub mod procedure;

@@ -5,6 +5,7 @@
 //! | `GET /assessments/{application_id}` | assessors and staff of the body; the applicant |
 //! | `POST /assessments/{application_id}/assessors` | staff of the body: `{assessor}` (a personal code) assigned to the case |
 //! | `POST /assessments/{application_id}/requests` | assessors assigned to the case: more documents wanted, `{documents: [{document_type, description}], reason, due_on}` |
+//! | `POST /assessments/{application_id}/appeals` | the applicant: `{against: assessment\|committee, reasons, documents}`, within 30 days of being told (one in progress at a time) |
 //! | `PUT /assessments/{application_id}/competences/{code}` | assessors assigned to the case: `{accepted, justification, evidence: [document ids]}` |
 //! | `POST /assessments/{application_id}/decision` | assessors assigned to the case: completes the decision (numbered; the applicant must be told within 14 days) |
 //!
@@ -38,6 +39,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/assessments/{id}/decision", post(complete))
         .route("/assessments/{id}/assessors", post(assign))
         .route("/assessments/{id}/requests", post(request_documents))
+        .route("/assessments/{id}/appeals", post(appeal))
 }
 
 #[derive(Debug, Serialize)]
@@ -62,6 +64,7 @@ struct CaseView {
     notice_due: Option<NaiveDate>,
     /// When the decision mail was accepted by the mail server.
     noticed_at: Option<DateTime<Utc>>,
+    appeals: Vec<db::appeals::Appeal>,
 }
 
 #[derive(Debug, Serialize)]
@@ -162,6 +165,7 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
         decision_number: progress.decision_number,
         notice_due: progress.notice_due,
         noticed_at: progress.noticed_at,
+        appeals: db::appeals::of(conn, id).await?,
     })
 }
 
@@ -490,5 +494,118 @@ async fn request_documents(
     let view = view(&mut tx, id, &case).await?;
     tx.commit().await?;
     tracing::info!(application = %id, request = %request_id, "more documents requested");
+    Ok((axum::http::StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppealInput {
+    /// `assessment` (the panel's decision) or `committee` (the committee's refusal).
+    against: String,
+    reasons: String,
+    #[serde(default)]
+    documents: Vec<Uuid>,
+}
+
+/// The applicant contests the panel's decision or the committee's refusal, within 30 days of
+/// being told (`kutse_domain::clocks::appeal_until`).
+async fn appeal(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Path(id): Path<String>,
+    Json(input): Json<AppealInput>,
+) -> Result<(axum::http::StatusCode, Json<CaseView>), ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
+    if principal.isikukood.map(|c| c.to_string()).as_deref() != Some(case.applicant.as_str()) {
+        return Err(ApiError::Forbidden(
+            "only the applicant lodges an appeal".to_owned(),
+        ));
+    }
+    let mut errors = Vec::new();
+    let reasons = input.reasons.trim();
+    if reasons.is_empty() || reasons.chars().count() > 10_000 {
+        errors.push(FieldError::new("reasons", "say why (1-10000 characters)"));
+    }
+    let stored = db::cases::documents(&mut tx, id).await?;
+    for (i, document) in input.documents.iter().enumerate() {
+        if !stored.contains(document) {
+            errors.push(FieldError::new(
+                format!("documents[{i}]"),
+                "not a document of this application",
+            ));
+        }
+    }
+    let (decided_at, noticed_at, refused_at) = db::cases::told(&mut tx, id).await?;
+    // The period runs from being told; a decision not yet told may be contested already.
+    let told = match input.against.as_str() {
+        "assessment" if case.status == CaseStatus::Decided => noticed_at.or(decided_at),
+        "assessment" => {
+            return Err(ApiError::Conflict(
+                "the panel has not decided yet".to_owned(),
+            ));
+        }
+        "committee" => match refused_at {
+            Some(at) => Some(at),
+            None => {
+                return Err(ApiError::Conflict(
+                    "the committee has not refused this application".to_owned(),
+                ));
+            }
+        },
+        _ => {
+            errors.push(FieldError::new("against", "assessment or committee"));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let now = Utc::now();
+    if let Some(told) = told {
+        let until = kutse_domain::clocks::appeal_until(kutse_domain::tallinn_date(told));
+        if kutse_domain::tallinn_date(now) > until {
+            return Err(ApiError::Unprocessable {
+                kind: "appeal-period-over",
+                detail: format!("an appeal was possible until {until} (30 days from being told)"),
+                errors: vec![],
+            });
+        }
+    }
+    let appeal_id = Uuid::now_v7();
+    let mut documents = input.documents.clone();
+    documents.dedup();
+    if !db::appeals::lodge(
+        &mut tx,
+        appeal_id,
+        id,
+        &input.against,
+        reasons,
+        &documents,
+        now,
+    )
+    .await?
+    {
+        return Err(ApiError::Conflict(
+            "an appeal of this application is already in progress".to_owned(),
+        ));
+    }
+    let event = kutse_messaging::catalogue::AppealLodged {
+        appeal_id,
+        application_id: id,
+        awarding_body_id: case.awarding_body_id,
+        against: input.against.clone(),
+        reasons: reasons.to_owned(),
+        documents,
+        lodged_at: now,
+        applicant: case.submission.applicant.clone(),
+        qualification: case.submission.qualification.clone(),
+        awarding_body_email: case.submission.awarding_body_email.clone(),
+    };
+    let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    let view = view(&mut tx, id, &case).await?;
+    tx.commit().await?;
+    tracing::info!(application = %id, appeal = %appeal_id, "appeal lodged");
     Ok((axum::http::StatusCode::CREATED, Json(view)))
 }

@@ -16,7 +16,9 @@
 //!   two protocols on two replicas cannot award and refuse it at once.
 //! - **Outcomes are final.** Once a signed protocol has awarded or refused an application, a
 //!   later protocol that contradicts it is refused whole; corrections go through appeal or
-//!   revocation, never by deciding again.
+//!   revocation, never by deciding again. A refusal is reopened only by an appeal the committee
+//!   upheld after it (`appeal.resolved`): the panel's decision is then taken anew, and a later
+//!   protocol may award.
 //! - **Whole or nothing, and always answered.** Every decision of a protocol is checked before any
 //!   is applied. Every `protocol.signed` gets one answer: `protocol.accepted` (register numbers
 //!   issued, applications refused) or, when it is parked, `protocol.rejected` with the reason
@@ -29,8 +31,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Datelike, Months, Utc};
 use kutse_domain::Isikukood;
 use kutse_messaging::catalogue::{
-    ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued, CompetenceRef,
-    IssuedRef, ProtocolAccepted, ProtocolRejected, ProtocolSigned,
+    AppealResolved, ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateIssued,
+    CompetenceRef, IssuedRef, ProtocolAccepted, ProtocolRejected, ProtocolSigned,
 };
 use kutse_messaging::{Envelope, HandlerError, Message, Outbox};
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
@@ -42,6 +44,7 @@ use crate::db;
 use crate::register::RegisterKeys;
 use crate::status_list::Purpose;
 
+mod appeal_resolved;
 mod application_submitted;
 mod assessment_decided;
 mod protocol_signed;
@@ -54,6 +57,7 @@ pub fn dispatcher(
         .on::<ApplicationSubmitted>()
         .on::<AssessmentDecided>()
         .on::<ProtocolSigned>()
+        .on::<AppealResolved>()
 }
 
 /// The JWS `typ` of a certificate's seal.
@@ -155,6 +159,7 @@ impl CertificatesHandler {
             .collect();
         let mut known = known_all(conn, &ids).await?;
         let decided = db::outcomes::decided_all(conn, &ids).await?;
+        let reopened = db::outcomes::reopened_by_appeal(conn, &ids).await?;
         for decision in &protocol.decisions {
             let application = decision.application_id;
             let data = known.get(&application).ok_or_else(|| {
@@ -165,9 +170,9 @@ impl CertificatesHandler {
             })?;
             check(decision, data, &protocol)?;
             match (decision.outcome, decided.get(&application)) {
-                (Outcome::Award, Some(None)) => {
+                (Outcome::Award, Some(None)) if !reopened.contains(&application) => {
                     return Err(HandlerError::Permanent(format!(
-                        "protocol refused: application {application} was refused by an earlier signed protocol; an outcome is final (appeal or revocation correct it)"
+                        "protocol refused: application {application} was refused by an earlier signed protocol; an outcome is final (only an upheld appeal reopens it)"
                     )));
                 }
                 (Outcome::Refuse, Some(Some(_))) => {

@@ -149,3 +149,51 @@ pub async fn lock_by_number(
     .fetch_optional(conn)
     .await
 }
+
+/// Of `applications`, those refused by a signed protocol and reopened since by an upheld appeal:
+/// a later protocol may award them.
+pub async fn reopened_by_appeal(
+    conn: &mut PgConnection,
+    applications: &[Uuid],
+) -> sqlx::Result<std::collections::HashSet<Uuid>> {
+    let rows: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT r.application_id FROM refusals r
+          WHERE r.application_id = ANY($1)
+            AND EXISTS (SELECT 1 FROM upheld_appeals u
+                         WHERE u.application_id = r.application_id AND u.resolved_at > r.created_at)",
+    )
+    .bind(applications)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Records an upheld appeal and clears the application's panel decision, so the new decision
+/// is taken (first write wins again); `false` if it was recorded before.
+pub async fn appeal_upheld(
+    conn: &mut PgConnection,
+    appeal: Uuid,
+    application: Uuid,
+    resolved_at: chrono::DateTime<chrono::Utc>,
+) -> sqlx::Result<bool> {
+    let recorded = sqlx::query(
+        "INSERT INTO upheld_appeals (appeal_id, application_id, resolved_at) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(appeal)
+    .bind(application)
+    .bind(resolved_at)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if recorded {
+        sqlx::query(
+            "UPDATE applications SET decision = NULL, updated_at = now() WHERE application_id = $1",
+        )
+        .bind(application)
+        .execute(conn)
+        .await?;
+    }
+    Ok(recorded)
+}

@@ -6,8 +6,10 @@
 //! - [`protocol_accepted`], [`protocol_rejected`]: the register's answer to a signed protocol,
 //!   shown on its session;
 //! - [`role_appointed`], [`role_removed`]: the bodies' people from the role registry (the
-//!   committee's roster).
+//!   committee's roster);
+//! - [`appeal_lodged`]: appeals for the committee to resolve.
 
+mod appeal_lodged;
 mod assessment_decided;
 mod protocol_accepted;
 mod protocol_rejected;
@@ -17,8 +19,8 @@ mod signer_key_activated;
 mod signer_key_revoked;
 
 use kutse_messaging::catalogue::{
-    AssessmentDecided, ProtocolAccepted, ProtocolRejected, RoleAppointed, RoleRemoved,
-    SignerKeyActivated, SignerKeyRevoked,
+    AppealLodged, AssessmentDecided, ProtocolAccepted, ProtocolRejected, RoleAppointed,
+    RoleRemoved, SignerKeyActivated, SignerKeyRevoked,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -38,6 +40,7 @@ pub fn dispatcher() -> Dispatcher<CommitteeHandler> {
         .on::<ProtocolRejected>()
         .on::<RoleAppointed>()
         .on::<RoleRemoved>()
+        .on::<AppealLodged>()
 }
 
 /// Notes the register's answer on the session whose protocol it was (protocols published by

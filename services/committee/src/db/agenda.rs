@@ -2,6 +2,7 @@
 
 use kutse_messaging::catalogue::AssessmentDecided;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 /// Puts a decided application on the waiting agenda; `false` if it was there already.
 pub async fn add(conn: &mut PgConnection, d: &AssessmentDecided) -> sqlx::Result<bool> {
@@ -32,4 +33,14 @@ pub async fn holds(conn: &mut PgConnection, d: &AssessmentDecided) -> sqlx::Resu
     .bind(d.decided_at)
     .fetch_one(conn)
     .await
+}
+
+/// Takes the application off the agenda (an upheld appeal reopened its assessment): the panel's
+/// new decision joins the agenda afresh.
+pub async fn reopen(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM agenda_items WHERE application_id = $1")
+        .bind(application)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }

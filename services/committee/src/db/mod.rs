@@ -2,6 +2,7 @@
 //! of HTTP.
 
 pub mod agenda;
+pub mod appeals;
 pub mod roster;
 pub mod sessions;
 pub mod signer_keys;

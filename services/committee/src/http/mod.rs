@@ -1,5 +1,6 @@
 //! The HTTP API: a router per resource, merged here (see each module for its routes).
 
+mod appeals;
 mod sessions;
 
 use axum::Router;
@@ -9,5 +10,8 @@ pub type AppState = kutse_service::ApiContext;
 
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(sessions::router()).with_state(state)
+    Router::new()
+        .merge(sessions::router())
+        .merge(appeals::router())
+        .with_state(state)
 }

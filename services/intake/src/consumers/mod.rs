@@ -2,7 +2,8 @@
 //! - [`document_stored`]: a document uploaded to one of its applications (scanned clean);
 //! - [`document_quarantined`]: an upload the virus scan found infected;
 //! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol;
-//! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks;
+//! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks,
+//!   appeals (an upheld appeal of a refusal reopens the application);
 //! - [`assessment_decided`]: the panel's decision notice.
 //!
 //! An outcome moves an application only along the state machine of
@@ -42,6 +43,8 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<RequestClosed>()
         .on::<AssessmentOverdue>()
         .on::<AssessmentDecided>()
+        .on::<kutse_messaging::catalogue::AppealLodged>()
+        .on::<kutse_messaging::catalogue::AppealResolved>()
 }
 
 /// Records an outcome: moves the application to `status` (if the state machine allows it) and

@@ -59,3 +59,53 @@ impl Handles<AssessmentOverdue> for IntakeHandler {
         Ok(())
     }
 }
+
+impl Handles<kutse_messaging::catalogue::AppealLodged> for IntakeHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        e: kutse_messaging::catalogue::AppealLodged,
+        _: &Envelope,
+    ) -> Result<(), HandlerError> {
+        let detail = serde_json::json!({
+            "appeal_id": e.appeal_id,
+            "against": e.against,
+            "reasons": e.reasons,
+            "documents": e.documents,
+        });
+        db::applications::add_history(conn, e.application_id, "appeal_lodged", detail).await?;
+        Ok(())
+    }
+}
+
+/// `appeal.resolved`: in the history; an upheld appeal of a refusal reopens the application
+/// (`refused` → `submitted`), so a later award can be recorded.
+impl Handles<kutse_messaging::catalogue::AppealResolved> for IntakeHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        e: kutse_messaging::catalogue::AppealResolved,
+        _: &Envelope,
+    ) -> Result<(), HandlerError> {
+        use crate::domain::ApplicationStatus;
+        if e.outcome == "upheld"
+            && db::applications::lock_status(conn, e.application_id).await?
+                == Some(ApplicationStatus::Refused)
+        {
+            db::applications::move_status(
+                conn,
+                e.application_id,
+                ApplicationStatus::Refused,
+                ApplicationStatus::Submitted,
+            )
+            .await?;
+        }
+        let detail = serde_json::json!({
+            "appeal_id": e.appeal_id,
+            "outcome": e.outcome,
+            "reasons": e.reasons,
+        });
+        db::applications::add_history(conn, e.application_id, "appeal_resolved", detail).await?;
+        Ok(())
+    }
+}

@@ -6,12 +6,14 @@
 //! - [`certificate_status_changed`]: revocation, suspension, reinstatement, with the reason;
 //! - [`documents_requested`]: the panel's request for more documents;
 //! - [`overdue_digest`]: a body's daily digest of overdue clocks, to its desk;
+//! - [`appeals`]: an appeal's receipt (applicant and body) and resolution;
 //! - [`application_refused`]: the refusal with its reasons.
 //!
 //! Nothing is sent from here: a handler runs inside the message's transaction, and an e-mail
 //! cannot be rolled back. The mail worker sends after commit. One mail per event and kind,
 //! however often the event is delivered.
 
+mod appeals;
 mod application_refused;
 mod application_submitted;
 mod assessment_decided;
@@ -20,6 +22,7 @@ mod certificate_status_changed;
 mod documents_requested;
 mod overdue_digest;
 
+use kutse_messaging::catalogue::{AppealLodged, AppealResolved};
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
     CertificateStatusChanged, DocumentsRequested, OverdueDigest,
@@ -44,6 +47,8 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
         .on::<CertificateStatusChanged>()
         .on::<DocumentsRequested>()
         .on::<OverdueDigest>()
+        .on::<AppealLodged>()
+        .on::<AppealResolved>()
         .on::<ApplicationRefused>()
 }
 

@@ -1,0 +1,143 @@
+//! Appeals (vaie) the committee resolves.
+//!
+//! | route | who |
+//! |---|---|
+//! | `GET /appeals?awarding_body_id=` | the body's staff, committee members and chair |
+//! | `POST /appeals/{id}/resolution` | the body's committee chair (in the register today): `{outcome: upheld\|dismissed, reasons}` |
+//!
+//! An upheld appeal reopens the case for assessment and takes the application off the agenda,
+//! so the panel's new decision joins it afresh (and a new protocol may award what an earlier one
+//! refused). A dismissed one sends the applicant the reasons. Either is `appeal.resolved`.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use chrono::Utc;
+use kutse_auth::{Authenticated, Role};
+use kutse_http::{ApiError, FieldError, Json, PathId};
+use kutse_messaging::catalogue::{AppealLodged, AppealResolved};
+use kutse_messaging::{Envelope, Outbox};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::AppState;
+use crate::db;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/appeals", get(list))
+        .route("/appeals/{id}/resolution", post(resolve))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    awarding_body_id: Uuid,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<db::appeals::Appeal>>, ApiError> {
+    let body = query.awarding_body_id;
+    if ![
+        Role::AwardingBodyStaff,
+        Role::CommitteeMember,
+        Role::CommitteeChair,
+    ]
+    .into_iter()
+    .any(|role| principal.acts_for(role, body))
+    {
+        return Err(ApiError::Forbidden(
+            "the body's staff and committee see its appeals".to_owned(),
+        ));
+    }
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(db::appeals::of_body(&mut conn, body).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Resolution {
+    outcome: String,
+    reasons: String,
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+    Json(input): Json<Resolution>,
+) -> Result<Json<db::appeals::Appeal>, ApiError> {
+    let mut errors = Vec::new();
+    if !matches!(input.outcome.as_str(), "upheld" | "dismissed") {
+        errors.push(FieldError::new("outcome", "upheld or dismissed"));
+    }
+    let reasons = input.reasons.trim();
+    if reasons.is_empty() {
+        errors.push(FieldError::new(
+            "reasons",
+            "the committee's reasons are required",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut tx = state.pool.begin().await?;
+    let appeal = db::appeals::lock(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("appeal".to_owned()))?;
+    let body = appeal.awarding_body_id;
+    let today = kutse_domain::tallinn_today();
+    let chairs = db::roster::holding(&mut tx, body, "committee_chair", today).await?;
+    let is_chair = principal.acts_for(Role::CommitteeChair, body)
+        && principal
+            .isikukood
+            .is_some_and(|code| chairs.contains(&code.to_string()));
+    if !is_chair {
+        return Err(ApiError::Forbidden(
+            "the committee's chair records its resolution".to_owned(),
+        ));
+    }
+    if appeal.status != "lodged" {
+        return Err(ApiError::Conflict(format!(
+            "the appeal is already {}",
+            appeal.status
+        )));
+    }
+    let lodged: AppealLodged =
+        serde_json::from_value(appeal.lodged.clone()).map_err(|e| ApiError::Internal(e.into()))?;
+    let now = Utc::now();
+    db::appeals::resolve(
+        &mut tx,
+        id,
+        &input.outcome,
+        reasons,
+        &principal.subject,
+        now,
+    )
+    .await?;
+    if input.outcome == "upheld" {
+        db::agenda::reopen(&mut tx, appeal.application_id).await?;
+    }
+    let event = AppealResolved {
+        appeal_id: id,
+        application_id: appeal.application_id,
+        awarding_body_id: body,
+        against: lodged.against,
+        outcome: input.outcome.clone(),
+        reasons: reasons.to_owned(),
+        resolved_at: now,
+        applicant: lodged.applicant,
+        qualification: lodged.qualification,
+    };
+    let envelope = Envelope::new(&event, Some(appeal.application_id))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Outbox::enqueue(&mut tx, &envelope).await?;
+    let resolved = db::appeals::lock(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("appeal {id} vanished")))?;
+    tx.commit().await?;
+    tracing::info!(appeal = %id, outcome = input.outcome.as_str(), "appeal resolved");
+    Ok(Json(resolved))
+}
