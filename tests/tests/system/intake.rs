@@ -764,3 +764,152 @@ async fn a_body_has_a_desk_address_that_the_authority_and_its_administrators_set
     .expect("the submission");
     assert_eq!(carried.as_deref(), Some("kantselei@juuksurid.ee"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_applicant_follows_requests_and_appeals_in_the_history_and_only_an_upheld_appeal_reopens_a_refusal()
+ {
+    let portal = Portal::new().await;
+    let (_, staff, round) = portal.round(open_round()).await;
+    let mari = portal.token(MARI, &[], None);
+    let (_, app) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    let id = app["id"].as_str().expect("id").to_owned();
+    let path = format!("/applications/{id}");
+    portal
+        .send(
+            "POST",
+            &format!("{path}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    let (status, _) = portal
+        .send("POST", &format!("{path}/submit"), &mari, None, None)
+        .await;
+    assert_eq!(status, 200);
+    kutse_tests::wait_ready(&portal.intake).await;
+    let application_id: Uuid = id.parse().expect("uuid");
+    let (_, envelope) = sqlx::query_as::<_, (String, Vec<u8>)>(
+        "SELECT message_type, body FROM messaging.outbox WHERE message_type = 'application.submitted'",
+    )
+    .fetch_one(&portal.intake.db.pool)
+    .await
+    .expect("submitted event");
+    let submitted: kutse_messaging::catalogue::ApplicationSubmitted =
+        kutse_messaging::Envelope::from_bytes(&envelope)
+            .expect("envelope")
+            .decode()
+            .expect("payload");
+    let today = kutse_domain::tallinn_today();
+    let request = Uuid::now_v7();
+    let requested = kutse_messaging::catalogue::DocumentsRequested {
+        request_id: request,
+        application_id,
+        awarding_body_id: submitted.awarding_body_id,
+        applicant: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+        documents: vec![kutse_messaging::catalogue::RequestedDocument {
+            document_type: kutse_domain::DocumentType::parse("employment_proof").expect("type"),
+            description: "Tööandja tõend".into(),
+        }],
+        reason: "Töökogemus tõendamata".into(),
+        due_on: today + Days::new(7),
+        requested_at: Utc::now(),
+    };
+    let closed = kutse_messaging::catalogue::RequestClosed {
+        request_id: request,
+        application_id,
+        outcome: "answered".into(),
+        closed_on: today,
+        extension_working_days: 0,
+        review_due: today,
+        decision_due: today,
+    };
+    let refused = kutse_messaging::catalogue::ApplicationRefused {
+        application_id,
+        protocol_id: Uuid::now_v7(),
+        applicant: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+        justification: "B.2.2 tõendamata".into(),
+        competences_not_accepted: Vec::new(),
+    };
+    let appeal = Uuid::now_v7();
+    let lodged = kutse_messaging::catalogue::AppealLodged {
+        appeal_id: appeal,
+        application_id,
+        awarding_body_id: submitted.awarding_body_id,
+        against: "committee".into(),
+        reasons: "Tõendid olid olemas".into(),
+        documents: vec![],
+        lodged_at: Utc::now(),
+        applicant: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+        awarding_body_email: None,
+    };
+    let resolved = |outcome: &str| kutse_messaging::catalogue::AppealResolved {
+        appeal_id: appeal,
+        application_id,
+        awarding_body_id: submitted.awarding_body_id,
+        against: "committee".into(),
+        outcome: outcome.into(),
+        reasons: "Tõendid on asjakohased".into(),
+        resolved_at: Utc::now(),
+        applicant: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+    };
+    let publish = |envelope: kutse_messaging::Envelope| {
+        let portal = &portal;
+        async move { portal.harness.publish(&envelope).await.expect("publish") }
+    };
+    publish(kutse_messaging::Envelope::new(&requested, None).expect("e")).await;
+    publish(kutse_messaging::Envelope::new(&closed, None).expect("e")).await;
+    publish(kutse_messaging::Envelope::new(&refused, None).expect("e")).await;
+    let status_of = || async {
+        let (_, app) = portal.send("GET", &path, &mari, None, None).await;
+        app
+    };
+    kutse_testkit::eventually(WAIT, "refused", || async {
+        (status_of().await["status"] == "refused").then_some(())
+    })
+    .await;
+    // A dismissed appeal leaves the refusal; an upheld one reopens the application.
+    publish(kutse_messaging::Envelope::new(&lodged, None).expect("e")).await;
+    publish(kutse_messaging::Envelope::new(&resolved("dismissed"), None).expect("e")).await;
+    kutse_testkit::eventually(WAIT, "the dismissal in the history", || async {
+        let app = status_of().await;
+        app["history"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|e| e["event"] == "appeal_resolved"))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(status_of().await["status"], "refused");
+    publish(kutse_messaging::Envelope::new(&resolved("upheld"), None).expect("e")).await;
+    let app = kutse_testkit::eventually(WAIT, "reopened", || async {
+        let app = status_of().await;
+        (app["status"] == "submitted").then_some(app)
+    })
+    .await;
+    let events: Vec<&str> = app["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["event"].as_str())
+        .collect();
+    assert_eq!(
+        events[events.len() - 6..],
+        [
+            "documents_requested",
+            "request_closed",
+            "refused",
+            "appeal_lodged",
+            "appeal_resolved",
+            "appeal_resolved"
+        ],
+        "{events:?}"
+    );
+    let requested_entry = &app["history"][events.len() - 6];
+    assert_eq!(requested_entry["detail"]["reason"], "Töökogemus tõendamata");
+}
