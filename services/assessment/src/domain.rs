@@ -1,6 +1,6 @@
 //! The assessment's rules: a case's state machine. A case opens when an application is submitted
 //! (due 10 working days after the round's deadline) and is decided once every competence applied
-//! for is; a decided case does not reopen (corrections go through the appeal path).
+//! for is; a decided case reopens only when the committee upholds an appeal against it.
 
 /// Where an assessment case is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

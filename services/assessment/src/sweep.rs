@@ -43,7 +43,15 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> anyhow::Result<Swept> 
 
     let mut tx = pool.begin().await?;
     for case in procedure::open_cases(&mut tx, today).await? {
-        let extension = u32::try_from(case.extension_days).unwrap_or(0);
+        // The periods stand still while documents are awaited: an open request counts up to
+        // today as if it closed now.
+        let waiting: u32 = case
+            .open_requests_since
+            .iter()
+            .map(|since| clocks::extension(*since, today))
+            .max()
+            .unwrap_or(0);
+        let extension = u32::try_from(case.extension_days).unwrap_or(0) + waiting;
         for (clock, due) in [
             ("review", clocks::review_due(case.round_deadline, extension)),
             (
@@ -98,7 +106,9 @@ async fn digests(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<us
     let mut by_body: std::collections::BTreeMap<uuid::Uuid, Vec<procedure::Outstanding>> =
         Default::default();
     for item in procedure::outstanding(conn).await? {
-        by_body.entry(item.awarding_body_id).or_default().push(item);
+        if still_overdue(&item, today) {
+            by_body.entry(item.awarding_body_id).or_default().push(item);
+        }
     }
     let mut sent = 0;
     for (body, mut items) in by_body {
@@ -135,6 +145,24 @@ async fn digests(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<us
     Ok(sent)
 }
 
+/// Whether a finding still stands: its due day is the case's current one (a request closed
+/// since may have moved it), it has passed, and the clock still runs (the case is still open for
+/// review and decision, and not reopened; decided and untold for the notice).
+fn still_overdue(item: &procedure::Outstanding, today: NaiveDate) -> bool {
+    let extension = u32::try_from(item.extension_days).unwrap_or(0);
+    let current = match item.clock.as_str() {
+        "review" if item.status == "open" && !item.reopened => {
+            Some(clocks::review_due(item.round_deadline, extension))
+        }
+        "decision" if item.status == "open" && !item.reopened => {
+            Some(clocks::decision_due(item.round_deadline, extension))
+        }
+        "notice" if item.status == "decided" => item.notice_due,
+        _ => None,
+    };
+    current.is_some_and(|due| due == item.due && due < today)
+}
+
 /// Closes a request on `closed_on` (answered, or expired on its due day): the periods grow by the
 /// working days it was open, and `assessment.request_closed` says so.
 pub async fn close(
@@ -143,6 +171,7 @@ pub async fn close(
     outcome: &str,
     closed_on: NaiveDate,
 ) -> anyhow::Result<()> {
+    crate::db::cases::lock(conn, request.application_id).await?;
     let progress = crate::db::cases::progress(conn, request.application_id).await?;
     let added = clocks::extension(request.requested_on, closed_on);
     let extension = u32::try_from(progress.extension_days).unwrap_or(0) + added;

@@ -155,7 +155,7 @@ pub const CATALOGUE: &[MessageSpec] = &[
         version: AssessmentOverdue::VERSION,
         producer: services::ASSESSMENT,
         consumers: &[services::INTAKE],
-        summary: "The daily sweep found a case past one of its clocks (the review, or the decision to the committee); raised once per case, clock and due day.",
+        summary: "The daily sweep found a case past one of its clocks (the review, the decision to the committee, or telling the applicant the decision); raised once per case, clock and due day.",
     },
     MessageSpec {
         message_type: ProtocolSigned::TYPE,
@@ -196,7 +196,7 @@ pub const CATALOGUE: &[MessageSpec] = &[
         message_type: CertificateIssued::TYPE,
         version: CertificateIssued::VERSION,
         producer: services::CERTIFICATES,
-        consumers: &[services::INTAKE],
+        consumers: &[services::INTAKE, services::ASSESSMENT],
         summary: "A certificate was issued into the register, sealed, and its Open Badges credential signed; its PDF follows (certificate.rendered).",
     },
     MessageSpec {

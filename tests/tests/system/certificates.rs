@@ -1158,4 +1158,51 @@ async fn only_an_upheld_appeal_reopens_a_refusal_so_that_a_later_protocol_may_aw
     assert_eq!(receipts[0]["status"], "accepted", "{receipts}");
     assert_eq!(receipts[0]["issued"][0]["application_id"], json!(f));
     assert_eq!(register.outbox("certificate.issued").await, 1);
+
+    // Reopened and refused again, the applicant is told again.
+    let g = register.assessed_application(true).await;
+    register
+        .sign_and_publish(&register.protocol(vec![(g, Outcome::Refuse)]))
+        .await;
+    eventually(WAIT, "g refused", || async {
+        (register.outbox("application.refused").await == 2).then_some(())
+    })
+    .await;
+    let upheld = kutse_messaging::catalogue::AppealResolved {
+        application_id: g,
+        ..resolution("upheld")
+    };
+    register
+        .harness
+        .publish(&Envelope::new(&upheld, Some(g)).expect("envelope"))
+        .await
+        .expect("publish");
+    eventually(WAIT, "the second upheld appeal recorded", || async {
+        (register.count("SELECT count(*) FROM upheld_appeals").await == 2).then_some(())
+    })
+    .await;
+    let (_, decided) = register.facts(g, true);
+    register
+        .harness
+        .publish(&Envelope::new(&decided, Some(g)).expect("envelope"))
+        .await
+        .expect("publish");
+    eventually(WAIT, "g's new decision stored", || async {
+        (register
+            .count(&format!(
+                "SELECT count(*) FROM applications WHERE decision ->> 'decided_at' = '{}'",
+                decided
+                    .decided_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            ))
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    let again = register.protocol(vec![(g, Outcome::Refuse)]);
+    register.sign_and_publish(&again).await;
+    let receipts = register.status_of(again.protocol_id).await;
+    assert_eq!(receipts[0]["status"], "accepted", "{receipts}");
+    assert_eq!(register.outbox("application.refused").await, 3);
 }

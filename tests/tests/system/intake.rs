@@ -693,6 +693,11 @@ async fn a_body_has_a_desk_address_that_the_authority_and_its_administrators_set
     };
     let (status, _) = change(staff.clone(), json!("desk@example.ee")).await;
     assert_eq!(status, 403, "staff do not change it");
+    // The field is required: leaving it out does not remove the address.
+    let (status, _) = portal
+        .send("PATCH", &path, &authority, Some("{}"), None)
+        .await;
+    assert!((400..500).contains(&status), "{status}");
     let admin = portal.token("EE48704147433", &[Role::BodyAdministrator], Some(body_id));
     let (status, body) = change(admin, json!("kantselei@juuksurid.ee")).await;
     assert_eq!(status, 200, "{body}");

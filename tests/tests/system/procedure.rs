@@ -245,6 +245,10 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
     )
     .await;
     assert_eq!(status, 201);
+    // The decision waits while documents are awaited.
+    let (status, problem) = post("/decision", assessor.clone(), json!({})).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem.to_string().contains("still open"), "{problem}");
     let later = due_on + Days::new(3);
     let swept = kutse_assessment::sweep::run_once(pool, later)
         .await
@@ -605,7 +609,8 @@ async fn an_appeal_is_lodged_within_its_period_resolved_by_the_chair_and_if_uphe
     let (status, problem) = appeal(json!({ "against": "assessment", "reasons": " " })).await;
     assert_eq!(
         (status, &problem["errors"][0]["field"]),
-        (422, &json!("reasons"))
+        (422, &json!("reasons")),
+        "{problem}"
     );
     let (status, _) = appeal(json!({ "against": "committee", "reasons": "Ei nõustu" })).await;
     assert_eq!(status, 409, "the committee has not refused");
@@ -614,6 +619,9 @@ async fn an_appeal_is_lodged_within_its_period_resolved_by_the_chair_and_if_uphe
     )
     .await;
     assert_eq!(status, 201, "{case}");
+    // The applicant sees that an assessor decided, never who by personal code.
+    assert_eq!(case["assessors"], json!(["assessor"]));
+    assert!(!case.to_string().contains(ASSESSOR));
     let (status, _) = appeal(json!({ "against": "assessment", "reasons": "Veel kord" })).await;
     assert_eq!(status, 409, "one appeal in progress at a time");
 

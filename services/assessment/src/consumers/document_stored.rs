@@ -47,8 +47,9 @@ impl Handles<DocumentStored> for AssessmentHandler {
             return Ok(());
         }
         procedure::receive(conn, request_id, document_type, stored.document_id).await?;
-        let mut received = request.received.clone();
-        received.push(document_type.to_owned());
+        // Read in a statement of its own, after the lock: an answer another consumer committed
+        // while this one waited for the lock counts too.
+        let received = procedure::received(conn, request_id).await?;
         if requested.iter().all(|t| received.contains(t)) {
             let on = kutse_domain::tallinn_date(stored.uploaded_at.unwrap_or(envelope.occurred_at));
             crate::sweep::close(conn, &request, "answered", on)

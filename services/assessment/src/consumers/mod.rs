@@ -2,7 +2,8 @@
 //! - [`application_submitted`]: an assessment case opens, with its review due date;
 //! - [`document_stored`]: the application's documents, and those answering a request;
 //! - [`notice_sent`]: the applicant was told the decision;
-//! - [`appeals`]: the committee's refusal (an appeal period starts), an appeal's resolution.
+//! - [`appeals`]: the committee's refusal (an appeal period starts), an award (nothing left to
+//!   contest), an appeal's resolution.
 
 mod appeals;
 mod application_submitted;
@@ -11,7 +12,8 @@ mod notice_sent;
 
 use kutse_messaging::Dispatcher;
 use kutse_messaging::catalogue::{
-    AppealResolved, ApplicationRefused, ApplicationSubmitted, DocumentStored, NoticeSent,
+    AppealResolved, ApplicationRefused, ApplicationSubmitted, CertificateIssued, DocumentStored,
+    NoticeSent,
 };
 
 /// What assessment's handlers share (nothing yet).
@@ -26,4 +28,5 @@ pub fn dispatcher() -> Dispatcher<AssessmentHandler> {
         .on::<NoticeSent>()
         .on::<ApplicationRefused>()
         .on::<AppealResolved>()
+        .on::<CertificateIssued>()
 }

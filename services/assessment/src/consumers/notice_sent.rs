@@ -14,8 +14,11 @@ impl Handles<NoticeSent> for AssessmentHandler {
         sent: NoticeSent,
         _: &Envelope,
     ) -> Result<(), HandlerError> {
-        if sent.kind == "decision" {
-            crate::db::cases::noticed(conn, sent.application_id, sent.sent_at).await?;
+        if sent.kind == "decision"
+            && !crate::db::cases::noticed(conn, sent.application_id, sent.cause_id, sent.sent_at)
+                .await?
+        {
+            tracing::info!(application = %sent.application_id, "notice of an earlier decision, or told before; nothing to do");
         }
         Ok(())
     }

@@ -98,10 +98,11 @@ pub async fn mark_decided(
     recommendations: Option<&str>,
     decision_number: &str,
     notice_due: NaiveDate,
+    message_id: Uuid,
 ) -> sqlx::Result<bool> {
     sqlx::query(
         "UPDATE cases SET status = 'decided', decided_at = $2, recommendations = $3,
-                          decision_number = $4, notice_due = $5
+                          decision_number = $4, notice_due = $5, decision_message_id = $6
           WHERE application_id = $1 AND status = 'open'",
     )
     .bind(application)
@@ -109,20 +110,53 @@ pub async fn mark_decided(
     .bind(recommendations)
     .bind(decision_number)
     .bind(notice_due)
+    .bind(message_id)
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
 }
 
-/// Records when the applicant was told the decision (the first report stands).
+/// Records when the applicant was told the decision the message `decision_message` announced
+/// (the first report stands; a notice of an earlier decision, before an upheld appeal reopened
+/// the case, changes nothing).
 pub async fn noticed(
+    conn: &mut PgConnection,
+    application: Uuid,
+    decision_message: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE cases SET noticed_at = $3
+          WHERE application_id = $1 AND status = 'decided' AND decision_message_id = $2
+            AND noticed_at IS NULL",
+    )
+    .bind(application)
+    .bind(decision_message)
+    .bind(at)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Records that the qualification was awarded (the first report stands).
+pub async fn awarded(
     conn: &mut PgConnection,
     application: Uuid,
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE cases SET noticed_at = $2 WHERE application_id = $1 AND noticed_at IS NULL")
+    sqlx::query("UPDATE cases SET awarded_at = $2 WHERE application_id = $1 AND awarded_at IS NULL")
         .bind(application)
         .bind(at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Locks the case's row (two requests of one case closing at once are applied one after the
+/// other, each on the other's extension).
+pub async fn lock(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1 FROM cases WHERE application_id = $1 FOR UPDATE")
+        .bind(application)
         .execute(conn)
         .await
         .map(|_| ())
@@ -245,7 +279,8 @@ pub async fn refused(
 pub async fn reopen(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<bool> {
     sqlx::query(
         "UPDATE cases SET status = 'open', decided_at = NULL, decision_number = NULL,
-                          notice_due = NULL, noticed_at = NULL, refused_at = NULL
+                          notice_due = NULL, noticed_at = NULL, refused_at = NULL,
+                          decision_message_id = NULL, reopened_at = now()
           WHERE application_id = $1 AND status = 'decided'",
     )
     .bind(application)
@@ -254,7 +289,8 @@ pub async fn reopen(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<
     .map(|r| r.rows_affected() == 1)
 }
 
-/// When the applicant was told the decision and the committee's refusal, if they were.
+/// When the qualification was awarded, and when the applicant was told the decision and the
+/// committee's refusal, if they were.
 pub async fn told(
     conn: &mut PgConnection,
     application: Uuid,
@@ -263,7 +299,7 @@ pub async fn told(
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
 )> {
-    sqlx::query_as("SELECT decided_at, noticed_at, refused_at FROM cases WHERE application_id = $1")
+    sqlx::query_as("SELECT awarded_at, noticed_at, refused_at FROM cases WHERE application_id = $1")
         .bind(application)
         .fetch_one(conn)
         .await

@@ -172,13 +172,21 @@ pub struct OpenCase {
     pub awarding_body_id: Uuid,
     pub round_deadline: NaiveDate,
     pub extension_days: i32,
+    /// When each request still open was made: the periods stand still while they are open.
+    pub open_requests_since: Vec<NaiveDate>,
 }
 
-/// Every open case whose round deadline has passed.
+/// Every open case whose round deadline has passed, except those an upheld appeal reopened (no
+/// legal clock runs from the deadline for them any more).
 pub async fn open_cases(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<Vec<OpenCase>> {
     sqlx::query_as(
-        "SELECT application_id, awarding_body_id, round_deadline, extension_days FROM cases
-          WHERE status = 'open' AND round_deadline < $1",
+        "SELECT c.application_id, c.awarding_body_id, c.round_deadline, c.extension_days,
+                coalesce((SELECT array_agg(r.requested_on) FROM document_requests r
+                           WHERE r.application_id = c.application_id AND r.closed_on IS NULL), '{}')
+                    AS open_requests_since
+           FROM cases c
+          WHERE c.status = 'open' AND c.round_deadline < $1 AND c.reopened_at IS NULL
+          ORDER BY c.application_id",
     )
     .bind(today)
     .fetch_all(conn)
@@ -229,7 +237,8 @@ pub struct Untold {
 pub async fn untold(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<Vec<Untold>> {
     sqlx::query_as(
         "SELECT application_id, awarding_body_id, notice_due AS due FROM cases
-          WHERE status = 'decided' AND noticed_at IS NULL AND notice_due < $1",
+          WHERE status = 'decided' AND noticed_at IS NULL AND notice_due < $1
+          ORDER BY application_id",
     )
     .bind(today)
     .fetch_all(conn)
@@ -247,10 +256,16 @@ pub struct Outstanding {
     pub qualification: String,
     /// The body's desk address as the application's submission carried it.
     pub email: Option<String>,
+    pub status: String,
+    pub round_deadline: NaiveDate,
+    pub extension_days: i32,
+    pub notice_due: Option<NaiveDate>,
+    pub reopened: bool,
 }
 
-/// Every clock that is overdue and still not met — the review or decision of a case still open,
-/// the notice of a decision still not told — at its latest due day, by body.
+/// Every clock found overdue and possibly still not met — the review or decision of a case still
+/// open, the notice of a decision still not told — at its latest due day. The sweep keeps those
+/// whose due day is the case's current one (see `sweep::still_overdue`).
 pub async fn outstanding(conn: &mut PgConnection) -> sqlx::Result<Vec<Outstanding>> {
     sqlx::query_as(
         "SELECT DISTINCT ON (o.application_id, o.clock)
@@ -258,7 +273,9 @@ pub async fn outstanding(conn: &mut PgConnection) -> sqlx::Result<Vec<Outstandin
                 concat_ws(' ', c.submission -> 'applicant' ->> 'given_name',
                                c.submission -> 'applicant' ->> 'family_name') AS applicant_name,
                 c.submission -> 'qualification' ->> 'name' AS qualification,
-                c.submission ->> 'awarding_body_email' AS email
+                c.submission ->> 'awarding_body_email' AS email,
+                c.status, c.round_deadline, c.extension_days, c.notice_due,
+                c.reopened_at IS NOT NULL AS reopened
            FROM overdue o JOIN cases c USING (application_id)
           WHERE (o.clock IN ('review', 'decision') AND c.status = 'open')
              OR (o.clock = 'notice' AND c.noticed_at IS NULL)
@@ -284,4 +301,12 @@ pub async fn record_digest(
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
+}
+
+/// The requested types that have arrived for a request.
+pub async fn received(conn: &mut PgConnection, request: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT document_type FROM request_answers WHERE request_id = $1")
+        .bind(request)
+        .fetch_all(conn)
+        .await
 }

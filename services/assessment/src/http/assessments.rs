@@ -176,7 +176,23 @@ async fn read(
 ) -> Result<Json<CaseView>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     let (id, case) = case_for(&mut conn, &principal, &id, false).await?;
-    view(&mut conn, id, &case).await.map(Json)
+    let view = view(&mut conn, id, &case).await?;
+    Ok(Json(for_caller(view, &principal, &case)))
+}
+
+/// The view as the caller may see it: the applicant sees how many assessors there are, never
+/// their personal codes (roles and bodies, not other people's identities).
+fn for_caller(mut view: CaseView, principal: &Principal, case: &Case) -> CaseView {
+    let panel = principal.acts_for(Role::Assessor, case.awarding_body_id)
+        || principal.acts_for(Role::AwardingBodyStaff, case.awarding_body_id);
+    if !panel {
+        view.assessors = view
+            .assessors
+            .iter()
+            .map(|_| "assessor".to_owned())
+            .collect();
+    }
+    view
 }
 
 #[derive(Debug, Deserialize)]
@@ -239,6 +255,7 @@ async fn decide_competence(
         return Err(ApiError::Invalid(errors));
     }
     let mut evidence = input.evidence.clone();
+    evidence.sort();
     evidence.dedup();
     db::cases::decide(
         &mut tx,
@@ -271,6 +288,16 @@ async fn complete(
     let mut tx = state.pool.begin().await?;
     let (id, case) = open_case_for_assessor(&mut tx, &principal, &id).await?;
     let current = view(&mut tx, id, &case).await?;
+    let open_requests = current
+        .requests
+        .iter()
+        .filter(|r| r.closed_on.is_none())
+        .count();
+    if open_requests > 0 {
+        return Err(ApiError::Conflict(format!(
+            "{open_requests} request(s) for more documents are still open: the decision waits until they are answered or expire"
+        )));
+    }
     let undecided: Vec<FieldError> = current
         .competences
         .iter()
@@ -294,6 +321,7 @@ async fn complete(
     let decision_number =
         db::cases::next_decision_number(&mut tx, chrono::Datelike::year(&decided_on)).await?;
     let notice_due = kutse_domain::clocks::notice_due(decided_on);
+    let message_id = Uuid::now_v7();
     if !db::cases::mark_decided(
         &mut tx,
         id,
@@ -301,6 +329,7 @@ async fn complete(
         recommendations,
         &decision_number,
         notice_due,
+        message_id,
     )
     .await?
     {
@@ -337,7 +366,9 @@ async fn complete(
         decision_number: Some(decision_number),
         notice_due: Some(notice_due),
     };
-    let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    // The notice of this decision is matched to it by the message's id.
+    envelope.id = message_id;
     kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
     let view = view(&mut tx, id, &case).await?;
     tx.commit().await?;
@@ -364,6 +395,11 @@ async fn assign(
     if !principal.acts_for(Role::AwardingBodyStaff, case.awarding_body_id) {
         return Err(ApiError::Forbidden(
             "only the body's staff assign assessors".to_owned(),
+        ));
+    }
+    if principal.isikukood.map(|c| c.to_string()).as_deref() == Some(case.applicant.as_str()) {
+        return Err(ApiError::Forbidden(
+            "nobody assigns assessors to their own application".to_owned(),
         ));
     }
     let assessor = kutse_domain::Isikukood::from_subject(input.assessor.trim())
@@ -536,10 +572,16 @@ async fn appeal(
             ));
         }
     }
-    let (decided_at, noticed_at, refused_at) = db::cases::told(&mut tx, id).await?;
-    // The period runs from being told; a decision not yet told may be contested already.
+    let (awarded_at, noticed_at, refused_at) = db::cases::told(&mut tx, id).await?;
+    // The period runs from being told; a decision not yet told may be contested already, with
+    // no period running yet.
     let told = match input.against.as_str() {
-        "assessment" if case.status == CaseStatus::Decided => noticed_at.or(decided_at),
+        _ if awarded_at.is_some() => {
+            return Err(ApiError::Conflict(
+                "the qualification was awarded; there is no refusal to contest".to_owned(),
+            ));
+        }
+        "assessment" if case.status == CaseStatus::Decided => noticed_at,
         "assessment" => {
             return Err(ApiError::Conflict(
                 "the panel has not decided yet".to_owned(),
@@ -574,6 +616,7 @@ async fn appeal(
     }
     let appeal_id = Uuid::now_v7();
     let mut documents = input.documents.clone();
+    documents.sort();
     documents.dedup();
     if !db::appeals::lodge(
         &mut tx,
@@ -607,5 +650,8 @@ async fn appeal(
     let view = view(&mut tx, id, &case).await?;
     tx.commit().await?;
     tracing::info!(application = %id, appeal = %appeal_id, "appeal lodged");
-    Ok((axum::http::StatusCode::CREATED, Json(view)))
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(for_caller(view, &principal, &case)),
+    ))
 }

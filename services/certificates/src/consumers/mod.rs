@@ -449,7 +449,9 @@ async fn refuse(
     data: Known,
 ) -> Result<(), HandlerError> {
     let application = data.submission.application_id;
-    if !db::outcomes::insert_refusal(conn, application, protocol.protocol_id).await? {
+    if !db::outcomes::insert_refusal(conn, application, protocol.protocol_id).await?
+        && !db::outcomes::refuse_again(conn, application, protocol.protocol_id).await?
+    {
         return Ok(());
     }
     let not_accepted: Vec<CompetenceRef> = data

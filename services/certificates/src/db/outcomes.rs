@@ -188,12 +188,35 @@ pub async fn appeal_upheld(
     .rows_affected()
         == 1;
     if recorded {
+        // An application that holds a certificate keeps its decision: its outcome is final.
         sqlx::query(
-            "UPDATE applications SET decision = NULL, updated_at = now() WHERE application_id = $1",
+            "UPDATE applications SET decision = NULL, updated_at = now()
+              WHERE application_id = $1
+                AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.application_id = $1)",
         )
         .bind(application)
         .execute(conn)
         .await?;
     }
     Ok(recorded)
+}
+
+/// Records a refusal of an application refused before and reopened since by an upheld appeal
+/// (the new refusal is told like the first); `false` if it was not so reopened.
+pub async fn refuse_again(
+    conn: &mut PgConnection,
+    application: Uuid,
+    protocol: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE refusals r SET protocol_id = $2, created_at = now()
+          WHERE r.application_id = $1 AND r.protocol_id <> $2
+            AND EXISTS (SELECT 1 FROM upheld_appeals u
+                         WHERE u.application_id = r.application_id AND u.resolved_at > r.created_at)",
+    )
+    .bind(application)
+    .bind(protocol)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }

@@ -44,3 +44,16 @@ pub async fn reopen(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<
         .await
         .map(|_| ())
 }
+
+/// Whether the application sits on a session whose protocol is frozen or signed and not yet
+/// answered by the register.
+pub async fn awaiting_register(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM agenda_items a JOIN sessions s ON s.id = a.session_id
+                         WHERE a.application_id = $1 AND s.status IN ('closed', 'signed')
+                           AND s.register_outcome IS NULL)",
+    )
+    .bind(application)
+    .fetch_one(conn)
+    .await
+}

@@ -107,6 +107,20 @@ async fn resolve(
     }
     let lodged: AppealLodged =
         serde_json::from_value(appeal.lodged.clone()).map_err(|e| ApiError::Internal(e.into()))?;
+    if principal.isikukood == Some(lodged.applicant.isikukood) {
+        return Err(ApiError::Forbidden(
+            "nobody resolves their own appeal".to_owned(),
+        ));
+    }
+    // An application on a protocol the register has not answered yet cannot be reopened: that
+    // protocol would be checked against a decision that no longer stands.
+    if input.outcome == "upheld"
+        && db::agenda::awaiting_register(&mut tx, appeal.application_id).await?
+    {
+        return Err(ApiError::Conflict(
+            "the application is on a protocol the register has not answered yet; resolve the appeal once it has".to_owned(),
+        ));
+    }
     let now = Utc::now();
     db::appeals::resolve(
         &mut tx,

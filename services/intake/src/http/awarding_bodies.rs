@@ -102,8 +102,15 @@ async fn read(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BodyChange {
-    /// The new desk address; `null` or blank removes it.
+    /// The new desk address; `null` or blank removes it. Required: a body without it changes
+    /// nothing rather than removing the address by omission.
+    #[serde(deserialize_with = "present")]
     email: Option<String>,
+}
+
+/// A field that must be present, though it may be `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
 }
 
 /// Sets the body's desk address: the authority, or the body's administrators.
