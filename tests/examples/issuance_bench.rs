@@ -210,8 +210,14 @@ async fn main() -> anyhow::Result<()> {
                 votes_for: 5,
                 votes_against: 0,
                 reason: None,
+                recused: Vec::new(),
             })
             .collect(),
+        held_on: None,
+        place: None,
+        roster: Vec::new(),
+        present: Vec::new(),
+        quorum: None,
     };
     let jws = kutse_protocol::sign(&protocol, &chair, "bench-chair", "kutse-protocol")?;
     let envelope = Envelope::new(&ProtocolSigned { jws: jws.clone() }, None)?;

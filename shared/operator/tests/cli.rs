@@ -44,7 +44,13 @@ async fn an_operator_signs_a_protocol_and_publishes_it() {
             votes_for: 3,
             votes_against: 0,
             reason: None,
+            recused: Vec::new(),
         }],
+        held_on: None,
+        place: None,
+        roster: Vec::new(),
+        present: Vec::new(),
+        quorum: None,
     };
     let document = dir.join("protocol.json");
     std::fs::write(

@@ -31,6 +31,71 @@ pub struct Protocol {
     pub chair: String,
     pub signed_at: DateTime<Utc>,
     pub decisions: Vec<ProtocolDecision>,
+    /// When and where the session was held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_on: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<String>,
+    /// The committee as the register's roster had it on the session's day (`EE…`, the chair
+    /// among them). When given, the register checks presence and tallies against it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roster: Vec<String>,
+    /// The members present (`EE…`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub present: Vec<String>,
+    /// Members present needed for the votes to count: more than half the roster unless the
+    /// body set otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum: Option<u32>,
+}
+
+/// The quorum of a committee of `members`: more than half of them.
+pub fn default_quorum(members: usize) -> u32 {
+    u32::try_from(members / 2 + 1).unwrap_or(u32::MAX)
+}
+
+/// Why a protocol's session could not decide, if it could not: its presence and tallies are
+/// checked against its own roster (an older protocol without a roster is not checked here).
+pub fn session_fault(protocol: &Protocol) -> Option<String> {
+    if protocol.roster.is_empty() {
+        return None;
+    }
+    if let Some(stranger) = protocol
+        .present
+        .iter()
+        .find(|p| !protocol.roster.contains(p))
+    {
+        return Some(format!(
+            "{stranger} is recorded present but is not on the roster"
+        ));
+    }
+    let quorum = protocol
+        .quorum
+        .unwrap_or_else(|| default_quorum(protocol.roster.len()));
+    let present = u32::try_from(protocol.present.len()).unwrap_or(u32::MAX);
+    if present < quorum {
+        return Some(format!(
+            "no quorum: {present} present of {} members, {quorum} needed",
+            protocol.roster.len()
+        ));
+    }
+    for d in &protocol.decisions {
+        if let Some(stranger) = d.recused.iter().find(|r| !protocol.present.contains(r)) {
+            return Some(format!(
+                "application {}: {stranger} recused but is not recorded present",
+                d.application_id
+            ));
+        }
+        let voters = present.saturating_sub(u32::try_from(d.recused.len()).unwrap_or(u32::MAX));
+        if d.votes_for.saturating_add(d.votes_against) > voters {
+            return Some(format!(
+                "application {}: {} votes cast by {voters} members present and not recused",
+                d.application_id,
+                d.votes_for.saturating_add(d.votes_against)
+            ));
+        }
+    }
+    None
 }
 
 /// One application's outcome.
@@ -44,6 +109,9 @@ pub struct ProtocolDecision {
     /// The committee's reasons; required for a refusal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Members who recused themselves from this application (`EE…`); they did not vote.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recused: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,8 +306,51 @@ mod tests {
                 votes_for: 5,
                 votes_against: 0,
                 reason: None,
+                recused: Vec::new(),
             }],
+            held_on: None,
+            place: None,
+            roster: Vec::new(),
+            present: Vec::new(),
+            quorum: None,
         }
+    }
+
+    #[test]
+    fn a_session_decides_only_with_a_quorum_and_within_those_present() {
+        let member = |n: u64| format!("EE3800108571{n}");
+        let mut p = protocol();
+        assert_eq!(
+            session_fault(&p),
+            None,
+            "a protocol without a roster is not checked"
+        );
+        p.roster = (0..5).map(member).collect();
+        p.present = (0..2).map(member).collect();
+        assert!(session_fault(&p).is_some_and(|f| f.contains("no quorum")));
+        p.present = (0..3).map(member).collect();
+        // 5 votes with 3 present.
+        assert!(session_fault(&p).is_some_and(|f| f.contains("votes cast")));
+        p.decisions[0].votes_for = 2;
+        p.decisions[0].votes_against = 0;
+        assert_eq!(session_fault(&p), None);
+        p.decisions[0].recused = vec![member(2)];
+        assert_eq!(session_fault(&p), None, "two may vote");
+        p.decisions[0].votes_against = 1;
+        assert!(session_fault(&p).is_some_and(|f| f.contains("votes cast")));
+        p.decisions[0].votes_against = 0;
+        p.decisions[0].recused = vec![member(4)];
+        assert!(session_fault(&p).is_some_and(|f| f.contains("not recorded present")));
+        p.decisions[0].recused.clear();
+        p.present.push("EE49403136526".to_owned());
+        assert!(session_fault(&p).is_some_and(|f| f.contains("not on the roster")));
+        // The body may set its own quorum.
+        p.present = (0..2).map(member).collect();
+        p.quorum = Some(2);
+        assert_eq!(session_fault(&p), None);
+        assert_eq!(default_quorum(5), 3);
+        assert_eq!(default_quorum(4), 3);
+        assert_eq!(default_quorum(1), 1);
     }
 
     #[test]
@@ -361,9 +472,16 @@ mod contract {
                 votes_for: 0,
                 votes_against: 1,
                 reason: Some("x".into()),
+                recused: vec!["EE38001085718".into()],
             }],
+            held_on: Some(chrono::NaiveDate::MIN),
+            place: Some("Tallinn".into()),
+            roster: vec!["EE38001085718".into()],
+            present: vec!["EE38001085718".into()],
+            quorum: Some(1),
         })
         .expect("json");
+        // Every field, the optional ones filled in.
         assert_eq!(keys(&schema["properties"]), keys(&document));
         assert_eq!(
             keys(&schema["properties"]["decisions"]["items"]["properties"]),

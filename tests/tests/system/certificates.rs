@@ -211,8 +211,14 @@ impl Register {
                     votes_against: if outcome == Outcome::Award { 1 } else { 4 },
                     reason: (outcome == Outcome::Refuse)
                         .then(|| "Kompetents B.2.2 tõendamata".to_owned()),
+                    recused: Vec::new(),
                 })
                 .collect(),
+            held_on: None,
+            place: None,
+            roster: Vec::new(),
+            present: Vec::new(),
+            quorum: None,
         }
     }
 
@@ -1205,4 +1211,47 @@ async fn only_an_upheld_appeal_reopens_a_refusal_so_that_a_later_protocol_may_aw
     let receipts = register.status_of(again.protocol_id).await;
     assert_eq!(receipts[0]["status"], "accepted", "{receipts}");
     assert_eq!(register.outbox("application.refused").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protocol_whose_session_had_no_quorum_or_too_many_votes_issues_nothing() {
+    let register = Register::new().await;
+    let a = register.assessed_application(true).await;
+    let roster: Vec<String> = ["38001085718", "30411030851", "36805280109", "33105048161"]
+        .iter()
+        .map(|c| format!("EE{c}"))
+        .collect();
+    let mut protocol = register.protocol(vec![(a, Outcome::Award)]);
+    protocol.roster = roster.clone();
+    protocol.present = roster[..2].to_vec();
+    register.sign_and_publish(&protocol).await;
+    let (_, error) = register
+        .parked("the protocol without a quorum parked")
+        .await;
+    assert!(
+        error.contains("no quorum: 2 present of 4 members, 3 needed"),
+        "{error}"
+    );
+
+    // With a quorum, an application cannot get more votes than members present and not recused.
+    let mut protocol = register.protocol(vec![(a, Outcome::Award)]);
+    protocol.roster = roster.clone();
+    protocol.present = roster[..3].to_vec();
+    protocol.decisions[0].recused = vec![roster[2].clone()];
+    register.sign_and_publish(&protocol).await;
+    let (_, error) = register
+        .parked("the protocol with too many votes parked")
+        .await;
+    assert!(error.contains("5 votes cast by 2 members"), "{error}");
+    assert_eq!(register.count("SELECT count(*) FROM certificates").await, 0);
+
+    // A session that could decide is applied.
+    let mut protocol = register.protocol(vec![(a, Outcome::Award)]);
+    protocol.roster = roster.clone();
+    protocol.present = roster[..3].to_vec();
+    protocol.decisions[0].votes_for = 2;
+    protocol.decisions[0].votes_against = 1;
+    register.sign_and_publish(&protocol).await;
+    let receipts = register.status_of(protocol.protocol_id).await;
+    assert_eq!(receipts[0]["status"], "accepted", "{receipts}");
 }

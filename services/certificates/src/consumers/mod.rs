@@ -10,6 +10,9 @@
 //!   awarding body whose owner is the protocol's `chair`. Proposed keys sign nothing until their
 //!   owner confirms them; a revoked key signs nothing that arrives after its effective time (the
 //!   date in a protocol is the signer's word, so it is not trusted for this).
+//! - **The session could decide.** A protocol that carries its roster is refused if those
+//!   present were fewer than the quorum, someone present or recused is not a member, or an
+//!   application got more votes than members present and not recused.
 //! - **Refusals follow the votes.** An award needs the panel's full acceptance and a carried vote;
 //!   a refusal needs the opposite and a reason.
 //! - **One outcome at a time.** The application's row is locked while a protocol decides it, so
@@ -141,6 +144,11 @@ impl CertificatesHandler {
     ) -> Result<(), HandlerError> {
         let protocol = verified(conn, &signed.jws).await?;
         tracing::info!(protocol = %protocol.protocol_id, decisions = protocol.decisions.len(), "signed protocol verified");
+        // The session's own record: presence against its roster, the quorum, votes within those
+        // present and not recused.
+        if let Some(why) = kutse_protocol::session_fault(&protocol) {
+            return Err(HandlerError::Permanent(format!("protocol refused: {why}")));
+        }
 
         // Check every decision before acting on any: a protocol is applied whole or not at all.
         let mut seen = HashSet::new();

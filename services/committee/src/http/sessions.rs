@@ -291,8 +291,14 @@ async fn freeze(
                             .to_owned()
                     }
                 }),
+                recused: Vec::new(),
             })
             .collect(),
+        held_on: None,
+        place: None,
+        roster: Vec::new(),
+        present: Vec::new(),
+        quorum: None,
     };
     let document = serde_json::to_value(&protocol).map_err(|e| ApiError::Internal(e.into()))?;
     if !db::sessions::freeze(&mut tx, id, &document).await? {
