@@ -57,6 +57,7 @@ pub const CATALOGUE: &[MessageSpec] = &[
         consumers: &[
             services::DOCUMENTS,
             services::ASSESSMENT,
+            services::COMMITTEE,
             services::CERTIFICATES,
             services::NOTIFICATIONS,
         ],

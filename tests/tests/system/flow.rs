@@ -316,6 +316,22 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
     )
     .await;
     let session_id = session["id"].as_str().expect("id").to_owned();
+    // The staff record who is present: the whole committee (the chair and the member).
+    for present in [&CHAIR[2..], MEMBER] {
+        eventually(WAIT, "the member on the committee's roster", || async {
+            let (status, _) = call(
+                &s.http,
+                "PUT",
+                &format!("{}/sessions/{session_id}/presence", s.committee.url),
+                &staff,
+                Some(&json!({ "member": present, "present": true }).to_string()),
+                None,
+            )
+            .await;
+            (status == 200).then_some(())
+        })
+        .await;
+    }
     for voter in [&chair, &member] {
         s.post(
             &s.committee,

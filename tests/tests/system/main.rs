@@ -4,6 +4,7 @@
 mod assessment;
 mod bad_input;
 mod certificates;
+mod committee;
 mod credentials;
 mod documents;
 mod flow;

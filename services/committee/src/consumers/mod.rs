@@ -7,9 +7,11 @@
 //!   shown on its session;
 //! - [`role_appointed`], [`role_removed`]: the bodies' people from the role registry (the
 //!   committee's roster);
-//! - [`appeal_lodged`]: appeals for the committee to resolve.
+//! - [`appeal_lodged`]: appeals for the committee to resolve;
+//! - [`application_submitted`]: whose application it is (nobody votes on their own).
 
 mod appeal_lodged;
+mod application_submitted;
 mod assessment_decided;
 mod protocol_accepted;
 mod protocol_rejected;
@@ -19,8 +21,8 @@ mod signer_key_activated;
 mod signer_key_revoked;
 
 use kutse_messaging::catalogue::{
-    AppealLodged, AssessmentDecided, ProtocolAccepted, ProtocolRejected, RoleAppointed,
-    RoleRemoved, SignerKeyActivated, SignerKeyRevoked,
+    AppealLodged, ApplicationSubmitted, AssessmentDecided, ProtocolAccepted, ProtocolRejected,
+    RoleAppointed, RoleRemoved, SignerKeyActivated, SignerKeyRevoked,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -41,6 +43,7 @@ pub fn dispatcher() -> Dispatcher<CommitteeHandler> {
         .on::<RoleAppointed>()
         .on::<RoleRemoved>()
         .on::<AppealLodged>()
+        .on::<ApplicationSubmitted>()
 }
 
 /// Notes the register's answer on the session whose protocol it was (protocols published by

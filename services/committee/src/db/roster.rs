@@ -77,3 +77,21 @@ pub async fn holding(
     .fetch_all(conn)
     .await
 }
+
+/// The committee on `day`: its members and its chair (personal codes, sorted, once each).
+pub async fn committee(
+    conn: &mut PgConnection,
+    body: Uuid,
+    day: NaiveDate,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT person FROM roster
+          WHERE awarding_body_id = $1 AND role IN ('committee_member', 'committee_chair')
+            AND removed_at IS NULL AND valid_from <= $2 AND (valid_to IS NULL OR valid_to >= $2)
+          ORDER BY person",
+    )
+    .bind(body)
+    .bind(day)
+    .fetch_all(conn)
+    .await
+}

@@ -70,14 +70,20 @@ pub async fn open(
     awarding_body_id: Uuid,
     round_id: Uuid,
     created_by: &str,
+    when: (chrono::NaiveDate, Option<&str>, Option<i32>),
 ) -> sqlx::Result<u64> {
+    let (held_on, place, quorum) = when;
     sqlx::query(
-        "INSERT INTO sessions (id, awarding_body_id, round_id, created_by) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO sessions (id, awarding_body_id, round_id, created_by, held_on, place, quorum)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(id)
     .bind(awarding_body_id)
     .bind(round_id)
     .bind(created_by)
+    .bind(held_on)
+    .bind(place)
+    .bind(quorum)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -97,6 +103,9 @@ pub async fn open(
 pub struct Summary {
     pub round_id: Uuid,
     pub status: String,
+    pub held_on: Option<chrono::NaiveDate>,
+    pub place: Option<String>,
+    pub quorum: Option<i32>,
     pub protocol: Option<serde_json::Value>,
     pub register_outcome: Option<String>,
     pub register_detail: Option<serde_json::Value>,
@@ -104,7 +113,7 @@ pub struct Summary {
 
 pub async fn summary(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Summary> {
     sqlx::query_as(
-        "SELECT round_id, status, protocol, register_outcome, register_detail FROM sessions WHERE id = $1",
+        "SELECT round_id, status, held_on, place, quorum, protocol, register_outcome, register_detail FROM sessions WHERE id = $1",
     )
     .bind(id)
     .fetch_one(conn)
@@ -199,4 +208,116 @@ pub async fn register_answer(
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+/// Marks a member present or absent.
+pub async fn mark_presence(
+    conn: &mut PgConnection,
+    id: Uuid,
+    member: &str,
+    present: bool,
+    by: &str,
+) -> sqlx::Result<()> {
+    if present {
+        sqlx::query(
+            "INSERT INTO presence (session_id, member, marked_by) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(member)
+        .bind(by)
+        .execute(conn)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM presence WHERE session_id = $1 AND member = $2")
+            .bind(id)
+            .bind(member)
+            .execute(&mut *conn)
+            .await?;
+        // Someone not present has not voted.
+        sqlx::query("DELETE FROM votes WHERE session_id = $1 AND member = $2")
+            .bind(id)
+            .bind(format!("EE{member}"))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The members present (personal codes), sorted.
+pub async fn present(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT member FROM presence WHERE session_id = $1 ORDER BY member")
+        .bind(id)
+        .fetch_all(conn)
+        .await
+}
+
+/// A member recuses themselves from an application; any vote of theirs on it is withdrawn.
+pub async fn recuse(
+    conn: &mut PgConnection,
+    id: Uuid,
+    application: Uuid,
+    member: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO recusals (session_id, application_id, member) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(application)
+    .bind(member)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM votes WHERE session_id = $1 AND application_id = $2 AND member = $3")
+        .bind(id)
+        .bind(application)
+        .bind(format!("EE{member}"))
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// The recusals of a session: (application, member), sorted.
+pub async fn recusals(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT application_id, member FROM recusals WHERE session_id = $1 ORDER BY application_id, member",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records whose application it is (the first word stands).
+pub async fn record_applicant(
+    conn: &mut PgConnection,
+    application: Uuid,
+    applicant: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO applicants (application_id, applicant) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(application)
+    .bind(applicant)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Whose application it is, if known.
+pub async fn applicant(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT applicant FROM applicants WHERE application_id = $1")
+        .bind(application)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Whether the application is on the session's agenda.
+pub async fn on_agenda(conn: &mut PgConnection, id: Uuid, application: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM agenda_items WHERE session_id = $1 AND application_id = $2)",
+    )
+    .bind(id)
+    .bind(application)
+    .fetch_one(conn)
+    .await
 }

@@ -2,14 +2,19 @@
 //!
 //! | route | who |
 //! |---|---|
-//! | `POST /sessions` | staff of the body: opens a session for a round; its agenda is the round's decided applications |
+//! | `POST /sessions` | staff of the body: opens a session for a round (`held_on`, default today; `place`; `quorum`, default more than half the committee); its agenda is the round's decided applications |
 //! | `GET /sessions/{id}` | staff and committee members of the body |
-//! | `POST /sessions/{id}/votes` | committee members: a vote per application |
+//! | `PUT /sessions/{id}/presence` | staff: `{member, present}` — who of the committee (in the register's roster that day) is present |
+//! | `POST /sessions/{id}/recusals` | a committee member, for themselves: `{application_id}`; their vote on it is withdrawn |
+//! | `POST /sessions/{id}/votes` | committee members present and not recused, never on their own application: a vote per application |
 //! | `POST /sessions/{id}/protocol` | staff: closes voting and freezes the protocol document the chair signs |
 //! | `POST /sessions/{id}/signature` | the chair (the body's chair in the register, still today): the compact JWS of that document; publishes `protocol.signed` |
 //!
 //! An application is awarded only if the panel accepted every competence and the vote carried
 //! (more in favour than against: `kutse_protocol::awarded`, the rule the register checks too).
+//! Votes count only with a quorum: the protocol is frozen only when at least the quorum of the
+//! committee is present, and it lists the roster, those present, the quorum and per application
+//! the recusals (`kutse_protocol::session_fault` is what the register checks of them).
 //!
 //! Nothing is locked that cannot be finished: the protocol is frozen only for a chair who can
 //! sign it (a valid personal code with an active signer key of the body, as the register
@@ -41,6 +46,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/sessions", post(open))
         .route("/sessions/{id}", get(read))
         .route("/sessions/{id}/votes", post(vote))
+        .route("/sessions/{id}/presence", axum::routing::put(presence))
+        .route("/sessions/{id}/recusals", post(recuse))
         .route("/sessions/{id}/protocol", post(freeze))
         .route("/sessions/{id}/signature", post(sign))
 }
@@ -50,6 +57,14 @@ pub(super) fn router() -> Router<AppState> {
 struct NewSession {
     round_id: Uuid,
     awarding_body_id: Uuid,
+    /// The session's day (default: today in Tallinn).
+    #[serde(default)]
+    held_on: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    place: Option<String>,
+    /// Members present needed for votes to count (default: more than half the committee).
+    #[serde(default)]
+    quorum: Option<u32>,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,6 +72,11 @@ struct SessionView {
     id: Uuid,
     round_id: Uuid,
     status: String,
+    held_on: Option<chrono::NaiveDate>,
+    place: Option<String>,
+    quorum: Option<i32>,
+    /// Members present (personal codes).
+    present: Vec<String>,
     agenda: Vec<AgendaView>,
     protocol: Option<serde_json::Value>,
     /// The register's answer to the signed protocol: `accepted` or `rejected`, when it came.
@@ -72,6 +92,8 @@ struct AgendaView {
     votes_for: u32,
     votes_against: u32,
     outcome: Outcome,
+    /// Members who recused themselves (personal codes).
+    recused: Vec<String>,
 }
 
 async fn open(
@@ -84,6 +106,19 @@ async fn open(
             "only the body's staff open sessions".to_owned(),
         ));
     }
+    let place = input
+        .place
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    if input.quorum == Some(0) {
+        return Err(ApiError::invalid("quorum", "at least 1"));
+    }
+    let quorum = input
+        .quorum
+        .map(|q| i32::try_from(q).map_err(|_| ApiError::invalid("quorum", "too large")))
+        .transpose()?;
+    let held_on = input.held_on.unwrap_or_else(kutse_domain::tallinn_today);
     let mut tx = state.pool.begin().await?;
     let id = Uuid::now_v7();
     let taken = db::sessions::open(
@@ -92,6 +127,7 @@ async fn open(
         input.awarding_body_id,
         input.round_id,
         &principal.subject,
+        (held_on, place, quorum),
     )
     .await?;
     if taken == 0 {
@@ -127,6 +163,8 @@ async fn session_for(
 
 async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError> {
     let session = db::sessions::summary(conn, id).await?;
+    let recusals = db::sessions::recusals(conn, id).await?;
+    let present = db::sessions::present(conn, id).await?;
     let agenda = db::sessions::agenda(conn, id)
         .await?
         .into_iter()
@@ -141,6 +179,11 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
             let all_accepted = item.all_accepted;
             Ok(AgendaView {
                 application_id: item.application_id,
+                recused: recusals
+                    .iter()
+                    .filter(|(application, _)| *application == item.application_id)
+                    .map(|(_, member)| member.clone())
+                    .collect(),
                 all_accepted,
                 votes_for,
                 votes_against,
@@ -156,6 +199,10 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
         id,
         round_id: session.round_id,
         status: session.status,
+        held_on: session.held_on,
+        place: session.place,
+        quorum: session.quorum,
+        present,
         agenda,
         protocol: session.protocol,
         register_outcome: session.register_outcome,
@@ -198,6 +245,39 @@ async fn vote(
     if status != SessionStatus::Voting {
         return Err(ApiError::Conflict(
             "voting in this session has closed".to_owned(),
+        ));
+    }
+    let member = principal.person()?.to_string();
+    let today = kutse_domain::tallinn_today();
+    if !db::roster::committee(&mut tx, body, today)
+        .await?
+        .contains(&member)
+    {
+        return Err(ApiError::Forbidden(
+            "only members of the committee (in the register's roster today) vote".to_owned(),
+        ));
+    }
+    if !db::sessions::present(&mut tx, id).await?.contains(&member) {
+        return Err(ApiError::Forbidden(
+            "only members recorded present vote".to_owned(),
+        ));
+    }
+    if db::sessions::applicant(&mut tx, input.application_id)
+        .await?
+        .as_deref()
+        == Some(member.as_str())
+    {
+        return Err(ApiError::Forbidden(
+            "nobody votes on their own application".to_owned(),
+        ));
+    }
+    if db::sessions::recusals(&mut tx, id)
+        .await?
+        .iter()
+        .any(|(application, who)| *application == input.application_id && *who == member)
+    {
+        return Err(ApiError::Forbidden(
+            "you recused yourself from this application".to_owned(),
         ));
     }
     let on_agenda = db::sessions::vote(
@@ -268,6 +348,29 @@ async fn freeze(
         ));
     }
     let session = view(&mut tx, id).await?;
+    let committee = db::roster::committee(&mut tx, body, today).await?;
+    let quorum = session
+        .quorum
+        .and_then(|q| u32::try_from(q).ok())
+        .unwrap_or_else(|| kutse_protocol::default_quorum(committee.len()));
+    let present: Vec<String> = session
+        .present
+        .iter()
+        .filter(|p| committee.contains(p))
+        .cloned()
+        .collect();
+    if u32::try_from(present.len()).unwrap_or(0) < quorum {
+        return Err(ApiError::Unprocessable {
+            kind: "no-quorum",
+            detail: format!(
+                "no quorum: {} of the committee's {} members present, {quorum} needed",
+                present.len(),
+                committee.len()
+            ),
+            errors: vec![],
+        });
+    }
+    let subject = |code: &String| format!("EE{code}");
     let protocol = Protocol {
         protocol_id: Uuid::now_v7(),
         awarding_body_id: body,
@@ -291,14 +394,14 @@ async fn freeze(
                             .to_owned()
                     }
                 }),
-                recused: Vec::new(),
+                recused: a.recused.iter().map(subject).collect(),
             })
             .collect(),
-        held_on: None,
-        place: None,
-        roster: Vec::new(),
-        present: Vec::new(),
-        quorum: None,
+        held_on: session.held_on,
+        place: session.place.clone(),
+        roster: committee.iter().map(subject).collect(),
+        present: present.iter().map(subject).collect(),
+        quorum: Some(quorum),
     };
     let document = serde_json::to_value(&protocol).map_err(|e| ApiError::Internal(e.into()))?;
     if !db::sessions::freeze(&mut tx, id, &document).await? {
@@ -419,4 +522,91 @@ fn base64_url(part: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(part)
         .ok()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Presence {
+    /// The member's personal code (`EE` prefix optional).
+    member: String,
+    present: bool,
+}
+
+/// The body's staff record who of the committee is present.
+async fn presence(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+    Json(input): Json<Presence>,
+) -> Result<Json<SessionView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    if !principal.acts_for(Role::AwardingBodyStaff, body) {
+        return Err(ApiError::Forbidden(
+            "the body's staff record presence".to_owned(),
+        ));
+    }
+    if status != SessionStatus::Voting {
+        return Err(ApiError::Conflict("the session is closed".to_owned()));
+    }
+    let member = Isikukood::from_subject(input.member.trim())
+        .or_else(|_| Isikukood::parse(input.member.trim()))
+        .map_err(|e| ApiError::invalid("member", format!("not a personal code: {e}")))?
+        .to_string();
+    let today = kutse_domain::tallinn_today();
+    if input.present
+        && !db::roster::committee(&mut tx, body, today)
+            .await?
+            .contains(&member)
+    {
+        return Err(ApiError::invalid(
+            "member",
+            "is not on the committee's roster in the register today",
+        ));
+    }
+    db::sessions::mark_presence(&mut tx, id, &member, input.present, &principal.subject).await?;
+    let view = view(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Recusal {
+    application_id: Uuid,
+}
+
+/// A committee member recuses themselves from an application.
+async fn recuse(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+    Json(input): Json<Recusal>,
+) -> Result<Json<SessionView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    let member = principal.person()?.to_string();
+    let today = kutse_domain::tallinn_today();
+    if !db::roster::committee(&mut tx, body, today)
+        .await?
+        .contains(&member)
+    {
+        return Err(ApiError::Forbidden(
+            "only members of the committee recuse themselves".to_owned(),
+        ));
+    }
+    if status != SessionStatus::Voting {
+        return Err(ApiError::Conflict("the session is closed".to_owned()));
+    }
+    if !db::sessions::on_agenda(&mut tx, id, input.application_id).await? {
+        return Err(ApiError::invalid(
+            "application_id",
+            "not on this session's agenda",
+        ));
+    }
+    db::sessions::recuse(&mut tx, id, input.application_id, &member).await?;
+    let view = view(&mut tx, id).await?;
+    tx.commit().await?;
+    tracing::info!(session = %id, application = %input.application_id, "member recused");
+    Ok(Json(view))
 }
