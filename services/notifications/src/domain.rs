@@ -30,6 +30,8 @@ pub enum MailKind {
     AppealToBody,
     /// An appeal resolved (to the applicant).
     AppealResolved,
+    /// Registered for an exam.
+    ExamRegistered,
 }
 
 impl MailKind {
@@ -45,6 +47,7 @@ impl MailKind {
             Self::AppealReceipt => "appeal_receipt",
             Self::AppealToBody => "appeal_to_body",
             Self::AppealResolved => "appeal_resolved",
+            Self::ExamRegistered => "exam_registered",
         }
     }
 }

@@ -4,7 +4,7 @@ use kutse_domain::Language;
 use kutse_messaging::catalogue::{
     AppealLodged, AppealResolved, ApplicantRef, ApplicationRefused, ApplicationSubmitted,
     AssessmentDecided, CertificateRendered, CertificateStatusChanged, CompetenceRef,
-    DocumentsRequested, OverdueDigest, QualificationRef,
+    DocumentsRequested, ExamRegistered, OverdueDigest, QualificationRef,
 };
 
 /// A rendered e-mail.
@@ -69,6 +69,35 @@ pub fn issued(e: &CertificateRendered) -> Rendered {
                 "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
                  Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistus on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
                 e.valid_until, e.verification_url
+            ),
+        }
+    }
+}
+
+/// The applicant registered for an exam: when, where, what it assesses.
+pub fn exam_registered(e: &ExamRegistered) -> Rendered {
+    let name = &e.applicant.given_name;
+    let q = &e.qualification.name;
+    let at = e
+        .starts_at
+        .with_timezone(&kutse_domain::calendar::TIME_ZONE)
+        .format("%d.%m.%Y %H:%M");
+    let place = &e.place;
+    let competences = e.competences.join(", ");
+    if english(e.applicant.language) {
+        Rendered {
+            subject: format!("You are registered for the exam: {q}, {at}"),
+            body: format!(
+                "Dear {name},\n\nyou are registered for the exam of {q} on {at} (Tallinn time) at {place}.\n\
+                 It assesses the competences {competences}.\n\nKutse"
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Olete registreeritud eksamile: {q}, {at}"),
+            body: format!(
+                "Lugupeetud {name}\n\nOlete registreeritud kutse {q} eksamile {at} (Eesti aja järgi), \
+                 toimumiskoht: {place}.\nEksam hindab kompetentse {competences}.\n\nKutse"
             ),
         }
     }

@@ -145,6 +145,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "The committee resolved an appeal: upheld (the case reopens for assessment; a refusal may be followed by a protocol that awards) or dismissed (the reasons are sent).",
     },
     MessageSpec {
+        message_type: ExamRegistered::TYPE,
+        version: ExamRegistered::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "An applicant registered for an exam event of their round (within its capacity); they are e-mailed when and where.",
+    },
+    MessageSpec {
         message_type: NoticeSent::TYPE,
         version: NoticeSent::VERSION,
         producer: services::NOTIFICATIONS,
@@ -453,6 +460,24 @@ pub struct AppealResolved {
 
 impl Message for AppealResolved {
     const TYPE: &'static str = "appeal.resolved";
+    const VERSION: u16 = 1;
+}
+
+/// `exam.registered`, v1: an applicant registered for an exam event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExamRegistered {
+    pub exam_id: Uuid,
+    pub application_id: Uuid,
+    pub applicant: ApplicantRef,
+    pub qualification: QualificationRef,
+    pub starts_at: DateTime<Utc>,
+    pub place: String,
+    /// The competences (codes) it assesses.
+    pub competences: Vec<String>,
+}
+
+impl Message for ExamRegistered {
+    const TYPE: &'static str = "exam.registered";
     const VERSION: u16 = 1;
 }
 

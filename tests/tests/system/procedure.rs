@@ -770,3 +770,207 @@ async fn an_appeal_is_lodged_within_its_period_resolved_by_the_chair_and_if_uphe
     .await;
     h.assert_parked(&[]).await;
 }
+
+/// Personal codes python-stdnum accepts (the domain's test vectors).
+fn applicants(n: usize) -> Vec<String> {
+    let vectors: Value = serde_json::from_str(include_str!(
+        "../../../shared/domain/tests/fixtures/isikukood-vectors.json"
+    ))
+    .expect("vectors");
+    vectors["valid"]
+        .as_array()
+        .expect("valid")
+        .iter()
+        .filter_map(|c| c.as_str().map(str::to_owned))
+        .filter(|c| c != ASSESSOR)
+        .take(n)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exam_is_never_overbooked_under_concurrent_registration_and_its_results_reach_the_case()
+{
+    let h = Harness::new().expect("harness");
+    let assessment = h.start("assessment").await.expect("assessment");
+    kutse_tests::wait_ready(&assessment).await;
+    h.wait_for_queue("assessment").await;
+    let body = Uuid::now_v7();
+    let round = Uuid::now_v7();
+    let codes = applicants(12);
+    let mut applications = Vec::new();
+    for code in &codes {
+        let application = Uuid::now_v7();
+        let submitted = ApplicationSubmitted {
+            application_id: application,
+            round_id: round,
+            awarding_body_id: body,
+            qualification: QualificationRef {
+                id: Uuid::now_v7(),
+                name: "Juuksur, tase 4".into(),
+                level: 4,
+                partial: false,
+            },
+            kind: kutse_domain::ApplicationKind::Initial,
+            competences: vec![CompetenceRef {
+                code: "B.1".into(),
+                name: "Juuste lõikamine".into(),
+            }],
+            applicant: ApplicantRef {
+                isikukood: Isikukood::parse(code).expect("code"),
+                given_name: "Mari".into(),
+                family_name: "Maasikas".into(),
+                email: kutse_domain::Email::parse("mari@example.com").expect("email"),
+                language: kutse_domain::Language::Et,
+            },
+            delivery_option: kutse_domain::DeliveryOption::Electronic,
+            round_deadline: kutse_domain::tallinn_today(),
+            submitted_at: Utc::now(),
+            dvvk: Dvvk::WebForm,
+            awarding_body_name: None,
+            awarding_body_email: None,
+        };
+        h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
+            .await
+            .expect("publish");
+        applications.push(application);
+    }
+    let http = reqwest::Client::new();
+    let staff = h.token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(body));
+    let (status, problem) = call(
+        &http,
+        "POST",
+        &format!("{}/exams", assessment.url),
+        &staff,
+        Some(
+            &json!({ "awarding_body_id": body, "round_id": round, "starts_at": Utc::now() + chrono::Duration::days(10),
+                     "place": "", "capacity": 0, "competences": [] })
+            .to_string(),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let (status, exam) = call(
+        &http,
+        "POST",
+        &format!("{}/exams", assessment.url),
+        &staff,
+        Some(
+            &json!({ "awarding_body_id": body, "round_id": round, "starts_at": Utc::now() + chrono::Duration::days(10),
+                     "place": "Tallinn, Pärnu mnt 1", "capacity": 5, "competences": ["B.1"] })
+            .to_string(),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{exam}");
+    let exam_id = exam["id"].as_str().expect("id").to_owned();
+    eventually(WAIT, "every case opened", || async {
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM cases")
+            .fetch_one(&assessment.db.pool)
+            .await
+            .unwrap_or(0);
+        (count == codes.len() as i64).then_some(())
+    })
+    .await;
+
+    // Twelve applicants register at once for five places: five get them, the rest are told it is
+    // full, nobody is booked twice.
+    let mut attempts = tokio::task::JoinSet::new();
+    for (i, code) in codes.iter().enumerate() {
+        let token = h.token_for(&format!("EE{code}"), &[], None);
+        let url = format!("{}/exams/{exam_id}/registrations", assessment.url);
+        let http = http.clone();
+        attempts.spawn(async move { (i, call(&http, "POST", &url, &token, None, None).await.0) });
+    }
+    let mut statuses = vec![0u16; codes.len()];
+    while let Some(done) = attempts.join_next().await {
+        let (i, status) = done.expect("a registration");
+        statuses[i] = status;
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        7,
+        "{statuses:?}"
+    );
+    let booked: i64 = sqlx::query_scalar("SELECT count(*) FROM exam_registrations")
+        .fetch_one(&assessment.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(booked, 5);
+    // Someone with no application in the round cannot register.
+    let outsider = h.token_for(&format!("EE{MARI}"), &[], None);
+    let (status, _) = call(
+        &http,
+        "POST",
+        &format!("{}/exams/{exam_id}/registrations", assessment.url),
+        &outsider,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let registered = statuses
+        .iter()
+        .position(|s| *s == 201)
+        .expect("someone registered");
+    let application = applications[registered];
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM messaging.outbox WHERE message_type = 'exam.registered'"
+        )
+        .fetch_one(&assessment.db.pool)
+        .await
+        .expect("count"),
+        5
+    );
+
+    // The assigned assessor enters results for the exam's competences; they show in the case.
+    let assessor = h.token_for(&format!("EE{ASSESSOR}"), &[Role::Assessor], Some(body));
+    let results_url = format!("{}/exams/{exam_id}/results/{application}", assessment.url);
+    let enter = |body: Value| {
+        let http = http.clone();
+        let url = results_url.clone();
+        let assessor = assessor.clone();
+        async move { call(&http, "PUT", &url, &assessor, Some(&body.to_string()), None).await }
+    };
+    let (status, _) = enter(json!({ "results": [{ "code": "B.1", "passed": true }] })).await;
+    assert_eq!(status, 403, "not assigned yet");
+    let (status, _) = call(
+        &http,
+        "POST",
+        &format!("{}/assessments/{application}/assessors", assessment.url),
+        &staff,
+        Some(&json!({ "assessor": ASSESSOR }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, problem) = enter(json!({ "results": [{ "code": "B.9", "passed": true }] })).await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("results[0].code"))
+    );
+    let (status, _) = enter(
+        json!({ "results": [{ "code": "B.1", "passed": true, "note": "Lõikus puhas ja täpne" }] }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, case) = call(
+        &http,
+        "GET",
+        &format!("{}/assessments/{application}", assessment.url),
+        &assessor,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(case["exam_results"][0]["code"], "B.1");
+    assert_eq!(case["exam_results"][0]["passed"], true);
+    assert_eq!(case["exam_results"][0]["note"], "Lõikus puhas ja täpne");
+}

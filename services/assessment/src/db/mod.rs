@@ -3,4 +3,5 @@
 
 pub mod appeals;
 pub mod cases;
+pub mod exams;
 pub mod procedure;

@@ -65,6 +65,8 @@ struct CaseView {
     /// When the decision mail was accepted by the mail server.
     noticed_at: Option<DateTime<Utc>>,
     appeals: Vec<db::appeals::Appeal>,
+    /// Exam results per competence (stage III), which the panel weighs.
+    exam_results: Vec<db::exams::ExamResult>,
 }
 
 #[derive(Debug, Serialize)]
@@ -166,6 +168,7 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
         notice_due: progress.notice_due,
         noticed_at: progress.noticed_at,
         appeals: db::appeals::of(conn, id).await?,
+        exam_results: db::exams::results_of(conn, id).await?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP API: a router per resource, merged here (see each module for its routes).
 
 mod assessments;
+mod exams;
 
 use axum::Router;
 
@@ -9,5 +10,8 @@ pub type AppState = kutse_service::ApiContext;
 
 /// The service's API routes.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(assessments::router()).with_state(state)
+    Router::new()
+        .merge(assessments::router())
+        .merge(exams::router())
+        .with_state(state)
 }

@@ -1,7 +1,9 @@
+//! Exam registrations: the applicant is told when and where.
+//!
 //! Appeals: the applicant's receipt and the body's notice when one is lodged (the body only if
 //! it has a desk address); the applicant is told the committee's resolution with its reasons.
 
-use kutse_messaging::catalogue::{AppealLodged, AppealResolved};
+use kutse_messaging::catalogue::{AppealLodged, AppealResolved, ExamRegistered};
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
@@ -51,6 +53,24 @@ impl Handles<AppealResolved> for NotificationsHandler {
             MailKind::AppealResolved,
             &e.applicant.email,
             &templates::appeal_resolved(&e),
+        )
+        .await
+    }
+}
+
+impl Handles<ExamRegistered> for NotificationsHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        e: ExamRegistered,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
+        queue(
+            conn,
+            envelope.id,
+            MailKind::ExamRegistered,
+            &e.applicant.email,
+            &templates::exam_registered(&e),
         )
         .await
     }

@@ -6,7 +6,7 @@
 //! - [`certificate_status_changed`]: revocation, suspension, reinstatement, with the reason;
 //! - [`documents_requested`]: the panel's request for more documents;
 //! - [`overdue_digest`]: a body's daily digest of overdue clocks, to its desk;
-//! - [`appeals`]: an appeal's receipt (applicant and body) and resolution;
+//! - [`appeals`]: an appeal's receipt (applicant and body) and resolution; an exam registration;
 //! - [`application_refused`]: the refusal with its reasons.
 //!
 //! Nothing is sent from here: a handler runs inside the message's transaction, and an e-mail
@@ -22,7 +22,7 @@ mod certificate_status_changed;
 mod documents_requested;
 mod overdue_digest;
 
-use kutse_messaging::catalogue::{AppealLodged, AppealResolved};
+use kutse_messaging::catalogue::{AppealLodged, AppealResolved, ExamRegistered};
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
     CertificateStatusChanged, DocumentsRequested, OverdueDigest,
@@ -49,6 +49,7 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
         .on::<OverdueDigest>()
         .on::<AppealLodged>()
         .on::<AppealResolved>()
+        .on::<ExamRegistered>()
         .on::<ApplicationRefused>()
 }
 
