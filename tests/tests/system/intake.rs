@@ -918,3 +918,100 @@ async fn the_applicant_follows_requests_and_appeals_in_the_history_and_only_an_u
     let requested_entry = &app["history"][events.len() - 6];
     assert_eq!(requested_entry["detail"]["reason"], "Töökogemus tõendamata");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_applies_on_a_persons_behalf_sees_only_its_own_and_the_person_confirms_before_submission()
+ {
+    let portal = Portal::new().await;
+    let (body, staff, round) = portal.round(open_round()).await;
+    let admin = portal.token("EE48704147433", &[Role::BodyAdministrator], Some(body));
+    let partner_token = |code: &str, person: &str| {
+        portal.harness.token(&Grant {
+            subject: person.to_owned(),
+            roles: vec![Role::Partner],
+            awarding_body_id: Some(body),
+            partner: Some(code.to_owned()),
+            ttl_seconds: 600,
+            ..Grant::default()
+        })
+    };
+    let school = partner_token("12345678", "EE38001085718");
+    let other = partner_token("87654321", "EE30411030851");
+    // The body authorises the school for this round; the other partner only for another one.
+    for (code, round_id) in [
+        ("12345678", round["id"].clone()),
+        ("87654321", json!(Uuid::now_v7())),
+    ] {
+        let (status, answer) = portal
+            .post(
+                &format!("/awarding-bodies/{body}/partners"),
+                &admin,
+                &json!({ "registry_code": code, "name": "Kool", "round_id": round_id }),
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    let on_behalf = json!({
+        "round_id": round["id"], "kind": "prior_learning", "delivery_option": "electronic",
+        "on_behalf_of": MARI, "given_name": "Mari", "family_name": "Maasikas",
+        "email": "mari@example.com",
+    });
+    let (status, _) = portal.post("/applications", &other, &on_behalf).await;
+    assert_eq!(status, 403, "not authorised for this round");
+    let mari = portal.token(MARI, &[], None);
+    let (status, _) = portal.post("/applications", &mari, &on_behalf).await;
+    assert_eq!(status, 403, "only partners apply on someone's behalf");
+    let (status, app) = portal.post("/applications", &school, &on_behalf).await;
+    assert_eq!(status, 201, "{app}");
+    assert_eq!(app["partner_code"], "12345678");
+    let id = app["id"].as_str().expect("id").to_owned();
+    let path = format!("/applications/{id}");
+
+    // The school and Mari see it; the other partner does not.
+    assert_eq!(portal.send("GET", &path, &school, None, None).await.0, 200);
+    assert_eq!(portal.send("GET", &path, &mari, None, None).await.0, 200);
+    assert_eq!(portal.send("GET", &path, &other, None, None).await.0, 404);
+
+    // Not submitted until Mari confirms it with her own login.
+    portal
+        .send(
+            "POST",
+            &format!("{path}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    let (status, problem) = portal
+        .send("POST", &format!("{path}/submit"), &school, None, None)
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem.to_string().contains("not-confirmed"), "{problem}");
+    let (status, _) = portal
+        .send("POST", &format!("{path}/confirmation"), &school, None, None)
+        .await;
+    assert_eq!(status, 404, "the partner cannot confirm for her");
+    let (status, confirmed) = portal
+        .send("POST", &format!("{path}/confirmation"), &mari, None, None)
+        .await;
+    assert_eq!(status, 200, "{confirmed}");
+    assert!(confirmed["confirmed_at"].is_string());
+    let (status, submitted) = portal
+        .send("POST", &format!("{path}/submit"), &school, None, None)
+        .await;
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(submitted["status"], "submitted");
+
+    // Withdrawn, the school neither applies nor reads any more.
+    let (status, _) = portal
+        .post(
+            &format!("/awarding-bodies/{body}/partners/12345678/withdrawal"),
+            &admin,
+            &json!({ "reason": "Leping lõppes" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(portal.send("GET", &path, &school, None, None).await.0, 404);
+    let (status, _) = portal.post("/applications", &school, &on_behalf).await;
+    assert_eq!(status, 403);
+}

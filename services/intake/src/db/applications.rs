@@ -14,10 +14,14 @@ pub struct Ownership {
     /// The applicant's personal code.
     pub applicant: String,
     pub awarding_body_id: Uuid,
+    /// The partner organisation that created it on the applicant's behalf.
+    pub partner_code: Option<String>,
+    /// When the applicant confirmed a partner's application.
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub async fn ownership(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ownership>> {
-    sqlx::query_as("SELECT applicant, awarding_body_id FROM applications WHERE id = $1")
+    sqlx::query_as("SELECT applicant, awarding_body_id, partner_code, confirmed_at FROM applications WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await
@@ -184,13 +188,15 @@ pub struct NewApplication<'a> {
     pub delivery_option: kutse_domain::DeliveryOption,
     /// Codes of the competences applied for.
     pub competences: &'a [String],
+    /// The partner organisation creating it on the applicant's behalf.
+    pub partner_code: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut PgConnection, a: &NewApplication<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name, family_name,
-                                   email, language, kind, delivery_option)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                   email, language, kind, delivery_option, partner_code)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(a.id)
     .bind(a.round_id)
@@ -202,6 +208,7 @@ pub async fn insert(conn: &mut PgConnection, a: &NewApplication<'_>) -> sqlx::Re
     .bind(a.language.as_str())
     .bind(a.kind.as_str())
     .bind(a.delivery_option.as_str())
+    .bind(a.partner_code)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -225,11 +232,14 @@ pub struct Record {
     pub fee_confirmed: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub partner_code: Option<String>,
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub async fn record(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Record> {
     sqlx::query_as(
-        "SELECT round_id, awarding_body_id, status, kind, delivery_option, fee_confirmed, created_at, submitted_at
+        "SELECT round_id, awarding_body_id, status, kind, delivery_option, fee_confirmed, created_at, submitted_at,
+                partner_code, confirmed_at
            FROM applications WHERE id = $1",
     )
     .bind(id)
@@ -347,4 +357,16 @@ pub async fn submission_facts(conn: &mut PgConnection, id: Uuid) -> sqlx::Result
     .fetch_all(conn)
     .await?;
     Ok(facts)
+}
+
+/// The applicant confirms an application a partner created for them; `false` if it was
+/// confirmed before.
+pub async fn confirm(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE applications SET confirmed_at = now() WHERE id = $1 AND confirmed_at IS NULL",
+    )
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
 }

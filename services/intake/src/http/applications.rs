@@ -38,6 +38,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/applications/{id}", get(read))
         .route("/applications/{id}/submit", post(submit))
         .route("/applications/{id}/fee-confirmation", post(confirm_fee))
+        .route("/applications/{id}/confirmation", post(confirm))
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -54,6 +55,10 @@ struct NewApplication {
     language: Language,
     given_name: Option<String>,
     family_name: Option<String>,
+    /// A partner's people create an application on a person's behalf: the person's personal code
+    /// (`EE` prefix optional). The person confirms it with their own login before it is submitted.
+    #[serde(default)]
+    on_behalf_of: Option<String>,
 }
 
 /// An application as its applicant and the body's staff see it.
@@ -69,6 +74,12 @@ struct ApplicationView {
     fee_confirmed: bool,
     created_at: DateTime<Utc>,
     submitted_at: Option<DateTime<Utc>>,
+    /// The partner organisation that created it on the applicant's behalf, and whether the
+    /// applicant has confirmed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partner_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmed_at: Option<DateTime<Utc>>,
     documents: Vec<db::applications::Document>,
     history: Vec<db::applications::HistoryEntry>,
 }
@@ -79,7 +90,28 @@ async fn create(
     key: IdempotencyKey,
     Json(input): Json<NewApplication>,
 ) -> Result<Response, ApiError> {
-    let applicant = principal.person()?;
+    // A partner's person applies on someone's behalf; anyone else applies for themselves.
+    let partner = principal
+        .has_role(Role::Partner)
+        .then(|| principal.partner.clone())
+        .flatten();
+    let applicant = match (&partner, &input.on_behalf_of) {
+        (Some(_), Some(code)) => Isikukood::from_subject(code.trim())
+            .or_else(|_| Isikukood::parse(code.trim()))
+            .map_err(|e| ApiError::invalid("on_behalf_of", format!("not a personal code: {e}")))?,
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                "on_behalf_of",
+                "a partner applies on a person's behalf: their personal code",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::Forbidden(
+                "only an authorised partner's people apply on someone's behalf".to_owned(),
+            ));
+        }
+        (None, None) => principal.person()?,
+    };
     let scope = key.scope(&principal.subject, "POST /applications", &input);
     let mut tx = state.pool.begin().await?;
     if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
@@ -93,6 +125,21 @@ async fn create(
     let qualification = db::qualifications::find(&mut tx, round.qualification_id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("round without its qualification")))?;
+    if let Some(code) = &partner
+        && !(principal.acts_for(Role::Partner, body)
+            && db::partners::authorised_for(
+                &mut tx,
+                body,
+                code,
+                input.round_id,
+                round.qualification_id,
+            )
+            .await?)
+    {
+        return Err(ApiError::Forbidden(
+            "the partner is not authorised by this body for this round".to_owned(),
+        ));
+    }
 
     let mut errors = Vec::new();
     if !round.open {
@@ -151,10 +198,12 @@ async fn create(
             codes.clone()
         }
     };
+    // A partner's person's own name and address are not the applicant's.
+    let own = partner.is_none();
     let email = input
         .email
         .clone()
-        .or_else(|| principal.email.clone())
+        .or_else(|| principal.email.clone().filter(|_| own))
         .unwrap_or_default();
     if Email::parse(&email).is_err() {
         errors.push(FieldError::new(
@@ -165,12 +214,12 @@ async fn create(
     let given_name = input
         .given_name
         .clone()
-        .or_else(|| principal.given_name.clone())
+        .or_else(|| principal.given_name.clone().filter(|_| own))
         .unwrap_or_default();
     let family_name = input
         .family_name
         .clone()
-        .or_else(|| principal.family_name.clone())
+        .or_else(|| principal.family_name.clone().filter(|_| own))
         .unwrap_or_default();
     if given_name.trim().is_empty() {
         errors.push(FieldError::new(
@@ -204,16 +253,15 @@ async fn create(
             kind: input.kind,
             delivery_option: input.delivery_option,
             competences: &competences,
+            partner_code: partner.as_deref(),
         },
     )
     .await?;
-    history(
-        &mut tx,
-        id,
-        "created",
-        serde_json::json!({ "by": "applicant" }),
-    )
-    .await?;
+    let by = match &partner {
+        Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
+        None => serde_json::json!({ "by": "applicant" }),
+    };
+    history(&mut tx, id, "created", by).await?;
     let created = ApplicationCreated {
         application_id: id,
         awarding_body_id: body,
@@ -249,6 +297,8 @@ async fn authorised(
     let db::applications::Ownership {
         applicant,
         awarding_body_id: body,
+        partner_code,
+        ..
     } = db::applications::ownership(conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
@@ -256,7 +306,16 @@ async fn authorised(
         .isikukood
         .is_some_and(|code| code.to_string() == applicant);
     let staff = principal.acts_for(Role::AwardingBodyStaff, body);
-    if own || staff {
+    // A partner sees only what it created, and only while its authorisation is in force.
+    let partner = match (&partner_code, &principal.partner) {
+        (Some(created_by), Some(acting_for))
+            if created_by == acting_for && principal.acts_for(Role::Partner, body) =>
+        {
+            db::partners::in_force(conn, body, created_by).await?
+        }
+        _ => false,
+    };
+    if own || staff || partner {
         Ok((applicant, body))
     } else {
         Err(ApiError::NotFound("application".to_owned()))
@@ -276,6 +335,8 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiE
         fee_confirmed: record.fee_confirmed,
         created_at: record.created_at,
         submitted_at: record.submitted_at,
+        partner_code: record.partner_code,
+        confirmed_at: record.confirmed_at,
         documents: db::applications::documents(conn, id).await?,
         history: db::applications::history(conn, id).await?,
     })
@@ -347,10 +408,26 @@ async fn submit(
         return Ok(response);
     }
     let (applicant, _) = authorised(&mut tx, &principal, id).await?;
-    if principal.isikukood.map(|c| c.to_string()).as_deref() != Some(applicant.as_str()) {
+    let ownership = db::applications::ownership(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
+    let is_applicant =
+        principal.isikukood.map(|c| c.to_string()).as_deref() == Some(applicant.as_str());
+    let is_its_partner = ownership.partner_code.is_some()
+        && ownership.partner_code == principal.partner
+        && principal.has_role(Role::Partner);
+    if !(is_applicant || is_its_partner) {
         return Err(ApiError::Forbidden(
-            "only the applicant submits an application".to_owned(),
+            "only the applicant (or the partner who created it) submits an application".to_owned(),
         ));
+    }
+    if ownership.partner_code.is_some() && ownership.confirmed_at.is_none() {
+        return Err(ApiError::Unprocessable {
+            kind: "not-confirmed",
+            detail: "the applicant has not confirmed the application the partner created for them"
+                .to_owned(),
+            errors: vec![],
+        });
     }
     let submission = db::applications::lock_for_submission(&mut tx, id).await?;
     let next = submission.submit(Utc::now())?;
@@ -482,4 +559,36 @@ fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {
         detail: detail.to_owned(),
         errors: vec![FieldError::new(field, detail)],
     }
+}
+
+/// The applicant confirms, with their own login, an application a partner created for them.
+async fn confirm(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let mut tx = state.pool.begin().await?;
+    let ownership = db::applications::ownership(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
+    if principal.isikukood.map(|c| c.to_string()).as_deref() != Some(ownership.applicant.as_str()) {
+        return Err(ApiError::NotFound("application".to_owned()));
+    }
+    if ownership.partner_code.is_none() {
+        return Err(ApiError::Conflict(
+            "the application is your own; there is nothing to confirm".to_owned(),
+        ));
+    }
+    if db::applications::confirm(&mut tx, id).await? {
+        history(
+            &mut tx,
+            id,
+            "confirmed_by_applicant",
+            serde_json::json!({ "partner_code": ownership.partner_code }),
+        )
+        .await?;
+    }
+    let view = view(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(view))
 }

@@ -33,6 +33,11 @@ pub(super) fn router() -> Router<AppState> {
 struct NewPartner {
     registry_code: String,
     name: String,
+    /// Limit the authorisation to one round, or to one qualification (neither: all).
+    #[serde(default)]
+    round_id: Option<Uuid>,
+    #[serde(default)]
+    qualification_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,6 +48,8 @@ struct PartnerView {
     authorised_by: String,
     authorised_at: DateTime<Utc>,
     in_force: bool,
+    round_id: Option<Uuid>,
+    qualification_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     withdrawn_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +65,8 @@ impl From<db::partners::Partner> for PartnerView {
             authorised_by: p.authorised_by,
             authorised_at: p.authorised_at,
             in_force: p.withdrawn_at.is_none(),
+            round_id: p.round_id,
+            qualification_id: p.qualification_id,
             withdrawn_at: p.withdrawn_at,
             withdrawal_reason: p.withdrawal_reason,
         }
@@ -90,11 +99,18 @@ async fn authorise_partner(
     }
     let by = actor(&principal, Role::BodyAdministrator)?;
     let mut tx = state.pool.begin().await?;
-    let partner = db::partners::authorise(&mut tx, body, &code, name, &by)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Conflict("this partner organisation is authorised already".to_owned())
-        })?;
+    let partner = db::partners::authorise(
+        &mut tx,
+        body,
+        &code,
+        name,
+        &by,
+        (input.round_id, input.qualification_id),
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::Conflict("this partner organisation is authorised already".to_owned())
+    })?;
     tx.commit().await?;
     tracing::info!(awarding_body = %body, partner = code.as_str(), "partner authorised");
     Ok((StatusCode::CREATED, Json(partner.into())))
