@@ -1015,3 +1015,198 @@ async fn a_partner_applies_on_a_persons_behalf_sees_only_its_own_and_the_person_
     let (status, _) = portal.post("/applications", &school, &on_behalf).await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bodys_desk_lists_filters_counts_and_exports_its_applications_and_manages_its_rounds() {
+    let portal = Portal::new().await;
+    let (body, staff, round) = portal.round(open_round()).await;
+    let round_id = round["id"].as_str().expect("id").to_owned();
+    // Three applicants: one submitted, one awaiting the fee, one still a draft.
+    let mut ids = Vec::new();
+    for (who, submit, pay) in [
+        (MARI, true, true),
+        (JAAN, true, false),
+        ("EE48704147433", false, false),
+    ] {
+        let token = portal.token(who, &[], None);
+        let (status, app) = portal
+            .post("/applications", &token, &application(&round))
+            .await;
+        assert_eq!(status, 201, "{app}");
+        let id = app["id"].as_str().expect("id").to_owned();
+        if pay {
+            portal
+                .send(
+                    "POST",
+                    &format!("/applications/{id}/fee-confirmation"),
+                    &staff,
+                    None,
+                    None,
+                )
+                .await;
+        }
+        if submit {
+            let (status, _) = portal
+                .send(
+                    "POST",
+                    &format!("/applications/{id}/submit"),
+                    &token,
+                    None,
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        ids.push(id);
+    }
+    let desk = |query: &str| {
+        let path = format!("/desk/applications?awarding_body_id={body}{query}");
+        let portal = &portal;
+        let staff = staff.clone();
+        async move { portal.send("GET", &path, &staff, None, None).await }
+    };
+    let (status, page) = desk("&per_page=2").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["applications"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        page["counts"],
+        json!({ "awaiting_fee": 1, "draft": 1, "submitted": 1 })
+    );
+    let (_, second) = desk("&per_page=2&page=2").await;
+    assert_eq!(second["applications"].as_array().map(Vec::len), Some(1));
+    let (_, submitted) = desk("&status=submitted").await;
+    assert_eq!(submitted["applications"][0]["id"], json!(ids[0]));
+    let (_, waiting) = desk(&format!("&fee_waiting=true&round_id={round_id}")).await;
+    assert_eq!(waiting["total"], 2, "{waiting}");
+    for (query, field) in [
+        ("&status=approved", "status"),
+        ("&per_page=500", "per_page"),
+    ] {
+        let (status, problem) = desk(query).await;
+        assert_eq!(
+            (status, &problem["errors"][0]["field"]),
+            (422, &json!(field)),
+            "{problem}"
+        );
+    }
+    let other = portal.token(
+        "EE36805280109",
+        &[Role::AwardingBodyStaff],
+        Some(Uuid::now_v7()),
+    );
+    let (status, _) = portal
+        .send(
+            "GET",
+            &format!("/desk/applications?awarding_body_id={body}"),
+            &other,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    // The assessment sweep's finding marks the submitted application overdue.
+    kutse_tests::wait_ready(&portal.intake).await;
+    let overdue = kutse_messaging::catalogue::AssessmentOverdue {
+        application_id: ids[0].parse().expect("uuid"),
+        awarding_body_id: body,
+        clock: "review".into(),
+        due: kutse_domain::tallinn_today(),
+        found_on: kutse_domain::tallinn_today(),
+    };
+    portal
+        .harness
+        .publish(&kutse_messaging::Envelope::new(&overdue, None).expect("e"))
+        .await
+        .expect("publish");
+    let overdue =
+        kutse_testkit::eventually(WAIT, "the overdue application on the desk", || async {
+            let (_, page) = desk("&overdue=true").await;
+            (page["total"] == 1).then_some(page)
+        })
+        .await;
+    assert_eq!(overdue["applications"][0]["overdue"], true);
+
+    // The same as CSV.
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/desk/applications.csv?awarding_body_id={body}",
+            portal.intake.url
+        ))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("csv");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/csv"))
+    );
+    let csv = response.text().await.expect("text");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[0].starts_with("id,round_id,applicant,status"));
+    assert!(csv.contains("Mari Maasikas"), "{csv}");
+
+    // Rounds: listed with their applications; changed only before the first one; what they
+    // publish is readable without logging in.
+    let (_, rounds) = portal
+        .send(
+            "GET",
+            &format!("/rounds?awarding_body_id={body}"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(rounds[0]["applications"], 3, "{rounds}");
+    let (status, _) = portal
+        .send(
+            "PATCH",
+            &format!("/rounds/{round_id}"),
+            &staff,
+            Some(&json!({ "prerequisites": "Kutseharidus" }).to_string()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "it has applications");
+    let mut fresh = open_round();
+    fresh["qualification_id"] = round["qualification_id"].clone();
+    let (status, fresh) = portal.post("/rounds", &staff, &fresh).await;
+    assert_eq!(status, 201, "{fresh}");
+    let fresh_id = fresh["id"].as_str().expect("id").to_owned();
+    let change = |body: Value| {
+        let path = format!("/rounds/{fresh_id}");
+        let portal = &portal;
+        let staff = staff.clone();
+        async move {
+            portal
+                .send("PATCH", &path, &staff, Some(&body.to_string()), None)
+                .await
+        }
+    };
+    let (status, problem) = change(json!({ "info_url": "http://example.ee" })).await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("info_url"))
+    );
+    let (status, changed) = change(json!({
+        "info_url": "https://juuksurid.example/voor-2027",
+        "prerequisites": "Vähemalt kolm aastat töökogemust"
+    }))
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    let response = reqwest::get(format!("{}/public/rounds/{fresh_id}", portal.intake.url))
+        .await
+        .expect("public");
+    assert_eq!(response.status(), 200);
+    let published: Value = response.json().await.expect("json");
+    assert_eq!(published["info_url"], "https://juuksurid.example/voor-2027");
+    assert_eq!(
+        published["prerequisites"],
+        "Vähemalt kolm aastat töökogemust"
+    );
+    assert_eq!(published["qualification"]["name"], "Juuksur, tase 4");
+    assert!(published["fees"].as_array().is_some_and(|f| !f.is_empty()));
+}

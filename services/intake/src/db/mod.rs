@@ -5,6 +5,7 @@ pub mod applications;
 pub mod appointments;
 pub mod awarding_bodies;
 pub mod clients;
+pub mod desk;
 pub mod exchanges;
 pub mod idempotency_keys;
 pub mod partners;

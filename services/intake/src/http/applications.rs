@@ -118,6 +118,8 @@ async fn create(
         return Ok(response);
     }
 
+    // The round cannot change (before its first application) while this one is created.
+    db::desk::share_round(&mut tx, input.round_id).await?;
     let round = db::rounds::find(&mut tx, input.round_id)
         .await?
         .ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;

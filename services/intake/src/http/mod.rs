@@ -4,17 +4,21 @@
 //! |---|---|
 //! | `POST /awarding-bodies`, `GET /awarding-bodies/{id}` | the authority creates; anyone signed in reads |
 //! | `POST /qualifications`, `GET /qualifications/{id}` | staff of the body create; anyone signed in reads |
-//! | `POST /rounds`, `GET /rounds/{id}`, `POST /rounds/{id}/close` | staff of the body; anyone signed in reads |
-//! | `POST /applications`, `GET /applications/{id}`, `POST /applications/{id}/submit` | the applicant (and the body's staff may read) |
+//! | `POST /rounds`, `GET /rounds?awarding_body_id=`, `PATCH /rounds/{id}` (before its first application), `POST /rounds/{id}/close` | staff of the body; anyone signed in reads `GET /rounds/{id}` |
+//! | `GET /public/rounds/{id}` | anyone, without a token: the round's fees, deadline, prerequisites, "more information" page |
+//! | `GET /desk/applications`, `GET /desk/applications.csv` | staff of the body: see [`desk`] |
+//! | `POST /applications`, `GET /applications/{id}`, `POST /applications/{id}/submit` | the applicant (and the body's staff may read); an authorised partner's people on a person's behalf (`on_behalf_of`), seeing only their own |
+//! | `POST /applications/{id}/confirmation` | the applicant: confirms an application a partner created for them |
 //! | `POST /applications/{id}/fee-confirmation` | staff of the body |
 //! | `/oauth/…` | the token endpoint: see [`oauth`] |
 //! | `/awarding-bodies/{id}/appointments`, `…/partners`, `…/clients`, `/appointments/…`, `/me/appointments` | the role registry: see [`registry`] |
 //!
-//! Every route but the token endpoint's takes a Kutse access token, which intake checks with its
+//! Every route but the token endpoint's and `/public/…` takes a Kutse access token, which intake checks with its
 //! own keys in process.
 
 mod applications;
 mod awarding_bodies;
+pub mod desk;
 pub mod oauth;
 mod qualifications;
 pub mod registry;
@@ -50,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(qualifications::router())
         .merge(rounds::router())
         .merge(applications::router())
+        .merge(desk::router())
         .merge(oauth::router())
         .merge(registry::router())
         .with_state(state)

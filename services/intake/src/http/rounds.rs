@@ -23,9 +23,10 @@ use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/rounds", post(create))
-        .route("/rounds/{id}", get(read))
+        .route("/rounds", post(create).get(list))
+        .route("/rounds/{id}", get(read).patch(update))
         .route("/rounds/{id}/close", post(close))
+        .route("/public/rounds/{id}", get(public))
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -69,6 +70,10 @@ struct RoundView {
     required_documents: Vec<String>,
     allowed_types: db::rounds::AllowedTypes,
     delivery_options: Vec<Delivery>,
+    /// An outside page with more information about the round.
+    info_url: Option<String>,
+    /// The published prerequisites of applying.
+    prerequisites: Option<String>,
 }
 
 /// The round's kinds of file per document type, parsed; every bad name is an error naming it.
@@ -202,6 +207,8 @@ async fn create(
         required_documents: input.required_documents,
         allowed_types: allowed,
         delivery_options: input.delivery_options,
+        info_url: None,
+        prerequisites: None,
     };
     let response = created(&mut tx, scope.as_ref(), &view).await?;
     tx.commit().await?;
@@ -222,7 +229,10 @@ async fn load(state: &AppState, id: Uuid) -> Result<RoundView, ApiError> {
     let round = db::rounds::find(&mut conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("round".to_owned()))?;
+    let (info_url, prerequisites) = db::desk::extras(&mut conn, id).await?;
     Ok(RoundView {
+        info_url,
+        prerequisites,
         id,
         awarding_body_id: round.awarding_body_id,
         qualification_id: round.qualification_id,
@@ -254,4 +264,125 @@ async fn close(
     db::rounds::close(&mut conn, id).await?;
     drop(conn);
     load(&state, id).await.map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+struct BodyQuery {
+    awarding_body_id: Uuid,
+}
+
+/// The body's rounds, for its staff: open or closed, with how many applications each has.
+async fn list(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    axum::extract::Query(query): axum::extract::Query<BodyQuery>,
+) -> Result<Json<Vec<db::desk::RoundRow>>, ApiError> {
+    require_staff_of(&principal, query.awarding_body_id)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(
+        db::desk::rounds(&mut conn, query.awarding_body_id).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoundChange {
+    deadline: Option<NaiveDate>,
+    required_documents: Option<Vec<String>>,
+    /// `https://…`; an empty string removes it.
+    info_url: Option<String>,
+    /// An empty string removes them.
+    prerequisites: Option<String>,
+}
+
+/// Changes a round before its first application: its deadline and required documents, and what
+/// it publishes (the "more information" page, the prerequisites).
+async fn update(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    PathId(id): PathId,
+    Json(input): Json<RoundChange>,
+) -> Result<Json<RoundView>, ApiError> {
+    let current = load(&state, id).await?;
+    require_staff_of(&principal, current.awarding_body_id)?;
+    let mut errors = Vec::new();
+    let deadline = input.deadline.unwrap_or(current.deadline);
+    if input.deadline.is_some() && deadline < kutse_domain::tallinn_today() {
+        errors.push(FieldError::new("deadline", "not in the past"));
+    }
+    let required = input
+        .required_documents
+        .clone()
+        .unwrap_or_else(|| current.required_documents.clone());
+    for (i, d) in required.iter().enumerate() {
+        if DocumentType::parse(d).is_err() {
+            errors.push(FieldError::new(
+                format!("required_documents[{i}]"),
+                "a document type: lowercase words joined by _",
+            ));
+        }
+    }
+    let keep_or = |given: &Option<String>, current: &Option<String>| match given {
+        Some(v) if v.trim().is_empty() => None,
+        Some(v) => Some(v.trim().to_owned()),
+        None => current.clone(),
+    };
+    let info_url = keep_or(&input.info_url, &current.info_url);
+    if info_url
+        .as_deref()
+        .is_some_and(|u| !u.starts_with("https://") || u.len() > 2000)
+    {
+        errors.push(FieldError::new("info_url", "an https:// address"));
+    }
+    let prerequisites = keep_or(&input.prerequisites, &current.prerequisites);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let mut tx = state.pool.begin().await?;
+    db::desk::lock_round(&mut tx, id).await?;
+    if db::desk::applications_of_round(&mut tx, id).await? > 0 {
+        return Err(ApiError::Conflict(
+            "the round has applications; it changes only before the first".to_owned(),
+        ));
+    }
+    if !current.open {
+        return Err(ApiError::Conflict("the round is closed".to_owned()));
+    }
+    db::desk::update_round(
+        &mut tx,
+        id,
+        deadline,
+        &required,
+        info_url.as_deref(),
+        prerequisites.as_deref(),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(round = %id, "round changed");
+    load(&state, id).await.map(Json)
+}
+
+/// What a round publishes, readable without logging in: the qualification, the deadline, fees and
+/// delivery costs, required documents, prerequisites and the "more information" page.
+async fn public(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let round = load(&state, id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let qualification = db::qualifications::find(&mut conn, round.qualification_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("round without its qualification")))?;
+    Ok(Json(serde_json::json!({
+        "id": round.id,
+        "awarding_body_id": round.awarding_body_id,
+        "qualification": { "id": round.qualification_id, "name": qualification.name, "level": qualification.level },
+        "deadline": round.deadline,
+        "open": round.open,
+        "fees": round.fees,
+        "delivery_options": round.delivery_options,
+        "required_documents": round.required_documents,
+        "prerequisites": round.prerequisites,
+        "info_url": round.info_url,
+    })))
 }
