@@ -1210,3 +1210,136 @@ async fn the_bodys_desk_lists_filters_counts_and_exports_its_applications_and_ma
     assert_eq!(published["qualification"]["name"], "Juuksur, tase 4");
     assert!(published["fees"].as_array().is_some_and(|f| !f.is_empty()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_orders_a_paper_print_and_the_body_works_through_its_print_queue() {
+    let portal = Portal::new().await;
+    let (body, staff, round) = portal.round(open_round()).await;
+    let mari = portal.token(MARI, &[], None);
+    let (_, app) = portal
+        .post("/applications", &mari, &application(&round))
+        .await;
+    let id = app["id"].as_str().expect("id").to_owned();
+    let path = format!("/applications/{id}");
+    portal
+        .send(
+            "POST",
+            &format!("{path}/fee-confirmation"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    portal
+        .send("POST", &format!("{path}/submit"), &mari, None, None)
+        .await;
+    let order = |token: String, body: Value| {
+        let path = format!("{path}/print-orders");
+        let portal = &portal;
+        async move { portal.post(&path, &token, &body).await }
+    };
+    let (status, _) = order(mari.clone(), json!({ "delivery_option": "pickup" })).await;
+    assert_eq!(status, 409, "no certificate yet");
+
+    // The certificate is issued (as the register announces it).
+    kutse_tests::wait_ready(&portal.intake).await;
+    let (_, envelope) = sqlx::query_as::<_, (String, Vec<u8>)>(
+        "SELECT message_type, body FROM messaging.outbox WHERE message_type = 'application.submitted'",
+    )
+    .fetch_one(&portal.intake.db.pool)
+    .await
+    .expect("submitted event");
+    let submitted: kutse_messaging::catalogue::ApplicationSubmitted =
+        kutse_messaging::Envelope::from_bytes(&envelope)
+            .expect("envelope")
+            .decode()
+            .expect("payload");
+    let issued = kutse_messaging::catalogue::CertificateIssued {
+        certificate_id: Uuid::now_v7(),
+        register_number: "KT-2026-000042".into(),
+        application_id: id.parse().expect("uuid"),
+        holder: submitted.applicant.clone(),
+        qualification: submitted.qualification.clone(),
+        competences: submitted.competences.clone(),
+        issued_on: Utc::now().date_naive(),
+        valid_until: Utc::now().date_naive(),
+        verification_url: "http://example.org".into(),
+    };
+    portal
+        .harness
+        .publish(&kutse_messaging::Envelope::new(&issued, None).expect("e"))
+        .await
+        .expect("publish");
+    kutse_testkit::eventually(WAIT, "awarded", || async {
+        let (_, app) = portal.send("GET", &path, &mari, None, None).await;
+        (app["status"] == "awarded").then_some(())
+    })
+    .await;
+
+    // Only the holder orders; a print is posted (with an address) or picked up, at the round's
+    // cost for it.
+    let stranger = portal.token(JAAN, &[], None);
+    let (status, _) = order(stranger, json!({ "delivery_option": "pickup" })).await;
+    assert_eq!(status, 404);
+    let (status, problem) = order(mari.clone(), json!({ "delivery_option": "electronic" })).await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("delivery_option"))
+    );
+    let (status, problem) = order(mari.clone(), json!({ "delivery_option": "post" })).await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("address"))
+    );
+    let (status, problem) = order(mari.clone(), json!({ "delivery_option": "pickup" })).await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("delivery_option")),
+        "the round offers no pickup"
+    );
+    let (status, ordered) = order(
+        mari.clone(),
+        json!({ "delivery_option": "post", "address": "Pärnu mnt 1, 10141 Tallinn" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{ordered}");
+    assert_eq!(ordered["cost_cents"], 500);
+    assert_eq!(ordered["register_number"], "KT-2026-000042");
+
+    // The body's queue; marked sent, it leaves the queue and the history counts a paper sending.
+    let queue_path = format!("/desk/print-queue?awarding_body_id={body}");
+    let (_, queue) = portal.send("GET", &queue_path, &staff, None, None).await;
+    assert_eq!(queue.as_array().map(Vec::len), Some(1), "{queue}");
+    let order_id = ordered["id"].as_str().expect("id");
+    let (status, sent) = portal
+        .send(
+            "POST",
+            &format!("/print-orders/{order_id}/sent"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{sent}");
+    let (status, _) = portal
+        .send(
+            "POST",
+            &format!("/print-orders/{order_id}/sent"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (_, queue) = portal.send("GET", &queue_path, &staff, None, None).await;
+    assert_eq!(queue, json!([]));
+    let (_, app) = portal.send("GET", &path, &mari, None, None).await;
+    let sent_entry = app["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|h| h["event"] == "print_sent")
+        .expect("print_sent in the history")
+        .clone();
+    assert_eq!(sent_entry["detail"]["dvvk"], 2);
+}

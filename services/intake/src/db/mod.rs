@@ -9,5 +9,6 @@ pub mod desk;
 pub mod exchanges;
 pub mod idempotency_keys;
 pub mod partners;
+pub mod prints;
 pub mod qualifications;
 pub mod rounds;

@@ -9,6 +9,7 @@
 //! | `GET /desk/applications`, `GET /desk/applications.csv` | staff of the body: see [`desk`] |
 //! | `POST /applications`, `GET /applications/{id}`, `POST /applications/{id}/submit` | the applicant (and the body's staff may read); an authorised partner's people on a person's behalf (`on_behalf_of`), seeing only their own |
 //! | `POST /applications/{id}/confirmation` | the applicant: confirms an application a partner created for them |
+//! | `POST /applications/{id}/print-orders`, `GET /desk/print-queue`, `POST /print-orders/{id}/sent` | paper prints after issuance: see [`prints`] |
 //! | `POST /applications/{id}/fee-confirmation` | staff of the body |
 //! | `/oauth/…` | the token endpoint: see [`oauth`] |
 //! | `/awarding-bodies/{id}/appointments`, `…/partners`, `…/clients`, `/appointments/…`, `/me/appointments` | the role registry: see [`registry`] |
@@ -20,6 +21,7 @@ mod applications;
 mod awarding_bodies;
 pub mod desk;
 pub mod oauth;
+mod prints;
 mod qualifications;
 pub mod registry;
 mod rounds;
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rounds::router())
         .merge(applications::router())
         .merge(desk::router())
+        .merge(prints::router())
         .merge(oauth::router())
         .merge(registry::router())
         .with_state(state)
