@@ -58,7 +58,19 @@ pub fn default_quorum(members: usize) -> u32 {
 /// checked against its own roster (an older protocol without a roster is not checked here).
 pub fn session_fault(protocol: &Protocol) -> Option<String> {
     if protocol.roster.is_empty() {
-        return None;
+        let partial = !protocol.present.is_empty()
+            || protocol.quorum.is_some()
+            || protocol.decisions.iter().any(|d| !d.recused.is_empty());
+        return partial
+            .then(|| "presence, quorum or recusals are given without the roster".to_owned());
+    }
+    let distinct =
+        |list: &[String]| list.iter().collect::<std::collections::HashSet<_>>().len() == list.len();
+    if !distinct(&protocol.present) || !distinct(&protocol.roster) {
+        return Some("someone is listed twice in the roster or among those present".to_owned());
+    }
+    if protocol.quorum == Some(0) {
+        return Some("a quorum of 0".to_owned());
     }
     if let Some(stranger) = protocol
         .present
@@ -325,6 +337,8 @@ mod tests {
             None,
             "a protocol without a roster is not checked"
         );
+        p.present = vec![member(0)];
+        assert!(session_fault(&p).is_some_and(|f| f.contains("without the roster")));
         p.roster = (0..5).map(member).collect();
         p.present = (0..2).map(member).collect();
         assert!(session_fault(&p).is_some_and(|f| f.contains("no quorum")));
@@ -348,6 +362,11 @@ mod tests {
         p.present = (0..2).map(member).collect();
         p.quorum = Some(2);
         assert_eq!(session_fault(&p), None);
+        p.present = vec![member(0), member(0)];
+        assert!(session_fault(&p).is_some_and(|f| f.contains("twice")));
+        p.present = (0..2).map(member).collect();
+        p.quorum = Some(0);
+        assert!(session_fault(&p).is_some_and(|f| f.contains("quorum of 0")));
         assert_eq!(default_quorum(5), 3);
         assert_eq!(default_quorum(4), 3);
         assert_eq!(default_quorum(1), 1);

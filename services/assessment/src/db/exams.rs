@@ -163,17 +163,35 @@ pub async fn results_of(
     .await
 }
 
-/// The application of `applicant` in `round`, if they have a case there.
+/// The application of `applicant` in `round` of `body`, if they have a case there.
 pub async fn case_in_round(
     conn: &mut PgConnection,
     round: Uuid,
+    body: Uuid,
     applicant: &str,
 ) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "SELECT application_id FROM cases WHERE round_id = $1 AND applicant = $2 ORDER BY opened_at DESC LIMIT 1",
+        "SELECT application_id FROM cases WHERE round_id = $1 AND awarding_body_id = $2 AND applicant = $3
+          ORDER BY opened_at DESC LIMIT 1",
     )
     .bind(round)
+    .bind(body)
     .bind(applicant)
     .fetch_optional(conn)
+    .await
+}
+
+/// Whether any case of `round` belongs to a body other than `body` (the round is not its).
+pub async fn round_of_another_body(
+    conn: &mut PgConnection,
+    round: Uuid,
+    body: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM cases WHERE round_id = $1 AND awarding_body_id <> $2)",
+    )
+    .bind(round)
+    .bind(body)
+    .fetch_one(conn)
     .await
 }

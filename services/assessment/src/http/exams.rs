@@ -79,6 +79,12 @@ async fn create(
     }
     let id = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
+    if db::exams::round_of_another_body(&mut tx, input.round_id, input.awarding_body_id).await? {
+        return Err(ApiError::invalid(
+            "round_id",
+            "a round of another awarding body",
+        ));
+    }
     db::exams::insert(
         &mut tx,
         &db::exams::NewExam {
@@ -126,11 +132,12 @@ async fn register(
     let exam = db::exams::find(&mut tx, id, true)
         .await?
         .ok_or_else(|| ApiError::NotFound("exam".to_owned()))?;
-    let application = db::exams::case_in_round(&mut tx, exam.round_id, &applicant)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Forbidden("you have no application in this exam's round".to_owned())
-        })?;
+    let application =
+        db::exams::case_in_round(&mut tx, exam.round_id, exam.awarding_body_id, &applicant)
+            .await?
+            .ok_or_else(|| {
+                ApiError::Forbidden("you have no application in this exam's round".to_owned())
+            })?;
     if exam.starts_at <= Utc::now() {
         return Err(ApiError::Conflict("the exam has begun".to_owned()));
     }

@@ -134,7 +134,14 @@ pub async fn agenda(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Agend
         "SELECT a.application_id, a.all_accepted,
                 count(*) FILTER (WHERE v.in_favour) AS votes_for,
                 count(*) FILTER (WHERE NOT v.in_favour) AS votes_against
-           FROM agenda_items a LEFT JOIN votes v ON v.application_id = a.application_id AND v.session_id = a.session_id
+           FROM agenda_items a
+           LEFT JOIN votes v ON v.application_id = a.application_id AND v.session_id = a.session_id
+                -- Only the votes of members present and not recused count.
+                AND EXISTS (SELECT 1 FROM presence p
+                             WHERE p.session_id = v.session_id AND 'EE' || p.member = v.member)
+                AND NOT EXISTS (SELECT 1 FROM recusals r
+                                 WHERE r.session_id = v.session_id AND r.application_id = v.application_id
+                                   AND 'EE' || r.member = v.member)
           WHERE a.session_id = $1
           GROUP BY a.application_id, a.all_accepted
           ORDER BY a.application_id",

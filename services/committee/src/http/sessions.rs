@@ -120,6 +120,17 @@ async fn open(
         .transpose()?;
     let held_on = input.held_on.unwrap_or_else(kutse_domain::tallinn_today);
     let mut tx = state.pool.begin().await?;
+    if let Some(q) = input.quorum {
+        let members = db::roster::committee(&mut tx, input.awarding_body_id, held_on)
+            .await?
+            .len();
+        if q as usize > members {
+            return Err(ApiError::invalid(
+                "quorum",
+                format!("at most the committee's {members} members"),
+            ));
+        }
+    }
     let id = Uuid::now_v7();
     let taken = db::sessions::open(
         &mut tx,
@@ -262,14 +273,19 @@ async fn vote(
             "only members recorded present vote".to_owned(),
         ));
     }
-    if db::sessions::applicant(&mut tx, input.application_id)
-        .await?
-        .as_deref()
-        == Some(member.as_str())
-    {
-        return Err(ApiError::Forbidden(
-            "nobody votes on their own application".to_owned(),
-        ));
+    match db::sessions::applicant(&mut tx, input.application_id).await? {
+        Some(applicant) if applicant == member => {
+            return Err(ApiError::Forbidden(
+                "nobody votes on their own application".to_owned(),
+            ));
+        }
+        Some(_) => {}
+        None => {
+            return Err(ApiError::Conflict(
+                "whose application this is has not reached the committee yet; vote once it has"
+                    .to_owned(),
+            ));
+        }
     }
     if db::sessions::recusals(&mut tx, id)
         .await?
@@ -347,8 +363,14 @@ async fn freeze(
             "has no active signer key of this awarding body: register one with the register (and have its owner confirm it) first",
         ));
     }
-    let session = view(&mut tx, id).await?;
     let committee = db::roster::committee(&mut tx, body, today).await?;
+    // Someone no longer on the committee is no longer present, and their votes no longer count.
+    for member in db::sessions::present(&mut tx, id).await? {
+        if !committee.contains(&member) {
+            db::sessions::mark_presence(&mut tx, id, &member, false, &principal.subject).await?;
+        }
+    }
+    let session = view(&mut tx, id).await?;
     let quorum = session
         .quorum
         .and_then(|q| u32::try_from(q).ok())
@@ -394,7 +416,12 @@ async fn freeze(
                             .to_owned()
                     }
                 }),
-                recused: a.recused.iter().map(subject).collect(),
+                recused: a
+                    .recused
+                    .iter()
+                    .filter(|m| present.contains(m))
+                    .map(subject)
+                    .collect(),
             })
             .collect(),
         held_on: session.held_on,
@@ -403,6 +430,14 @@ async fn freeze(
         present: present.iter().map(subject).collect(),
         quorum: Some(quorum),
     };
+    // What the register will check of the session, checked before anything is frozen.
+    if let Some(fault) = kutse_protocol::session_fault(&protocol) {
+        return Err(ApiError::Unprocessable {
+            kind: "session-fault",
+            detail: fault,
+            errors: vec![],
+        });
+    }
     let document = serde_json::to_value(&protocol).map_err(|e| ApiError::Internal(e.into()))?;
     if !db::sessions::freeze(&mut tx, id, &document).await? {
         return Err(ApiError::Internal(anyhow::anyhow!(
@@ -602,6 +637,12 @@ async fn recuse(
         return Err(ApiError::invalid(
             "application_id",
             "not on this session's agenda",
+        ));
+    }
+    if !db::sessions::present(&mut tx, id).await?.contains(&member) {
+        return Err(ApiError::Conflict(
+            "only members recorded present recuse themselves (an absent member does not vote)"
+                .to_owned(),
         ));
     }
     db::sessions::recuse(&mut tx, id, input.application_id, &member).await?;

@@ -313,7 +313,21 @@ async fn authorised(
         (Some(created_by), Some(acting_for))
             if created_by == acting_for && principal.acts_for(Role::Partner, body) =>
         {
-            db::partners::in_force(conn, body, created_by).await?
+            // Within the scope it is authorised for now (a round or a qualification).
+            let record = db::applications::record(conn, id).await?;
+            let round = db::rounds::find(conn, record.round_id)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("application {id} without its round"))
+                })?;
+            db::partners::authorised_for(
+                conn,
+                body,
+                created_by,
+                record.round_id,
+                round.qualification_id,
+            )
+            .await?
         }
         _ => false,
     };

@@ -303,8 +303,13 @@ async fn update(
     PathId(id): PathId,
     Json(input): Json<RoundChange>,
 ) -> Result<Json<RoundView>, ApiError> {
+    require_staff_of(&principal, load(&state, id).await?.awarding_body_id)?;
+    // Read under the round's lock: two changes at once apply one after the other, each on the
+    // other's result (the lock is held by the transaction below, read on its own connection
+    // only after it is granted).
+    let mut tx = state.pool.begin().await?;
+    db::desk::lock_round(&mut tx, id).await?;
     let current = load(&state, id).await?;
-    require_staff_of(&principal, current.awarding_body_id)?;
     let mut errors = Vec::new();
     let deadline = input.deadline.unwrap_or(current.deadline);
     if input.deadline.is_some() && deadline < kutse_domain::tallinn_today() {
@@ -338,8 +343,6 @@ async fn update(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let mut tx = state.pool.begin().await?;
-    db::desk::lock_round(&mut tx, id).await?;
     if db::desk::applications_of_round(&mut tx, id).await? > 0 {
         return Err(ApiError::Conflict(
             "the round has applications; it changes only before the first".to_owned(),

@@ -1,7 +1,6 @@
-//! Exam registrations: the applicant is told when and where.
-//!
 //! Appeals: the applicant's receipt and the body's notice when one is lodged (the body only if
 //! it has a desk address); the applicant is told the committee's resolution with its reasons.
+//! And exam registrations: the applicant is told when and where.
 
 use kutse_messaging::catalogue::{AppealLodged, AppealResolved, ExamRegistered};
 use kutse_messaging::{Envelope, HandlerError, Handles};
