@@ -17,6 +17,7 @@
 //! - `status_list`: revocation and suspension as W3C Bitstring Status Lists.
 //! - `pdf`: the certificate as a PDF/A-2b page with a QR code; `renderer`: the worker that
 //!   renders it after issuance and stores it in the register's bucket.
+//! - `expiry`: the daily sweep telling holders six months before their certificate expires.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
 //! The process is assembled by [`build`]; `main.rs` hands it to `kutse_service::main`, which reads
@@ -27,6 +28,7 @@ pub mod consumers;
 pub mod credential;
 pub mod db;
 pub mod domain;
+pub mod expiry;
 pub mod http;
 pub mod pdf;
 pub mod register;
@@ -73,8 +75,20 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         storage: storage.clone(),
         public_base_url: platform.config.public_base_url.clone(),
     };
+    let expiry_pool = platform.pool.clone();
+    let expiry_base = platform.config.public_base_url.clone();
     let service = Service::new(platform, http::router(state))
         .with_handler(std::sync::Arc::new(consumers::dispatcher(handler)))
+        .with_worker(
+            "expiry notices",
+            std::sync::Arc::new(move |shutdown| {
+                Box::pin(expiry::run(
+                    expiry_pool.clone(),
+                    expiry_base.clone(),
+                    shutdown,
+                ))
+            }),
+        )
         .with_worker(
             "certificate PDFs",
             std::sync::Arc::new(move |shutdown| Box::pin(renderer.clone().run(shutdown))),

@@ -32,6 +32,8 @@ pub enum MailKind {
     AppealResolved,
     /// Registered for an exam.
     ExamRegistered,
+    /// The certificate expires within six months.
+    Expiring,
 }
 
 impl MailKind {
@@ -48,6 +50,7 @@ impl MailKind {
             Self::AppealToBody => "appeal_to_body",
             Self::AppealResolved => "appeal_resolved",
             Self::ExamRegistered => "exam_registered",
+            Self::Expiring => "certificate_expiring",
         }
     }
 }

@@ -3,8 +3,8 @@
 use kutse_domain::Language;
 use kutse_messaging::catalogue::{
     AppealLodged, AppealResolved, ApplicantRef, ApplicationRefused, ApplicationSubmitted,
-    AssessmentDecided, CertificateRendered, CertificateStatusChanged, CompetenceRef,
-    DocumentsRequested, ExamRegistered, OverdueDigest, QualificationRef,
+    AssessmentDecided, CertificateExpiring, CertificateRendered, CertificateStatusChanged,
+    CompetenceRef, DocumentsRequested, ExamRegistered, OverdueDigest, QualificationRef,
 };
 
 /// A rendered e-mail.
@@ -69,6 +69,36 @@ pub fn issued(e: &CertificateRendered) -> Rendered {
                 "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
                  Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistus on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
                 e.valid_until, e.verification_url
+            ),
+        }
+    }
+}
+
+/// Six months before a certificate expires: when, and how to recertify.
+pub fn expiring(e: &CertificateExpiring) -> Rendered {
+    let name = &e.holder.given_name;
+    let q = &e.qualification.name;
+    let n = &e.register_number;
+    let until = e.valid_until.format("%d.%m.%Y");
+    let url = &e.verification_url;
+    if english(e.holder.language) {
+        Rendered {
+            subject: format!("Certificate {n} expires on {until}: {q}"),
+            body: format!(
+                "Dear {name},\n\nyour certificate {n} ({q}) is valid until {until}.\n\n\
+                 To keep the qualification, apply for recertification in a round of the awarding body \
+                 before then (application kind: recertification, naming this certificate).\n\n\
+                 The certificate: {url}\n\nKutse"
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Kutsetunnistus {n} aegub {until}: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nTeie kutsetunnistus {n} ({q}) kehtib kuni {until}.\n\n\
+                 Kutse säilitamiseks taotlege enne seda kutse taastõendamist kutse andja taotlusvoorus \
+                 (taotluse liik: taastõendamine, märkides selle kutsetunnistuse).\n\n\
+                 Kutsetunnistus: {url}\n\nKutse"
             ),
         }
     }

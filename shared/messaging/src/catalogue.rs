@@ -215,6 +215,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "A certificate's PDF was rendered and stored; the holder is e-mailed the certificate with the PDF attached (fetched from the pre-signed URL and checked against its SHA-256).",
     },
     MessageSpec {
+        message_type: CertificateExpiring::TYPE,
+        version: CertificateExpiring::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "A valid certificate expires within six months; its holder is e-mailed once, with how to recertify.",
+    },
+    MessageSpec {
         message_type: CertificateStatusChanged::TYPE,
         version: CertificateStatusChanged::VERSION,
         producer: services::CERTIFICATES,
@@ -642,6 +649,23 @@ pub struct CertificateRendered {
 
 impl Message for CertificateRendered {
     const TYPE: &'static str = "certificate.rendered";
+    const VERSION: u16 = 1;
+}
+
+/// `certificate.expiring`, v1: six months before a certificate expires (once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateExpiring {
+    pub certificate_id: Uuid,
+    pub register_number: String,
+    pub holder: ApplicantRef,
+    pub qualification: QualificationRef,
+    pub awarding_body_id: Uuid,
+    pub valid_until: NaiveDate,
+    pub verification_url: String,
+}
+
+impl Message for CertificateExpiring {
+    const TYPE: &'static str = "certificate.expiring";
     const VERSION: u16 = 1;
 }
 

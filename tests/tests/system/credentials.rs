@@ -485,3 +485,53 @@ async fn the_verification_page_shows_a_person_the_certificate_in_a_real_browser_
     .await;
     assert_eq!(json["certificate"]["status"], "revoked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn six_months_before_expiry_the_holder_is_told_once_however_often_the_sweep_runs() {
+    let (register, number) = issued().await;
+    let pool = &register.certificates.db.pool;
+    let base = &register.certificates.url;
+    let today = kutse_domain::tallinn_today();
+    let expiring = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM messaging.outbox WHERE message_type = 'certificate.expiring'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("count")
+    };
+    // Valid for years: nothing to tell yet.
+    assert_eq!(
+        kutse_certificates::expiry::run_once(pool, base, today)
+            .await
+            .expect("sweep"),
+        0
+    );
+    // Five months left: told once, by however many sweeps.
+    let until = today + chrono::Months::new(5);
+    sqlx::query("UPDATE certificates SET valid_until = $1")
+        .bind(until)
+        .execute(pool)
+        .await
+        .expect("expiring soon");
+    let first = kutse_certificates::expiry::run_once(pool, base, today);
+    let second = kutse_certificates::expiry::run_once(pool, base, today);
+    let (first, second) = tokio::join!(first, second);
+    assert_eq!(first.expect("sweep") + second.expect("sweep"), 1);
+    assert_eq!(
+        kutse_certificates::expiry::run_once(pool, base, today)
+            .await
+            .expect("sweep"),
+        0
+    );
+    assert_eq!(expiring().await, 1);
+    let (body,): (Vec<u8>,) = sqlx::query_as(
+        "SELECT body FROM messaging.outbox WHERE message_type = 'certificate.expiring'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("event");
+    let event: Value = serde_json::from_slice(&body).expect("envelope");
+    assert_eq!(event["payload"]["register_number"], number.as_str());
+    assert_eq!(event["payload"]["valid_until"], json!(until));
+}

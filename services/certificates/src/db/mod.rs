@@ -2,6 +2,7 @@
 //! of HTTP.
 
 pub mod applications;
+pub mod expiry;
 pub mod outcomes;
 pub mod protocols;
 pub mod renderings;

@@ -1,7 +1,8 @@
 //! `certificate.status_changed`: the holder is told their certificate was revoked, suspended or
-//! reinstated, by whom and why.
+//! reinstated, by whom and why. `certificate.expiring`: six months before it expires, how to
+//! recertify.
 
-use kutse_messaging::catalogue::CertificateStatusChanged;
+use kutse_messaging::catalogue::{CertificateExpiring, CertificateStatusChanged};
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
@@ -22,6 +23,24 @@ impl Handles<CertificateStatusChanged> for NotificationsHandler {
             MailKind::CertificateStatus,
             &e.holder.email,
             &templates::status_changed(&e),
+        )
+        .await
+    }
+}
+
+impl Handles<CertificateExpiring> for NotificationsHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        e: CertificateExpiring,
+        envelope: &Envelope,
+    ) -> Result<(), HandlerError> {
+        queue(
+            conn,
+            envelope.id,
+            MailKind::Expiring,
+            &e.holder.email,
+            &templates::expiring(&e),
         )
         .await
     }

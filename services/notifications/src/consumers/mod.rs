@@ -22,7 +22,9 @@ mod certificate_status_changed;
 mod documents_requested;
 mod overdue_digest;
 
-use kutse_messaging::catalogue::{AppealLodged, AppealResolved, ExamRegistered};
+use kutse_messaging::catalogue::{
+    AppealLodged, AppealResolved, CertificateExpiring, ExamRegistered,
+};
 use kutse_messaging::catalogue::{
     ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
     CertificateStatusChanged, DocumentsRequested, OverdueDigest,
@@ -50,6 +52,7 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
         .on::<AppealLodged>()
         .on::<AppealResolved>()
         .on::<ExamRegistered>()
+        .on::<CertificateExpiring>()
         .on::<ApplicationRefused>()
 }
 
