@@ -535,3 +535,56 @@ async fn six_months_before_expiry_the_holder_is_told_once_however_often_the_swee
     assert_eq!(event["payload"]["register_number"], number.as_str());
     assert_eq!(event["payload"]["valid_until"], json!(until));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_lists_their_certificates_and_alone_decides_whether_each_is_published() {
+    let (register, number) = issued().await;
+    let holder = register
+        .harness
+        .token_for(&format!("EE{HOLDER}"), &[], None);
+    let (status, mine) = register.get("/me/certificates", &holder).await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine[0]["register_number"], number.as_str());
+    assert_eq!(mine[0]["published"], true, "shown unless hidden");
+    assert_eq!(mine[0]["status"], "valid");
+    let someone = register.harness.token_for("EE38001085718", &[], None);
+    let (_, theirs) = register.get("/me/certificates", &someone).await;
+    assert_eq!(theirs, json!([]));
+
+    let put = |token: String, published: bool| {
+        let url = format!(
+            "{}/certificates/{number}/publication",
+            register.certificates.url
+        );
+        async move {
+            call(
+                &reqwest::Client::new(),
+                "PUT",
+                &url,
+                &token,
+                Some(&json!({ "published": published }).to_string()),
+                None,
+            )
+            .await
+        }
+    };
+    let (status, _) = put(someone, false).await;
+    assert_eq!(status, 404, "only the holder decides");
+    let (status, _) = put(register.staff(), false).await;
+    assert_eq!(status, 404);
+    let (status, decided) = put(holder.clone(), false).await;
+    assert_eq!(status, 200, "{decided}");
+    let (_, mine) = register.get("/me/certificates", &holder).await;
+    assert_eq!(mine[0]["published"], false);
+    let (status, _) = put(holder.clone(), true).await;
+    assert_eq!(status, 200);
+    let (_, mine) = register.get("/me/certificates", &holder).await;
+    assert_eq!(mine[0]["published"], true);
+    assert_eq!(
+        register
+            .count("SELECT count(*) FROM publication_decisions")
+            .await,
+        2,
+        "each decision is recorded"
+    );
+}

@@ -1001,6 +1001,13 @@ async fn a_partner_applies_on_a_persons_behalf_sees_only_its_own_and_the_person_
         .await;
     assert_eq!(status, 200, "{submitted}");
     assert_eq!(submitted["status"], "submitted");
+    // Mari's own list shows it, made by the school for her.
+    let (status, mine) = portal
+        .send("GET", "/me/applications", &mari, None, None)
+        .await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine[0]["id"], json!(id));
+    assert_eq!(mine[0]["partner_code"], "12345678");
 
     // Withdrawn, the school neither applies nor reads any more.
     let (status, _) = portal

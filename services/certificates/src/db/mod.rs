@@ -3,6 +3,7 @@
 
 pub mod applications;
 pub mod expiry;
+pub mod holders;
 pub mod outcomes;
 pub mod protocols;
 pub mod renderings;

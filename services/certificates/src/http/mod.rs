@@ -16,12 +16,14 @@
 //! | `GET /certificates/{register_number}/certificate.pdf` | the holder, the body's staff and administrators, the authority |
 //! | `POST /certificates/{register_number}/revocation` · `/suspension` · `/reinstatement` | the authority, the issuing body's staff and administrators: `{reason}` |
 //! | `GET /status` · `GET /status/{revocation,suspension}/{list}` | anyone: the status lists (`BitstringStatusListCredential`, `application/vc+jwt`) |
+//! | `GET /me/certificates` · `PUT /certificates/{register_number}/publication` | the holder: their certificates; show or hide one in the public register |
 //!
 //! A signer key belongs to a person — the committee chair who will sign with it — and a body. So
 //! that no one person can both register a key and sign with it, a key proposed by staff is usable
 //! only after its owner confirms it with their own login; the authority may register one directly.
 
 mod certificates;
+mod holders;
 pub mod page;
 mod protocols;
 mod signers;
@@ -62,5 +64,6 @@ pub fn router(state: AppState) -> Router {
         .merge(protocols::router())
         .merge(certificates::router())
         .merge(status::router())
+        .merge(holders::router())
         .with_state(state)
 }

@@ -370,3 +370,32 @@ pub async fn confirm(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
     .await
     .map(|r| r.rows_affected() == 1)
 }
+
+/// One of a person's applications, as their own list shows it.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct OwnApplication {
+    pub id: Uuid,
+    pub round_id: Uuid,
+    pub awarding_body_id: Uuid,
+    pub status: String,
+    pub kind: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The partner organisation that created it on their behalf, if one did.
+    pub partner_code: Option<String>,
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A person's applications, newest first (those partners created for them too).
+pub async fn of_applicant(
+    conn: &mut PgConnection,
+    applicant: &str,
+) -> sqlx::Result<Vec<OwnApplication>> {
+    sqlx::query_as(
+        "SELECT id, round_id, awarding_body_id, status, kind, created_at, submitted_at, partner_code, confirmed_at
+           FROM applications WHERE applicant = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(applicant)
+    .fetch_all(conn)
+    .await
+}

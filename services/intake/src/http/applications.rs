@@ -39,6 +39,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/applications/{id}/submit", post(submit))
         .route("/applications/{id}/fee-confirmation", post(confirm_fee))
         .route("/applications/{id}/confirmation", post(confirm))
+        .route("/me/applications", axum::routing::get(mine))
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -607,4 +608,17 @@ async fn confirm(
     let view = view(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(view))
+}
+
+/// The caller's own applications (those a partner created for them too), newest first; each in
+/// full at `GET /applications/{id}`.
+async fn mine(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<Vec<db::applications::OwnApplication>>, ApiError> {
+    let applicant = principal.person()?.to_string();
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(
+        db::applications::of_applicant(&mut conn, &applicant).await?,
+    ))
 }

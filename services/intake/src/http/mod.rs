@@ -9,6 +9,7 @@
 //! | `GET /desk/applications`, `GET /desk/applications.csv` | staff of the body: see [`desk`] |
 //! | `POST /applications`, `GET /applications/{id}`, `POST /applications/{id}/submit` | the applicant (and the body's staff may read); an authorised partner's people on a person's behalf (`on_behalf_of`), seeing only their own |
 //! | `POST /applications/{id}/confirmation` | the applicant: confirms an application a partner created for them |
+//! | `GET /me/applications` | anyone signed in as a person: their applications, partners' for them included |
 //! | `POST /applications/{id}/print-orders`, `GET /desk/print-queue`, `POST /print-orders/{id}/sent` | paper prints after issuance: see [`prints`] |
 //! | `POST /applications/{id}/fee-confirmation` | staff of the body |
 //! | `/oauth/…` | the token endpoint: see [`oauth`] |
