@@ -69,6 +69,7 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         public_base_url: platform.config.public_base_url.clone(),
         storage: storage.clone(),
         templates: http::page::templates(),
+        search_limit: std::sync::Arc::default(),
     };
     let renderer = renderer::Renderer {
         pool: platform.pool.clone(),

@@ -588,3 +588,88 @@ async fn a_holder_lists_their_certificates_and_alone_decides_whether_each_is_pub
         "each decision is recorded"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_register_finds_published_certificates_without_personal_codes_and_limits_each_client()
+ {
+    let (register, number) = issued().await;
+    let base = register.certificates.url.clone();
+    let http = reqwest::Client::new();
+    let search = |query: String, client: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/register/certificates?{query}");
+        async move {
+            let response = http
+                .get(url)
+                .header("x-forwarded-for", client)
+                .send()
+                .await
+                .expect("search");
+            let status = response.status().as_u16();
+            let retry = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap_or_default().to_owned());
+            (
+                status,
+                retry,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    for query in [
+        "name=%C3%95unapuu",
+        "name=%C5%BDanna",
+        "qualification=juuksur",
+        &format!("register_number={number}"),
+    ] {
+        let (status, _, found) = search(query.to_owned(), "198.51.100.1").await;
+        assert_eq!(status, 200, "{query}: {found}");
+        assert_eq!(found["total"], 1, "{query}: {found}");
+        assert_eq!(found["certificates"][0]["register_number"], number.as_str());
+        assert!(!found.to_string().contains(HOLDER), "{found}");
+    }
+    let (_, _, none) = search("name=Tamm".into(), "198.51.100.1").await;
+    assert_eq!(none["total"], 0);
+    // Wildcards are searched as letters.
+    let (_, _, none) = search("name=%25%25".into(), "198.51.100.1").await;
+    assert_eq!(none["total"], 0);
+    for (query, field) in [("", "name"), ("name=%C3%95unapuu&per_page=500", "per_page")] {
+        let (status, _, problem) = search(query.into(), "198.51.100.1").await;
+        assert_eq!(
+            (status, &problem["errors"][0]["field"]),
+            (422, &json!(field)),
+            "{problem}"
+        );
+    }
+
+    // Hidden by its holder, it is not found.
+    let holder = register
+        .harness
+        .token_for(&format!("EE{HOLDER}"), &[], None);
+    let (status, _) = call(
+        &http,
+        "PUT",
+        &format!("{base}/certificates/{number}/publication"),
+        &holder,
+        Some(&json!({ "published": false }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, _, hidden) = search("qualification=juuksur".into(), "198.51.100.1").await;
+    assert_eq!(hidden["total"], 0, "{hidden}");
+
+    // One client is limited; another is not.
+    let mut last = (0, None);
+    for _ in 0..kutse_certificates::http::SEARCH_PER_MINUTE {
+        let (status, retry, _) = search("qualification=juuksur".into(), "203.0.113.7").await;
+        last = (status, retry);
+    }
+    assert_eq!(last.0, 200);
+    let (status, retry, _) = search("qualification=juuksur".into(), "203.0.113.7").await;
+    assert_eq!(status, 429);
+    assert!(retry.is_some_and(|r| r.parse::<u64>().is_ok_and(|s| s >= 1)));
+    let (status, _, _) = search("qualification=juuksur".into(), "203.0.113.8").await;
+    assert_eq!(status, 200);
+}

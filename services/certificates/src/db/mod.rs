@@ -7,5 +7,6 @@ pub mod holders;
 pub mod outcomes;
 pub mod protocols;
 pub mod renderings;
+pub mod search;
 pub mod signer_keys;
 pub mod status;

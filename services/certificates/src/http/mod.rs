@@ -17,6 +17,7 @@
 //! | `POST /certificates/{register_number}/revocation` · `/suspension` · `/reinstatement` | the authority, the issuing body's staff and administrators: `{reason}` |
 //! | `GET /status` · `GET /status/{revocation,suspension}/{list}` | anyone: the status lists (`BitstringStatusListCredential`, `application/vc+jwt`) |
 //! | `GET /me/certificates` · `PUT /certificates/{register_number}/publication` | the holder: their certificates; show or hide one in the public register |
+//! | `GET /register/certificates?name=&qualification=&awarding_body_id=&register_number=&page=&per_page=` | anyone: the public register's search (published certificates, no personal codes, rate-limited) |
 //!
 //! A signer key belongs to a person — the committee chair who will sign with it — and a body. So
 //! that no one person can both register a key and sign with it, a key proposed by staff is usable
@@ -25,6 +26,9 @@
 mod certificates;
 mod holders;
 pub mod page;
+mod search;
+
+pub use search::PER_MINUTE as SEARCH_PER_MINUTE;
 mod protocols;
 mod signers;
 mod status;
@@ -49,6 +53,8 @@ pub struct AppState {
     /// The register's bucket (PDFs).
     pub storage: crate::renderer::Storage,
     pub templates: Arc<minijinja::Environment<'static>>,
+    /// Searches per client per minute in the public register.
+    pub search_limit: Arc<search::RateLimit>,
 }
 
 impl FromRef<AppState> for Arc<Verifier> {
@@ -65,5 +71,6 @@ pub fn router(state: AppState) -> Router {
         .merge(certificates::router())
         .merge(status::router())
         .merge(holders::router())
+        .merge(search::router())
         .with_state(state)
 }

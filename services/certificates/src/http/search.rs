@@ -1,0 +1,138 @@
+//! The public register: search published certificates by name, qualification, awarding body and
+//! register number (`GET /register/certificates`), without a token, paginated (at most 50 a
+//! page), never showing a personal code; hidden certificates (their holder's decision) are
+//! absent. Each client (the first `X-Forwarded-For` address, as the ingress sets it) may search
+//! [`PER_MINUTE`] times a minute; beyond that it gets 429 with `Retry-After`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use kutse_http::{ApiError, Json};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::AppState;
+
+/// Searches a client may make per minute.
+pub const PER_MINUTE: u32 = 120;
+const MAX_PER_PAGE: u32 = 50;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/register/certificates", get(search))
+}
+
+/// Fixed one-minute windows per client.
+#[derive(Debug, Default)]
+pub struct RateLimit {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimit {
+    /// `Ok` if `client` may make one more request now, else how long until it may.
+    fn admit(&self, client: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let (start, count) = windows.entry(client.to_owned()).or_insert((now, 0));
+        if now.duration_since(*start) >= Duration::from_secs(60) {
+            *start = now;
+            *count = 0;
+        }
+        if *count >= PER_MINUTE {
+            return Err(Duration::from_secs(60).saturating_sub(now.duration_since(*start)));
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    name: Option<String>,
+    qualification: Option<String>,
+    awarding_body_id: Option<Uuid>,
+    register_number: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SearchQuery>,
+) -> Result<Response, ApiError> {
+    let client = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .unwrap_or("direct")
+        .to_owned();
+    if let Err(wait) = state.search_limit.admit(&client) {
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+            Json(serde_json::json!({
+                "type": "about:blank", "title": "Too Many Requests", "status": 429,
+                "detail": format!("at most {PER_MINUTE} searches a minute"),
+            })),
+        )
+            .into_response());
+    }
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let query = crate::db::search::Query {
+        name: given(&q.name),
+        qualification: given(&q.qualification),
+        awarding_body_id: q.awarding_body_id,
+        register_number: given(&q.register_number),
+    };
+    if query.name.is_none()
+        && query.qualification.is_none()
+        && query.awarding_body_id.is_none()
+        && query.register_number.is_none()
+    {
+        return Err(ApiError::invalid(
+            "name",
+            "search by name, qualification, awarding_body_id or register_number",
+        ));
+    }
+    if query.name.as_ref().is_some_and(|n| n.chars().count() < 2) {
+        return Err(ApiError::invalid("name", "at least 2 letters"));
+    }
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(20);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "from 1"));
+    }
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(ApiError::invalid("per_page", format!("1-{MAX_PER_PAGE}")));
+    }
+    let mut conn = state.pool.acquire().await?;
+    let (found, total) = crate::db::search::search(
+        &mut conn,
+        &query,
+        i64::from(per_page),
+        i64::from(page - 1) * i64::from(per_page),
+    )
+    .await?;
+    Ok(Json(serde_json::json!({
+        "certificates": found,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+    }))
+    .into_response())
+}
