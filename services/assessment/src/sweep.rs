@@ -44,14 +44,14 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> anyhow::Result<Swept> 
     let mut tx = pool.begin().await?;
     for case in procedure::open_cases(&mut tx, today).await? {
         // The periods stand still while documents are awaited: an open request counts up to
-        // today as if it closed now.
-        let waiting: u32 = case
-            .open_requests_since
+        // today as if it closed now, and days awaited for two requests count once.
+        let spans: Vec<_> = case
+            .requested_on
             .iter()
-            .map(|since| clocks::extension(*since, today))
-            .max()
-            .unwrap_or(0);
-        let extension = u32::try_from(case.extension_days).unwrap_or(0) + waiting;
+            .copied()
+            .zip(case.open_until.iter().copied())
+            .collect();
+        let extension = clocks::extension_of(&spans);
         for (clock, due) in [
             ("review", clocks::review_due(case.round_deadline, extension)),
             (
@@ -105,7 +105,7 @@ pub async fn run_once(pool: &PgPool, today: NaiveDate) -> anyhow::Result<Swept> 
 async fn digests(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<usize> {
     let mut by_body: std::collections::BTreeMap<uuid::Uuid, Vec<procedure::Outstanding>> =
         Default::default();
-    for item in procedure::outstanding(conn).await? {
+    for item in procedure::outstanding(conn, None).await? {
         if still_overdue(&item, today) {
             by_body.entry(item.awarding_body_id).or_default().push(item);
         }
@@ -148,7 +148,7 @@ async fn digests(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<us
 /// Whether a finding still stands: its due day is the case's current one (a request closed
 /// since may have moved it), it has passed, and the clock still runs (the case is still open for
 /// review and decision, and not reopened; decided and untold for the notice).
-fn still_overdue(item: &procedure::Outstanding, today: NaiveDate) -> bool {
+pub(crate) fn still_overdue(item: &procedure::Outstanding, today: NaiveDate) -> bool {
     let extension = u32::try_from(item.extension_days).unwrap_or(0);
     let current = match item.clock.as_str() {
         "review" if item.status == "open" && !item.reopened => {
@@ -164,7 +164,8 @@ fn still_overdue(item: &procedure::Outstanding, today: NaiveDate) -> bool {
 }
 
 /// Closes a request on `closed_on` (answered, or expired on its due day): the periods grow by the
-/// working days it was open, and `assessment.request_closed` says so.
+/// working days it was open that no other closed request of the case already covered
+/// ([`clocks::extension_of`]), and `assessment.request_closed` says so.
 pub async fn close(
     conn: &mut PgConnection,
     request: &procedure::Request,
@@ -173,8 +174,15 @@ pub async fn close(
 ) -> anyhow::Result<()> {
     crate::db::cases::lock(conn, request.application_id).await?;
     let progress = crate::db::cases::progress(conn, request.application_id).await?;
-    let added = clocks::extension(request.requested_on, closed_on);
-    let extension = u32::try_from(progress.extension_days).unwrap_or(0) + added;
+    let mut spans: Vec<_> = procedure::requests(conn, request.application_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.id != request.id)
+        .filter_map(|r| r.closed_on.map(|closed| (r.requested_on, closed)))
+        .collect();
+    spans.push((request.requested_on, closed_on));
+    let extension = clocks::extension_of(&spans);
+    let added = extension.saturating_sub(u32::try_from(progress.extension_days).unwrap_or(0));
     let review_due = clocks::review_due(progress.round_deadline, extension);
     procedure::close_request(
         conn,
@@ -182,6 +190,7 @@ pub async fn close(
         outcome,
         closed_on,
         i32::try_from(added)?,
+        i32::try_from(extension)?,
         review_due,
     )
     .await?;

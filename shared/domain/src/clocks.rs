@@ -8,6 +8,7 @@
 //! | [`notice_due`] | the applicant is told the decision within **14 calendar days** of it | calendar days |
 //! | [`appeal_until`] | the applicant may contest within **30 calendar days** of being told | calendar days |
 //! | [`extension`] | a request for more documents extends the periods by the working days it was open | working days |
+//! | [`extension_of`] | several requests extend them by the working days *any* of them was open (overlapping days once) | working days |
 //!
 //! Working days are those of [`WorkingDays`] (Monday to Friday less Estonian public holidays);
 //! every date is a date in Tallinn ([`crate::tallinn_date`]). A period "within N working days of
@@ -59,6 +60,33 @@ pub fn extension(requested_on: NaiveDate, answered_on: NaiveDate) -> u32 {
     WorkingDays::between(requested_on, answered_on)
 }
 
+/// The working days on which at least one of several requests was open, each request given as
+/// `(requested_on, answered_on)` (an open one up to today): what they add together to the
+/// periods. Days on which two requests were open at once count once — documents awaited for two
+/// reasons do not stop the clock twice.
+pub fn extension_of(requests: &[(NaiveDate, NaiveDate)]) -> u32 {
+    let mut spans: Vec<(NaiveDate, NaiveDate)> = requests
+        .iter()
+        .copied()
+        .filter(|(from, to)| from < to)
+        .collect();
+    spans.sort();
+    let mut total = 0;
+    let mut current: Option<(NaiveDate, NaiveDate)> = None;
+    for (from, to) in spans {
+        current = match current {
+            // `extension` counts the days in `(from, to]`: spans that share a day merge.
+            Some((start, end)) if from < end => Some((start, end.max(to))),
+            Some((start, end)) => {
+                total += extension(start, end);
+                Some((from, to))
+            }
+            None => Some((from, to)),
+        };
+    }
+    total + current.map_or(0, |(start, end)| extension(start, end))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +120,30 @@ mod tests {
         assert_eq!(added, 5);
         assert_eq!(review_due(date("2026-12-18"), added), date("2027-01-13"));
         assert_eq!(extension(date("2027-01-04"), date("2027-01-04")), 0);
+    }
+
+    #[test]
+    fn overlapping_requests_extend_the_periods_by_the_days_any_was_open_once() {
+        // Mon 11 Jan – Fri 15 Jan 2027 (4 working days after the 11th) and Wed 13 – Tue 19 Jan
+        // (4): together 12–19 January, 6 working days — not 8.
+        let a = (date("2027-01-11"), date("2027-01-15"));
+        let b = (date("2027-01-13"), date("2027-01-19"));
+        assert_eq!(extension(a.0, a.1) + extension(b.0, b.1), 8);
+        assert_eq!(extension_of(&[a, b]), 6);
+        assert_eq!(extension_of(&[b, a]), 6);
+        // One inside the other adds nothing more.
+        assert_eq!(
+            extension_of(&[a, (date("2027-01-12"), date("2027-01-13"))]),
+            4
+        );
+        // Apart, they add up; a request answered the day it was made adds nothing.
+        let c = (date("2027-01-25"), date("2027-01-27"));
+        assert_eq!(extension_of(&[a, c]), 6);
+        assert_eq!(extension_of(&[(c.0, c.0)]), 0);
+        assert_eq!(extension_of(&[]), 0);
+        // Back to back: the first ends on the day the second starts.
+        let d = (date("2027-01-15"), date("2027-01-18"));
+        assert_eq!(extension_of(&[a, d]), extension(a.0, d.1));
     }
 
     #[test]

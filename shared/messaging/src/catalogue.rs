@@ -413,7 +413,8 @@ pub struct RequestClosed {
     /// `answered` (every requested document arrived) or `expired` (its due day passed).
     pub outcome: String,
     pub closed_on: NaiveDate,
-    /// Working days the request was open: what it added to the review and decision periods.
+    /// Working days the request was open that no other request of the case had already covered:
+    /// what it added to the review and decision periods.
     pub extension_working_days: u32,
     /// The periods as they now stand.
     pub review_due: NaiveDate,

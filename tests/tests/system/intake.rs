@@ -1134,6 +1134,33 @@ async fn the_bodys_desk_lists_filters_counts_and_exports_its_applications_and_ma
         })
         .await;
     assert_eq!(overdue["applications"][0]["overdue"], true);
+    // A request for documents that closed since moved the clock: no longer overdue (the sweep
+    // raises it again if it is still overdue at its new day).
+    let today = kutse_domain::tallinn_today();
+    let closed = kutse_messaging::catalogue::RequestClosed {
+        request_id: Uuid::now_v7(),
+        application_id: ids[0].parse().expect("uuid"),
+        outcome: "answered".into(),
+        closed_on: today,
+        extension_working_days: 5,
+        review_due: today + chrono::Days::new(7),
+        decision_due: today + chrono::Days::new(21),
+    };
+    portal
+        .harness
+        .publish(&kutse_messaging::Envelope::new(&closed, None).expect("e"))
+        .await
+        .expect("publish");
+    kutse_testkit::eventually(WAIT, "the moved clock off the overdue list", || async {
+        let (_, page) = desk("&overdue=true").await;
+        (page["total"] == 0).then_some(())
+    })
+    .await;
+    let (_, submitted) = desk("&status=submitted").await;
+    assert_eq!(
+        submitted["applications"][0]["overdue"], false,
+        "{submitted}"
+    );
 
     // The same as CSV.
     let response = reqwest::Client::new()

@@ -974,3 +974,204 @@ async fn an_exam_is_never_overbooked_under_concurrent_registration_and_its_resul
     assert_eq!(case["exam_results"][0]["passed"], true);
     assert_eq!(case["exam_results"][0]["note"], "Lõikus puhas ja täpne");
 }
+
+/// Publishes a submitted application of `body` whose round closed on `deadline`, for Mari at
+/// `email`; returns its id.
+async fn submitted_to(h: &Harness, body: Uuid, deadline: chrono::NaiveDate, email: &str) -> Uuid {
+    let application = Uuid::now_v7();
+    let submitted = ApplicationSubmitted {
+        application_id: application,
+        round_id: Uuid::now_v7(),
+        awarding_body_id: body,
+        qualification: QualificationRef {
+            id: Uuid::now_v7(),
+            name: "Juuksur, tase 4".into(),
+            level: 4,
+            partial: false,
+        },
+        kind: kutse_domain::ApplicationKind::PriorLearning,
+        competences: vec![CompetenceRef {
+            code: "B.1".into(),
+            name: "Juuste lõikamine".into(),
+        }],
+        applicant: ApplicantRef {
+            isikukood: Isikukood::parse(MARI).expect("code"),
+            given_name: "Mari".into(),
+            family_name: "Maasikas".into(),
+            email: kutse_domain::Email::parse(email).expect("email"),
+            language: kutse_domain::Language::Et,
+        },
+        delivery_option: kutse_domain::DeliveryOption::Electronic,
+        round_deadline: deadline,
+        submitted_at: Utc::now(),
+        dvvk: Dvvk::WebForm,
+        awarding_body_name: None,
+        awarding_body_email: None,
+    };
+    h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
+        .await
+        .expect("publish");
+    application
+}
+
+fn day(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("date")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clocks_skip_christmas_the_new_year_and_easter_and_overlapping_requests_stop_them_once()
+{
+    let h = Harness::new().expect("harness");
+    let assessment = h.start("assessment").await.expect("assessment");
+    let notifications = h.start("notifications").await.expect("notifications");
+    kutse_tests::wait_ready(&assessment).await;
+    kutse_tests::wait_ready(&notifications).await;
+    h.wait_for_queue("assessment").await;
+    h.wait_for_queue("notifications").await;
+
+    let body = Uuid::now_v7();
+    let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
+    // Rounds closing on Friday 18 December 2026 (Christmas and the new year follow) and on
+    // Friday 19 March 2027 (Good Friday follows), and one that closed yesterday.
+    let christmas = submitted_to(&h, body, day("2026-12-18"), &email).await;
+    let easter = submitted_to(&h, body, day("2027-03-19"), &email).await;
+    let today = kutse_domain::tallinn_today();
+    let requests = submitted_to(&h, body, today - Days::new(1), &email).await;
+
+    let http = reqwest::Client::new();
+    let staff = h.token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(body));
+    let assessor = h.token_for(&format!("EE{ASSESSOR}"), &[Role::Assessor], Some(body));
+    let case = |application: Uuid| {
+        let url = format!("{}/assessments/{application}", assessment.url);
+        let http = http.clone();
+        let staff = staff.clone();
+        async move {
+            eventually(WAIT, "the case", || async {
+                let (status, case) = call(&http, "GET", &url, &staff, None, None).await;
+                (status == 200).then_some(case)
+            })
+            .await
+        }
+    };
+    // The days as the holiday vectors give them (shared/domain/tests/fixtures/ee-public-holidays-2024-2032.json
+    // and the unit tests of kutse_domain::clocks): 24–26 December and 1 January are not counted.
+    let christmas_case = case(christmas).await;
+    assert_eq!(christmas_case["review_due"], "2027-01-06");
+    assert_eq!(christmas_case["decision_due"], "2027-01-20");
+    let easter_case = case(easter).await;
+    assert_eq!(easter_case["review_due"], "2027-04-05");
+    assert_eq!(easter_case["decision_due"], "2027-04-19");
+
+    // The sweep on the last day of the review finds nothing of that case; the next day it
+    // raises the review, once, however many replicas sweep at once.
+    let pool = &assessment.db.pool;
+    let findings = |application: Uuid| async move {
+        sqlx::query_as::<_, (String, chrono::NaiveDate)>(
+            "SELECT clock, due FROM overdue WHERE application_id = $1 ORDER BY due",
+        )
+        .bind(application)
+        .fetch_all(pool)
+        .await
+        .expect("findings")
+    };
+    kutse_assessment::sweep::run_once(pool, day("2027-01-06"))
+        .await
+        .expect("sweep");
+    assert_eq!(findings(christmas).await, []);
+    let (a, b) = tokio::join!(
+        kutse_assessment::sweep::run_once(pool, day("2027-01-07")),
+        kutse_assessment::sweep::run_once(pool, day("2027-01-07")),
+    );
+    let (a, b) = (a.expect("sweep"), b.expect("sweep"));
+    assert_eq!(
+        findings(christmas).await,
+        [("review".to_owned(), day("2027-01-06"))]
+    );
+    let raised: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM messaging.outbox
+          WHERE message_type = 'assessment.overdue'
+            AND convert_from(body, 'UTF8')::jsonb -> 'payload' ->> 'application_id' = $1",
+    )
+    .bind(christmas.to_string())
+    .fetch_one(pool)
+    .await
+    .expect("count");
+    assert_eq!(raised, 1, "two sweeps at once raised it once: {a:?} {b:?}");
+    kutse_assessment::sweep::run_once(pool, day("2027-01-21"))
+        .await
+        .expect("sweep");
+    assert_eq!(
+        findings(christmas).await,
+        [
+            ("review".to_owned(), day("2027-01-06")),
+            ("decision".to_owned(), day("2027-01-20"))
+        ]
+    );
+    assert_eq!(findings(easter).await, [], "Easter's review is due 5 April");
+
+    // Two requests open over the same days stop the clocks once: the periods grow by the days
+    // either was open, not by their sum.
+    let requests_case = case(requests).await;
+    let url = format!("{}/assessments/{requests}", assessment.url);
+    let (status, _) = call(
+        &http,
+        "POST",
+        &format!("{url}/assessors"),
+        &staff,
+        Some(&json!({ "assessor": ASSESSOR }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201);
+    for (kind, due) in [("employment_proof", 5), ("training_certificate", 8)] {
+        let request = json!({
+            "documents": [{ "document_type": kind, "description": "Tõend" }],
+            "reason": "Tõendamata",
+            "due_on": today + Days::new(due),
+        });
+        let (status, answer) = call(
+            &http,
+            "POST",
+            &format!("{url}/requests"),
+            &assessor,
+            Some(&request.to_string()),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{answer}");
+    }
+    // The applicant is e-mailed each request.
+    eventually(WAIT, "both requests in Mari's inbox", || async {
+        let mails = kutse_tests::inbox(&email).await;
+        let texts: Vec<String> = mails
+            .iter()
+            .filter_map(|m| m["text"].as_str().map(str::to_owned))
+            .collect();
+        (texts.iter().any(|t| t.contains("employment_proof"))
+            && texts.iter().any(|t| t.contains("training_certificate")))
+        .then_some(())
+    })
+    .await;
+    let swept = kutse_assessment::sweep::run_once(pool, today + Days::new(9))
+        .await
+        .expect("sweep");
+    assert!(swept.requests_expired >= 2, "{swept:?}");
+    let first = clocks::extension(today, today + Days::new(5));
+    let second = clocks::extension(today, today + Days::new(8));
+    assert!(first > 0 && second > first);
+    let after = case(requests).await;
+    assert_eq!(after["extension_working_days"], second, "{after}");
+    let deadline: chrono::NaiveDate =
+        serde_json::from_value(requests_case["round_deadline"].clone()).expect("deadline");
+    assert_eq!(
+        after["review_due"],
+        json!(clocks::review_due(deadline, second))
+    );
+    let added: Vec<i64> = after["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter_map(|r| r["extension_days"].as_i64())
+        .collect();
+    assert_eq!(added.iter().sum::<i64>(), i64::from(second), "{after}");
+}

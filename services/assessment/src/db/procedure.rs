@@ -135,13 +135,15 @@ pub async fn receive(
     .map(|r| r.rows_affected() == 1)
 }
 
-/// Closes a request and adds its extension to its case; the case's review due day is moved.
+/// Closes a request, recording what it `added` to the periods, and sets its case's extension to
+/// `total` (the working days any of its closed requests was open) and its review due day.
 pub async fn close_request(
     conn: &mut PgConnection,
     request: Uuid,
     outcome: &str,
     closed_on: NaiveDate,
-    extension: i32,
+    added: i32,
+    total: i32,
     review_due: NaiveDate,
 ) -> sqlx::Result<()> {
     let application: Uuid = sqlx::query_scalar(
@@ -151,18 +153,16 @@ pub async fn close_request(
     .bind(request)
     .bind(closed_on)
     .bind(outcome)
-    .bind(extension)
+    .bind(added)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE cases SET extension_days = extension_days + $2, review_due = $3 WHERE application_id = $1",
-    )
-    .bind(application)
-    .bind(extension)
-    .bind(review_due)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    sqlx::query("UPDATE cases SET extension_days = $2, review_due = $3 WHERE application_id = $1")
+        .bind(application)
+        .bind(total)
+        .bind(review_due)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// An open case as the sweep reads it.
@@ -171,19 +171,21 @@ pub struct OpenCase {
     pub application_id: Uuid,
     pub awarding_body_id: Uuid,
     pub round_deadline: NaiveDate,
-    pub extension_days: i32,
-    /// When each request still open was made: the periods stand still while they are open.
-    pub open_requests_since: Vec<NaiveDate>,
+    /// Every request of the case, from the day it was made (`requested_on`) to the day it
+    /// closed (`open_until`: today for one still open) — the periods stand still meanwhile.
+    pub requested_on: Vec<NaiveDate>,
+    pub open_until: Vec<NaiveDate>,
 }
 
 /// Every open case whose round deadline has passed, except those an upheld appeal reopened (no
 /// legal clock runs from the deadline for them any more).
 pub async fn open_cases(conn: &mut PgConnection, today: NaiveDate) -> sqlx::Result<Vec<OpenCase>> {
     sqlx::query_as(
-        "SELECT c.application_id, c.awarding_body_id, c.round_deadline, c.extension_days,
-                coalesce((SELECT array_agg(r.requested_on) FROM document_requests r
-                           WHERE r.application_id = c.application_id AND r.closed_on IS NULL), '{}')
-                    AS open_requests_since
+        "SELECT c.application_id, c.awarding_body_id, c.round_deadline,
+                coalesce((SELECT array_agg(r.requested_on ORDER BY r.id) FROM document_requests r
+                           WHERE r.application_id = c.application_id), '{}') AS requested_on,
+                coalesce((SELECT array_agg(coalesce(r.closed_on, $1) ORDER BY r.id) FROM document_requests r
+                           WHERE r.application_id = c.application_id), '{}') AS open_until
            FROM cases c
           WHERE c.status = 'open' AND c.round_deadline < $1 AND c.reopened_at IS NULL
           ORDER BY c.application_id",
@@ -212,17 +214,6 @@ pub async fn record_overdue(
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
-}
-
-/// The case's overdue findings: (clock, due).
-pub async fn overdue_of(
-    conn: &mut PgConnection,
-    application: Uuid,
-) -> sqlx::Result<Vec<(String, NaiveDate)>> {
-    sqlx::query_as("SELECT clock, due FROM overdue WHERE application_id = $1 ORDER BY due, clock")
-        .bind(application)
-        .fetch_all(conn)
-        .await
 }
 
 /// A decided case whose applicant has not been told in time.
@@ -265,8 +256,11 @@ pub struct Outstanding {
 
 /// Every clock found overdue and possibly still not met — the review or decision of a case still
 /// open, the notice of a decision still not told — at its latest due day. The sweep keeps those
-/// whose due day is the case's current one (see `sweep::still_overdue`).
-pub async fn outstanding(conn: &mut PgConnection) -> sqlx::Result<Vec<Outstanding>> {
+/// whose due day is the case's current one (see `sweep::still_overdue`). Of every case, or of one.
+pub async fn outstanding(
+    conn: &mut PgConnection,
+    application: Option<Uuid>,
+) -> sqlx::Result<Vec<Outstanding>> {
     sqlx::query_as(
         "SELECT DISTINCT ON (o.application_id, o.clock)
                 c.awarding_body_id, o.application_id, o.clock, o.due,
@@ -277,10 +271,12 @@ pub async fn outstanding(conn: &mut PgConnection) -> sqlx::Result<Vec<Outstandin
                 c.status, c.round_deadline, c.extension_days, c.notice_due,
                 c.reopened_at IS NOT NULL AS reopened
            FROM overdue o JOIN cases c USING (application_id)
-          WHERE (o.clock IN ('review', 'decision') AND c.status = 'open')
-             OR (o.clock = 'notice' AND c.noticed_at IS NULL)
+          WHERE ($1::uuid IS NULL OR o.application_id = $1)
+            AND ((o.clock IN ('review', 'decision') AND c.status = 'open')
+                 OR (o.clock = 'notice' AND c.noticed_at IS NULL))
           ORDER BY o.application_id, o.clock, o.due DESC",
     )
+    .bind(application)
     .fetch_all(conn)
     .await
 }

@@ -53,7 +53,7 @@ struct CaseView {
     extension_working_days: i32,
     assessors: Vec<String>,
     requests: Vec<db::procedure::Request>,
-    /// What the daily sweep found overdue: `{clock, due}`.
+    /// What is overdue now: found by the daily sweep and neither met nor moved since, `{clock, due}`.
     overdue: Vec<serde_json::Value>,
     competences: Vec<CompetenceView>,
     recommendations: Option<String>,
@@ -145,10 +145,18 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
         })
         .collect();
     let extension = u32::try_from(progress.extension_days).unwrap_or(0);
-    let overdue = db::procedure::overdue_of(conn, id)
+    // Only what is overdue now: a clock met since, or moved by a request that closed, is not.
+    let today = kutse_domain::tallinn_today();
+    let mut overdue: Vec<_> = db::procedure::outstanding(conn, Some(id))
         .await?
         .into_iter()
-        .map(|(clock, due)| serde_json::json!({ "clock": clock, "due": due }))
+        .filter(|item| crate::sweep::still_overdue(item, today))
+        .map(|item| (item.due, item.clock))
+        .collect();
+    overdue.sort();
+    let overdue = overdue
+        .into_iter()
+        .map(|(due, clock)| serde_json::json!({ "clock": clock, "due": due }))
         .collect();
     Ok(CaseView {
         application_id: id,

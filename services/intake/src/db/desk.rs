@@ -31,19 +31,40 @@ pub struct Row {
     pub partner_code: Option<String>,
 }
 
-const ROW: &str = "a.id, a.round_id, concat_ws(' ', a.given_name, a.family_name) AS applicant_name,
-        a.status, a.kind, a.fee_confirmed, a.created_at, a.submitted_at,
-        (a.status = 'submitted' AND EXISTS (SELECT 1 FROM application_history h
-                                             WHERE h.application_id = a.id AND h.event = 'assessment_overdue')) AS overdue,
-        a.partner_code";
+/// An overdue finding of the application that still stands: the review and decision clocks are
+/// met by the panel's decision, and moved by a request for documents that closed since (the
+/// assessment's daily sweep raises the clock again if it is still overdue at its new day). A
+/// late notice stands until the outcome (intake does not hear when the applicant was told).
+macro_rules! standing_overdue {
+    () => {
+        "SELECT 1 FROM application_history h
+         WHERE h.application_id = a.id AND h.event = 'assessment_overdue'
+           AND NOT (h.detail ->> 'clock' IN ('review', 'decision') AND EXISTS (
+                    SELECT 1 FROM application_history later
+                     WHERE later.application_id = a.id AND later.id > h.id
+                       AND later.event IN ('assessment_decided', 'request_closed')))"
+    };
+}
 
-const WHERE: &str = "a.awarding_body_id = $1
+const ROW: &str = concat!(
+    "a.id, a.round_id, concat_ws(' ', a.given_name, a.family_name) AS applicant_name,
+        a.status, a.kind, a.fee_confirmed, a.created_at, a.submitted_at,
+        (a.status = 'submitted' AND EXISTS (",
+    standing_overdue!(),
+    ")) AS overdue,
+        a.partner_code"
+);
+
+const WHERE: &str = concat!(
+    "a.awarding_body_id = $1
         AND ($2::uuid IS NULL OR a.round_id = $2)
         AND ($3::text IS NULL OR a.status = $3)
         AND ($4::text IS NULL OR a.kind = $4)
-        AND (NOT $5 OR (a.status = 'submitted' AND EXISTS (SELECT 1 FROM application_history h
-                                                            WHERE h.application_id = a.id AND h.event = 'assessment_overdue')))
-        AND (NOT $6 OR (NOT a.fee_confirmed AND a.status IN ('draft', 'awaiting_fee')))";
+        AND (NOT $5 OR (a.status = 'submitted' AND EXISTS (",
+    standing_overdue!(),
+    ")))
+        AND (NOT $6 OR (NOT a.fee_confirmed AND a.status IN ('draft', 'awaiting_fee')))"
+);
 
 /// A page of the body's applications, newest first, and how many match in all.
 pub async fn page(
