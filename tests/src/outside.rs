@@ -63,6 +63,17 @@ pub fn pdf_info(pdf: &[u8]) -> anyhow::Result<String> {
     Ok(String::from_utf8(out?)?)
 }
 
+/// The PDF's fonts as poppler's `pdffonts` lists them (name, type, encoding, embedded, subset,
+/// Unicode map).
+pub fn pdf_fonts(pdf: &[u8]) -> anyhow::Result<String> {
+    let dir = tempdir()?;
+    let path = dir.join("certificate.pdf");
+    std::fs::write(&path, pdf)?;
+    let out = run(Command::new("pdffonts").arg(&path), None);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(String::from_utf8(out?)?)
+}
+
 /// The QR codes on the PDF's first page: rendered by `pdftoppm`, read by `zbarimg`.
 pub fn pdf_qr_codes(pdf: &[u8]) -> anyhow::Result<Vec<String>> {
     let dir = tempdir()?;

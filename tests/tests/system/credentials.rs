@@ -21,11 +21,19 @@ const HOLDER: &str = "49403136526";
 /// A register holding one certificate, issued to a holder whose name has Estonian letters; its
 /// register number.
 async fn issued() -> (Register, String) {
+    let (register, number, _) =
+        issued_to(&format!("zanna-{}@example.ee", Uuid::now_v7().simple())).await;
+    (register, number)
+}
+
+/// [`issued`], to a holder whose e-mail address is `email`; with that address.
+async fn issued_to(email: &str) -> (Register, String, String) {
     let register = Register::new().await;
     let application = Uuid::now_v7();
     let (mut submitted, decided) = register.facts(application, true);
     submitted.applicant.given_name = "Žanna".into();
     submitted.applicant.family_name = "Õunapuu-Šmidt".into();
+    submitted.applicant.email = kutse_domain::Email::parse(email).expect("email");
     for envelope in [
         Envelope::new(&submitted, Some(application)).expect("envelope"),
         Envelope::new(&decided, Some(application)).expect("envelope"),
@@ -44,7 +52,7 @@ async fn issued() -> (Register, String) {
             .flatten()
     })
     .await;
-    (register, number)
+    (register, number, email.to_owned())
 }
 
 async fn text(url: &str) -> (u16, String, String) {
@@ -179,7 +187,33 @@ async fn the_credential_verifies_with_an_outside_jose_library_and_names_the_hold
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_and_the_lists_follow()
  {
-    let (register, number) = issued().await;
+    let email = format!("zanna-{}@example.ee", Uuid::now_v7().simple());
+    let (register, number, _) = issued_to(&email).await;
+    let notifications = register
+        .harness
+        .start("notifications")
+        .await
+        .expect("notifications");
+    kutse_tests::wait_ready(&notifications).await;
+    register.harness.wait_for_queue("notifications").await;
+    // The holder's mails of status changes (not the certificate's own), by subject, once `n`
+    // have arrived.
+    let subjects = |n: usize| {
+        let email = email.clone();
+        let prefix = format!("Kutsetunnistus {number} ");
+        async move {
+            eventually(WAIT, "the holder's mails", || async {
+                let subjects: Vec<String> = kutse_tests::inbox(&email)
+                    .await
+                    .iter()
+                    .filter_map(|m| m["subject"].as_str().map(str::to_owned))
+                    .filter(|s| s.starts_with(&prefix) && !s.contains(" on välja antud: "))
+                    .collect();
+                (subjects.len() >= n).then_some(subjects)
+            })
+            .await
+        }
+    };
     let base = register.certificates.url.clone();
     let (_, _, jwks) = text(&format!("{base}/register/jwks.json")).await;
     let jwks: Value = serde_json::from_str(&jwks).expect("JWKS");
@@ -248,12 +282,27 @@ async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_a
     assert!(!bit(&revocation_list, &revocation_index, &jwks).await);
     let (status, _) = change("suspension", register.staff(), "again").await;
     assert_eq!(status, 409);
+    // The holder is told, in their language, with the reason.
+    let mails = subjects(1).await;
+    assert!(
+        mails
+            .iter()
+            .any(|s| s.starts_with(&format!("Kutsetunnistus {number} peatatud"))),
+        "{mails:?}"
+    );
 
     // Reinstated: valid again, the bit cleared.
     let (status, _) = change("reinstatement", register.staff(), "Kaebus lahendatud").await;
     assert_eq!(status, 200);
     assert_eq!(shown().await, "valid");
     assert!(!bit(&suspension_list, &suspension_index, &jwks).await);
+    let mails = subjects(2).await;
+    assert!(
+        mails
+            .iter()
+            .any(|s| s.starts_with(&format!("Kutsetunnistus {number} taastatud"))),
+        "{mails:?}"
+    );
 
     // What the authority suspends, the body cannot lift; the authority can.
     let (status, _) = change("suspension", register.authority(), "Järelevalve").await;
@@ -269,8 +318,13 @@ async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_a
     .await;
     assert_eq!(status, 200);
 
-    // The authority revokes; revocation is final.
-    let (status, _) = change("revocation", register.authority(), "Välja antud ekslikult").await;
+    // The body's administrator revokes; revocation is final.
+    let administrator = register.harness.token_for(
+        "EE38001085718",
+        &[Role::BodyAdministrator],
+        Some(register.body),
+    );
+    let (status, _) = change("revocation", administrator, "Välja antud ekslikult").await;
     assert_eq!(status, 200);
     assert_eq!(shown().await, "revoked");
     assert!(bit(&revocation_list, &revocation_index, &jwks).await);
@@ -305,8 +359,15 @@ async fn the_authority_and_the_body_suspend_reinstate_and_revoke_with_a_reason_a
             ("reinstated".to_owned(), "awarding_body_staff".to_owned()),
             ("suspended".to_owned(), "authority".to_owned()),
             ("reinstated".to_owned(), "authority".to_owned()),
-            ("revoked".to_owned(), "authority".to_owned()),
+            ("revoked".to_owned(), "body_administrator".to_owned()),
         ]
+    );
+    let mails = subjects(5).await;
+    assert!(
+        mails
+            .iter()
+            .any(|s| s.starts_with(&format!("Kutsetunnistus {number} kehtetuks tunnistatud"))),
+        "{mails:?}"
     );
     assert_eq!(
         register
@@ -361,6 +422,47 @@ async fn the_pdf_is_rendered_after_issuance_stored_with_its_checksum_and_given_o
     let text = outside::pdf_text(&pdf).expect("pdftotext");
     assert!(text.contains("Žanna Õunapuu-Šmidt"), "{text}");
     assert!(text.contains("Juuste värvimine"), "{text}");
+    // In both languages, with its number, body and dates.
+    let (_, public) = register
+        .get(&format!("/certificates/{number}/verification"), "")
+        .await;
+    let day = |field: &str| -> String {
+        let date: chrono::NaiveDate =
+            serde_json::from_value(public["certificate"][field].clone()).expect("date");
+        date.format("%d.%m.%Y").to_string()
+    };
+    for seen in [
+        "KUTSETUNNISTUS",
+        "Certificate of occupational qualification",
+        "Awarding body",
+        "Kutse andja",
+        "Eesti Juuksurite Liit",
+        &format!("Nr / No {number}"),
+        &day("issued_on"),
+        &day("valid_until"),
+    ] {
+        assert!(text.contains(seen), "{seen} not in the PDF: {text}");
+    }
+    // Every font is embedded (subset) with its Unicode map: the letters look and copy the same
+    // on any machine.
+    let fonts = outside::pdf_fonts(&pdf).expect("pdffonts");
+    let rows: Vec<&str> = fonts
+        .lines()
+        .skip(2)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert!(!rows.is_empty(), "{fonts}");
+    for row in rows {
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        // name type… encoding emb sub uni object ID
+        let n = columns.len();
+        assert!(n >= 7, "{row}");
+        assert_eq!(
+            (columns[n - 5], columns[n - 4], columns[n - 3]),
+            ("yes", "yes", "yes"),
+            "embedded, subset, with a Unicode map: {fonts}"
+        );
+    }
     let info = outside::pdf_info(&pdf).expect("pdfinfo");
     assert!(!text.contains(HOLDER) && !info.contains(HOLDER), "{info}");
     assert_eq!(
@@ -405,6 +507,17 @@ async fn the_verification_page_shows_a_person_the_certificate_in_a_real_browser_
     let (register, number) = issued().await;
     let page = format!("{}/certificates/{number}", register.certificates.url);
     let artefacts = outside::artefacts();
+    // Once its PDF is stored, the page shows the PDF's checksum.
+    let holder = register
+        .harness
+        .token_for(&format!("EE{HOLDER}"), &[], None);
+    let sha256 = eventually(WAIT, "the PDF rendered", || async {
+        let (_, own) = register
+            .get(&format!("/certificates/{number}"), &holder)
+            .await;
+        own["pdf"]["sha256"].as_str().map(str::to_owned)
+    })
+    .await;
 
     let estonian = outside::browse(
         &format!("{page}?lang=et"),
@@ -419,6 +532,7 @@ async fn the_verification_page_shows_a_person_the_certificate_in_a_real_browser_
         "Eesti Juuksurite Liit",
         "B.2.1 Juuste lõikamine",
         number.as_str(),
+        sha256.as_str(),
     ] {
         assert!(
             estonian.contains(seen),
@@ -458,6 +572,30 @@ async fn the_verification_page_shows_a_person_the_certificate_in_a_real_browser_
     .await;
     assert_eq!(status, 404);
     assert!(missing.contains("EI LEITUD"), "{missing}");
+
+    // Suspended, the page says so (and expired ones: `shown_status`'s unit test).
+    let html = |lang: &'static str| {
+        let url = format!("{page}?lang={lang}");
+        async move { text(&url).await.2 }
+    };
+    let (status, _) = register
+        .post(
+            &format!("/certificates/{number}/suspension"),
+            &register.staff(),
+            json!({ "reason": "Kaebus menetluses" }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(html("et").await.contains("PEATATUD"));
+    assert!(html("en").await.contains("SUSPENDED"));
+    let (status, _) = register
+        .post(
+            &format!("/certificates/{number}/reinstatement"),
+            &register.staff(),
+            json!({ "reason": "Kaebus lahendatud" }),
+        )
+        .await;
+    assert_eq!(status, 200);
 
     // Revoked, the same page says so.
     let (status, _) = register

@@ -51,12 +51,12 @@ async fn context(Path(file): Path<String>) -> Result<Response, ApiError> {
 }
 
 /// The certificate's status as verification shows it: revoked and suspended first (a decision
-/// of the authority or the body), then expiry.
-pub(super) fn shown_status(stored: &str, valid_until: NaiveDate) -> &'static str {
+/// of the authority or the body), then expiry (the last valid day is `valid_until`, in Tallinn).
+pub(super) fn shown_status(stored: &str, valid_until: NaiveDate, today: NaiveDate) -> &'static str {
     match stored {
         "revoked" => "revoked",
         "suspended" => "suspended",
-        _ if valid_until < kutse_domain::tallinn_today() => "expired",
+        _ if valid_until < today => "expired",
         _ => "valid",
     }
 }
@@ -136,7 +136,11 @@ fn verification_of(
     document: CertificateDocument,
     stored: &Stored,
 ) -> Verification {
-    let status = shown_status(&stored.status, document.valid_until);
+    let status = shown_status(
+        &stored.status,
+        document.valid_until,
+        kutse_domain::tallinn_today(),
+    );
     let credential_url = stored.credential.as_ref().map(|_| {
         format!(
             "{}/certificates/{}/credential",
@@ -272,7 +276,11 @@ async fn holder_view(
     entitled(principal, &certificate)?;
     let mut conn = state.pool.acquire().await?;
     let history = crate::db::status::history(&mut conn, stored.id).await?;
-    let status = shown_status(&stored.status, certificate.valid_until);
+    let status = shown_status(
+        &stored.status,
+        certificate.valid_until,
+        kutse_domain::tallinn_today(),
+    );
     let pdf = match (&stored.pdf_sha256, stored.pdf_size) {
         (Some(sha256), Some(size_bytes)) => Some(PdfInfo {
             url: format!(
@@ -328,4 +336,28 @@ async fn pdf(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn a_decision_of_the_authority_or_the_body_shows_before_expiry_and_the_last_day_is_valid() {
+        let today = date("2027-03-01");
+        assert_eq!(shown_status("valid", date("2027-03-01"), today), "valid");
+        assert_eq!(shown_status("valid", date("2027-02-28"), today), "expired");
+        assert_eq!(
+            shown_status("suspended", date("2027-02-28"), today),
+            "suspended"
+        );
+        assert_eq!(
+            shown_status("revoked", date("2030-01-01"), today),
+            "revoked"
+        );
+    }
 }

@@ -193,3 +193,47 @@ pub fn not_found(state: &AppState, language: Language, number: &str) -> Response
         Err(e) => e.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page of a certificate in `status`, in `language`, as the template renders it.
+    fn rendered(language: Language, status: &str) -> String {
+        let context = json!({
+            "lang": language.as_str(),
+            "t": labels(language),
+            "found": true,
+            "v": { "certificate": { "status": status, "register_number": "KT-2026-000001",
+                                   "holder": { "given_name": "Žanna", "family_name": "Õunapuu" },
+                                   "qualification": { "name": "Juuksur, tase 4", "level": 4 },
+                                   "competences": [] } },
+        });
+        templates()
+            .get_template("verification.html")
+            .and_then(|t| t.render(minijinja::value::Serde(&context)))
+            .expect("renders")
+    }
+
+    #[test]
+    fn every_status_a_certificate_can_show_has_its_words_in_both_languages() {
+        for (status, et, en) in [
+            ("valid", "KEHTIV", "VALID"),
+            ("suspended", "PEATATUD", "SUSPENDED"),
+            ("revoked", "KEHTETUKS TUNNISTATUD", "REVOKED"),
+            ("expired", "AEGUNUD", "EXPIRED"),
+        ] {
+            let estonian = rendered(Language::Et, status);
+            assert!(
+                estonian.contains(&format!(">{et}</p>")),
+                "{status}: {estonian}"
+            );
+            assert!(estonian.contains(&format!("data-status=\"{status}\"")));
+            let english = rendered(Language::En, status);
+            assert!(
+                english.contains(&format!(">{en}</p>")),
+                "{status}: {english}"
+            );
+        }
+    }
+}
