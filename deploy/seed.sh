@@ -59,7 +59,8 @@ barber=$(post "$intake/qualifications" "$staff" '{
   ]}' | field id)
 round_juuksur=$(post "$intake/rounds" "$staff" '{
   "qualification_id": "'"$juuksur"'", "deadline": "'"$deadline"'",
-  "fees": [{"kind": "initial", "amount_cents": 17000}, {"kind": "prior_learning", "amount_cents": 17000}],
+  "fees": [{"kind": "initial", "amount_cents": 17000}, {"kind": "prior_learning", "amount_cents": 17000},
+           {"kind": "recertification", "amount_cents": 9000}, {"kind": "duplicate", "amount_cents": 1500}],
   "required_documents": ["cv"],
   "delivery_options": [{"option": "electronic"}, {"option": "post", "cost_cents": 450}, {"option": "pickup"}]}' | field id)
 round_barber=$(post "$intake/rounds" "$staff" '{

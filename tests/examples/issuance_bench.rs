@@ -70,6 +70,8 @@ fn facts(body: Uuid, application: Uuid) -> (serde_json::Value, serde_json::Value
         dvvk: Dvvk::WebForm,
         awarding_body_name: Some("Eesti Juuksurite Liit".into()),
         awarding_body_email: None,
+        certificate_number: None,
+        duplicate_reason: None,
     };
     let decided = AssessmentDecided {
         application_id: application,
@@ -189,6 +191,7 @@ async fn main() -> anyhow::Result<()> {
                 issued_on: NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"),
                 valid_until: NaiveDate::from_ymd_opt(2031, 11, 25).expect("date"),
                 verification_url: "https://kutse.example/certificates/KT-2026-000001",
+                duplicate: None,
             },
         )?);
     }

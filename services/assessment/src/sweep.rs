@@ -146,9 +146,9 @@ async fn digests(conn: &mut PgConnection, today: NaiveDate) -> anyhow::Result<us
 }
 
 /// Whether a finding still stands: its due day is the case's current one (a request closed
-/// since may have moved it), it has passed, and the clock still runs (the case is still open for
-/// review and decision, and not reopened; decided and untold for the notice).
-pub(crate) fn still_overdue(item: &procedure::Outstanding, today: NaiveDate) -> bool {
+/// since may have moved it), and the clock still runs (the case is still open for review and
+/// decision, and not reopened; decided and untold for the notice).
+pub(crate) fn stands(item: &procedure::Outstanding) -> bool {
     let extension = u32::try_from(item.extension_days).unwrap_or(0);
     let current = match item.clock.as_str() {
         "review" if item.status == "open" && !item.reopened => {
@@ -160,7 +160,12 @@ pub(crate) fn still_overdue(item: &procedure::Outstanding, today: NaiveDate) -> 
         "notice" if item.status == "decided" => item.notice_due,
         _ => None,
     };
-    current.is_some_and(|due| due == item.due && due < today)
+    current == Some(item.due)
+}
+
+/// Whether a finding [`stands`] and its due day has passed by `today`.
+fn still_overdue(item: &procedure::Outstanding, today: NaiveDate) -> bool {
+    stands(item) && item.due < today
 }
 
 /// Closes a request on `closed_on` (answered, or expired on its due day): the periods grow by the

@@ -46,6 +46,8 @@ pub struct Certificate<'a> {
     pub valid_until: NaiveDate,
     /// What the QR code opens.
     pub verification_url: &'a str,
+    /// A duplicate's edition (2 and up) and the day it was issued; `None` for the original.
+    pub duplicate: Option<(u32, NaiveDate)>,
 }
 
 const WIDTH: f32 = 595.0;
@@ -232,6 +234,22 @@ pub fn render(c: &Certificate<'_>) -> anyhow::Result<Vec<u8>> {
         160.0,
         &format!("Nr / No {}", c.register_number),
     );
+    if let Some((edition, on)) = c.duplicate {
+        fill(&mut surface, ACCENT);
+        text(
+            &mut surface,
+            bold,
+            11.0,
+            LEFT + 260.0,
+            160.0,
+            &format!(
+                "DUPLIKAAT / DUPLICATE {} · {}",
+                edition - 1,
+                on.format("%d.%m.%Y")
+            ),
+        );
+        fill(&mut surface, INK);
+    }
 
     let mut y = 215.0;
     let field = |surface: &mut Surface, et: &str, en: &str, values: &[String], y: &mut f32| {
@@ -370,6 +388,7 @@ mod tests {
             issued_on: NaiveDate::from_ymd_opt(2026, 11, 25).expect("date"),
             valid_until: NaiveDate::from_ymd_opt(2031, 11, 25).expect("date"),
             verification_url: "https://kutse.example/certificates/KT-2026-000001",
+            duplicate: None,
         }
     }
 

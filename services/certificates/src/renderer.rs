@@ -227,12 +227,20 @@ impl Renderer {
                 issued_on: to_render.issued_on,
                 valid_until: to_render.valid_until,
                 verification_url: &url,
+                duplicate: to_render
+                    .duplicate
+                    .as_ref()
+                    .map(|d| (d.edition, d.issued_on)),
             })
         })
         .await??;
         let sha256 = hex::encode(Sha256::digest(&bytes));
         let size = i64::try_from(bytes.len())?;
-        let key = format!("certificates/{}.pdf", row.id);
+        // Each edition its own object: a duplicate's PDF never overwrites the one it supersedes.
+        let key = match &document.duplicate {
+            None => format!("certificates/{}.pdf", row.id),
+            Some(d) => format!("certificates/{}-{}.pdf", row.id, d.edition),
+        };
         let put = self
             .storage
             .client
@@ -288,6 +296,7 @@ impl Renderer {
                 size_bytes: size,
                 filename: format!("{number}.pdf"),
             },
+            edition: document.duplicate.as_ref().map(|d| d.edition),
         };
         Ok(Envelope::new(&event, Some(row.application_id))?)
     }

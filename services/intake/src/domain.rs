@@ -123,6 +123,71 @@ pub fn deadline_passed(deadline: chrono::NaiveDate, now: chrono::DateTime<chrono
     kutse_domain::tallinn_date(now) > deadline
 }
 
+/// Why the certificate a recertification or a duplicate names cannot be taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NamedCertificateError {
+    /// Unknown, or someone else's: the same answer, so neither is revealed.
+    #[error("not a certificate of yours")]
+    NotYours,
+    #[error("a certificate of another qualification than the round's")]
+    OtherQualification,
+    #[error("the certificate is revoked")]
+    Revoked,
+    #[error("the certificate was succeeded by {0}; name that one")]
+    Superseded(String),
+    #[error("outside the awarding body's recertification window, from {from} to {until}")]
+    OutsideWindow {
+        from: chrono::NaiveDate,
+        until: chrono::NaiveDate,
+    },
+}
+
+/// The awarding body's window for recertification around a certificate's expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecertificationWindow {
+    pub months_before: u32,
+    pub months_after: u32,
+}
+
+/// Whether `held` (the certificate an application of `kind` names, if intake knows it) may be
+/// named by `applicant` in a round of `qualification` on `today`: a recertification renews, and a
+/// duplicate copies, a certificate of the applicant's own and of the round's qualification that is
+/// neither revoked nor succeeded; a recertification only within the body's window around its
+/// expiry (when the expiry is known).
+pub fn check_named_certificate(
+    kind: ApplicationKind,
+    held: Option<&crate::db::certificates::Held>,
+    applicant: &str,
+    qualification: uuid::Uuid,
+    window: RecertificationWindow,
+    today: chrono::NaiveDate,
+) -> Result<(), NamedCertificateError> {
+    let held = held
+        .filter(|h| h.holder == applicant)
+        .ok_or(NamedCertificateError::NotYours)?;
+    if held.qualification_id != qualification {
+        return Err(NamedCertificateError::OtherQualification);
+    }
+    if held.status == "revoked" {
+        return Err(NamedCertificateError::Revoked);
+    }
+    if let Some(successor) = &held.superseded_by {
+        return Err(NamedCertificateError::Superseded(successor.clone()));
+    }
+    if let (ApplicationKind::Recertification, Some(until)) = (kind, held.valid_until) {
+        let from = until
+            .checked_sub_months(chrono::Months::new(window.months_before))
+            .unwrap_or(until);
+        let last = until
+            .checked_add_months(chrono::Months::new(window.months_after))
+            .unwrap_or(until);
+        if today < from || today > last {
+            return Err(NamedCertificateError::OutsideWindow { from, until: last });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::ApplicationStatus::{self, AwaitingFee, Awarded, Draft, Refused, Submitted};
@@ -217,5 +282,74 @@ mod tests {
             assert_eq!(ApplicationStatus::parse(status.as_str()), Some(status));
         }
         assert_eq!(ApplicationStatus::parse("approved"), None);
+    }
+
+    fn held(holder: &str, qualification: uuid::Uuid) -> crate::db::certificates::Held {
+        crate::db::certificates::Held {
+            register_number: "KT-2026-000001".into(),
+            holder: holder.into(),
+            awarding_body_id: uuid::Uuid::nil(),
+            qualification_id: qualification,
+            given_name: "Mari".into(),
+            family_name: "Maasikas".into(),
+            valid_until: Some("2031-06-30".parse().expect("date")),
+            status: "valid".into(),
+            superseded_by: None,
+        }
+    }
+
+    #[test]
+    fn a_recertification_or_duplicate_names_an_own_living_certificate_of_the_qualification() {
+        use super::{
+            ApplicationKind::{Duplicate, Recertification},
+            NamedCertificateError as E, RecertificationWindow, check_named_certificate,
+        };
+        let q = uuid::Uuid::now_v7();
+        let window = RecertificationWindow {
+            months_before: 12,
+            months_after: 6,
+        };
+        let day = |s: &str| -> chrono::NaiveDate { s.parse().expect("date") };
+        let mine = held("49403136526", q);
+        let check = |kind, held: Option<&crate::db::certificates::Held>, today: &str| {
+            check_named_certificate(kind, held, "49403136526", q, window, day(today))
+        };
+        assert_eq!(check(Recertification, Some(&mine), "2030-07-01"), Ok(()));
+        assert_eq!(check(Recertification, Some(&mine), "2031-12-30"), Ok(()));
+        let outside = Err(E::OutsideWindow {
+            from: day("2030-06-30"),
+            until: day("2031-12-30"),
+        });
+        assert_eq!(check(Recertification, Some(&mine), "2030-06-29"), outside);
+        assert_eq!(check(Recertification, Some(&mine), "2031-12-31"), outside);
+        // A duplicate has no window.
+        assert_eq!(check(Duplicate, Some(&mine), "2026-12-04"), Ok(()));
+        assert_eq!(check(Duplicate, None, "2026-12-04"), Err(E::NotYours));
+        let theirs = held("38001085718", q);
+        assert_eq!(
+            check(Duplicate, Some(&theirs), "2026-12-04"),
+            Err(E::NotYours)
+        );
+        let other = held("49403136526", uuid::Uuid::now_v7());
+        assert_eq!(
+            check(Recertification, Some(&other), "2031-01-01"),
+            Err(E::OtherQualification)
+        );
+        let mut revoked = mine.clone();
+        revoked.status = "revoked".into();
+        assert_eq!(
+            check(Duplicate, Some(&revoked), "2027-01-01"),
+            Err(E::Revoked)
+        );
+        let mut succeeded = mine.clone();
+        succeeded.superseded_by = Some("KT-2031-000007".into());
+        assert_eq!(
+            check(Recertification, Some(&succeeded), "2031-01-01"),
+            Err(E::Superseded("KT-2031-000007".into()))
+        );
+        // Issued before intake kept expiry: no window to check.
+        let mut unknown = mine.clone();
+        unknown.valid_until = None;
+        assert_eq!(check(Recertification, Some(&unknown), "2020-01-01"), Ok(()));
     }
 }

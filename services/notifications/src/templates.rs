@@ -48,11 +48,15 @@ pub fn receipt(e: &ApplicationSubmitted) -> Rendered {
     }
 }
 
-/// The certificate has been issued (sent once its PDF is rendered, which is attached).
+/// The certificate has been issued (sent once its PDF is rendered, which is attached); or a
+/// duplicate of it.
 pub fn issued(e: &CertificateRendered) -> Rendered {
     let name = &e.holder.given_name;
     let q = &e.qualification.name;
     let n = &e.register_number;
+    if e.edition.is_some() {
+        return duplicate(e);
+    }
     if english(e.holder.language) {
         Rendered {
             subject: format!("Certificate {n} issued: {q}"),
@@ -68,6 +72,34 @@ pub fn issued(e: &CertificateRendered) -> Rendered {
             body: format!(
                 "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
                  Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistus on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
+                e.valid_until, e.verification_url
+            ),
+        }
+    }
+}
+
+/// A duplicate of the certificate, with the new document attached.
+fn duplicate(e: &CertificateRendered) -> Rendered {
+    let name = &e.holder.given_name;
+    let q = &e.qualification.name;
+    let n = &e.register_number;
+    if english(e.holder.language) {
+        Rendered {
+            subject: format!("Duplicate of certificate {n} issued: {q}"),
+            body: format!(
+                "Dear {name},\n\na duplicate of your certificate {n} ({q}) has been issued, as you asked. \
+                 It is the same certificate, valid until {}; the duplicate replaces the earlier document, which is no longer used.\n\n\
+                 The duplicate is attached as a PDF. Anyone can verify it with its QR code or at:\n{}\n\nKutse",
+                e.valid_until, e.verification_url
+            ),
+        }
+    } else {
+        Rendered {
+            subject: format!("Kutsetunnistuse {n} duplikaat on välja antud: {q}"),
+            body: format!(
+                "Lugupeetud {name}\n\nTeie soovil on välja antud Teie kutsetunnistuse {n} ({q}) duplikaat. \
+                 See on sama kutsetunnistus, mis kehtib kuni {}; duplikaat asendab varasemat dokumenti, mida enam ei kasutata.\n\n\
+                 Duplikaat on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
                 e.valid_until, e.verification_url
             ),
         }

@@ -21,5 +21,6 @@ pub use dvvk::Dvvk;
 pub use isikukood::{Isikukood, IsikukoodError, Sex};
 pub use money::{Money, MoneyError};
 pub use vocabulary::{
-    ApplicationKind, DeliveryOption, DocumentType, Email, FileKind, Language, VocabularyError,
+    ApplicationKind, DeliveryOption, DocumentType, DuplicateReason, Email, FileKind, Language,
+    VocabularyError,
 };

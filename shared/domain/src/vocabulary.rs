@@ -65,6 +65,19 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// Why a holder asks for a duplicate of their certificate (DOMAIN.md: the original lost, or
+    /// the holder's name changed).
+    DuplicateReason, "duplicate reason (lost, damaged or name_changed)" {
+        /// The original was lost.
+        Lost = "lost",
+        /// The original was damaged.
+        Damaged = "damaged",
+        /// The holder's name changed: the duplicate carries the new name.
+        NameChanged = "name_changed",
+    }
+}
+
+vocabulary! {
     /// How the certificate reaches its holder.
     DeliveryOption, "delivery option" {
         Pickup = "pickup",

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kutse_domain::{
-    ApplicationKind, DeliveryOption, DocumentType, Dvvk, Email, FileKind, Isikukood, Language,
+    ApplicationKind, DeliveryOption, DocumentType, DuplicateReason, Dvvk, Email, FileKind,
+    Isikukood, Language,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -205,7 +206,14 @@ pub const CATALOGUE: &[MessageSpec] = &[
         version: CertificateIssued::VERSION,
         producer: services::CERTIFICATES,
         consumers: &[services::INTAKE, services::ASSESSMENT],
-        summary: "A certificate was issued into the register, sealed, and its Open Badges credential signed; its PDF follows (certificate.rendered).",
+        summary: "A certificate was issued into the register, sealed, and its Open Badges credential signed; its PDF follows (certificate.rendered). A recertification's certificate names the one it succeeds, which is superseded.",
+    },
+    MessageSpec {
+        message_type: CertificateReissued::TYPE,
+        version: CertificateReissued::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::INTAKE],
+        summary: "A duplicate of a certificate was issued on the holder's paid application (the same certificate and register number, a new document marked as a duplicate, with the holder's new name if it changed); the earlier document is superseded and its PDF follows (certificate.rendered).",
     },
     MessageSpec {
         message_type: CertificateRendered::TYPE,
@@ -225,8 +233,8 @@ pub const CATALOGUE: &[MessageSpec] = &[
         message_type: CertificateStatusChanged::TYPE,
         version: CertificateStatusChanged::VERSION,
         producer: services::CERTIFICATES,
-        consumers: &[services::NOTIFICATIONS],
-        summary: "The authority or the issuing body revoked, suspended or reinstated a certificate, with a reason; the status lists and verification say so at once, and the holder is e-mailed.",
+        consumers: &[services::INTAKE, services::NOTIFICATIONS],
+        summary: "The authority or the issuing body revoked, suspended or reinstated a certificate, with a reason; the status lists and verification say so at once, the holder is e-mailed, and intake takes no duplicate or recertification of a revoked one.",
     },
     MessageSpec {
         message_type: ApplicationRefused::TYPE,
@@ -327,6 +335,14 @@ pub struct ApplicationSubmitted {
     /// The awarding body's desk address, where its staff are e-mailed. (Added within v1.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awarding_body_email: Option<Email>,
+    /// The register number of the applicant's certificate the application names: the one a
+    /// recertification renews, or the one a duplicate copies. (Added within v1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_number: Option<String>,
+    /// Why a duplicate is asked for (a duplicate only). With `name_changed`, `applicant` carries
+    /// the new name, from the holder's own login. (Added within v1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_reason: Option<DuplicateReason>,
 }
 
 impl Message for ApplicationSubmitted {
@@ -614,10 +630,35 @@ pub struct CertificateIssued {
     pub issued_on: NaiveDate,
     pub valid_until: NaiveDate,
     pub verification_url: String,
+    /// The certificate this one succeeds (a recertification), which is now superseded. (Added
+    /// within v1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor_of: Option<String>,
 }
 
 impl Message for CertificateIssued {
     const TYPE: &'static str = "certificate.issued";
+    const VERSION: u16 = 1;
+}
+
+/// `certificate.reissued`, v1: a duplicate of a certificate, on the holder's application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateReissued {
+    pub certificate_id: Uuid,
+    pub register_number: String,
+    /// The duplicate's application (not the one the certificate was awarded on).
+    pub application_id: Uuid,
+    /// The holder as the duplicate names them (the new name, when it changed).
+    pub holder: ApplicantRef,
+    pub reason: DuplicateReason,
+    /// The document's edition: 1 is the original, 2 the first duplicate, and so on.
+    pub edition: u32,
+    pub reissued_on: NaiveDate,
+    pub verification_url: String,
+}
+
+impl Message for CertificateReissued {
+    const TYPE: &'static str = "certificate.reissued";
     const VERSION: u16 = 1;
 }
 
@@ -646,6 +687,10 @@ pub struct CertificateRendered {
     pub valid_until: NaiveDate,
     pub verification_url: String,
     pub pdf: RenderedPdf,
+    /// The document's edition when it is a duplicate (2 and up); absent for the original.
+    /// (Added within v1.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<u32>,
 }
 
 impl Message for CertificateRendered {

@@ -155,6 +155,8 @@ impl Register {
             dvvk: Dvvk::WebForm,
             awarding_body_name: Some("Eesti Juuksurite Liit".to_owned()),
             awarding_body_email: None,
+            certificate_number: None,
+            duplicate_reason: None,
         };
         let decided = AssessmentDecided {
             application_id: application,
@@ -1254,4 +1256,160 @@ async fn a_protocol_whose_session_had_no_quorum_or_too_many_votes_issues_nothing
     register.sign_and_publish(&protocol).await;
     let receipts = register.status_of(protocol.protocol_id).await;
     assert_eq!(receipts[0]["status"], "accepted", "{receipts}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recertification_succeeds_the_certificate_it_names_and_a_duplicate_is_issued_once_to_its_holder_only()
+ {
+    let register = Register::new().await;
+    let publish = |envelope: Envelope| {
+        let register = &register;
+        async move { register.harness.publish(&envelope).await.expect("publish") }
+    };
+    let issue = |application: Uuid| {
+        let register = &register;
+        async move {
+            let protocol = register.protocol(vec![(application, Outcome::Award)]);
+            let jws =
+                kutse_protocol::sign(&protocol, &register.chair, "chair-2026", "kutse-protocol")
+                    .expect("sign");
+            register.publish_protocol(jws).await;
+            eventually(WAIT, "the certificate issued", || async {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT register_number FROM certificates WHERE application_id = $1",
+                )
+                .bind(application)
+                .fetch_optional(&register.certificates.db.pool)
+                .await
+                .ok()
+                .flatten()
+            })
+            .await
+        }
+    };
+    let verification = |number: String| {
+        let register = &register;
+        async move {
+            register
+                .get(&format!("/certificates/{number}/verification"), "")
+                .await
+                .1
+        }
+    };
+
+    // The first certificate.
+    let first = Uuid::now_v7();
+    let (submitted, decided) = register.facts(first, true);
+    let qualification = submitted.qualification.clone();
+    publish(Envelope::new(&submitted, Some(first)).expect("e")).await;
+    publish(Envelope::new(&decided, Some(first)).expect("e")).await;
+    let old = issue(first).await;
+
+    // A recertification of the same qualification names it: the new certificate succeeds it.
+    let renewal = Uuid::now_v7();
+    let (mut submitted, decided) = register.facts(renewal, true);
+    submitted.kind = kutse_domain::ApplicationKind::Recertification;
+    submitted.qualification = qualification.clone();
+    submitted.certificate_number = Some(old.clone());
+    publish(Envelope::new(&submitted, Some(renewal)).expect("e")).await;
+    publish(Envelope::new(&decided, Some(renewal)).expect("e")).await;
+    let new = issue(renewal).await;
+    assert_ne!(new, old);
+    let renewed = verification(new.clone()).await;
+    assert_eq!(renewed["certificate"]["successor_of"], json!(old));
+    let superseded = verification(old.clone()).await;
+    assert_eq!(superseded["certificate"]["superseded_by"], json!(new));
+    assert_eq!(
+        superseded["certificate"]["status"], "valid",
+        "still genuine"
+    );
+    let issued: serde_json::Value = sqlx::query_scalar(
+        "SELECT convert_from(body, 'UTF8')::jsonb -> 'payload' FROM messaging.outbox
+          WHERE message_type = 'certificate.issued' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(&register.certificates.db.pool)
+    .await
+    .expect("certificate.issued");
+    assert_eq!(issued["successor_of"], json!(old));
+
+    // A recertification naming someone else's certificate stands alone.
+    let other = Uuid::now_v7();
+    let (mut submitted, decided) = register.facts(other, true);
+    submitted.kind = kutse_domain::ApplicationKind::Recertification;
+    submitted.qualification = qualification.clone();
+    submitted.applicant.isikukood = Isikukood::parse("38001085718").expect("code");
+    submitted.certificate_number = Some(new.clone());
+    publish(Envelope::new(&submitted, Some(other)).expect("e")).await;
+    publish(Envelope::new(&decided, Some(other)).expect("e")).await;
+    let alone = issue(other).await;
+    assert_eq!(
+        verification(alone).await["certificate"]["successor_of"],
+        json!(null)
+    );
+    assert_eq!(
+        verification(new.clone()).await["certificate"]["superseded_by"],
+        json!(null)
+    );
+
+    // A duplicate for someone else is parked and changes nothing.
+    let duplicate = |holder: &str, reason: kutse_domain::DuplicateReason| {
+        let application = Uuid::now_v7();
+        let (mut submitted, _) = register.facts(application, true);
+        submitted.kind = kutse_domain::ApplicationKind::Duplicate;
+        submitted.qualification = qualification.clone();
+        submitted.competences = vec![];
+        submitted.applicant.isikukood = Isikukood::parse(holder).expect("code");
+        submitted.applicant.family_name = "Mustikas".into();
+        submitted.certificate_number = Some(new.clone());
+        submitted.duplicate_reason = Some(reason);
+        submitted
+    };
+    let theirs = duplicate("38001085718", kutse_domain::DuplicateReason::NameChanged);
+    publish(Envelope::new(&theirs, Some(theirs.application_id)).expect("e")).await;
+    let parked = eventually(WAIT, "someone else's duplicate parked", || async {
+        register
+            .harness
+            .take_parked("certificates")
+            .await
+            .expect("get")
+    })
+    .await;
+    let error = headers::string(
+        parked.delivery.properties.headers().as_ref(),
+        headers::ERROR,
+    )
+    .expect("error");
+    assert!(error.contains("is not the applicant's"), "{error}");
+    assert_eq!(
+        verification(new.clone()).await["certificate"]["holder"]["family_name"],
+        "Maasikas"
+    );
+
+    // The holder's duplicate (lost: the name stays), delivered twice: one new edition.
+    let lost = duplicate("49403136526", kutse_domain::DuplicateReason::Lost);
+    for _ in 0..2 {
+        publish(Envelope::new(&lost, Some(lost.application_id)).expect("e")).await;
+    }
+    let shown = eventually(WAIT, "the duplicate issued", || async {
+        let v = verification(new.clone()).await;
+        (v["certificate"]["duplicate"]["edition"] == 2).then_some(v)
+    })
+    .await;
+    assert_eq!(shown["certificate"]["duplicate"]["reason"], "lost");
+    assert_eq!(shown["certificate"]["holder"]["family_name"], "Maasikas");
+    assert_eq!(shown["valid"], true, "the new edition's seal verifies");
+    assert_eq!(
+        register
+            .count(
+                "SELECT count(*) FROM messaging.outbox WHERE message_type = 'certificate.reissued'"
+            )
+            .await,
+        1
+    );
+    assert_eq!(
+        register
+            .count("SELECT count(*) FROM certificate_editions")
+            .await,
+        1
+    );
 }

@@ -96,6 +96,8 @@ async fn votes_count_only_from_present_members_with_a_quorum_and_the_protocol_li
             dvvk: Dvvk::WebForm,
             awarding_body_name: None,
             awarding_body_email: None,
+            certificate_number: None,
+            duplicate_reason: None,
         };
         let decided = AssessmentDecided {
             application_id: application,

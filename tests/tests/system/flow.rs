@@ -721,3 +721,306 @@ async fn a_competence_not_accepted_means_no_certificate_and_a_refusal_email_with
     })
     .await;
 }
+
+/// The register number in the certificate e-mail among `mails`.
+fn certificate_number(mails: &[Value]) -> String {
+    mails
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .flat_map(str::split_whitespace)
+        .find(|w| w.starts_with("KT-"))
+        .expect("a certificate number in the e-mails")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_certificate_its_holder_gets_a_duplicate_under_a_new_name_and_recertifies_within_the_bodys_window()
+ {
+    let (s, id, mails, _) = run_flow(true).await;
+    let number = certificate_number(&mails);
+    let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
+    let mari = s
+        .login(MARI, ("Mari", "Maasikas"), Some(&email), None)
+        .await;
+    let (_, awarded) = call(
+        &s.http,
+        "GET",
+        &format!("{}/applications/{id}", s.intake.url),
+        &mari,
+        None,
+        None,
+    )
+    .await;
+    let body_id: Uuid = awarded["awarding_body_id"]
+        .as_str()
+        .and_then(|b| b.parse().ok())
+        .expect("body");
+    let staff = s
+        .login(STAFF, ("Siim", "Sekretär"), None, Some(body_id))
+        .await;
+    let admin = s.login(ADMIN, ("Anu", "Haldur"), None, Some(body_id)).await;
+    let (_, first_round) = call(
+        &s.http,
+        "GET",
+        &format!(
+            "{}/rounds/{}",
+            s.intake.url,
+            awarded["round_id"].as_str().expect("round")
+        ),
+        &staff,
+        None,
+        None,
+    )
+    .await;
+    // The body's round for duplicates and recertifications of the qualification.
+    let round = s.post(&s.intake, "/rounds", &staff, json!({
+        "qualification_id": first_round["qualification_id"],
+        "deadline": (Utc::now().date_naive() + Days::new(14)).to_string(),
+        "fees": [ { "kind": "duplicate", "amount_cents": 1500 }, { "kind": "recertification", "amount_cents": 9000 } ],
+        "required_documents": ["cv"],
+        "delivery_options": [ { "option": "electronic" }, { "option": "post", "cost_cents": 450 } ]
+    })).await;
+    let apply = |token: String, fields: Value| {
+        let mut body = json!({ "round_id": round["id"], "delivery_option": "electronic" });
+        if let (Some(body), Some(fields)) = (body.as_object_mut(), fields.as_object()) {
+            body.extend(fields.clone());
+        }
+        let s = &s;
+        async move {
+            call(
+                &s.http,
+                "POST",
+                &format!("{}/applications", s.intake.url),
+                &token,
+                Some(&body.to_string()),
+                None,
+            )
+            .await
+        }
+    };
+    let fields = |problem: &Value| -> Vec<(String, String)> {
+        problem["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap_or_default().to_owned(),
+                    e["message"]
+                        .as_str()
+                        .or(e["detail"].as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    // What a duplicate and a recertification must name, and what they are refused.
+    let (status, problem) = apply(
+        mari.clone(),
+        json!({ "kind": "duplicate", "competences": ["B.1"] }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let named: Vec<String> = fields(&problem).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        named,
+        ["competences", "duplicate_reason", "certificate_number"],
+        "{problem}"
+    );
+    let (status, problem) = apply(
+        mari.clone(),
+        json!({ "kind": "duplicate", "duplicate_reason": "lost", "certificate_number": "KT-1999-000001" }),
+    )
+    .await;
+    assert_eq!(
+        (status, fields(&problem)[0].0.as_str()),
+        (422, "certificate_number"),
+        "{problem}"
+    );
+    let not_yours = fields(&problem)[0].1.clone();
+    // Someone else naming Mari's certificate hears the same as for one that does not exist.
+    let stranger = s
+        .login(
+            "38001085718",
+            ("Jaan", "Võõras"),
+            Some("jaan@example.com"),
+            None,
+        )
+        .await;
+    let (status, problem) = apply(
+        stranger,
+        json!({ "kind": "duplicate", "duplicate_reason": "lost", "certificate_number": number }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        fields(&problem),
+        [("certificate_number".to_owned(), not_yours)]
+    );
+    // A new certificate is five years from expiry: outside the body's window (12 months before).
+    let (status, problem) = apply(
+        mari.clone(),
+        json!({ "kind": "recertification", "certificate_number": number }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(
+        fields(&problem)[0].1.contains("recertification window"),
+        "{problem}"
+    );
+    // The body's administrator widens its window; then the recertification is taken.
+    let (status, changed) = call(
+        &s.http,
+        "PATCH",
+        &format!("{}/awarding-bodies/{body_id}", s.intake.url),
+        &admin,
+        Some(
+            &json!({ "recertification_window": { "months_before": 61, "months_after": 0 } })
+                .to_string(),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{changed}");
+    let (status, changed) = call(
+        &s.http,
+        "PATCH",
+        &format!("{}/awarding-bodies/{body_id}", s.intake.url),
+        &admin,
+        Some(
+            &json!({ "recertification_window": { "months_before": 60, "months_after": 6 } })
+                .to_string(),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["recertification_window"]["months_before"], 60);
+    let (status, recertification) = apply(
+        mari.clone(),
+        json!({ "kind": "recertification", "certificate_number": number }),
+    )
+    .await;
+    assert_eq!(status, 201, "{recertification}");
+    assert_eq!(recertification["certificate_number"], json!(number));
+    // A changed name comes from the holder's login: the same name is no change.
+    let (status, problem) = apply(
+        mari.clone(),
+        json!({ "kind": "duplicate", "duplicate_reason": "name_changed", "certificate_number": number }),
+    )
+    .await;
+    assert_eq!(
+        (status, fields(&problem)[0].0.as_str()),
+        (422, "duplicate_reason"),
+        "{problem}"
+    );
+
+    // Mari married: logged in under her new name, she orders a duplicate; the body confirms the
+    // fee; no assessment, no committee — the register issues a new document of the same
+    // certificate under her new name, and she is e-mailed it.
+    let renamed = s
+        .login(MARI, ("Mari", "Mustikas"), Some(&email), None)
+        .await;
+    let (status, duplicate) = apply(
+        renamed.clone(),
+        json!({ "kind": "duplicate", "duplicate_reason": "name_changed", "certificate_number": number,
+                "given_name": "Typed", "family_name": "Ignored" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{duplicate}");
+    let duplicate_id = duplicate["id"].as_str().expect("id").to_owned();
+    let (status, submitted) = call(
+        &s.http,
+        "POST",
+        &format!("{}/applications/{duplicate_id}/submit", s.intake.url),
+        &renamed,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "no documents are needed for a duplicate: {submitted}"
+    );
+    assert_eq!(submitted["status"], "awaiting_fee");
+    s.post(
+        &s.intake,
+        &format!("/applications/{duplicate_id}/fee-confirmation"),
+        &staff,
+        json!({}),
+    )
+    .await;
+    let mail = eventually(WAIT, "the duplicate e-mailed", || async {
+        inbox(&email).await.into_iter().find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|t| t.starts_with(&format!("Kutsetunnistuse {number} duplikaat")))
+        })
+    })
+    .await;
+    assert!(
+        mail["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("Lugupeetud Mari")),
+        "{mail}"
+    );
+    let pdf = outside::mail_attachment(&mail, &format!("{number}.pdf"))
+        .await
+        .expect("the duplicate's PDF attached");
+    let pdf_text = outside::pdf_text(&pdf).expect("pdftotext");
+    assert!(pdf_text.contains("Mari Mustikas"), "{pdf_text}");
+    assert!(pdf_text.contains("DUPLIKAAT / DUPLICATE 1"), "{pdf_text}");
+    let (_, verification) = call(
+        &s.http,
+        "GET",
+        &format!("{}/certificates/{number}/verification", s.certificates.url),
+        "",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        verification["certificate"]["holder"]["family_name"],
+        "Mustikas"
+    );
+    assert_eq!(verification["certificate"]["duplicate"]["edition"], 2);
+    assert_eq!(verification["certificate"]["status"], "valid");
+    assert_eq!(
+        verification["pdf_sha256"].as_str(),
+        Some(hex::encode(Sha256::digest(&pdf)).as_str()),
+        "the verification names the new document"
+    );
+    // The earlier document is kept, superseded; one duplicate however often it is heard.
+    let editions: Vec<i32> = sqlx::query_scalar("SELECT edition FROM certificate_editions")
+        .fetch_all(&s.certificates.db.pool)
+        .await
+        .expect("editions");
+    assert_eq!(editions, [1]);
+    // Intake: the duplicate's application is awarded; nothing was assessed.
+    eventually(WAIT, "the duplicate's application awarded", || async {
+        let (_, app) = call(
+            &s.http,
+            "GET",
+            &format!("{}/applications/{duplicate_id}", s.intake.url),
+            &renamed,
+            None,
+            None,
+        )
+        .await;
+        (app["status"] == "awarded").then_some(())
+    })
+    .await;
+    let (status, _) = call(
+        &s.http,
+        "GET",
+        &format!("{}/assessments/{duplicate_id}", s.assessment.url),
+        &staff,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "a duplicate is not assessed");
+    s.harness.assert_parked(&[]).await;
+}

@@ -313,6 +313,7 @@ async fn an_awarded_application_stays_awarded_when_a_contradicting_refusal_arriv
         issued_on: Utc::now().date_naive(),
         valid_until: Utc::now().date_naive(),
         verification_url: "http://example.org".into(),
+        successor_of: None,
     };
     let refused = kutse_messaging::catalogue::ApplicationRefused {
         application_id,
@@ -1298,6 +1299,7 @@ async fn a_holder_orders_a_paper_print_and_the_body_works_through_its_print_queu
         issued_on: Utc::now().date_naive(),
         valid_until: Utc::now().date_naive(),
         verification_url: "http://example.org".into(),
+        successor_of: None,
     };
     portal
         .harness

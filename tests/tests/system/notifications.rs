@@ -69,6 +69,8 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
             dvvk: Dvvk::WebForm,
             awarding_body_name: None,
             awarding_body_email: None,
+            certificate_number: None,
+            duplicate_reason: None,
         },
         Some(application),
     )
@@ -96,6 +98,7 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
                 size_bytes: pdf.len() as i64,
                 filename: "KT-2026-000042.pdf".into(),
             },
+            edition: None,
         },
         Some(application),
     )
@@ -418,6 +421,8 @@ async fn notifications_stops_in_time_while_its_mail_server_hangs() {
             dvvk: Dvvk::WebForm,
             awarding_body_name: None,
             awarding_body_email: None,
+            certificate_number: None,
+            duplicate_reason: None,
         },
         None,
     )

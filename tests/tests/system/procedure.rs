@@ -98,6 +98,8 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
         dvvk: Dvvk::WebForm,
         awarding_body_name: None,
         awarding_body_email: Some(kutse_domain::Email::parse(&desk).expect("desk")),
+        certificate_number: None,
+        duplicate_reason: None,
     };
     h.publish(&Envelope::new(&created, Some(application)).expect("envelope"))
         .await
@@ -267,6 +269,15 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
         case["decision_due"],
         json!(clocks::decision_due(deadline, added))
     );
+    // The findings at the old due days no longer stand; the sweep found both clocks overdue at
+    // their new days, and only those are shown.
+    assert_eq!(
+        case["overdue"],
+        json!([
+            { "clock": "review", "due": clocks::review_due(deadline, added) },
+            { "clock": "decision", "due": clocks::decision_due(deadline, added) },
+        ])
+    );
     let again = kutse_assessment::sweep::run_once(pool, later)
         .await
         .expect("sweep");
@@ -329,6 +340,8 @@ async fn the_decision_notice_is_numbered_names_its_evidence_reaches_the_applican
         dvvk: Dvvk::WebForm,
         awarding_body_name: None,
         awarding_body_email: None,
+        certificate_number: None,
+        duplicate_reason: None,
     };
     h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
         .await
@@ -513,6 +526,8 @@ async fn an_appeal_is_lodged_within_its_period_resolved_by_the_chair_and_if_uphe
         dvvk: Dvvk::WebForm,
         awarding_body_name: None,
         awarding_body_email: Some(kutse_domain::Email::parse(&desk).expect("desk")),
+        certificate_number: None,
+        duplicate_reason: None,
     };
     h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
         .await
@@ -828,6 +843,8 @@ async fn an_exam_is_never_overbooked_under_concurrent_registration_and_its_resul
             dvvk: Dvvk::WebForm,
             awarding_body_name: None,
             awarding_body_email: None,
+            certificate_number: None,
+            duplicate_reason: None,
         };
         h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
             .await
@@ -1007,6 +1024,8 @@ async fn submitted_to(h: &Harness, body: Uuid, deadline: chrono::NaiveDate, emai
         dvvk: Dvvk::WebForm,
         awarding_body_name: None,
         awarding_body_email: None,
+        certificate_number: None,
+        duplicate_reason: None,
     };
     h.publish(&Envelope::new(&submitted, Some(application)).expect("envelope"))
         .await

@@ -145,12 +145,12 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
         })
         .collect();
     let extension = u32::try_from(progress.extension_days).unwrap_or(0);
-    // Only what is overdue now: a clock met since, or moved by a request that closed, is not.
-    let today = kutse_domain::tallinn_today();
+    // Only findings that stand: a clock met since, or moved by a request that closed, is not
+    // overdue any more.
     let mut overdue: Vec<_> = db::procedure::outstanding(conn, Some(id))
         .await?
         .into_iter()
-        .filter(|item| crate::sweep::still_overdue(item, today))
+        .filter(crate::sweep::stands)
         .map(|item| (item.due, item.clock))
         .collect();
     overdue.sort();

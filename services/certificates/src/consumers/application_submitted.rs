@@ -1,5 +1,6 @@
 //! `application.submitted`: the certificate's data (holder, qualification, competences) is
-//! remembered — once; a different second version is parked.
+//! remembered — once; a different second version is parked. A duplicate's is acted on at once
+//! (see [`super::duplicate`]).
 
 use kutse_messaging::catalogue::ApplicationSubmitted;
 use kutse_messaging::{Envelope, HandlerError, Handles};
@@ -12,8 +13,12 @@ impl Handles<ApplicationSubmitted> for CertificatesHandler {
         &self,
         conn: &mut PgConnection,
         submitted: ApplicationSubmitted,
-        _: &Envelope,
+        envelope: &Envelope,
     ) -> Result<(), HandlerError> {
-        remember(conn, submitted.application_id, Fact::Submission, &submitted).await
+        remember(conn, submitted.application_id, Fact::Submission, &submitted).await?;
+        if submitted.kind == kutse_domain::ApplicationKind::Duplicate {
+            self.reissue(conn, envelope, &submitted).await?;
+        }
+        Ok(())
     }
 }

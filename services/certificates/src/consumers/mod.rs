@@ -50,6 +50,7 @@ use crate::status_list::Purpose;
 mod appeal_resolved;
 mod application_submitted;
 mod assessment_decided;
+mod duplicate;
 mod protocol_signed;
 
 /// Every message the register handles, by type; its queue is bound to exactly these.
@@ -81,6 +82,22 @@ pub struct CertificateDocument {
     pub issued_on: chrono::NaiveDate,
     pub valid_until: chrono::NaiveDate,
     pub protocol_id: Uuid,
+    /// The certificate this one succeeds (a recertification). Absent from others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successor_of: Option<String>,
+    /// Present on a duplicate's document: which edition, when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<DuplicateMark>,
+}
+
+/// What marks a document as a duplicate of its certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateMark {
+    /// 2 for the first duplicate (the original is edition 1).
+    pub edition: u32,
+    pub issued_on: chrono::NaiveDate,
+    pub reason: kutse_domain::DuplicateReason,
 }
 
 /// The holder as the certificate names them.
@@ -257,6 +274,21 @@ impl CertificatesHandler {
             .into_iter();
         let (key, kid) = self.register.current();
         let transient = |e: String| HandlerError::Transient(anyhow::anyhow!(e));
+        // A recertification succeeds the certificate it names, if that is the holder's own, of
+        // the same qualification and not succeeded already (intake checked; the register holds).
+        let named: Vec<String> = awards
+            .iter()
+            .filter_map(|a| match a {
+                Award::New(data)
+                    if data.submission.kind == kutse_domain::ApplicationKind::Recertification =>
+                {
+                    data.submission.certificate_number.clone()
+                }
+                _ => None,
+            })
+            .collect();
+        let predecessors = db::outcomes::lock_predecessors(conn, &named).await?;
+        let mut successions = Vec::new();
         let mut rows = Vec::with_capacity(new);
         let mut entries = Vec::with_capacity(new * 2);
         let mut envelopes = Vec::with_capacity(new);
@@ -293,31 +325,18 @@ impl CertificatesHandler {
                 issued_on,
                 valid_until,
                 protocol_id: protocol.protocol_id,
+                successor_of: succeeds(&predecessors, s),
+                duplicate: None,
             };
+            if let Some(predecessor) = &document.successor_of {
+                successions.push((predecessor.clone(), register_number.clone()));
+            }
             let seal = kutse_protocol::sign(&document, key, kid, SEAL_TYP)
                 .map_err(|e| transient(format!("sealing: {e}")))?;
             let status = [revoked, suspended];
-            let credential = crate::credential::credential(
-                &self.public_base_url,
-                &crate::credential::Subject {
-                    certificate_id: id,
-                    register_number: &register_number,
-                    isikukood: &document.holder.isikukood,
-                    salt: &salt,
-                    given_name: &document.holder.given_name,
-                    family_name: &document.holder.family_name,
-                    qualification: &document.qualification,
-                    competences: &document.competences,
-                    awarding_body_id: document.awarding_body_id,
-                    awarding_body_name: document.awarding_body_name.as_deref(),
-                    protocol_id: protocol.protocol_id,
-                    issued_at,
-                    valid_until,
-                    status: &status,
-                },
-            );
-            let credential = kutse_protocol::sign(&credential, key, kid, crate::credential::TYP)
-                .map_err(|e| transient(format!("signing the credential: {e}")))?;
+            let credential = self
+                .credential_of(&document, id, &salt, issued_at, &status)
+                .map_err(transient)?;
             entries.extend(status.map(|entry| (id, entry)));
             let event = CertificateIssued {
                 certificate_id: id,
@@ -332,6 +351,7 @@ impl CertificatesHandler {
                     "{}/certificates/{register_number}",
                     self.public_base_url
                 ),
+                successor_of: document.successor_of.clone(),
             };
             envelopes.push(
                 Envelope::caused_by(&event, cause)
@@ -368,11 +388,76 @@ impl CertificatesHandler {
             )));
         }
         db::status::insert_entries(conn, &entries).await?;
+        db::outcomes::supersede(conn, &successions).await?;
         Outbox::enqueue_all(conn, &envelopes).await?;
         if !rows.is_empty() {
             tracing::info!(protocol = %protocol.protocol_id, issued = rows.len(), "certificates issued");
         }
         Ok(answer)
+    }
+}
+
+/// The certificate a recertification's new certificate succeeds: the one it names, if that is
+/// among `predecessors` (locked), the holder's own, of the same qualification and not succeeded
+/// yet; otherwise none (and the new certificate stands alone).
+fn succeeds(
+    predecessors: &[db::outcomes::Predecessor],
+    s: &ApplicationSubmitted,
+) -> Option<String> {
+    if s.kind != kutse_domain::ApplicationKind::Recertification {
+        return None;
+    }
+    let named = s.certificate_number.as_deref()?;
+    let found = predecessors.iter().find(|p| p.register_number == named);
+    match found {
+        Some(p)
+            if p.holder == s.applicant.isikukood.to_string()
+                && p.qualification_id.as_deref()
+                    == Some(s.qualification.id.to_string().as_str())
+                && p.superseded_by.is_none() =>
+        {
+            Some(named.to_owned())
+        }
+        _ => {
+            tracing::warn!(application = %s.application_id, named, "a recertification names a certificate it cannot succeed; issued without succession");
+            None
+        }
+    }
+}
+
+impl CertificatesHandler {
+    /// The certificate's Open Badges credential, signed: what `document` says, the holder by
+    /// `salt`ed hash, valid from `issued_at`, with its `status` entries.
+    pub(super) fn credential_of(
+        &self,
+        document: &CertificateDocument,
+        id: Uuid,
+        salt: &str,
+        issued_at: chrono::DateTime<Utc>,
+        status: &[crate::status_list::Entry],
+    ) -> Result<String, String> {
+        let (key, kid) = self.register.current();
+        let credential = crate::credential::credential(
+            &self.public_base_url,
+            &crate::credential::Subject {
+                certificate_id: id,
+                register_number: &document.register_number,
+                isikukood: &document.holder.isikukood,
+                salt,
+                given_name: &document.holder.given_name,
+                family_name: &document.holder.family_name,
+                qualification: &document.qualification,
+                competences: &document.competences,
+                awarding_body_id: document.awarding_body_id,
+                awarding_body_name: document.awarding_body_name.as_deref(),
+                protocol_id: document.protocol_id,
+                issued_at,
+                valid_until: document.valid_until,
+                status,
+            },
+        );
+        kutse_protocol::sign(&credential, key, kid, crate::credential::TYP)
+            .map_err(|e| format!("signing the credential: {e}"))
     }
 }
 

@@ -2,6 +2,7 @@
 //! of HTTP.
 
 pub mod applications;
+pub mod duplicates;
 pub mod expiry;
 pub mod holders;
 pub mod outcomes;

@@ -120,17 +120,21 @@ pub struct Stored {
     pub pdf_key: Option<String>,
     pub pdf_sha256: Option<String>,
     pub pdf_size: Option<i64>,
+    /// The recertification's certificate that succeeded this one.
+    pub superseded_by: Option<String>,
 }
+
+const STORED: &str = "id, application_id, seal, status, holder_salt, credential, pdf_key,
+        pdf_sha256, pdf_size, superseded_by";
 
 /// The certificate with this register number.
 pub async fn by_number(
     conn: &mut PgConnection,
     register_number: &str,
 ) -> sqlx::Result<Option<Stored>> {
-    sqlx::query_as(
-        "SELECT id, application_id, seal, status, holder_salt, credential, pdf_key, pdf_sha256, pdf_size
-           FROM certificates WHERE register_number = $1",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {STORED} FROM certificates WHERE register_number = $1"
+    )))
     .bind(register_number)
     .fetch_optional(conn)
     .await
@@ -141,10 +145,9 @@ pub async fn lock_by_number(
     conn: &mut PgConnection,
     register_number: &str,
 ) -> sqlx::Result<Option<Stored>> {
-    sqlx::query_as(
-        "SELECT id, application_id, seal, status, holder_salt, credential, pdf_key, pdf_sha256, pdf_size
-           FROM certificates WHERE register_number = $1 FOR UPDATE",
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {STORED} FROM certificates WHERE register_number = $1 FOR UPDATE"
+    )))
     .bind(register_number)
     .fetch_optional(conn)
     .await
@@ -219,4 +222,61 @@ pub async fn refuse_again(
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
+}
+
+/// A certificate a recertification names, as the register holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Predecessor {
+    pub register_number: String,
+    pub holder: String,
+    pub qualification_id: Option<String>,
+    pub superseded_by: Option<String>,
+}
+
+/// The certificates `numbers` name, locked (a succession is recorded once).
+pub async fn lock_predecessors(
+    conn: &mut PgConnection,
+    numbers: &[String],
+) -> sqlx::Result<Vec<Predecessor>> {
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "SELECT register_number, holder, document #>> '{qualification,id}' AS qualification_id,
+                superseded_by
+           FROM certificates WHERE register_number = ANY($1)
+          ORDER BY register_number FOR UPDATE",
+    )
+    .bind(numbers)
+    .fetch_all(conn)
+    .await
+}
+
+/// Records each `(predecessor, successor)`: the new certificate succeeds the old, which is
+/// superseded from now.
+pub async fn supersede(conn: &mut PgConnection, pairs: &[(String, String)]) -> sqlx::Result<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let (old, new): (Vec<&str>, Vec<&str>) =
+        pairs.iter().map(|(o, n)| (o.as_str(), n.as_str())).unzip();
+    sqlx::query(
+        "UPDATE certificates c SET superseded_by = x.new, superseded_at = now()
+           FROM UNNEST($1::text[], $2::text[]) AS x(old, new)
+          WHERE c.register_number = x.old AND c.superseded_by IS NULL",
+    )
+    .bind(&old)
+    .bind(&new)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE certificates c SET successor_of = x.old
+           FROM UNNEST($1::text[], $2::text[]) AS x(old, new)
+          WHERE c.register_number = x.new",
+    )
+    .bind(&old)
+    .bind(&new)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

@@ -8,6 +8,8 @@ use uuid::Uuid;
 pub struct ToRender {
     pub id: Uuid,
     pub register_number: String,
+    /// The application whose submission names the holder's address: the awarded one, or a
+    /// duplicate's own.
     pub application_id: Uuid,
     pub document: serde_json::Value,
     /// The applicant as the submission named them (e-mail, language).
@@ -33,10 +35,12 @@ pub async fn lease(
                              AND (pdf_leased_until IS NULL OR pdf_leased_until < now())
                            ORDER BY created_at LIMIT $1
                            FOR UPDATE SKIP LOCKED)
-         RETURNING id, register_number, application_id, document, pdf_attempts)
-         SELECT l.id, l.register_number, l.application_id, l.document, l.pdf_attempts,
-                a.submission -> 'applicant' AS applicant
-           FROM leased l LEFT JOIN applications a ON a.application_id = l.application_id",
+         RETURNING id, register_number, application_id, contact_application_id, document, pdf_attempts)
+         SELECT l.id, l.register_number, coalesce(l.contact_application_id, l.application_id) AS application_id,
+                l.document, l.pdf_attempts, a.submission -> 'applicant' AS applicant
+           FROM leased l
+           LEFT JOIN applications a
+                  ON a.application_id = coalesce(l.contact_application_id, l.application_id)",
     )
     .bind(limit)
     .bind(lease_seconds)

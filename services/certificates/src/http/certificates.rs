@@ -77,6 +77,17 @@ struct PublicCertificate {
     valid_until: NaiveDate,
     /// `valid`, `suspended`, `revoked` or `expired`.
     status: &'static str,
+    /// The certificate this one succeeds (a recertification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    successor_of: Option<String>,
+    /// The recertification's certificate that succeeded this one: it stays genuine, the
+    /// successor is the one in force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    superseded_by: Option<String>,
+    /// On a duplicate's document: its edition (2 the first duplicate), day and reason; earlier
+    /// documents of the certificate are superseded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate: Option<crate::consumers::DuplicateMark>,
 }
 
 #[derive(Debug, Serialize)]
@@ -162,6 +173,9 @@ fn verification_of(
             issued_on: document.issued_on,
             valid_until: document.valid_until,
             status,
+            successor_of: document.successor_of,
+            superseded_by: stored.superseded_by.clone(),
+            duplicate: document.duplicate,
         },
         jwks_url: "/register/jwks.json",
         credential_url,

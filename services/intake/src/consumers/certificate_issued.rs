@@ -1,10 +1,13 @@
-//! `certificate.issued`: the application is awarded; its history gets the register number.
+//! `certificate.issued`: the application is awarded; its history gets the register number, and
+//! intake keeps the certificate (what a later recertification or duplicate is checked against),
+//! marking the one a recertification succeeds.
 
 use kutse_messaging::catalogue::CertificateIssued;
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
 use super::{IntakeHandler, outcome};
+use crate::db;
 use crate::domain::ApplicationStatus;
 
 impl Handles<CertificateIssued> for IntakeHandler {
@@ -17,6 +20,7 @@ impl Handles<CertificateIssued> for IntakeHandler {
         let detail = serde_json::json!({
             "register_number": issued.register_number,
             "verification_url": issued.verification_url,
+            "successor_of": issued.successor_of,
         });
         outcome(
             conn,
@@ -25,6 +29,8 @@ impl Handles<CertificateIssued> for IntakeHandler {
             "certificate_issued",
             detail,
         )
-        .await
+        .await?;
+        db::certificates::issued(conn, &issued).await?;
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! - [`document_stored`]: a document uploaded to one of its applications (scanned clean);
 //! - [`document_quarantined`]: an upload the virus scan found infected;
 //! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol;
+//! - [`certificates`]: a certificate's status changed, or a duplicate of it was issued;
 //! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks,
 //!   appeals (an upheld appeal of a refusal reopens the application);
 //! - [`assessment_decided`]: the panel's decision notice.
@@ -13,6 +14,7 @@
 mod application_refused;
 mod assessment_decided;
 mod certificate_issued;
+mod certificates;
 mod document_quarantined;
 mod document_stored;
 mod procedure;
@@ -45,6 +47,8 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<AssessmentDecided>()
         .on::<kutse_messaging::catalogue::AppealLodged>()
         .on::<kutse_messaging::catalogue::AppealResolved>()
+        .on::<kutse_messaging::catalogue::CertificateStatusChanged>()
+        .on::<kutse_messaging::catalogue::CertificateReissued>()
 }
 
 /// Records an outcome: moves the application to `status` (if the state machine allows it) and

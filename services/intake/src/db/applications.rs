@@ -40,7 +40,11 @@ struct SubmissionRow {
 /// submits at once must not both pass.
 pub async fn lock_for_submission(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Submission> {
     let row: SubmissionRow = sqlx::query_as(
-        "SELECT a.status, a.fee_confirmed, r.closed_at IS NULL AS open, r.deadline, r.required_documents
+        // A duplicate copies a certificate: the round's documents are for assessment, which a
+        // duplicate does not go through.
+        "SELECT a.status, a.fee_confirmed, r.closed_at IS NULL AS open, r.deadline,
+                CASE WHEN a.kind = 'duplicate' THEN '{}'::text[] ELSE r.required_documents END
+                    AS required_documents
            FROM applications a JOIN rounds r ON r.id = a.round_id
           WHERE a.id = $1
           FOR UPDATE OF a",
@@ -190,13 +194,18 @@ pub struct NewApplication<'a> {
     pub competences: &'a [String],
     /// The partner organisation creating it on the applicant's behalf.
     pub partner_code: Option<&'a str>,
+    /// The certificate a recertification renews or a duplicate copies.
+    pub certificate_number: Option<&'a str>,
+    /// Why a duplicate is asked for.
+    pub duplicate_reason: Option<kutse_domain::DuplicateReason>,
 }
 
 pub async fn insert(conn: &mut PgConnection, a: &NewApplication<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name, family_name,
-                                   email, language, kind, delivery_option, partner_code)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                   email, language, kind, delivery_option, partner_code,
+                                   certificate_number, duplicate_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(a.id)
     .bind(a.round_id)
@@ -209,6 +218,8 @@ pub async fn insert(conn: &mut PgConnection, a: &NewApplication<'_>) -> sqlx::Re
     .bind(a.kind.as_str())
     .bind(a.delivery_option.as_str())
     .bind(a.partner_code)
+    .bind(a.certificate_number)
+    .bind(a.duplicate_reason.map(|r| r.as_str()))
     .execute(&mut *conn)
     .await?;
     sqlx::query(
@@ -234,12 +245,14 @@ pub struct Record {
     pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
     pub partner_code: Option<String>,
     pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub certificate_number: Option<String>,
+    pub duplicate_reason: Option<String>,
 }
 
 pub async fn record(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Record> {
     sqlx::query_as(
         "SELECT round_id, awarding_body_id, status, kind, delivery_option, fee_confirmed, created_at, submitted_at,
-                partner_code, confirmed_at
+                partner_code, confirmed_at, certificate_number, duplicate_reason
            FROM applications WHERE id = $1",
     )
     .bind(id)
@@ -329,6 +342,8 @@ pub struct SubmissionFacts {
     pub qualification_name: String,
     pub level: i16,
     pub partial: bool,
+    pub certificate_number: Option<String>,
+    pub duplicate_reason: Option<String>,
     /// (code, name) of the competences applied for.
     #[sqlx(skip)]
     pub competences: Vec<(String, String)>,
@@ -338,7 +353,8 @@ pub async fn submission_facts(conn: &mut PgConnection, id: Uuid) -> sqlx::Result
     let mut facts: SubmissionFacts = sqlx::query_as(
         "SELECT a.applicant, a.kind, a.delivery_option, a.round_id, a.awarding_body_id,
                 a.given_name, a.family_name, a.email, a.language, a.submitted_at,
-                r.deadline, q.id AS qualification_id, q.name AS qualification_name, q.level, q.partial
+                r.deadline, q.id AS qualification_id, q.name AS qualification_name, q.level, q.partial,
+                a.certificate_number, a.duplicate_reason
            FROM applications a
            JOIN rounds r ON r.id = a.round_id
            JOIN qualifications q ON q.id = r.qualification_id

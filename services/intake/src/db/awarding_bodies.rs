@@ -51,3 +51,37 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Stri
         .fetch_optional(conn)
         .await
 }
+
+/// The body's recertification window: months before a certificate's expiry and months after it
+/// within which a recertification may be applied for.
+pub async fn recertification_window(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> sqlx::Result<Option<(i32, i32)>> {
+    sqlx::query_as(
+        "SELECT recertification_months_before, recertification_months_after
+           FROM awarding_bodies WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets the body's recertification window; `false` if there is no such body.
+pub async fn set_recertification_window(
+    conn: &mut PgConnection,
+    id: Uuid,
+    before: i32,
+    after: i32,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE awarding_bodies SET recertification_months_before = $2,
+                recertification_months_after = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(before)
+    .bind(after)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}

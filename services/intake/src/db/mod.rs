@@ -4,6 +4,7 @@
 pub mod applications;
 pub mod appointments;
 pub mod awarding_bodies;
+pub mod certificates;
 pub mod clients;
 pub mod desk;
 pub mod exchanges;

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
-use kutse_domain::{Dvvk, Email, Isikukood};
+use kutse_domain::{DuplicateReason, Dvvk, Email, Isikukood};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
@@ -60,6 +60,14 @@ struct NewApplication {
     /// (`EE` prefix optional). The person confirms it with their own login before it is submitted.
     #[serde(default)]
     on_behalf_of: Option<String>,
+    /// The register number of the applicant's certificate that a recertification renews or a
+    /// duplicate copies (required of those two kinds, refused of the others).
+    #[serde(default)]
+    certificate_number: Option<String>,
+    /// Why a duplicate is asked for: `lost`, `damaged` or `name_changed` (the new name is then
+    /// the one of the holder's own login).
+    #[serde(default)]
+    duplicate_reason: Option<DuplicateReason>,
 }
 
 /// An application as its applicant and the body's staff see it.
@@ -81,6 +89,11 @@ struct ApplicationView {
     partner_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     confirmed_at: Option<DateTime<Utc>>,
+    /// The certificate a recertification renews or a duplicate copies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duplicate_reason: Option<String>,
     documents: Vec<db::applications::Document>,
     history: Vec<db::applications::HistoryEntry>,
 }
@@ -175,7 +188,17 @@ async fn create(
         .into_iter()
         .map(|(code, _)| code)
         .collect();
+    let duplicate = input.kind == ApplicationKind::Duplicate;
     let competences = match &input.competences {
+        // A duplicate copies a certificate: nothing is assessed.
+        None if duplicate => Vec::new(),
+        Some(_) if duplicate => {
+            errors.push(FieldError::new(
+                "competences",
+                "a duplicate copies a certificate; it applies for no competences",
+            ));
+            Vec::new()
+        }
         None => standard.clone(),
         Some(codes) => {
             if codes.is_empty() {
@@ -201,6 +224,16 @@ async fn create(
             codes.clone()
         }
     };
+    let applicant_code = applicant.to_string();
+    let named = named_certificate(
+        &mut tx,
+        &input,
+        &applicant_code,
+        &round,
+        partner.is_some(),
+        &mut errors,
+    )
+    .await?;
     // A partner's person's own name and address are not the applicant's.
     let own = partner.is_none();
     let email = input
@@ -214,16 +247,31 @@ async fn create(
             "an e-mail address is needed to send the applicant notices",
         ));
     }
-    let given_name = input
-        .given_name
-        .clone()
-        .or_else(|| principal.given_name.clone().filter(|_| own))
-        .unwrap_or_default();
-    let family_name = input
-        .family_name
-        .clone()
-        .or_else(|| principal.family_name.clone().filter(|_| own))
-        .unwrap_or_default();
+    // A duplicate for a changed name carries the name of the holder's own login, not one typed.
+    let name_changed = input.duplicate_reason == Some(DuplicateReason::NameChanged);
+    let given_name = if name_changed {
+        principal.given_name.clone()
+    } else {
+        input.given_name.clone()
+    }
+    .or_else(|| principal.given_name.clone().filter(|_| own))
+    .unwrap_or_default();
+    let family_name = if name_changed {
+        principal.family_name.clone()
+    } else {
+        input.family_name.clone()
+    }
+    .or_else(|| principal.family_name.clone().filter(|_| own))
+    .unwrap_or_default();
+    if let (true, Some(held)) = (name_changed, &named)
+        && held.given_name == given_name.trim()
+        && held.family_name == family_name.trim()
+    {
+        errors.push(FieldError::new(
+            "duplicate_reason",
+            "the certificate already carries the name of your login",
+        ));
+    }
     if given_name.trim().is_empty() {
         errors.push(FieldError::new(
             "given_name",
@@ -241,7 +289,6 @@ async fn create(
     }
 
     let id = Uuid::now_v7();
-    let applicant_code = applicant.to_string();
     db::applications::insert(
         &mut tx,
         &db::applications::NewApplication {
@@ -257,6 +304,8 @@ async fn create(
             delivery_option: input.delivery_option,
             competences: &competences,
             partner_code: partner.as_deref(),
+            certificate_number: named.as_ref().map(|h| h.register_number.as_str()),
+            duplicate_reason: input.duplicate_reason.filter(|_| duplicate),
         },
     )
     .await?;
@@ -279,6 +328,83 @@ async fn create(
     tx.commit().await?;
     tracing::info!(application = %id, "application created");
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// The certificate a recertification or a duplicate names, checked
+/// ([`crate::domain::check_named_certificate`]); what is wrong is added to `errors`. Other kinds
+/// name none.
+async fn named_certificate(
+    conn: &mut PgConnection,
+    input: &NewApplication,
+    applicant: &str,
+    round: &db::rounds::Round,
+    by_partner: bool,
+    errors: &mut Vec<FieldError>,
+) -> Result<Option<db::certificates::Held>, ApiError> {
+    let kind = input.kind;
+    let names = matches!(
+        kind,
+        ApplicationKind::Recertification | ApplicationKind::Duplicate
+    );
+    if kind == ApplicationKind::Duplicate {
+        match input.duplicate_reason {
+            None => errors.push(FieldError::new(
+                "duplicate_reason",
+                "why a duplicate: lost, damaged or name_changed",
+            )),
+            Some(DuplicateReason::NameChanged) if by_partner => errors.push(FieldError::new(
+                "duplicate_reason",
+                "a changed name is taken from the holder's own login: the holder applies",
+            )),
+            Some(_) => {}
+        }
+    } else if input.duplicate_reason.is_some() {
+        errors.push(FieldError::new(
+            "duplicate_reason",
+            "only a duplicate has a reason",
+        ));
+    }
+    let number = input
+        .certificate_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    let Some(number) = number.filter(|_| names) else {
+        if names {
+            errors.push(FieldError::new(
+                "certificate_number",
+                "the register number of your certificate that this application renews or copies",
+            ));
+        } else if number.is_some() {
+            errors.push(FieldError::new(
+                "certificate_number",
+                "only a recertification or a duplicate names a certificate",
+            ));
+        }
+        return Ok(None);
+    };
+    let held = db::certificates::find(conn, number).await?;
+    let (before, after) = db::awarding_bodies::recertification_window(conn, round.awarding_body_id)
+        .await?
+        .unwrap_or((12, 12));
+    let window = crate::domain::RecertificationWindow {
+        months_before: u32::try_from(before).unwrap_or(0),
+        months_after: u32::try_from(after).unwrap_or(0),
+    };
+    match crate::domain::check_named_certificate(
+        kind,
+        held.as_ref(),
+        applicant,
+        round.qualification_id,
+        window,
+        kutse_domain::tallinn_today(),
+    ) {
+        Ok(()) => Ok(held),
+        Err(e) => {
+            errors.push(FieldError::new("certificate_number", e.to_string()));
+            Ok(None)
+        }
+    }
 }
 
 async fn history(
@@ -354,6 +480,8 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiE
         submitted_at: record.submitted_at,
         partner_code: record.partner_code,
         confirmed_at: record.confirmed_at,
+        certificate_number: record.certificate_number,
+        duplicate_reason: record.duplicate_reason,
         documents: db::applications::documents(conn, id).await?,
         history: db::applications::history(conn, id).await?,
     })
@@ -532,6 +660,12 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
         dvvk: Dvvk::WebForm,
         awarding_body_name,
         awarding_body_email,
+        certificate_number: app.certificate_number,
+        duplicate_reason: app
+            .duplicate_reason
+            .as_deref()
+            .map(|r| stored("duplicate_reason", DuplicateReason::parse(r)))
+            .transpose()?,
     };
     // The application's id is the correlation id of everything that follows from it.
     let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;

@@ -37,6 +37,53 @@ struct BodyView {
     id: Uuid,
     name: String,
     email: Option<String>,
+    recertification_window: Window,
+}
+
+/// The body's window for recertification: from `months_before` a certificate expires until
+/// `months_after` (0-60 each; 12 and 12 unless the body sets them).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Window {
+    months_before: i32,
+    months_after: i32,
+}
+
+impl Window {
+    fn checked(self) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        for (field, value) in [
+            ("recertification_window.months_before", self.months_before),
+            ("recertification_window.months_after", self.months_after),
+        ] {
+            if !(0..=60).contains(&value) {
+                errors.push(FieldError::new(field, "0 to 60 months"));
+            }
+        }
+        if errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(ApiError::Invalid(errors))
+        }
+    }
+}
+
+async fn view_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<BodyView, ApiError> {
+    let (name, email) = db::awarding_bodies::find(conn, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("awarding body".to_owned()))?;
+    let (months_before, months_after) = db::awarding_bodies::recertification_window(conn, id)
+        .await?
+        .unwrap_or((12, 12));
+    Ok(BodyView {
+        id,
+        name,
+        email,
+        recertification_window: Window {
+            months_before,
+            months_after,
+        },
+    })
 }
 
 /// A desk address as given: absent or blank means none.
@@ -80,6 +127,10 @@ async fn create(
         id,
         name: name.to_owned(),
         email,
+        recertification_window: Window {
+            months_before: 12,
+            months_after: 12,
+        },
     };
     let response = created(&mut tx, scope.as_ref(), &view).await?;
     tx.commit().await?;
@@ -93,27 +144,28 @@ async fn read(
     PathId(id): PathId,
 ) -> Result<Json<BodyView>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    let (name, email) = db::awarding_bodies::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("awarding body".to_owned()))?;
-    Ok(Json(BodyView { id, name, email }))
+    Ok(Json(view_of(&mut conn, id).await?))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BodyChange {
-    /// The new desk address; `null` or blank removes it. Required: a body without it changes
-    /// nothing rather than removing the address by omission.
-    #[serde(deserialize_with = "present")]
-    email: Option<String>,
+    /// The new desk address; `null` or blank removes it, leaving it out keeps it (a change
+    /// without it or a window is refused rather than removing the address by omission).
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
+    /// The body's recertification window.
+    #[serde(default)]
+    recertification_window: Option<Window>,
 }
 
-/// A field that must be present, though it may be `null`.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Option::<String>::deserialize(d)
+/// A field that is present, though it may be `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
-/// Sets the body's desk address: the authority, or the body's administrators.
+/// Sets the body's desk address or recertification window: the authority, or the body's
+/// administrators.
 async fn update(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -125,17 +177,40 @@ async fn update(
             "the authority or the body's administrators change it".to_owned(),
         ));
     }
-    let email = desk_address(input.email.as_deref())
-        .map_err(|e| ApiError::Invalid(vec![e]))?
-        .map(|e| e.as_str().to_owned());
-    let mut tx = state.pool.begin().await?;
-    if !db::awarding_bodies::set_email(&mut tx, id, email.as_deref()).await? {
-        return Err(ApiError::NotFound("awarding body".to_owned()));
+    if input.email.is_none() && input.recertification_window.is_none() {
+        return Err(ApiError::invalid(
+            "email",
+            "give the desk address (null removes it) or the recertification window",
+        ));
     }
-    let (name, email) = db::awarding_bodies::find(&mut tx, id)
+    let window = input
+        .recertification_window
+        .map(Window::checked)
+        .transpose()?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(given) = &input.email {
+        let email = desk_address(given.as_deref())
+            .map_err(|e| ApiError::Invalid(vec![e]))?
+            .map(|e| e.as_str().to_owned());
+        if !db::awarding_bodies::set_email(&mut tx, id, email.as_deref()).await? {
+            return Err(ApiError::NotFound("awarding body".to_owned()));
+        }
+        tracing::info!(%id, "awarding body's desk address changed");
+    }
+    if let Some(w) = window {
+        if !db::awarding_bodies::set_recertification_window(
+            &mut tx,
+            id,
+            w.months_before,
+            w.months_after,
+        )
         .await?
-        .ok_or_else(|| ApiError::NotFound("awarding body".to_owned()))?;
+        {
+            return Err(ApiError::NotFound("awarding body".to_owned()));
+        }
+        tracing::info!(%id, months_before = w.months_before, months_after = w.months_after, "awarding body's recertification window changed");
+    }
+    let view = view_of(&mut tx, id).await?;
     tx.commit().await?;
-    tracing::info!(%id, "awarding body's desk address changed");
-    Ok(Json(BodyView { id, name, email }))
+    Ok(Json(view))
 }
