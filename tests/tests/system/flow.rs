@@ -124,8 +124,24 @@ impl System {
     }
 }
 
+/// One application run through the flow, and who and what it ran with.
+struct Flow {
+    s: System,
+    /// The application.
+    id: String,
+    /// Mari's e-mails so far.
+    mails: Vec<Value>,
+    body_id: Uuid,
+    round_id: String,
+    staff: String,
+    assessor: String,
+    chair: String,
+    member: String,
+    chair_key: SigningKey,
+}
+
 /// Runs one application through the flow; `accept_all` decides the panel's verdict on B.2.
-async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
+async fn run_flow(accept_all: bool) -> Flow {
     let s = System::start().await;
     let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
 
@@ -453,12 +469,23 @@ async fn run_flow(accept_all: bool) -> (System, String, Vec<Value>, String) {
         .await
         .expect("object in S3");
     assert_eq!(in_s3, sha256);
-    (s, id, mails, sha256)
+    Flow {
+        s,
+        id,
+        mails,
+        body_id,
+        round_id: round["id"].as_str().expect("round").to_owned(),
+        staff,
+        assessor,
+        chair,
+        member,
+        chair_key,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate() {
-    let (s, id, mails, _) = run_flow(true).await;
+    let Flow { s, id, mails, .. } = run_flow(true).await;
     let subjects: Vec<&str> = mails.iter().filter_map(|m| m["subject"].as_str()).collect();
     let issued = mails
         .iter()
@@ -689,7 +716,7 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_competence_not_accepted_means_no_certificate_and_a_refusal_email_with_the_justification()
 {
-    let (s, id, mails, _) = run_flow(false).await;
+    let Flow { s, id, mails, .. } = run_flow(false).await;
     let refusal = mails
         .iter()
         .find(|m| {
@@ -736,7 +763,7 @@ fn certificate_number(mails: &[Value]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_the_certificate_its_holder_gets_a_duplicate_under_a_new_name_and_recertifies_within_the_bodys_window()
  {
-    let (s, id, mails, _) = run_flow(true).await;
+    let Flow { s, id, mails, .. } = run_flow(true).await;
     let number = certificate_number(&mails);
     let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
     let mari = s
@@ -1022,5 +1049,195 @@ async fn after_the_certificate_its_holder_gets_a_duplicate_under_a_new_name_and_
     )
     .await;
     assert_eq!(status, 404, "a duplicate is not assessed");
+    s.harness.assert_parked(&[]).await;
+}
+
+impl Flow {
+    /// The committee meets again on `application`: presence, both votes in favour, the protocol
+    /// frozen and signed by the chair; returns once the register accepted it.
+    async fn committee_decides(&self, application: &str) {
+        let s = &self.s;
+        let session = eventually(WAIT, "the application on the agenda", || async {
+            let (status, session) = call(
+                &s.http,
+                "POST",
+                &format!("{}/sessions", s.committee.url),
+                &self.staff,
+                Some(
+                    &json!({ "round_id": self.round_id, "awarding_body_id": self.body_id })
+                        .to_string(),
+                ),
+                None,
+            )
+            .await;
+            (status == 201 && session["agenda"].to_string().contains(application))
+                .then_some(session)
+        })
+        .await;
+        let session_id = session["id"].as_str().expect("id").to_owned();
+        for present in [&CHAIR[2..], MEMBER] {
+            s.put(
+                &s.committee,
+                &format!("/sessions/{session_id}/presence"),
+                &self.staff,
+                json!({ "member": present, "present": true }),
+            )
+            .await;
+        }
+        for voter in [&self.chair, &self.member] {
+            s.post(
+                &s.committee,
+                &format!("/sessions/{session_id}/votes"),
+                voter,
+                json!({ "application_id": application, "in_favour": true }),
+            )
+            .await;
+        }
+        let frozen = s
+            .post(
+                &s.committee,
+                &format!("/sessions/{session_id}/protocol"),
+                &self.staff,
+                json!({ "chair": CHAIR }),
+            )
+            .await;
+        let protocol: kutse_protocol::Protocol = serde_json::from_value(frozen).expect("protocol");
+        let jws = kutse_protocol::sign(&protocol, &self.chair_key, "kjvy-chair", "kutse-protocol")
+            .expect("sign");
+        s.post(
+            &s.committee,
+            &format!("/sessions/{session_id}/signature"),
+            &self.chair,
+            json!({ "jws": jws }),
+        )
+        .await;
+        eventually(WAIT, "the register accepts the protocol", || async {
+            let (_, session) = call(
+                &s.http,
+                "GET",
+                &format!("{}/sessions/{session_id}", s.committee.url),
+                &self.staff,
+                None,
+                None,
+            )
+            .await;
+            (session["register_outcome"] == "accepted").then_some(())
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_the_applicant_appeals_is_reopened_by_the_chair_and_a_new_protocol_awards_the_certificate()
+ {
+    let flow = run_flow(false).await;
+    let s = &flow.s;
+    let id = flow.id.clone();
+    let mari = s.login(MARI, ("Mari", "Maasikas"), None, None).await;
+    let case_url = format!("{}/assessments/{id}", s.assessment.url);
+    // Told of the refusal, Mari contests the committee's outcome within 30 days.
+    let appeal = eventually(WAIT, "the appeal lodged", || async {
+        let (status, case) = call(
+            &s.http,
+            "POST",
+            &format!("{case_url}/appeals"),
+            &mari,
+            Some(
+                &json!({ "against": "committee", "reasons": "Värvimistööde tõendid on lisatud taotlusele" })
+                    .to_string(),
+            ),
+            None,
+        )
+        .await;
+        (status == 201).then_some(case)
+    })
+    .await;
+    assert_eq!(appeal["appeals"][0]["against"], "committee", "{appeal}");
+    // The chair upholds it at the committee.
+    let appeal_id = eventually(WAIT, "the appeal at the committee", || async {
+        let (_, list) = call(
+            &s.http,
+            "GET",
+            &format!(
+                "{}/appeals?awarding_body_id={}",
+                s.committee.url, flow.body_id
+            ),
+            &flow.staff,
+            None,
+            None,
+        )
+        .await;
+        list.as_array()?
+            .iter()
+            .find(|a| a["status"] == "lodged")
+            .and_then(|a| a["id"].as_str().map(str::to_owned))
+    })
+    .await;
+    s.post(
+        &s.committee,
+        &format!("/appeals/{appeal_id}/resolution"),
+        &flow.chair,
+        json!({ "outcome": "upheld", "reasons": "Tõendid on olemas" }),
+    )
+    .await;
+    // The case reopens; the panel decides anew and accepts every competence.
+    eventually(WAIT, "the case reopened", || async {
+        let (_, case) = call(&s.http, "GET", &case_url, &flow.assessor, None, None).await;
+        (case["status"] == "open").then_some(())
+    })
+    .await;
+    for code in ["B.1", "B.2"] {
+        s.put(
+            &s.assessment,
+            &format!("/assessments/{id}/competences/{code}"),
+            &flow.assessor,
+            json!({ "accepted": true, "justification": "Koolitustunnistused ja tööde fotod" }),
+        )
+        .await;
+    }
+    s.post(
+        &s.assessment,
+        &format!("/assessments/{id}/decision"),
+        &flow.assessor,
+        json!({}),
+    )
+    .await;
+    // A new session decides it; the register, which refused it once, now awards it.
+    flow.committee_decides(&id).await;
+    let status = eventually(WAIT, "intake marks the application awarded", || async {
+        let (_, app) = call(
+            &s.http,
+            "GET",
+            &format!("{}/applications/{id}", s.intake.url),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+        (app["status"] == "awarded").then_some(app)
+    })
+    .await;
+    let events: Vec<&str> = status["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter_map(|h| h["event"].as_str())
+        .collect();
+    for expected in [
+        "refused",
+        "appeal_lodged",
+        "appeal_resolved",
+        "certificate_issued",
+    ] {
+        assert!(
+            events.iter().any(|e| e.contains(expected)),
+            "{expected} not in {events:?}"
+        );
+    }
+    let certificates: i64 = sqlx::query_scalar("SELECT count(*) FROM certificates")
+        .fetch_one(&s.certificates.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(certificates, 1);
     s.harness.assert_parked(&[]).await;
 }

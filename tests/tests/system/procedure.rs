@@ -703,12 +703,23 @@ async fn an_appeal_is_lodged_within_its_period_resolved_by_the_chair_and_if_uphe
     })
     .await;
 
-    // Thirty days after being told, no appeal is taken.
+    // Told 31 days ago (at noon in Tallinn), no appeal is taken; told 30 days ago, today is
+    // its last day.
     let pool = &assessment.db.pool;
-    sqlx::query("UPDATE cases SET noticed_at = now() - interval '40 days'")
+    let told = |days_ago: u64| {
+        use chrono::TimeZone;
+        let day = kutse_domain::tallinn_today() - Days::new(days_ago);
+        kutse_domain::calendar::TIME_ZONE
+            .from_local_datetime(&day.and_hms_opt(12, 0, 0).expect("noon"))
+            .single()
+            .expect("one noon")
+            .with_timezone(&Utc)
+    };
+    sqlx::query("UPDATE cases SET noticed_at = $1")
+        .bind(told(31))
         .execute(pool)
         .await
-        .expect("told long ago");
+        .expect("told 31 days ago");
     let (status, problem) = appeal(json!({ "against": "assessment", "reasons": "Hilja" })).await;
     assert_eq!(status, 422, "{problem}");
     assert!(
@@ -716,11 +727,13 @@ async fn an_appeal_is_lodged_within_its_period_resolved_by_the_chair_and_if_uphe
         "{problem}"
     );
 
-    // Within it, an upheld appeal reopens the case: the panel decides again, under a new number.
-    sqlx::query("UPDATE cases SET noticed_at = now()")
+    // On the last day, an upheld appeal reopens the case: the panel decides again, under a new
+    // number.
+    sqlx::query("UPDATE cases SET noticed_at = $1")
+        .bind(told(30))
         .execute(pool)
         .await
-        .expect("told today");
+        .expect("told 30 days ago");
     let (status, _) =
         appeal(json!({ "against": "assessment", "reasons": "Tõendid on nüüd olemas" })).await;
     assert_eq!(status, 201);
