@@ -127,17 +127,19 @@ pub const CATALOGUE: &[MessageSpec] = &[
         version: AppealLodged::VERSION,
         producer: services::ASSESSMENT,
         consumers: &[
+            services::DOCUMENTS,
             services::INTAKE,
             services::COMMITTEE,
             services::NOTIFICATIONS,
         ],
-        summary: "An applicant contested the panel's decision or the committee's outcome within 30 days of being told; the committee resolves it, the body and the applicant are e-mailed, the application's history shows it.",
+        summary: "An applicant contested the panel's decision or the committee's outcome within 30 days of being told; documents takes uploads of type appeal to it until it is resolved, the committee resolves it, the body and the applicant are e-mailed, the application's history shows it.",
     },
     MessageSpec {
         message_type: AppealResolved::TYPE,
         version: AppealResolved::VERSION,
         producer: services::COMMITTEE,
         consumers: &[
+            services::DOCUMENTS,
             services::INTAKE,
             services::ASSESSMENT,
             services::CERTIFICATES,
@@ -382,8 +384,8 @@ pub struct DocumentStored {
     /// older messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uploaded_at: Option<DateTime<Utc>>,
-    /// The request for more documents the upload answers, when it was made to a submitted
-    /// application under one. Added within v1.
+    /// The request for more documents (or the appeal) the upload answers, when it was made to a
+    /// submitted application under one. Added within v1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<Uuid>,
 }
@@ -451,7 +453,9 @@ pub struct AppealLodged {
     /// `assessment` (the panel's decision) or `committee` (the committee's outcome).
     pub against: String,
     pub reasons: String,
-    /// Documents of the application the appeal rests on.
+    /// Documents of the application the appeal rests on (more may follow: uploads of type
+    /// `appeal` while it is lodged, announced by `document.stored` with the appeal's id as
+    /// `request_id`).
     #[serde(default)]
     pub documents: Vec<Uuid>,
     pub lodged_at: DateTime<Utc>,
@@ -919,7 +923,9 @@ mod tests {
                 "application.submitted",
                 "application.created",
                 "assessment.documents_requested",
-                "assessment.request_closed"
+                "assessment.request_closed",
+                "appeal.lodged",
+                "appeal.resolved"
             ]
         );
     }

@@ -1135,6 +1135,29 @@ async fn a_refusal_the_applicant_appeals_is_reopened_by_the_chair_and_a_new_prot
     let id = flow.id.clone();
     let mari = s.login(MARI, ("Mari", "Maasikas"), None, None).await;
     let case_url = format!("{}/assessments/{id}", s.assessment.url);
+    // Evidence for an appeal is uploaded only while one is lodged.
+    let evidence: Vec<u8> = b"%PDF-1.7 Mari Maasikas: varvimistood 2024-2026".repeat(100);
+    let upload = || async {
+        let response = s
+            .http
+            .post(format!(
+                "{}/documents?application_id={id}&type=appeal",
+                s.documents.url
+            ))
+            .bearer_auth(&mari)
+            .header("content-type", "application/pdf")
+            .body(evidence.clone())
+            .send()
+            .await
+            .expect("upload");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json::<Value>().await.unwrap_or(Value::Null),
+        )
+    };
+    let (status, _) = upload().await;
+    assert_eq!(status, 409, "no appeal lodged yet");
     // Told of the refusal, Mari contests the committee's outcome within 30 days.
     let appeal = eventually(WAIT, "the appeal lodged", || async {
         let (status, case) = call(
@@ -1153,6 +1176,21 @@ async fn a_refusal_the_applicant_appeals_is_reopened_by_the_chair_and_a_new_prot
     })
     .await;
     assert_eq!(appeal["appeals"][0]["against"], "committee", "{appeal}");
+    // She adds her evidence to it; scanned clean, it joins the appeal the chair resolves.
+    let uploaded = eventually(WAIT, "uploads open for the appeal", || async {
+        let (status, answer) = upload().await;
+        (status == 201).then_some(answer)
+    })
+    .await;
+    let document = uploaded["id"].as_str().expect("document").to_owned();
+    eventually(WAIT, "the document on the appeal", || async {
+        let (_, case) = call(&s.http, "GET", &case_url, &mari, None, None).await;
+        (case["appeals"][0]["documents"]
+            .to_string()
+            .contains(&document))
+        .then_some(())
+    })
+    .await;
     // The chair upholds it at the committee.
     let appeal_id = eventually(WAIT, "the appeal at the committee", || async {
         let (_, list) = call(
@@ -1180,10 +1218,15 @@ async fn a_refusal_the_applicant_appeals_is_reopened_by_the_chair_and_a_new_prot
         json!({ "outcome": "upheld", "reasons": "Tõendid on olemas" }),
     )
     .await;
-    // The case reopens; the panel decides anew and accepts every competence.
+    // The case reopens; the panel decides anew and accepts every competence. The appeal takes no
+    // more documents.
     eventually(WAIT, "the case reopened", || async {
         let (_, case) = call(&s.http, "GET", &case_url, &flow.assessor, None, None).await;
         (case["status"] == "open").then_some(())
+    })
+    .await;
+    eventually(WAIT, "uploads closed with the appeal", || async {
+        (upload().await.0 == 409).then_some(())
     })
     .await;
     for code in ["B.1", "B.2"] {

@@ -1,7 +1,7 @@
 //! `document.stored`: every document of an application is remembered (a decision's evidence may
 //! name it). One uploaded against a request for more documents answers the requested type; when
 //! every requested type has arrived the request closes as answered, and the periods grow by the
-//! working days it was open.
+//! working days it was open. One uploaded to a lodged appeal joins the appeal's documents.
 
 use kutse_messaging::catalogue::DocumentStored;
 use kutse_messaging::{Envelope, HandlerError, Handles};
@@ -27,6 +27,17 @@ impl Handles<DocumentStored> for AssessmentHandler {
         let Some(request_id) = stored.request_id else {
             return Ok(());
         };
+        if crate::db::appeals::add_document(
+            conn,
+            request_id,
+            stored.application_id,
+            stored.document_id,
+        )
+        .await?
+        {
+            tracing::info!(appeal = %request_id, document = %stored.document_id, "document added to an appeal");
+            return Ok(());
+        }
         let Some(request) = procedure::lock_open_request(conn, request_id).await? else {
             tracing::info!(request = %request_id, "document for a closed or unknown request; nothing to do");
             return Ok(());

@@ -73,3 +73,24 @@ pub async fn resolve(
     .await
     .map(|r| r.rows_affected() == 1)
 }
+
+/// Adds a document uploaded to a lodged appeal of `application` (`request` is the appeal's id);
+/// `false` if no such appeal is lodged.
+pub async fn add_document(
+    conn: &mut PgConnection,
+    request: Uuid,
+    application: Uuid,
+    document: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query(
+        "UPDATE appeals SET documents = array_append(documents, $3)
+          WHERE id = $1 AND application_id = $2 AND status = 'lodged'
+            AND NOT ($3 = ANY (documents))",
+    )
+    .bind(request)
+    .bind(application)
+    .bind(document)
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}

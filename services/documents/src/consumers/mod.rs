@@ -2,8 +2,10 @@
 //! - [`application_created`]: which applications exist, and whose they are;
 //! - [`application_submitted`]: an application is no longer a draft; uploads to it stop;
 //! - [`documents_requested`]: the panel asks for more documents; uploads of those types reopen;
-//! - [`request_closed`]: and close again.
+//! - [`request_closed`]: and close again;
+//! - [`appeals`]: an appeal lodged takes documents of its own until it is resolved.
 
+mod appeals;
 mod application_created;
 mod application_submitted;
 mod documents_requested;
@@ -25,4 +27,6 @@ pub fn dispatcher() -> Dispatcher<DocumentsHandler> {
         .on::<ApplicationSubmitted>()
         .on::<DocumentsRequested>()
         .on::<RequestClosed>()
+        .on::<kutse_messaging::catalogue::AppealLodged>()
+        .on::<kutse_messaging::catalogue::AppealResolved>()
 }
