@@ -396,7 +396,8 @@ async fn session(
 #[cfg(test)]
 mod tests {
     use kutse_messaging::catalogue::{
-        ApplicationCreated, ApplicationSubmitted, DocumentsRequested, RequestClosed, services,
+        AppealLodged, AppealResolved, ApplicationCreated, ApplicationSubmitted, DocumentsRequested,
+        RequestClosed, services,
     };
     use kutse_messaging::{Dispatcher, Envelope, HandlerError, Handles};
 
@@ -430,7 +431,13 @@ mod tests {
             }
         )*};
     }
-    handles_nothing!(ApplicationSubmitted, DocumentsRequested, RequestClosed);
+    handles_nothing!(
+        ApplicationSubmitted,
+        DocumentsRequested,
+        RequestClosed,
+        AppealLodged,
+        AppealResolved
+    );
 
     #[test]
     fn a_service_starts_only_when_it_handles_exactly_what_its_queue_is_bound_to() {
@@ -438,7 +445,9 @@ mod tests {
             .on::<ApplicationCreated>()
             .on::<ApplicationSubmitted>()
             .on::<DocumentsRequested>()
-            .on::<RequestClosed>();
+            .on::<RequestClosed>()
+            .on::<AppealLodged>()
+            .on::<AppealResolved>();
         assert!(check_bindings(services::DOCUMENTS, Some(&documents)).is_ok());
         // Bound (by the catalogue) but not handled: every such message would be parked.
         let error = check_bindings(services::INTAKE, Some(&documents)).expect_err("mismatch");

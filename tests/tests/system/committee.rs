@@ -65,8 +65,14 @@ async fn votes_count_only_from_present_members_with_a_quorum_and_the_protocol_li
         .await
         .expect("publish");
     // Two decided applications of the round; the second is the applying member's own.
+    // A third, of another round, is for a session held before the roster was appointed.
+    let earlier_round = Uuid::now_v7();
     let mut applications = Vec::new();
-    for applicant in ["49403136526", APPLYING_MEMBER] {
+    for (applicant, round) in [
+        ("49403136526", round),
+        (APPLYING_MEMBER, round),
+        ("38001085718", earlier_round),
+    ] {
         let application = Uuid::now_v7();
         let submitted = ApplicationSubmitted {
             application_id: application,
@@ -125,6 +131,10 @@ async fn votes_count_only_from_present_members_with_a_quorum_and_the_protocol_li
         applications.push(application);
     }
     let (theirs, own) = (applications[0], applications[1]);
+    let round = applications
+        .get(2)
+        .map(|_| round)
+        .expect("three applications");
 
     let http = reqwest::Client::new();
     let staff = h.token_for("EE36805280109", &[Role::AwardingBodyStaff], Some(body));
@@ -140,6 +150,52 @@ async fn votes_count_only_from_present_members_with_a_quorum_and_the_protocol_li
         let http = http.clone();
         async move { call(&http, method, &url, &token, Some(&body.to_string()), None).await }
     };
+    // A quorum larger than the committee is refused (the body's staff may set one per session).
+    let (status, problem) = eventually(WAIT, "the roster known", || async {
+        let (status, problem) = send(
+            "POST",
+            "/sessions".into(),
+            staff.clone(),
+            json!({ "round_id": round, "awarding_body_id": body, "quorum": 4 }),
+        )
+        .await;
+        (status != 201).then_some((status, problem))
+    })
+    .await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("quorum")),
+        "{problem}"
+    );
+    // The roster is the register's on the session's day: a session (of another round) held
+    // yesterday, before their appointments, has nobody to record present.
+    let yesterday = eventually(WAIT, "the earlier round's application decided", || async {
+        let (status, session) = send(
+            "POST",
+            "/sessions".into(),
+            staff.clone(),
+            json!({ "round_id": earlier_round, "awarding_body_id": body,
+                    "held_on": today - chrono::Days::new(1) }),
+        )
+        .await;
+        (status == 201).then_some(session)
+    })
+    .await;
+    let (status, problem) = send(
+        "PUT",
+        format!(
+            "/sessions/{}/presence",
+            yesterday["id"].as_str().expect("id")
+        ),
+        staff.clone(),
+        json!({ "member": CHAIR, "present": true }),
+    )
+    .await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("member")),
+        "{problem}"
+    );
     let session = eventually(WAIT, "both applications on the agenda", || async {
         let (status, session) = send(
             "POST",
@@ -200,6 +256,10 @@ async fn votes_count_only_from_present_members_with_a_quorum_and_the_protocol_li
     .await;
     assert_eq!(status, 422, "{problem}");
     assert!(problem.to_string().contains("no-quorum"), "{problem}");
+    // Nor is a vote taken without a quorum.
+    let (status, problem) = vote(chair.clone(), theirs, true).await;
+    assert_eq!(status, 422, "{problem}");
+    assert!(problem.to_string().contains("no-quorum"), "{problem}");
     for present in [MEMBER, APPLYING_MEMBER] {
         assert_eq!(presence(present, true).await.0, 200);
     }
@@ -213,9 +273,9 @@ async fn votes_count_only_from_present_members_with_a_quorum_and_the_protocol_li
     for voter in [&chair, &member, &applying] {
         assert_eq!(vote(voter.clone(), theirs, true).await.0, 200);
     }
-    for voter in [&chair, &member] {
-        assert_eq!(vote(voter.clone(), own, true).await.0, 200);
-    }
+    // On the applying member's own: one in favour, one against — no majority, refused.
+    assert_eq!(vote(chair.clone(), own, true).await.0, 200);
+    assert_eq!(vote(member.clone(), own, false).await.0, 200);
     let (status, session) = send(
         "POST",
         format!("/sessions/{id}/recusals"),
@@ -259,8 +319,11 @@ async fn votes_count_only_from_present_members_with_a_quorum_and_the_protocol_li
     assert_eq!(decision(theirs).recused, ee(&[MEMBER]));
     assert_eq!(
         (decision(theirs).votes_for, decision(own).votes_for),
-        (2, 2)
+        (2, 1)
     );
+    assert_eq!(decision(own).votes_against, 1);
+    assert_eq!(decision(theirs).outcome, kutse_protocol::Outcome::Award);
+    assert_eq!(decision(own).outcome, kutse_protocol::Outcome::Refuse);
     assert_eq!(kutse_protocol::session_fault(&protocol), None);
     let jws =
         kutse_protocol::sign(&protocol, &chair_key, "chair-key", "kutse-protocol").expect("sign");

@@ -1053,8 +1053,10 @@ async fn after_the_certificate_its_holder_gets_a_duplicate_under_a_new_name_and_
 }
 
 impl Flow {
-    /// The committee meets again on `application`: presence, both votes in favour, the protocol
-    /// frozen and signed by the chair; returns once the register accepted it.
+    /// The committee meets again on `application`, at a place: presence, both votes in favour,
+    /// then the member recuses themselves (their vote withdrawn), the protocol — roster,
+    /// presence, quorum, recusal, place — frozen and signed by the chair; returns once the
+    /// register verified and accepted it.
     async fn committee_decides(&self, application: &str) {
         let s = &self.s;
         let session = eventually(WAIT, "the application on the agenda", || async {
@@ -1064,8 +1066,9 @@ impl Flow {
                 &format!("{}/sessions", s.committee.url),
                 &self.staff,
                 Some(
-                    &json!({ "round_id": self.round_id, "awarding_body_id": self.body_id })
-                        .to_string(),
+                    &json!({ "round_id": self.round_id, "awarding_body_id": self.body_id,
+                             "place": "Tartu, Küüni 5" })
+                    .to_string(),
                 ),
                 None,
             )
@@ -1093,6 +1096,13 @@ impl Flow {
             )
             .await;
         }
+        s.post(
+            &s.committee,
+            &format!("/sessions/{session_id}/recusals"),
+            &self.member,
+            json!({ "application_id": application }),
+        )
+        .await;
         let frozen = s
             .post(
                 &s.committee,
@@ -1102,6 +1112,10 @@ impl Flow {
             )
             .await;
         let protocol: kutse_protocol::Protocol = serde_json::from_value(frozen).expect("protocol");
+        assert_eq!(protocol.place.as_deref(), Some("Tartu, Küüni 5"));
+        assert_eq!(protocol.present.len(), 2);
+        assert_eq!(protocol.decisions[0].recused, [format!("EE{MEMBER}")]);
+        assert_eq!(protocol.decisions[0].votes_for, 1);
         let jws = kutse_protocol::sign(&protocol, &self.chair_key, "kjvy-chair", "kutse-protocol")
             .expect("sign");
         s.post(

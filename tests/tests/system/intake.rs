@@ -938,10 +938,13 @@ async fn a_partner_applies_on_a_persons_behalf_sees_only_its_own_and_the_person_
     };
     let school = partner_token("12345678", "EE38001085718");
     let other = partner_token("87654321", "EE30411030851");
-    // The body authorises the school for this round; the other partner only for another one.
+    let college = partner_token("11223344", "EE33105048161");
+    // The body authorises the school and the college for this round; the other partner only for
+    // another one.
     for (code, round_id) in [
         ("12345678", round["id"].clone()),
         ("87654321", json!(Uuid::now_v7())),
+        ("11223344", round["id"].clone()),
     ] {
         let (status, answer) = portal
             .post(
@@ -968,10 +971,46 @@ async fn a_partner_applies_on_a_persons_behalf_sees_only_its_own_and_the_person_
     let id = app["id"].as_str().expect("id").to_owned();
     let path = format!("/applications/{id}");
 
-    // The school and Mari see it; the other partner does not.
+    // The college, authorised for the same round, applies for Jaan.
+    let mut for_jaan = on_behalf.clone();
+    for_jaan["on_behalf_of"] = json!(JAAN);
+    for_jaan["given_name"] = json!("Jaan");
+    let (status, jaans) = portal.post("/applications", &college, &for_jaan).await;
+    assert_eq!(status, 201, "{jaans}");
+
+    // The school and Mari see Mari's; neither the other partner nor the college, authorised for
+    // the same round, does. Each partner lists only what it created.
     assert_eq!(portal.send("GET", &path, &school, None, None).await.0, 200);
     assert_eq!(portal.send("GET", &path, &mari, None, None).await.0, 200);
     assert_eq!(portal.send("GET", &path, &other, None, None).await.0, 404);
+    assert_eq!(portal.send("GET", &path, &college, None, None).await.0, 404);
+    let listed = |token: String| {
+        let portal = &portal;
+        async move {
+            let (status, list) = portal
+                .send("GET", "/partner/applications", &token, None, None)
+                .await;
+            assert_eq!(status, 200, "{list}");
+            list.as_array()
+                .expect("list")
+                .iter()
+                .filter_map(|a| a["id"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(school.clone()).await, std::slice::from_ref(&id));
+    assert_eq!(
+        listed(college.clone()).await,
+        [jaans["id"].as_str().expect("id").to_owned()]
+    );
+    assert_eq!(
+        portal
+            .send("GET", "/partner/applications", &mari, None, None)
+            .await
+            .0,
+        403,
+        "not a partner"
+    );
 
     // Not submitted until Mari confirms it with her own login.
     portal
@@ -1020,6 +1059,7 @@ async fn a_partner_applies_on_a_persons_behalf_sees_only_its_own_and_the_person_
         .await;
     assert_eq!(status, 200);
     assert_eq!(portal.send("GET", &path, &school, None, None).await.0, 404);
+    assert!(listed(school.clone()).await.is_empty());
     let (status, _) = portal.post("/applications", &school, &on_behalf).await;
     assert_eq!(status, 403);
 }
@@ -1087,6 +1127,10 @@ async fn the_bodys_desk_lists_filters_counts_and_exports_its_applications_and_ma
     assert_eq!(submitted["applications"][0]["id"], json!(ids[0]));
     let (_, waiting) = desk(&format!("&fee_waiting=true&round_id={round_id}")).await;
     assert_eq!(waiting["total"], 2, "{waiting}");
+    let (_, by_kind) = desk("&kind=prior_learning").await;
+    assert_eq!(by_kind["total"], 3, "{by_kind}");
+    let (_, by_kind) = desk("&kind=initial").await;
+    assert_eq!(by_kind["total"], 0, "{by_kind}");
     for (query, field) in [
         ("&status=approved", "status"),
         ("&per_page=500", "per_page"),
@@ -1244,6 +1288,19 @@ async fn the_bodys_desk_lists_filters_counts_and_exports_its_applications_and_ma
     );
     assert_eq!(published["qualification"]["name"], "Juuksur, tase 4");
     assert!(published["fees"].as_array().is_some_and(|f| !f.is_empty()));
+    // Closed, it changes no more.
+    let (status, _) = portal
+        .send(
+            "POST",
+            &format!("/rounds/{fresh_id}/close"),
+            &staff,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, problem) = change(json!({ "prerequisites": "Muu" })).await;
+    assert_eq!(status, 409, "{problem}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

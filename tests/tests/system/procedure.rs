@@ -820,11 +820,16 @@ async fn an_exam_is_never_overbooked_under_concurrent_registration_and_its_resul
 {
     let h = Harness::new().expect("harness");
     let assessment = h.start("assessment").await.expect("assessment");
+    let notifications = h.start("notifications").await.expect("notifications");
     kutse_tests::wait_ready(&assessment).await;
+    kutse_tests::wait_ready(&notifications).await;
     h.wait_for_queue("assessment").await;
+    h.wait_for_queue("notifications").await;
     let body = Uuid::now_v7();
     let round = Uuid::now_v7();
     let codes = applicants(12);
+    let tag = Uuid::now_v7().simple().to_string();
+    let email_of = |code: &str| format!("exam-{tag}-{code}@example.com");
     let mut applications = Vec::new();
     for code in &codes {
         let application = Uuid::now_v7();
@@ -847,7 +852,7 @@ async fn an_exam_is_never_overbooked_under_concurrent_registration_and_its_resul
                 isikukood: Isikukood::parse(code).expect("code"),
                 given_name: "Mari".into(),
                 family_name: "Maasikas".into(),
-                email: kutse_domain::Email::parse("mari@example.com").expect("email"),
+                email: kutse_domain::Email::parse(&email_of(code)).expect("email"),
                 language: kutse_domain::Language::Et,
             },
             delivery_option: kutse_domain::DeliveryOption::Electronic,
@@ -959,6 +964,27 @@ async fn an_exam_is_never_overbooked_under_concurrent_registration_and_its_resul
         .expect("count"),
         5
     );
+    // Each is e-mailed when and where; those who got no place are not.
+    let exam_mails = |code: String| async move {
+        kutse_tests::inbox(&code)
+            .await
+            .into_iter()
+            .filter(|m| {
+                m["subject"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("Olete registreeritud eksamile"))
+            })
+            .count()
+    };
+    eventually(WAIT, "the exam e-mail", || async {
+        (exam_mails(email_of(&codes[registered])).await == 1).then_some(())
+    })
+    .await;
+    let unplaced = statuses
+        .iter()
+        .position(|s| *s != 201)
+        .expect("someone left out");
+    assert_eq!(exam_mails(email_of(&codes[unplaced])).await, 0);
 
     // The assigned assessor enters results for the exam's competences; they show in the case.
     let assessor = h.token_for(&format!("EE{ASSESSOR}"), &[Role::Assessor], Some(body));
@@ -1003,6 +1029,46 @@ async fn an_exam_is_never_overbooked_under_concurrent_registration_and_its_resul
     assert_eq!(case["exam_results"][0]["code"], "B.1");
     assert_eq!(case["exam_results"][0]["passed"], true);
     assert_eq!(case["exam_results"][0]["note"], "Lõikus puhas ja täpne");
+
+    // The results feed the decision: a failed competence is accepted only on documents that
+    // prove it; once the panel has decided, results are final.
+    let (status, _) = enter(
+        json!({ "results": [{ "code": "B.1", "passed": false, "note": "Lõikus ebaühtlane" }] }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let decide = |body: Value| {
+        let http = http.clone();
+        let url = format!(
+            "{}/assessments/{application}/competences/B.1",
+            assessment.url
+        );
+        let assessor = assessor.clone();
+        async move { call(&http, "PUT", &url, &assessor, Some(&body.to_string()), None).await }
+    };
+    let (status, problem) = decide(json!({ "accepted": true, "justification": "Hea töö" })).await;
+    assert_eq!(
+        (status, &problem["errors"][0]["field"]),
+        (422, &json!("evidence")),
+        "{problem}"
+    );
+    let (status, _) = decide(
+        json!({ "accepted": false, "justification": "Eksam sooritamata: lõikus ebaühtlane" }),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &http,
+        "POST",
+        &format!("{}/assessments/{application}/decision", assessment.url),
+        &assessor,
+        Some("{}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = enter(json!({ "results": [{ "code": "B.1", "passed": true }] })).await;
+    assert_eq!(status, 409, "the panel has decided");
 }
 
 /// Publishes a submitted application of `body` whose round closed on `deadline`, for Mari at

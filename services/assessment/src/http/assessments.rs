@@ -262,6 +262,21 @@ async fn decide_competence(
             ));
         }
     }
+    // The exam feeds the decision: a competence whose latest exam result is a fail is accepted
+    // only on documents that prove it otherwise (recognition of prior learning), named as
+    // evidence.
+    let failed_exam = db::exams::results_of(&mut tx, id)
+        .await?
+        .into_iter()
+        .filter(|r| r.code == code)
+        .max_by_key(|r| r.starts_at)
+        .is_some_and(|r| !r.passed);
+    if input.accepted && failed_exam && input.evidence.is_empty() {
+        errors.push(FieldError::new(
+            "evidence",
+            "the competence's exam was failed: accepting it needs the documents that prove it",
+        ));
+    }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }

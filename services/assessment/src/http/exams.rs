@@ -209,6 +209,14 @@ async fn results(
             "only assessors assigned to the case enter its results".to_owned(),
         ));
     }
+    // Results feed the panel's decision: once it is made, they change nothing.
+    db::cases::lock(&mut tx, application).await?;
+    let progress = db::cases::progress(&mut tx, application).await?;
+    if progress.status != "open" {
+        return Err(ApiError::Conflict(
+            "the panel has decided this case; its exam results are final".to_owned(),
+        ));
+    }
     if !db::exams::is_registered(&mut tx, id, application).await? {
         return Err(ApiError::invalid(
             "application_id",

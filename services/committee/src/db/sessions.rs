@@ -10,21 +10,28 @@ use crate::domain::SessionStatus;
 pub struct LockedSession {
     pub awarding_body_id: Uuid,
     pub status: SessionStatus,
+    /// The session's day: the committee's roster is read as of it.
+    pub held_on: chrono::NaiveDate,
 }
 
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<LockedSession>> {
-    let row: Option<(Uuid, String)> =
-        sqlx::query_as("SELECT awarding_body_id, status FROM sessions WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
-    row.map(|(awarding_body_id, status)| {
+    let row: Option<(Uuid, String, chrono::NaiveDate)> = sqlx::query_as(
+        // Sessions opened before they had a day: the day they were opened, in Tallinn.
+        "SELECT awarding_body_id, status,
+                coalesce(held_on, (created_at AT TIME ZONE 'Europe/Tallinn')::date)
+           FROM sessions WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(awarding_body_id, status, held_on)| {
         let status = SessionStatus::parse(&status).ok_or_else(|| {
             sqlx::Error::Decode(format!("unknown session status {status:?}").into())
         })?;
         Ok(LockedSession {
             awarding_body_id,
             status,
+            held_on,
         })
     })
     .transpose()

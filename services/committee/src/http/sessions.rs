@@ -12,9 +12,10 @@
 //!
 //! An application is awarded only if the panel accepted every competence and the vote carried
 //! (more in favour than against: `kutse_protocol::awarded`, the rule the register checks too).
-//! Votes count only with a quorum: the protocol is frozen only when at least the quorum of the
-//! committee is present, and it lists the roster, those present, the quorum and per application
-//! the recusals (`kutse_protocol::session_fault` is what the register checks of them).
+//! Votes count only with a quorum: no vote is taken, and the protocol is not frozen, unless at
+//! least the quorum of the committee is present; the protocol lists the roster, those present,
+//! the quorum and per application the recusals (`kutse_protocol::session_fault` is what the
+//! register checks of them). The roster is the register's on the session's day (`held_on`).
 //!
 //! Nothing is locked that cannot be finished: the protocol is frozen only for a chair who can
 //! sign it (a valid personal code with an active signer key of the body, as the register
@@ -153,12 +154,12 @@ async fn open(
 }
 
 /// The session, locked, if the caller is staff or a committee member of its body (404
-/// otherwise): its id, body and status.
+/// otherwise): its id, body, status and day.
 async fn session_for(
     conn: &mut PgConnection,
     principal: &Principal,
     id: Uuid,
-) -> Result<(Uuid, Uuid, SessionStatus), ApiError> {
+) -> Result<(Uuid, Uuid, SessionStatus, chrono::NaiveDate), ApiError> {
     let session = db::sessions::lock(conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("session".to_owned()))?;
@@ -166,9 +167,28 @@ async fn session_for(
     if principal.acts_for(Role::AwardingBodyStaff, body)
         || principal.acts_for(Role::CommitteeMember, body)
     {
-        Ok((id, body, session.status))
+        Ok((id, body, session.status, session.held_on))
     } else {
         Err(ApiError::NotFound("session".to_owned()))
+    }
+}
+
+/// The session's quorum: as its staff set it, or more than half of a committee of `committee`.
+async fn quorum_of(conn: &mut PgConnection, id: Uuid, committee: usize) -> Result<u32, ApiError> {
+    let session = db::sessions::summary(conn, id).await?;
+    Ok(session
+        .quorum
+        .and_then(|q| u32::try_from(q).ok())
+        .unwrap_or_else(|| kutse_protocol::default_quorum(committee)))
+}
+
+fn no_quorum(present: usize, committee: usize, quorum: u32) -> ApiError {
+    ApiError::Unprocessable {
+        kind: "no-quorum",
+        detail: format!(
+            "no quorum: {present} of the committee's {committee} members present, {quorum} needed"
+        ),
+        errors: vec![],
     }
 }
 
@@ -227,7 +247,7 @@ async fn read(
     PathId(id): PathId,
 ) -> Result<Json<SessionView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, _, _) = session_for(&mut tx, &principal, id).await?;
+    let (id, _, _, _) = session_for(&mut tx, &principal, id).await?;
     let view = view(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(view))
@@ -247,7 +267,7 @@ async fn vote(
     Json(input): Json<Vote>,
 ) -> Result<Json<SessionView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    let (id, body, status, held_on) = session_for(&mut tx, &principal, id).await?;
     if !principal.acts_for(Role::CommitteeMember, body) {
         return Err(ApiError::Forbidden(
             "only committee members vote".to_owned(),
@@ -259,19 +279,24 @@ async fn vote(
         ));
     }
     let member = principal.person()?.to_string();
-    let today = kutse_domain::tallinn_today();
-    if !db::roster::committee(&mut tx, body, today)
-        .await?
-        .contains(&member)
-    {
+    let committee = db::roster::committee(&mut tx, body, held_on).await?;
+    if !committee.contains(&member) {
         return Err(ApiError::Forbidden(
-            "only members of the committee (in the register's roster today) vote".to_owned(),
+            "only members of the committee (in the register's roster on the session's day) vote"
+                .to_owned(),
         ));
     }
-    if !db::sessions::present(&mut tx, id).await?.contains(&member) {
+    let present = db::sessions::present(&mut tx, id).await?;
+    if !present.contains(&member) {
         return Err(ApiError::Forbidden(
             "only members recorded present vote".to_owned(),
         ));
+    }
+    // Votes count only with a quorum: none is taken while too few are present.
+    let quorum = quorum_of(&mut tx, id, committee.len()).await?;
+    let counted = present.iter().filter(|p| committee.contains(p)).count();
+    if u32::try_from(counted).unwrap_or(0) < quorum {
+        return Err(no_quorum(counted, committee.len(), quorum));
     }
     match db::sessions::applicant(&mut tx, input.application_id).await? {
         Some(applicant) if applicant == member => {
@@ -330,7 +355,7 @@ async fn freeze(
     Json(input): Json<Freeze>,
 ) -> Result<Json<Protocol>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    let (id, body, status, held_on) = session_for(&mut tx, &principal, id).await?;
     if !principal.acts_for(Role::AwardingBodyStaff, body) {
         return Err(ApiError::Forbidden(
             "only the body's staff close voting".to_owned(),
@@ -363,7 +388,7 @@ async fn freeze(
             "has no active signer key of this awarding body: register one with the register (and have its owner confirm it) first",
         ));
     }
-    let committee = db::roster::committee(&mut tx, body, today).await?;
+    let committee = db::roster::committee(&mut tx, body, held_on).await?;
     // Someone no longer on the committee is no longer present, and their votes no longer count.
     for member in db::sessions::present(&mut tx, id).await? {
         if !committee.contains(&member) {
@@ -382,15 +407,7 @@ async fn freeze(
         .cloned()
         .collect();
     if u32::try_from(present.len()).unwrap_or(0) < quorum {
-        return Err(ApiError::Unprocessable {
-            kind: "no-quorum",
-            detail: format!(
-                "no quorum: {} of the committee's {} members present, {quorum} needed",
-                present.len(),
-                committee.len()
-            ),
-            errors: vec![],
-        });
+        return Err(no_quorum(present.len(), committee.len(), quorum));
     }
     let subject = |code: &String| format!("EE{code}");
     let protocol = Protocol {
@@ -464,7 +481,7 @@ async fn sign(
     Json(input): Json<Signature>,
 ) -> Result<Json<SessionView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    let (id, body, status, _) = session_for(&mut tx, &principal, id).await?;
     if !principal.acts_for(Role::CommitteeChair, body) {
         return Err(ApiError::Forbidden(
             "only the committee's chair signs".to_owned(),
@@ -575,7 +592,7 @@ async fn presence(
     Json(input): Json<Presence>,
 ) -> Result<Json<SessionView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    let (id, body, status, held_on) = session_for(&mut tx, &principal, id).await?;
     if !principal.acts_for(Role::AwardingBodyStaff, body) {
         return Err(ApiError::Forbidden(
             "the body's staff record presence".to_owned(),
@@ -588,15 +605,14 @@ async fn presence(
         .or_else(|_| Isikukood::parse(input.member.trim()))
         .map_err(|e| ApiError::invalid("member", format!("not a personal code: {e}")))?
         .to_string();
-    let today = kutse_domain::tallinn_today();
     if input.present
-        && !db::roster::committee(&mut tx, body, today)
+        && !db::roster::committee(&mut tx, body, held_on)
             .await?
             .contains(&member)
     {
         return Err(ApiError::invalid(
             "member",
-            "is not on the committee's roster in the register today",
+            "is not on the committee's roster in the register on the session's day",
         ));
     }
     db::sessions::mark_presence(&mut tx, id, &member, input.present, &principal.subject).await?;
@@ -619,10 +635,9 @@ async fn recuse(
     Json(input): Json<Recusal>,
 ) -> Result<Json<SessionView>, ApiError> {
     let mut tx = state.pool.begin().await?;
-    let (id, body, status) = session_for(&mut tx, &principal, id).await?;
+    let (id, body, status, held_on) = session_for(&mut tx, &principal, id).await?;
     let member = principal.person()?.to_string();
-    let today = kutse_domain::tallinn_today();
-    if !db::roster::committee(&mut tx, body, today)
+    if !db::roster::committee(&mut tx, body, held_on)
         .await?
         .contains(&member)
     {

@@ -402,6 +402,36 @@ pub struct OwnApplication {
     pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// The applications a partner organisation created at a body, newest first, with the round's
+/// qualification (a partner reads only within the scope it is authorised for now).
+pub async fn of_partner(
+    conn: &mut PgConnection,
+    partner_code: &str,
+    awarding_body: Uuid,
+) -> sqlx::Result<Vec<(OwnApplication, Uuid)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        application: OwnApplication,
+        qualification_id: Uuid,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.round_id, a.awarding_body_id, a.status, a.kind, a.created_at,
+                a.submitted_at, a.partner_code, a.confirmed_at, r.qualification_id
+           FROM applications a JOIN rounds r ON r.id = a.round_id
+          WHERE a.partner_code = $1 AND a.awarding_body_id = $2
+          ORDER BY a.created_at DESC, a.id",
+    )
+    .bind(partner_code)
+    .bind(awarding_body)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.application, r.qualification_id))
+        .collect())
+}
+
 /// A person's applications, newest first (those partners created for them too).
 pub async fn of_applicant(
     conn: &mut PgConnection,

@@ -40,6 +40,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/applications/{id}/fee-confirmation", post(confirm_fee))
         .route("/applications/{id}/confirmation", post(confirm))
         .route("/me/applications", axum::routing::get(mine))
+        .route("/partner/applications", axum::routing::get(partners))
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -742,6 +743,35 @@ async fn confirm(
     let view = view(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(view))
+}
+
+/// What the caller's partner organisation created at the body its token acts for, newest first,
+/// within the rounds and qualifications it is authorised for now; another partner's never.
+async fn partners(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+) -> Result<Json<Vec<db::applications::OwnApplication>>, ApiError> {
+    let (Some(code), Some(body)) = (principal.partner.clone(), principal.awarding_body_id) else {
+        return Err(ApiError::Forbidden(
+            "a partner's people, acting for a body, list what their partner created".to_owned(),
+        ));
+    };
+    if !principal.acts_for(Role::Partner, body) {
+        return Err(ApiError::Forbidden(
+            "a partner's people, acting for a body, list what their partner created".to_owned(),
+        ));
+    }
+    let mut conn = state.pool.acquire().await?;
+    let mut listed = Vec::new();
+    for (application, qualification) in db::applications::of_partner(&mut conn, &code, body).await?
+    {
+        if db::partners::authorised_for(&mut conn, body, &code, application.round_id, qualification)
+            .await?
+        {
+            listed.push(application);
+        }
+    }
+    Ok(Json(listed))
 }
 
 /// The caller's own applications (those a partner created for them too), newest first; each in
