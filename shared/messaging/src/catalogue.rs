@@ -263,7 +263,37 @@ pub const CATALOGUE: &[MessageSpec] = &[
         consumers: &[services::COMMITTEE],
         summary: "An appointment was ended before its time; the person no longer holds the role.",
     },
+    MessageSpec {
+        message_type: IntakeDataRead::TYPE,
+        version: IntakeDataRead::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::INTAKE],
+        summary: PERSONAL_DATA_READ,
+    },
+    MessageSpec {
+        message_type: DocumentsDataRead::TYPE,
+        version: DocumentsDataRead::VERSION,
+        producer: services::DOCUMENTS,
+        consumers: &[services::INTAKE],
+        summary: PERSONAL_DATA_READ,
+    },
+    MessageSpec {
+        message_type: AssessmentDataRead::TYPE,
+        version: AssessmentDataRead::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[services::INTAKE],
+        summary: PERSONAL_DATA_READ,
+    },
+    MessageSpec {
+        message_type: CertificatesDataRead::TYPE,
+        version: CertificatesDataRead::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::INTAKE],
+        summary: PERSONAL_DATA_READ,
+    },
 ];
+
+const PERSONAL_DATA_READ: &str = "Someone other than the person read their personal data at the producing service (an application, a document, an assessment case, a certificate with its holder's code): who (role, body, name), what and when. Intake keeps them; the person lists them (the data tracker, GET /me/data-reads).";
 
 /// Bindings a service's queue once had and no longer has: `(service, routing key)`. Declaring
 /// the topology removes them from an existing broker (see `Topology::declare_all`).
@@ -758,6 +788,65 @@ pub struct ApplicationRefused {
 impl Message for ApplicationRefused {
     const TYPE: &'static str = "application.refused";
     const VERSION: u16 = 1;
+}
+
+/// Someone other than the person read the person's personal data: the data tracker's record
+/// (andmejälgija). Each service that shows personal data announces its own reads under its own
+/// type ([`IntakeDataRead`], [`DocumentsDataRead`], [`AssessmentDataRead`],
+/// [`CertificatesDataRead`]), so that the broker lets each publish only its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalDataRead {
+    /// Unique per read: a redelivered announcement is recorded once.
+    pub read_id: Uuid,
+    /// Whose data was read.
+    pub person: Isikukood,
+    /// In which role the reader read it (`awarding_body_staff`, `assessor`, `authority`, …).
+    pub reader_role: String,
+    /// The awarding body the reader acted for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_body: Option<Uuid>,
+    /// The partner organisation the reader acted for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reader_partner: Option<String>,
+    /// The reader's name as their login gave it (never their personal code).
+    pub reader_name: String,
+    /// What was read: `application`, `applications list`, `document`, `assessment case`,
+    /// `certificate`, `certificate PDF`.
+    pub what: String,
+    /// Its id or register number.
+    pub resource: String,
+    pub read_at: DateTime<Utc>,
+}
+
+macro_rules! personal_data_read {
+    ($($(#[$meta:meta])* $name:ident => $type:literal),+ $(,)?) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub PersonalDataRead);
+
+        impl Message for $name {
+            const TYPE: &'static str = $type;
+            const VERSION: u16 = 1;
+        }
+
+        impl From<PersonalDataRead> for $name {
+            fn from(read: PersonalDataRead) -> Self {
+                Self(read)
+            }
+        }
+    )+};
+}
+
+personal_data_read! {
+    /// `personal_data.read.intake`, v1: an application read at intake.
+    IntakeDataRead => "personal_data.read.intake",
+    /// `personal_data.read.documents`, v1: a document downloaded or inspected.
+    DocumentsDataRead => "personal_data.read.documents",
+    /// `personal_data.read.assessment`, v1: an assessment case read.
+    AssessmentDataRead => "personal_data.read.assessment",
+    /// `personal_data.read.certificates`, v1: a certificate read with its holder's code.
+    CertificatesDataRead => "personal_data.read.certificates",
 }
 
 /// A certificate a protocol led to.

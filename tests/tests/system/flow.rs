@@ -1298,3 +1298,131 @@ async fn a_refusal_the_applicant_appeals_is_reopened_by_the_chair_and_a_new_prot
     assert_eq!(certificates, 1);
     s.harness.assert_parked(&[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sees_who_else_read_their_data_where_and_when_and_nobody_sees_anothers() {
+    let flow = run_flow(true).await;
+    let s = &flow.s;
+    let id = flow.id.clone();
+    let number = certificate_number(&flow.mails);
+    let mari = s.login(MARI, ("Mari", "Maasikas"), None, None).await;
+    let get = |base: String, path: String, token: String| async move {
+        call(&s.http, "GET", &format!("{base}{path}"), &token, None, None).await
+    };
+    // Mari reading her own application is not tracked; the staff reading it is.
+    let (status, own) = get(
+        s.intake.url.clone(),
+        format!("/applications/{id}"),
+        mari.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = get(
+        s.intake.url.clone(),
+        format!("/applications/{id}"),
+        flow.staff.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The assessor downloads her CV; the authority reads her certificate with her personal code.
+    let document = own["documents"][0]["document_id"]
+        .as_str()
+        .expect("CV")
+        .to_owned();
+    let response = s
+        .http
+        .get(format!("{}/documents/{document}", s.documents.url))
+        .bearer_auth(&flow.assessor)
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(response.status(), 200);
+    let authority = s
+        .login(AUTHORITY_CODE, ("Kati", "Kutsekoda"), None, None)
+        .await;
+    let (status, _) = get(
+        s.certificates.url.clone(),
+        format!("/certificates/{number}"),
+        authority,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let tracked = |token: String| async move {
+        let (status, page) = get(
+            s.intake.url.clone(),
+            "/me/data-reads?per_page=100".into(),
+            token,
+        )
+        .await;
+        assert_eq!(status, 200, "{page}");
+        page["reads"]
+            .as_array()
+            .expect("reads")
+            .iter()
+            .map(|r| {
+                (
+                    r["service"].as_str().unwrap_or_default().to_owned(),
+                    r["what"].as_str().unwrap_or_default().to_owned(),
+                    r["reader_role"].as_str().unwrap_or_default().to_owned(),
+                    r["reader_name"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        (
+            "intake",
+            "application",
+            "awarding_body_staff",
+            "Siim Sekretär",
+        ),
+        ("documents", "document", "assessor", "Aino Hindaja"),
+        ("assessment", "assessment case", "assessor", "Aino Hindaja"),
+        ("certificates", "certificate", "authority", "Kati Kutsekoda"),
+    ];
+    let reads = eventually(WAIT, "the reads in Mari's data tracker", || async {
+        let reads = tracked(mari.clone()).await;
+        expected
+            .iter()
+            .all(|(service, what, role, name)| {
+                reads.iter().any(|r| {
+                    (r.0.as_str(), r.1.as_str(), r.2.as_str(), r.3.as_str())
+                        == (*service, *what, *role, *name)
+                })
+            })
+            .then_some(reads)
+    })
+    .await;
+    assert!(
+        reads.iter().all(|r| r.3 != "Mari Maasikas"),
+        "her own reads are not tracked: {reads:?}"
+    );
+    let (_, page) = get(s.intake.url.clone(), "/me/data-reads".into(), mari.clone()).await;
+    let staff_read = page["reads"]
+        .as_array()
+        .expect("reads")
+        .iter()
+        .find(|r| r["what"] == "application")
+        .expect("the staff's read")
+        .clone();
+    assert_eq!(staff_read["reader_body"], json!(flow.body_id));
+    assert_eq!(
+        staff_read["reader_body_name"],
+        "Eesti Juuksurite ja Kosmeetikute Ühendus"
+    );
+    assert!(
+        !page.to_string().contains(STAFF),
+        "no reader's personal code"
+    );
+    // Nobody sees another's.
+    let stranger = s.login("38001085718", ("Jaan", "Võõras"), None, None).await;
+    assert!(tracked(stranger).await.is_empty());
+    let (status, _) = get(
+        s.intake.url.clone(),
+        "/me/data-reads?per_page=500".into(),
+        mari,
+    )
+    .await;
+    assert_eq!(status, 422);
+}

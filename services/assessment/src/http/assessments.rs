@@ -188,6 +188,17 @@ async fn read(
     let mut conn = state.pool.acquire().await?;
     let (id, case) = case_for(&mut conn, &principal, &id, false).await?;
     let view = view(&mut conn, id, &case).await?;
+    // The panel reading someone's case: tracked for them.
+    kutse_service::data_reads::announce::<kutse_messaging::catalogue::AssessmentDataRead>(
+        &mut conn,
+        &principal,
+        &[kutse_service::data_reads::Read {
+            person: case.applicant.clone(),
+            what: "assessment case",
+            resource: id.to_string(),
+        }],
+    )
+    .await?;
     Ok(Json(for_caller(view, &principal, &case)))
 }
 

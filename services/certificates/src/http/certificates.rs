@@ -289,6 +289,7 @@ async fn holder_view(
     let (certificate, stored) = sealed(state, number).await?;
     entitled(principal, &certificate)?;
     let mut conn = state.pool.acquire().await?;
+    tracked(&mut conn, principal, &certificate, "certificate").await?;
     let history = crate::db::status::history(&mut conn, stored.id).await?;
     let status = shown_status(
         &stored.status,
@@ -324,6 +325,27 @@ async fn holder_view(
     Ok(response)
 }
 
+/// Tracks a read of the holder's certificate (with their personal code) by the body or the
+/// authority.
+async fn tracked(
+    conn: &mut sqlx::PgConnection,
+    principal: &Principal,
+    certificate: &CertificateDocument,
+    what: &'static str,
+) -> Result<(), ApiError> {
+    kutse_service::data_reads::announce::<kutse_messaging::catalogue::CertificatesDataRead>(
+        conn,
+        principal,
+        &[kutse_service::data_reads::Read {
+            person: certificate.holder.isikukood.clone(),
+            what,
+            resource: certificate.register_number.clone(),
+        }],
+    )
+    .await?;
+    Ok(())
+}
+
 /// The certificate's PDF, for the holder, the issuing body and the authority.
 async fn pdf(
     State(state): State<AppState>,
@@ -338,6 +360,8 @@ async fn pdf(
     let bytes = crate::renderer::read_pdf(&state.storage, &key)
         .await
         .map_err(ApiError::Internal)?;
+    let mut conn = state.pool.acquire().await?;
+    tracked(&mut conn, &principal, &document, "certificate PDF").await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),

@@ -362,6 +362,7 @@ async fn download(
     let object = kutse_storage::open_object(&state.s3, &state.bucket, &document.object_key)
         .await
         .map_err(|e| ApiError::Unavailable(anyhow::anyhow!(e)))?;
+    tracked(&state, &principal, &document, id, "document").await?;
     let stream = tokio_util::io::ReaderStream::new(object.into_async_read());
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
@@ -404,5 +405,36 @@ async fn container(
     let report = db::documents::container(&mut conn, id)
         .await?
         .ok_or_else(not_found)?;
+    drop(conn);
+    tracked(
+        &state,
+        &principal,
+        &document,
+        id,
+        "signed container's signers",
+    )
+    .await?;
     Ok(Json(report))
+}
+
+/// Tracks a read of the uploader's document by someone else (the panel).
+async fn tracked(
+    state: &AppState,
+    principal: &Principal,
+    document: &db::documents::Download,
+    id: uuid::Uuid,
+    what: &'static str,
+) -> Result<(), ApiError> {
+    let mut conn = state.pool.acquire().await?;
+    kutse_service::data_reads::announce::<kutse_messaging::catalogue::DocumentsDataRead>(
+        &mut conn,
+        principal,
+        &[kutse_service::data_reads::Read {
+            person: document.owner.clone(),
+            what,
+            resource: id.to_string(),
+        }],
+    )
+    .await?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 //! - [`document_quarantined`]: an upload the virus scan found infected;
 //! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol;
 //! - [`certificates`]: a certificate's status changed, or a duplicate of it was issued;
+//! - [`data_reads`]: the services' reads of a person's data by others, for the data tracker;
 //! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks,
 //!   appeals (an upheld appeal of a refusal reopens the application);
 //! - [`assessment_decided`]: the panel's decision notice.
@@ -15,6 +16,7 @@ mod application_refused;
 mod assessment_decided;
 mod certificate_issued;
 mod certificates;
+mod data_reads;
 mod document_quarantined;
 mod document_stored;
 mod procedure;
@@ -49,6 +51,10 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<kutse_messaging::catalogue::AppealResolved>()
         .on::<kutse_messaging::catalogue::CertificateStatusChanged>()
         .on::<kutse_messaging::catalogue::CertificateReissued>()
+        .on::<kutse_messaging::catalogue::IntakeDataRead>()
+        .on::<kutse_messaging::catalogue::DocumentsDataRead>()
+        .on::<kutse_messaging::catalogue::AssessmentDataRead>()
+        .on::<kutse_messaging::catalogue::CertificatesDataRead>()
 }
 
 /// Records an outcome: moves the application to `status` (if the state machine allows it) and

@@ -29,6 +29,9 @@ pub struct Row {
     pub submitted_at: Option<chrono::DateTime<chrono::Utc>>,
     pub overdue: bool,
     pub partner_code: Option<String>,
+    /// The applicant's personal code: never shown on the desk, only tracked as read.
+    #[serde(skip)]
+    pub applicant: String,
 }
 
 /// An overdue finding of the application that still stands: the review and decision clocks are
@@ -52,7 +55,7 @@ const ROW: &str = concat!(
         (a.status = 'submitted' AND EXISTS (",
     standing_overdue!(),
     ")) AS overdue,
-        a.partner_code"
+        a.partner_code, a.applicant"
 );
 
 const WHERE: &str = concat!(

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod awarding_bodies;
 pub mod certificates;
 pub mod clients;
+pub mod data_reads;
 pub mod desk;
 pub mod exchanges;
 pub mod idempotency_keys;

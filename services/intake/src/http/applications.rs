@@ -41,6 +41,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/applications/{id}/confirmation", post(confirm))
         .route("/me/applications", axum::routing::get(mine))
         .route("/partner/applications", axum::routing::get(partners))
+        .route("/me/data-reads", axum::routing::get(data_reads))
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -494,8 +495,20 @@ async fn read(
     PathId(id): PathId,
 ) -> Result<Json<ApplicationView>, ApiError> {
     let mut conn = state.pool.acquire().await?;
-    authorised(&mut conn, &principal, id).await?;
-    view(&mut conn, id).await.map(Json)
+    let (applicant, _) = authorised(&mut conn, &principal, id).await?;
+    let view = view(&mut conn, id).await?;
+    // Staff and partners reading someone's application: tracked for them.
+    kutse_service::data_reads::announce::<kutse_messaging::catalogue::IntakeDataRead>(
+        &mut conn,
+        &principal,
+        &[kutse_service::data_reads::Read {
+            person: applicant,
+            what: "application",
+            resource: id.to_string(),
+        }],
+    )
+    .await?;
+    Ok(Json(view))
 }
 
 async fn confirm_fee(
@@ -743,6 +756,41 @@ async fn confirm(
     let view = view(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+/// The caller's data tracker: who other than them read their data (at any service), when and
+/// what, newest first, at most 100 a page.
+async fn data_reads(
+    State(state): State<AppState>,
+    Authenticated(principal): Authenticated,
+    axum::extract::Query(query): axum::extract::Query<PageQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let person = principal.person()?.to_string();
+    let page = query.page.unwrap_or(1);
+    let per_page = query.per_page.unwrap_or(50);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "from 1"));
+    }
+    if per_page == 0 || per_page > 100 {
+        return Err(ApiError::invalid("per_page", "1-100"));
+    }
+    let mut conn = state.pool.acquire().await?;
+    let (reads, total) = db::data_reads::of_person(
+        &mut conn,
+        &person,
+        i64::from(per_page),
+        i64::from(page - 1) * i64::from(per_page),
+    )
+    .await?;
+    Ok(Json(serde_json::json!({
+        "reads": reads, "page": page, "per_page": per_page, "total": total,
+    })))
 }
 
 /// What the caller's partner organisation created at the body its token acts for, newest first,

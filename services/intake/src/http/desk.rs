@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kutse_auth::Authenticated;
 use kutse_http::{ApiError, Json};
+use kutse_messaging::catalogue::IntakeDataRead;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -104,6 +105,7 @@ async fn list(
         i64::from(page - 1) * i64::from(per_page),
     )
     .await?;
+    tracked(&mut conn, &principal, &applications, "applications list").await?;
     let counts = db::desk::counts(&mut conn, f.awarding_body_id, f.round_id)
         .await?
         .into_iter()
@@ -115,6 +117,25 @@ async fn list(
         total,
         counts,
     }))
+}
+
+/// Tracks the applicants' data the desk showed (their names and applications).
+async fn tracked(
+    conn: &mut sqlx::PgConnection,
+    principal: &kutse_auth::Principal,
+    rows: &[db::desk::Row],
+    what: &'static str,
+) -> Result<(), ApiError> {
+    let reads: Vec<_> = rows
+        .iter()
+        .map(|r| kutse_service::data_reads::Read {
+            person: r.applicant.clone(),
+            what,
+            resource: r.id.to_string(),
+        })
+        .collect();
+    kutse_service::data_reads::announce::<IntakeDataRead>(conn, principal, &reads).await?;
+    Ok(())
 }
 
 /// A CSV field, quoted when it must be (RFC 4180). A field a spreadsheet would read as a formula
@@ -141,6 +162,7 @@ async fn csv(
     let f = filter(&query)?;
     let mut conn = state.pool.acquire().await?;
     let (rows, _) = db::desk::page(&mut conn, &f, i64::MAX, 0).await?;
+    tracked(&mut conn, &principal, &rows, "applications export").await?;
     let mut out = String::from(
         "id,round_id,applicant,status,kind,fee_confirmed,created_at,submitted_at,overdue,partner_code\r\n",
     );
