@@ -45,10 +45,11 @@ lint: ## clippy (warnings are errors, clippy.toml's forbidden calls), and no unu
 lint-deploy: ## validate the Helm chart (lint, render, Kubernetes schemas) and the compose file, offline
 	@deploy/lint-deploy.sh
 
-bench: stack ## event-pipeline throughput against raw RabbitMQ; documents' memory under 20 parallel 100 MiB uploads and scan throughput; P3: 10,000 awards in one protocol, and their PDFs
+bench: stack ## event-pipeline throughput against raw RabbitMQ; documents' memory under 20 parallel 100 MiB uploads and scan throughput; P3: 10,000 awards in one protocol, and their PDFs; the data tracker's cost on the read path
 	$(CARGO) run --release -p kutse-messaging --example pipeline_bench
 	$(CARGO) run --release -p kutse-tests --example upload_bench
 	$(CARGO) run --release -p kutse-tests --example issuance_bench
+	$(CARGO) run --release -p kutse-tests --example data_reads_bench
 
 dev-token: ## log a person in (TARA stand-in) and print their access token: make dev-token ARGS="--code 38001085718 --body <uuid>"
 	@$(CARGO) run -q --bin kutse-dev-token -- token $(ARGS)

@@ -264,13 +264,6 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "An appointment was ended before its time; the person no longer holds the role.",
     },
     MessageSpec {
-        message_type: IntakeDataRead::TYPE,
-        version: IntakeDataRead::VERSION,
-        producer: services::INTAKE,
-        consumers: &[services::INTAKE],
-        summary: PERSONAL_DATA_READ,
-    },
-    MessageSpec {
         message_type: DocumentsDataRead::TYPE,
         version: DocumentsDataRead::VERSION,
         producer: services::DOCUMENTS,
@@ -792,8 +785,8 @@ impl Message for ApplicationRefused {
 
 /// Someone other than the person read the person's personal data: the data tracker's record
 /// (andmejälgija). Each service that shows personal data announces its own reads under its own
-/// type ([`IntakeDataRead`], [`DocumentsDataRead`], [`AssessmentDataRead`],
-/// [`CertificatesDataRead`]), so that the broker lets each publish only its own.
+/// type ([`DocumentsDataRead`], [`AssessmentDataRead`], [`CertificatesDataRead`]), so that the
+/// broker lets each publish only its own; intake, which keeps them, records its own directly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalDataRead {
     /// Unique per read: a redelivered announcement is recorded once.
@@ -839,8 +832,6 @@ macro_rules! personal_data_read {
 }
 
 personal_data_read! {
-    /// `personal_data.read.intake`, v1: an application read at intake.
-    IntakeDataRead => "personal_data.read.intake",
     /// `personal_data.read.documents`, v1: a document downloaded or inspected.
     DocumentsDataRead => "personal_data.read.documents",
     /// `personal_data.read.assessment`, v1: an assessment case read.

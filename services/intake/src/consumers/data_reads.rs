@@ -1,10 +1,9 @@
 //! `personal_data.read.*`: the services' announcements of reads of a person's data by someone
-//! else, kept for the person's data tracker (`GET /me/data-reads`).
+//! else, kept for the person's data tracker (`GET /me/data-reads`). Intake records its own reads
+//! directly (`db::data_reads::record_own`).
 
 use kutse_messaging::catalogue::services;
-use kutse_messaging::catalogue::{
-    AssessmentDataRead, CertificatesDataRead, DocumentsDataRead, IntakeDataRead,
-};
+use kutse_messaging::catalogue::{AssessmentDataRead, CertificatesDataRead, DocumentsDataRead};
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
@@ -28,7 +27,6 @@ macro_rules! keeps_reads {
 }
 
 keeps_reads! {
-    IntakeDataRead => services::INTAKE,
     DocumentsDataRead => services::DOCUMENTS,
     AssessmentDataRead => services::ASSESSMENT,
     CertificatesDataRead => services::CERTIFICATES,

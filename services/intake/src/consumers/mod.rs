@@ -51,7 +51,6 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<kutse_messaging::catalogue::AppealResolved>()
         .on::<kutse_messaging::catalogue::CertificateStatusChanged>()
         .on::<kutse_messaging::catalogue::CertificateReissued>()
-        .on::<kutse_messaging::catalogue::IntakeDataRead>()
         .on::<kutse_messaging::catalogue::DocumentsDataRead>()
         .on::<kutse_messaging::catalogue::AssessmentDataRead>()
         .on::<kutse_messaging::catalogue::CertificatesDataRead>()

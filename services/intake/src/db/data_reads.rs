@@ -31,6 +31,40 @@ pub async fn record(
     .map(|_| ())
 }
 
+/// Records intake's own reads at once: one multi-row insert, before the read is answered (see
+/// `kutse_service::data_reads`).
+pub async fn record_own(conn: &mut PgConnection, reads: &[PersonalDataRead]) -> sqlx::Result<()> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&PersonalDataRead) -> String| reads.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
+        "INSERT INTO data_reads (read_id, person, service, reader_role, reader_body,
+                                 reader_partner, reader_name, what, resource, read_at)
+         SELECT id, person, 'intake', role, body, partner, name, what, resource, at
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[],
+                       $7::text[], $8::text[], $9::timestamptz[])
+             AS x(id, person, role, body, partner, name, what, resource, at)",
+    )
+    .bind(reads.iter().map(|r| r.read_id).collect::<Vec<_>>())
+    .bind(column(|r| r.person.to_string()))
+    .bind(column(|r| r.reader_role.clone()))
+    .bind(reads.iter().map(|r| r.reader_body).collect::<Vec<_>>())
+    .bind(
+        reads
+            .iter()
+            .map(|r| r.reader_partner.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(column(|r| r.reader_name.clone()))
+    .bind(column(|r| r.what.clone()))
+    .bind(column(|r| r.resource.clone()))
+    .bind(reads.iter().map(|r| r.read_at).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
 /// A read as the person sees it.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Seen {

@@ -498,16 +498,15 @@ async fn read(
     let (applicant, _) = authorised(&mut conn, &principal, id).await?;
     let view = view(&mut conn, id).await?;
     // Staff and partners reading someone's application: tracked for them.
-    kutse_service::data_reads::announce::<kutse_messaging::catalogue::IntakeDataRead>(
-        &mut conn,
+    let reads = kutse_service::data_reads::reads_of(
         &principal,
         &[kutse_service::data_reads::Read {
             person: applicant,
             what: "application",
             resource: id.to_string(),
         }],
-    )
-    .await?;
+    );
+    db::data_reads::record_own(&mut conn, &reads).await?;
     Ok(Json(view))
 }
 

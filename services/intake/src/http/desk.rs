@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use kutse_auth::Authenticated;
 use kutse_http::{ApiError, Json};
-use kutse_messaging::catalogue::IntakeDataRead;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -134,7 +133,11 @@ async fn tracked(
             resource: r.id.to_string(),
         })
         .collect();
-    kutse_service::data_reads::announce::<IntakeDataRead>(conn, principal, &reads).await?;
+    db::data_reads::record_own(
+        conn,
+        &kutse_service::data_reads::reads_of(principal, &reads),
+    )
+    .await?;
     Ok(())
 }
 
