@@ -4,8 +4,9 @@
 //!
 //! - Certificates are **leased** in batches (`FOR UPDATE SKIP LOCKED`, a lease time), so several
 //!   replicas render each certificate once and a replica that dies costs one attempt. A PDF is
-//!   recorded only if none was (a replica whose lease ran out finds it done and announces
-//!   nothing), so the holder is mailed once.
+//!   recorded only if none was, and only for the edition it was rendered from (a replica whose
+//!   lease ran out finds it done and announces nothing; a render overtaken by a duplicate is
+//!   dropped and the duplicate rendered anew), so the holder is mailed once per edition.
 //! - A failed attempt waits longer each time (30 s doubling to an hour); a certificate that fails
 //!   [`MAX_ATTEMPTS`] times is left with its error for an operator (`pdf_error`), logged at error
 //!   level. `UPDATE certificates SET pdf_attempts = 0 WHERE pdf_sha256 IS NULL` starts them again.
@@ -150,7 +151,7 @@ impl Renderer {
                             "certificate PDF not rendered; will retry"
                         );
                     }
-                    crate::db::renderings::failed(&mut conn, row.id, &error).await?;
+                    crate::db::renderings::failed(&mut conn, row.id, row.edition, &error).await?;
                 }
             }
         }
@@ -161,7 +162,16 @@ impl Renderer {
         let mut tx = self.pool.begin().await?;
         let mut envelopes = Vec::with_capacity(done.len());
         for d in done {
-            if crate::db::renderings::stored(&mut tx, d.row.id, &d.key, &d.sha256, d.size).await? {
+            if crate::db::renderings::stored(
+                &mut tx,
+                d.row.id,
+                d.row.edition,
+                &d.key,
+                &d.sha256,
+                d.size,
+            )
+            .await?
+            {
                 envelopes.push(d.announcement);
             } else {
                 tracing::info!(

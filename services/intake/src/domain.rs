@@ -131,6 +131,8 @@ pub enum NamedCertificateError {
     NotYours,
     #[error("a certificate of another qualification than the round's")]
     OtherQualification,
+    #[error("issued by another awarding body: its duplicate is ordered from that body")]
+    OtherBody,
     #[error("the certificate is revoked")]
     Revoked,
     #[error("the certificate was succeeded by {0}; name that one")]
@@ -150,15 +152,16 @@ pub struct RecertificationWindow {
 }
 
 /// Whether `held` (the certificate an application of `kind` names, if intake knows it) may be
-/// named by `applicant` in a round of `qualification` on `today`: a recertification renews, and a
-/// duplicate copies, a certificate of the applicant's own and of the round's qualification that is
-/// neither revoked nor succeeded; a recertification only within the body's window around its
-/// expiry (when the expiry is known).
+/// named by `applicant` in a round of `qualification` of `body` on `today`: a recertification
+/// renews, and a duplicate copies, a certificate of the applicant's own and of the round's
+/// qualification that is neither revoked nor succeeded; a duplicate only at the body that issued
+/// it, a recertification only within the body's window around its expiry (when the expiry is
+/// known).
 pub fn check_named_certificate(
     kind: ApplicationKind,
     held: Option<&crate::db::certificates::Held>,
     applicant: &str,
-    qualification: uuid::Uuid,
+    (qualification, body): (uuid::Uuid, uuid::Uuid),
     window: RecertificationWindow,
     today: chrono::NaiveDate,
 ) -> Result<(), NamedCertificateError> {
@@ -167,6 +170,9 @@ pub fn check_named_certificate(
         .ok_or(NamedCertificateError::NotYours)?;
     if held.qualification_id != qualification {
         return Err(NamedCertificateError::OtherQualification);
+    }
+    if kind == ApplicationKind::Duplicate && held.awarding_body_id != body {
+        return Err(NamedCertificateError::OtherBody);
     }
     if held.status == "revoked" {
         return Err(NamedCertificateError::Revoked);
@@ -312,7 +318,14 @@ mod tests {
         let day = |s: &str| -> chrono::NaiveDate { s.parse().expect("date") };
         let mine = held("49403136526", q);
         let check = |kind, held: Option<&crate::db::certificates::Held>, today: &str| {
-            check_named_certificate(kind, held, "49403136526", q, window, day(today))
+            check_named_certificate(
+                kind,
+                held,
+                "49403136526",
+                (q, uuid::Uuid::nil()),
+                window,
+                day(today),
+            )
         };
         assert_eq!(check(Recertification, Some(&mine), "2030-07-01"), Ok(()));
         assert_eq!(check(Recertification, Some(&mine), "2031-12-30"), Ok(()));
@@ -346,6 +359,18 @@ mod tests {
         assert_eq!(
             check(Recertification, Some(&succeeded), "2031-01-01"),
             Err(E::Superseded("KT-2031-000007".into()))
+        );
+        // A duplicate is ordered from the body that issued the certificate; a recertification
+        // may be made at another.
+        let mut elsewhere = mine.clone();
+        elsewhere.awarding_body_id = uuid::Uuid::now_v7();
+        assert_eq!(
+            check(Duplicate, Some(&elsewhere), "2027-01-01"),
+            Err(E::OtherBody)
+        );
+        assert_eq!(
+            check(Recertification, Some(&elsewhere), "2031-01-01"),
+            Ok(())
         );
         // Issued before intake kept expiry: no window to check.
         let mut unknown = mine.clone();

@@ -1351,6 +1351,23 @@ async fn a_recertification_succeeds_the_certificate_it_names_and_a_duplicate_is_
         json!(null)
     );
 
+    // So does one of the holder's own naming it for another qualification.
+    let another = Uuid::now_v7();
+    let (mut submitted, decided) = register.facts(another, true);
+    submitted.kind = kutse_domain::ApplicationKind::Recertification;
+    submitted.certificate_number = Some(new.clone());
+    publish(Envelope::new(&submitted, Some(another)).expect("e")).await;
+    publish(Envelope::new(&decided, Some(another)).expect("e")).await;
+    let unrelated = issue(another).await;
+    assert_eq!(
+        verification(unrelated).await["certificate"]["successor_of"],
+        json!(null)
+    );
+    assert_eq!(
+        verification(new.clone()).await["certificate"]["superseded_by"],
+        json!(null)
+    );
+
     // A duplicate for someone else is parked and changes nothing.
     let duplicate = |holder: &str, reason: kutse_domain::DuplicateReason| {
         let application = Uuid::now_v7();
@@ -1387,9 +1404,24 @@ async fn a_recertification_succeeds_the_certificate_it_names_and_a_duplicate_is_
 
     // The holder's duplicate (lost: the name stays), delivered twice: one new edition.
     let lost = duplicate("49403136526", kutse_domain::DuplicateReason::Lost);
-    for _ in 0..2 {
-        publish(Envelope::new(&lost, Some(lost.application_id)).expect("e")).await;
+    let deliveries: Vec<Envelope> = (0..2)
+        .map(|_| Envelope::new(&lost, Some(lost.application_id)).expect("e"))
+        .collect();
+    let ids: Vec<Uuid> = deliveries.iter().map(|e| e.id).collect();
+    for envelope in deliveries {
+        publish(envelope).await;
     }
+    // Both deliveries handled before anything is counted.
+    eventually(WAIT, "both deliveries handled", || async {
+        let handled: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM messaging.inbox WHERE message_id = ANY($1)")
+                .bind(&ids)
+                .fetch_one(&register.certificates.db.pool)
+                .await
+                .ok()?;
+        (handled == 2).then_some(())
+    })
+    .await;
     let shown = eventually(WAIT, "the duplicate issued", || async {
         let v = verification(new.clone()).await;
         (v["certificate"]["duplicate"]["edition"] == 2).then_some(v)

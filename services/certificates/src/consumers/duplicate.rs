@@ -35,6 +35,11 @@ impl CertificatesHandler {
         let Some(current) = db::duplicates::lock(conn, number).await? else {
             return refuse(format!("the register holds no certificate {number}"));
         };
+        // Applied before: nothing to do, whatever happened to the certificate since.
+        if db::duplicates::applied(conn, s.application_id).await? {
+            tracing::info!(application = %s.application_id, "duplicate issued before; nothing to do");
+            return Ok(());
+        }
         if current.holder != s.applicant.isikukood.to_string() {
             return refuse(format!("certificate {number} is not the applicant's"));
         }
@@ -80,11 +85,14 @@ impl CertificatesHandler {
         db::duplicates::replace(
             conn,
             &current,
-            edition,
-            &value,
-            &seal,
-            &credential,
-            s.application_id,
+            &db::duplicates::Edition {
+                edition,
+                document: &value,
+                seal: &seal,
+                credential: &credential,
+                salt: &salt,
+                contact: s.application_id,
+            },
         )
         .await?;
         let mut holder = s.applicant.clone();

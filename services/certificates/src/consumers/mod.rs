@@ -289,6 +289,7 @@ impl CertificatesHandler {
             .collect();
         let predecessors = db::outcomes::lock_predecessors(conn, &named).await?;
         let mut successions = Vec::new();
+        let mut claimed = HashSet::new();
         let mut rows = Vec::with_capacity(new);
         let mut entries = Vec::with_capacity(new * 2);
         let mut envelopes = Vec::with_capacity(new);
@@ -325,7 +326,7 @@ impl CertificatesHandler {
                 issued_on,
                 valid_until,
                 protocol_id: protocol.protocol_id,
-                successor_of: succeeds(&predecessors, s),
+                successor_of: succeeds(&predecessors, s, &mut claimed),
                 duplicate: None,
             };
             if let Some(predecessor) = &document.successor_of {
@@ -398,11 +399,13 @@ impl CertificatesHandler {
 }
 
 /// The certificate a recertification's new certificate succeeds: the one it names, if that is
-/// among `predecessors` (locked), the holder's own, of the same qualification and not succeeded
-/// yet; otherwise none (and the new certificate stands alone).
+/// among `predecessors` (locked), the holder's own, of the same qualification, not revoked, not
+/// succeeded yet and not `claimed` by another award of the same protocol; otherwise none (and
+/// the new certificate stands alone).
 fn succeeds(
     predecessors: &[db::outcomes::Predecessor],
     s: &ApplicationSubmitted,
+    claimed: &mut HashSet<String>,
 ) -> Option<String> {
     if s.kind != kutse_domain::ApplicationKind::Recertification {
         return None;
@@ -414,7 +417,9 @@ fn succeeds(
             if p.holder == s.applicant.isikukood.to_string()
                 && p.qualification_id.as_deref()
                     == Some(s.qualification.id.to_string().as_str())
-                && p.superseded_by.is_none() =>
+                && p.superseded_by.is_none()
+                && p.status != "revoked"
+                && claimed.insert(named.to_owned()) =>
         {
             Some(named.to_owned())
         }

@@ -87,16 +87,34 @@ pub async fn entries(conn: &mut PgConnection, certificate: Uuid) -> sqlx::Result
         .collect()
 }
 
+/// Whether a duplicate was issued on `application` before.
+pub async fn applied(conn: &mut PgConnection, application: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM duplicates WHERE application_id = $1)")
+        .bind(application)
+        .fetch_one(conn)
+        .await
+}
+
+/// A new edition of a certificate's document.
+#[derive(Debug)]
+pub struct Edition<'a> {
+    pub edition: i32,
+    pub document: &'a serde_json::Value,
+    pub seal: &'a str,
+    pub credential: &'a str,
+    /// The salt of the credential's identity hash (kept; new for certificates issued before
+    /// credentials).
+    pub salt: &'a str,
+    /// The application whose address the new PDF is mailed to.
+    pub contact: Uuid,
+}
+
 /// The new edition replaces the current one, which is kept in `certificate_editions`; its PDF is
-/// to be rendered anew (the renderer is woken by a trigger), and mailed to `contact`'s address.
+/// to be rendered anew (the renderer is woken by a trigger), and mailed to the contact's address.
 pub async fn replace(
     conn: &mut PgConnection,
     current: &Current,
-    edition: i32,
-    document: &serde_json::Value,
-    seal: &str,
-    credential: &str,
-    contact: Uuid,
+    new: &Edition<'_>,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO certificate_editions (certificate_id, edition, document, seal, credential,
@@ -115,16 +133,18 @@ pub async fn replace(
     sqlx::query(
         "UPDATE certificates
             SET edition = $2, document = $3, seal = $4, credential = $5, contact_application_id = $6,
+                holder_salt = coalesce(holder_salt, $7),
                 pdf_key = NULL, pdf_sha256 = NULL, pdf_size = NULL, pdf_rendered_at = NULL,
                 pdf_attempts = 0, pdf_leased_until = NULL, pdf_error = NULL
           WHERE id = $1",
     )
     .bind(current.id)
-    .bind(edition)
-    .bind(document)
-    .bind(seal)
-    .bind(credential)
-    .bind(contact)
+    .bind(new.edition)
+    .bind(new.document)
+    .bind(new.seal)
+    .bind(new.credential)
+    .bind(new.contact)
+    .bind(new.salt)
     .execute(conn)
     .await
     .map(|_| ())

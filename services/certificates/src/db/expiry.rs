@@ -24,7 +24,9 @@ pub async fn due(
     sqlx::query_as(
         "SELECT c.id, c.register_number, c.application_id, c.valid_until, c.document,
                 a.submission -> 'applicant' AS applicant
-           FROM certificates c LEFT JOIN applications a ON a.application_id = c.application_id
+           FROM certificates c
+           LEFT JOIN applications a
+                  ON a.application_id = coalesce(c.contact_application_id, c.application_id)
           WHERE c.status = 'valid' AND c.valid_until >= $1 AND c.valid_until <= $2
             AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.certificate_id = c.id)
           ORDER BY c.id",

@@ -122,10 +122,14 @@ pub struct Stored {
     pub pdf_size: Option<i64>,
     /// The recertification's certificate that succeeded this one.
     pub superseded_by: Option<String>,
+    /// The application whose submission gives the holder's address now (a duplicate's, after
+    /// one).
+    pub contact_application_id: Uuid,
 }
 
 const STORED: &str = "id, application_id, seal, status, holder_salt, credential, pdf_key,
-        pdf_sha256, pdf_size, superseded_by";
+        pdf_sha256, pdf_size, superseded_by,
+        coalesce(contact_application_id, application_id) AS contact_application_id";
 
 /// The certificate with this register number.
 pub async fn by_number(
@@ -231,6 +235,7 @@ pub struct Predecessor {
     pub holder: String,
     pub qualification_id: Option<String>,
     pub superseded_by: Option<String>,
+    pub status: String,
 }
 
 /// The certificates `numbers` name, locked (a succession is recorded once).
@@ -243,7 +248,7 @@ pub async fn lock_predecessors(
     }
     sqlx::query_as(
         "SELECT register_number, holder, document #>> '{qualification,id}' AS qualification_id,
-                superseded_by
+                superseded_by, status
            FROM certificates WHERE register_number = ANY($1)
           ORDER BY register_number FOR UPDATE",
     )

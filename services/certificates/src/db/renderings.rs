@@ -15,6 +15,9 @@ pub struct ToRender {
     /// The applicant as the submission named them (e-mail, language).
     pub applicant: Option<serde_json::Value>,
     pub pdf_attempts: i32,
+    /// The document's edition leased: a PDF is recorded only for the edition it was rendered
+    /// from (a duplicate issued meanwhile is rendered anew).
+    pub edition: i32,
 }
 
 /// Leases up to `limit` certificates without a PDF whose lease (or back-off) has run out and
@@ -35,9 +38,9 @@ pub async fn lease(
                              AND (pdf_leased_until IS NULL OR pdf_leased_until < now())
                            ORDER BY created_at LIMIT $1
                            FOR UPDATE SKIP LOCKED)
-         RETURNING id, register_number, application_id, contact_application_id, document, pdf_attempts)
+         RETURNING id, register_number, application_id, contact_application_id, document, pdf_attempts, edition)
          SELECT l.id, l.register_number, coalesce(l.contact_application_id, l.application_id) AS application_id,
-                l.document, l.pdf_attempts, a.submission -> 'applicant' AS applicant
+                l.document, l.pdf_attempts, l.edition, a.submission -> 'applicant' AS applicant
            FROM leased l
            LEFT JOIN applications a
                   ON a.application_id = coalesce(l.contact_application_id, l.application_id)",
@@ -54,6 +57,7 @@ pub async fn lease(
 pub async fn stored(
     conn: &mut PgConnection,
     id: Uuid,
+    edition: i32,
     key: &str,
     sha256: &str,
     size: i64,
@@ -61,12 +65,13 @@ pub async fn stored(
     sqlx::query(
         "UPDATE certificates SET pdf_key = $2, pdf_sha256 = $3, pdf_size = $4,
                 pdf_rendered_at = now(), pdf_leased_until = NULL, pdf_error = NULL
-          WHERE id = $1 AND pdf_sha256 IS NULL",
+          WHERE id = $1 AND pdf_sha256 IS NULL AND edition = $5",
     )
     .bind(id)
     .bind(key)
     .bind(sha256)
     .bind(size)
+    .bind(edition)
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
@@ -75,14 +80,20 @@ pub async fn stored(
 /// Records a failed attempt and when the next may start: the wait doubles from 30 s with each
 /// attempt, up to an hour (an S3 outage is waited out for the better part of a day before the
 /// certificate is given up on).
-pub async fn failed(conn: &mut PgConnection, id: Uuid, error: &str) -> sqlx::Result<()> {
+pub async fn failed(
+    conn: &mut PgConnection,
+    id: Uuid,
+    edition: i32,
+    error: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE certificates SET pdf_error = $2,
                 pdf_leased_until = now() + make_interval(secs => least(3600, 30 * power(2, least(pdf_attempts, 12))))
-          WHERE id = $1",
+          WHERE id = $1 AND edition = $3",
     )
     .bind(id)
     .bind(error)
+    .bind(edition)
     .execute(conn)
     .await?;
     Ok(())

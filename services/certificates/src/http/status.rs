@@ -226,7 +226,7 @@ async fn change(
             "the authority suspended this certificate; only the authority reinstates it".to_owned(),
         ));
     }
-    let applicant = crate::db::applications::applicant(&mut tx, stored.application_id)
+    let applicant = crate::db::applications::applicant(&mut tx, stored.contact_application_id)
         .await?
         .ok_or_else(|| {
             ApiError::Internal(anyhow::anyhow!(

@@ -27,7 +27,8 @@ pub async fn register_number(
 ) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
         "SELECT detail ->> 'register_number' FROM application_history
-          WHERE application_id = $1 AND event = 'certificate_issued' ORDER BY id DESC LIMIT 1",
+          WHERE application_id = $1 AND event IN ('certificate_issued', 'duplicate_issued')
+          ORDER BY id DESC LIMIT 1",
     )
     .bind(application)
     .fetch_optional(conn)

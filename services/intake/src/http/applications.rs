@@ -397,7 +397,7 @@ async fn named_certificate(
         kind,
         held.as_ref(),
         applicant,
-        round.qualification_id,
+        (round.qualification_id, round.awarding_body_id),
         window,
         kutse_domain::tallinn_today(),
     ) {

@@ -123,9 +123,24 @@ async fn queue(
 ) -> Result<Json<Vec<db::prints::PrintOrder>>, ApiError> {
     require_staff_of(&principal, query.awarding_body_id)?;
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(
-        db::prints::queue(&mut conn, query.awarding_body_id).await?,
-    ))
+    let queue = db::prints::queue(&mut conn, query.awarding_body_id).await?;
+    // The queue shows holders' postal addresses: tracked for each holder.
+    let mut reads = Vec::with_capacity(queue.len());
+    for order in &queue {
+        if let Some(owner) = db::applications::ownership(&mut conn, order.application_id).await? {
+            reads.push(kutse_service::data_reads::Read {
+                person: owner.applicant,
+                what: "print order",
+                resource: order.id.to_string(),
+            });
+        }
+    }
+    db::data_reads::record_own(
+        &mut conn,
+        &kutse_service::data_reads::reads_of(&principal, &reads),
+    )
+    .await?;
+    Ok(Json(queue))
 }
 
 async fn sent(
