@@ -278,6 +278,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: PERSONAL_DATA_READ,
     },
     MessageSpec {
+        message_type: CommitteeDataRead::TYPE,
+        version: CommitteeDataRead::VERSION,
+        producer: services::COMMITTEE,
+        consumers: &[services::INTAKE],
+        summary: PERSONAL_DATA_READ,
+    },
+    MessageSpec {
         message_type: CertificatesDataRead::TYPE,
         version: CertificatesDataRead::VERSION,
         producer: services::CERTIFICATES,
@@ -785,7 +792,8 @@ impl Message for ApplicationRefused {
 
 /// Someone other than the person read the person's personal data: the data tracker's record
 /// (andmejälgija). Each service that shows personal data announces its own reads under its own
-/// type ([`DocumentsDataRead`], [`AssessmentDataRead`], [`CertificatesDataRead`]), so that the
+/// type ([`DocumentsDataRead`], [`AssessmentDataRead`], [`CommitteeDataRead`],
+/// [`CertificatesDataRead`]), so that the
 /// broker lets each publish only its own; intake, which keeps them, records its own directly.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonalDataRead {
@@ -836,6 +844,9 @@ personal_data_read! {
     DocumentsDataRead => "personal_data.read.documents",
     /// `personal_data.read.assessment`, v1: an assessment case read.
     AssessmentDataRead => "personal_data.read.assessment",
+    /// `personal_data.read.committee`, v1: an appeal read (with the applicant's data) at the
+    /// committee.
+    CommitteeDataRead => "personal_data.read.committee",
     /// `personal_data.read.certificates`, v1: a certificate read with its holder's code.
     CertificatesDataRead => "personal_data.read.certificates",
 }

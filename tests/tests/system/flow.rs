@@ -1296,6 +1296,24 @@ async fn a_refusal_the_applicant_appeals_is_reopened_by_the_chair_and_a_new_prot
         .await
         .expect("count");
     assert_eq!(certificates, 1);
+    // The staff listing the appeals at the committee read Mari's: her data tracker says so.
+    eventually(WAIT, "the appeal's read in Mari's tracker", || async {
+        let (_, page) = call(
+            &s.http,
+            "GET",
+            &format!("{}/me/data-reads?per_page=100", s.intake.url),
+            &mari,
+            None,
+            None,
+        )
+        .await;
+        page["reads"]
+            .as_array()?
+            .iter()
+            .any(|r| r["service"] == "committee" && r["what"] == "appeal")
+            .then_some(())
+    })
+    .await;
     s.harness.assert_parked(&[]).await;
 }
 

@@ -53,7 +53,23 @@ async fn list(
         ));
     }
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(db::appeals::of_body(&mut conn, body).await?))
+    let appeals = db::appeals::of_body(&mut conn, body).await?;
+    // Each appeal carries its applicant's data (name, address, grounds): tracked for them.
+    let reads: Vec<_> = appeals
+        .iter()
+        .filter_map(|a| {
+            Some(kutse_service::data_reads::Read {
+                person: a.lodged["applicant"]["isikukood"].as_str()?.to_owned(),
+                what: "appeal",
+                resource: a.id.to_string(),
+            })
+        })
+        .collect();
+    kutse_service::data_reads::announce::<kutse_messaging::catalogue::CommitteeDataRead>(
+        &mut conn, &principal, &reads,
+    )
+    .await?;
+    Ok(Json(appeals))
 }
 
 #[derive(Debug, Deserialize)]

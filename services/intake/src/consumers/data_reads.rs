@@ -3,7 +3,9 @@
 //! directly (`db::data_reads::record_own`).
 
 use kutse_messaging::catalogue::services;
-use kutse_messaging::catalogue::{AssessmentDataRead, CertificatesDataRead, DocumentsDataRead};
+use kutse_messaging::catalogue::{
+    AssessmentDataRead, CertificatesDataRead, CommitteeDataRead, DocumentsDataRead,
+};
 use kutse_messaging::{Envelope, HandlerError, Handles};
 use sqlx::PgConnection;
 
@@ -29,5 +31,6 @@ macro_rules! keeps_reads {
 keeps_reads! {
     DocumentsDataRead => services::DOCUMENTS,
     AssessmentDataRead => services::ASSESSMENT,
+    CommitteeDataRead => services::COMMITTEE,
     CertificatesDataRead => services::CERTIFICATES,
 }

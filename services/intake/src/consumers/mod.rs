@@ -53,6 +53,7 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<kutse_messaging::catalogue::CertificateReissued>()
         .on::<kutse_messaging::catalogue::DocumentsDataRead>()
         .on::<kutse_messaging::catalogue::AssessmentDataRead>()
+        .on::<kutse_messaging::catalogue::CommitteeDataRead>()
         .on::<kutse_messaging::catalogue::CertificatesDataRead>()
 }
 
