@@ -144,11 +144,23 @@ pub enum NamedCertificateError {
     },
 }
 
-/// The awarding body's window for recertification around a certificate's expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The awarding body's window for recertification around a certificate's expiry: from
+/// `months_before` it expires until `months_after` (0-60 each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RecertificationWindow {
     pub months_before: u32,
     pub months_after: u32,
+}
+
+impl RecertificationWindow {
+    /// A body's window unless it sets its own.
+    pub const DEFAULT: Self = Self {
+        months_before: 12,
+        months_after: 12,
+    };
+    /// The longest either side may be.
+    pub const MAX_MONTHS: u32 = 60;
 }
 
 /// Whether `held` (the certificate an application of `kind` names, if intake knows it) may be

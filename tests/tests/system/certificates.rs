@@ -351,19 +351,7 @@ async fn a_protocol_with_an_unknown_key_or_altered_after_signing_issues_nothing_
     let unknown =
         kutse_protocol::sign(&protocol, &stranger, "someone", "kutse-protocol").expect("sign");
     register.publish_protocol(unknown).await;
-    let parked = eventually(WAIT, "the unknown-key protocol parked", || async {
-        register
-            .harness
-            .take_parked("certificates")
-            .await
-            .expect("get")
-    })
-    .await;
-    let error = headers::string(
-        parked.delivery.properties.headers().as_ref(),
-        headers::ERROR,
-    )
-    .expect("error");
+    let (_, error) = register.parked("the unknown-key protocol parked").await;
     assert!(error.contains("unknown key"), "{error}");
 
     // Signed by the chair, then altered: the recorded vote changed after signing.
@@ -378,28 +366,9 @@ async fn a_protocol_with_an_unknown_key_or_altered_after_signing_issues_nothing_
     register
         .publish_protocol(format!("{}.{}.{}", parts[0], payload, parts[2]))
         .await;
-    let parked = eventually(WAIT, "the altered protocol parked", || async {
-        register
-            .harness
-            .take_parked("certificates")
-            .await
-            .expect("get")
-    })
-    .await;
-    let error = headers::string(
-        parked.delivery.properties.headers().as_ref(),
-        headers::ERROR,
-    )
-    .expect("error");
+    let (reason, error) = register.parked("the altered protocol parked").await;
     assert!(error.contains("signature does not verify"), "{error}");
-    assert_eq!(
-        headers::string(
-            parked.delivery.properties.headers().as_ref(),
-            headers::PARKED_REASON
-        )
-        .as_deref(),
-        Some("rejected")
-    );
+    assert_eq!(reason, "rejected");
     assert_eq!(register.count("SELECT count(*) FROM certificates").await, 0);
     assert_eq!(
         register
@@ -1383,19 +1352,7 @@ async fn a_recertification_succeeds_the_certificate_it_names_and_a_duplicate_is_
     };
     let theirs = duplicate("38001085718", kutse_domain::DuplicateReason::NameChanged);
     publish(Envelope::new(&theirs, Some(theirs.application_id)).expect("e")).await;
-    let parked = eventually(WAIT, "someone else's duplicate parked", || async {
-        register
-            .harness
-            .take_parked("certificates")
-            .await
-            .expect("get")
-    })
-    .await;
-    let error = headers::string(
-        parked.delivery.properties.headers().as_ref(),
-        headers::ERROR,
-    )
-    .expect("error");
+    let (_, error) = register.parked("someone else's duplicate parked").await;
     assert!(error.contains("is not the applicant's"), "{error}");
     assert_eq!(
         verification(new.clone()).await["certificate"]["holder"]["family_name"],

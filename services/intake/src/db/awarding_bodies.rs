@@ -1,6 +1,8 @@
 //! Awarding bodies.
 
 use sqlx::PgConnection;
+
+use crate::domain::RecertificationWindow;
 use uuid::Uuid;
 
 pub async fn insert(
@@ -57,30 +59,34 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Stri
 pub async fn recertification_window(
     conn: &mut PgConnection,
     id: Uuid,
-) -> sqlx::Result<Option<(i32, i32)>> {
-    sqlx::query_as(
+) -> sqlx::Result<Option<RecertificationWindow>> {
+    let row: Option<(i32, i32)> = sqlx::query_as(
         "SELECT recertification_months_before, recertification_months_after
            FROM awarding_bodies WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    // The columns are checked 0-60 by the database.
+    Ok(row.map(|(before, after)| RecertificationWindow {
+        months_before: u32::try_from(before).unwrap_or(0),
+        months_after: u32::try_from(after).unwrap_or(0),
+    }))
 }
 
 /// Sets the body's recertification window; `false` if there is no such body.
 pub async fn set_recertification_window(
     conn: &mut PgConnection,
     id: Uuid,
-    before: i32,
-    after: i32,
+    window: RecertificationWindow,
 ) -> sqlx::Result<bool> {
     sqlx::query(
         "UPDATE awarding_bodies SET recertification_months_before = $2,
                 recertification_months_after = $3 WHERE id = $1",
     )
     .bind(id)
-    .bind(before)
-    .bind(after)
+    .bind(i32::try_from(window.months_before).unwrap_or(i32::MAX))
+    .bind(i32::try_from(window.months_after).unwrap_or(i32::MAX))
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)

@@ -31,9 +31,17 @@ pub async fn record(
     .map(|_| ())
 }
 
-/// Records intake's own reads at once: one multi-row insert, before the read is answered (see
-/// `kutse_service::data_reads`).
-pub async fn record_own(conn: &mut PgConnection, reads: &[PersonalDataRead]) -> sqlx::Result<()> {
+/// Tracks the reads `principal` made at intake (not of their own data): one multi-row insert,
+/// before the read is answered (see `kutse_service::data_reads`).
+pub async fn track(
+    conn: &mut PgConnection,
+    principal: &kutse_auth::Principal,
+    reads: &[kutse_service::data_reads::Read],
+) -> sqlx::Result<()> {
+    record_own(conn, &kutse_service::data_reads::reads_of(principal, reads)).await
+}
+
+async fn record_own(conn: &mut PgConnection, reads: &[PersonalDataRead]) -> sqlx::Result<()> {
     if reads.is_empty() {
         return Ok(());
     }

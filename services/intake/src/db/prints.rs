@@ -16,9 +16,13 @@ pub struct PrintOrder {
     pub ordered_at: chrono::DateTime<chrono::Utc>,
     pub status: String,
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The holder's personal code: never shown to the body, only tracked as read.
+    #[serde(skip)]
+    pub holder: String,
 }
 
-const COLUMNS: &str = "id, application_id, awarding_body_id, register_number, delivery_option, address, cost_cents, ordered_at, status, sent_at";
+const COLUMNS: &str = "id, application_id, awarding_body_id, register_number, delivery_option, address, cost_cents, ordered_at, status, sent_at,
+        (SELECT a.applicant FROM applications a WHERE a.id = application_id) AS holder";
 
 /// The register number the application's certificate was issued under, if it was.
 pub async fn register_number(

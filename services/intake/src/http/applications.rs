@@ -386,13 +386,9 @@ async fn named_certificate(
         return Ok(None);
     };
     let held = db::certificates::find(conn, number).await?;
-    let (before, after) = db::awarding_bodies::recertification_window(conn, round.awarding_body_id)
+    let window = db::awarding_bodies::recertification_window(conn, round.awarding_body_id)
         .await?
-        .unwrap_or((12, 12));
-    let window = crate::domain::RecertificationWindow {
-        months_before: u32::try_from(before).unwrap_or(0),
-        months_after: u32::try_from(after).unwrap_or(0),
-    };
+        .unwrap_or(crate::domain::RecertificationWindow::DEFAULT);
     match crate::domain::check_named_certificate(
         kind,
         held.as_ref(),
@@ -498,15 +494,16 @@ async fn read(
     let (applicant, _) = authorised(&mut conn, &principal, id).await?;
     let view = view(&mut conn, id).await?;
     // Staff and partners reading someone's application: tracked for them.
-    let reads = kutse_service::data_reads::reads_of(
+    db::data_reads::track(
+        &mut conn,
         &principal,
         &[kutse_service::data_reads::Read {
             person: applicant,
             what: "application",
             resource: id.to_string(),
         }],
-    );
-    db::data_reads::record_own(&mut conn, &reads).await?;
+    )
+    .await?;
     Ok(Json(view))
 }
 

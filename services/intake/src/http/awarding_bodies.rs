@@ -15,6 +15,7 @@ use axum::response::Response;
 
 use super::{AppState, created, replayed};
 use crate::db;
+use crate::domain::RecertificationWindow;
 use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
@@ -37,34 +38,23 @@ struct BodyView {
     id: Uuid,
     name: String,
     email: Option<String>,
-    recertification_window: Window,
+    recertification_window: RecertificationWindow,
 }
 
-/// The body's window for recertification: from `months_before` a certificate expires until
-/// `months_after` (0-60 each; 12 and 12 unless the body sets them).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Window {
-    months_before: i32,
-    months_after: i32,
-}
-
-impl Window {
-    fn checked(self) -> Result<Self, ApiError> {
-        let mut errors = Vec::new();
-        for (field, value) in [
-            ("recertification_window.months_before", self.months_before),
-            ("recertification_window.months_after", self.months_after),
-        ] {
-            if !(0..=60).contains(&value) {
-                errors.push(FieldError::new(field, "0 to 60 months"));
-            }
-        }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(ApiError::Invalid(errors))
-        }
+/// A window as given: each side 0-60 months.
+fn checked(window: RecertificationWindow) -> Result<RecertificationWindow, ApiError> {
+    let errors: Vec<FieldError> = [
+        ("recertification_window.months_before", window.months_before),
+        ("recertification_window.months_after", window.months_after),
+    ]
+    .into_iter()
+    .filter(|(_, months)| *months > RecertificationWindow::MAX_MONTHS)
+    .map(|(field, _)| FieldError::new(field, "0 to 60 months"))
+    .collect();
+    if errors.is_empty() {
+        Ok(window)
+    } else {
+        Err(ApiError::Invalid(errors))
     }
 }
 
@@ -72,17 +62,14 @@ async fn view_of(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<BodyView, Ap
     let (name, email) = db::awarding_bodies::find(conn, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("awarding body".to_owned()))?;
-    let (months_before, months_after) = db::awarding_bodies::recertification_window(conn, id)
+    let recertification_window = db::awarding_bodies::recertification_window(conn, id)
         .await?
-        .unwrap_or((12, 12));
+        .unwrap_or(RecertificationWindow::DEFAULT);
     Ok(BodyView {
         id,
         name,
         email,
-        recertification_window: Window {
-            months_before,
-            months_after,
-        },
+        recertification_window,
     })
 }
 
@@ -127,10 +114,7 @@ async fn create(
         id,
         name: name.to_owned(),
         email,
-        recertification_window: Window {
-            months_before: 12,
-            months_after: 12,
-        },
+        recertification_window: RecertificationWindow::DEFAULT,
     };
     let response = created(&mut tx, scope.as_ref(), &view).await?;
     tx.commit().await?;
@@ -156,7 +140,7 @@ struct BodyChange {
     email: Option<Option<String>>,
     /// The body's recertification window.
     #[serde(default)]
-    recertification_window: Option<Window>,
+    recertification_window: Option<RecertificationWindow>,
 }
 
 /// A field that is present, though it may be `null`.
@@ -183,10 +167,7 @@ async fn update(
             "give the desk address (null removes it) or the recertification window",
         ));
     }
-    let window = input
-        .recertification_window
-        .map(Window::checked)
-        .transpose()?;
+    let window = input.recertification_window.map(checked).transpose()?;
     let mut tx = state.pool.begin().await?;
     if let Some(given) = &input.email {
         let email = desk_address(given.as_deref())
@@ -198,14 +179,7 @@ async fn update(
         tracing::info!(%id, "awarding body's desk address changed");
     }
     if let Some(w) = window {
-        if !db::awarding_bodies::set_recertification_window(
-            &mut tx,
-            id,
-            w.months_before,
-            w.months_after,
-        )
-        .await?
-        {
+        if !db::awarding_bodies::set_recertification_window(&mut tx, id, w).await? {
             return Err(ApiError::NotFound("awarding body".to_owned()));
         }
         tracing::info!(%id, months_before = w.months_before, months_after = w.months_after, "awarding body's recertification window changed");

@@ -133,11 +133,7 @@ async fn tracked(
             resource: r.id.to_string(),
         })
         .collect();
-    db::data_reads::record_own(
-        conn,
-        &kutse_service::data_reads::reads_of(principal, &reads),
-    )
-    .await?;
+    db::data_reads::track(conn, principal, &reads).await?;
     Ok(())
 }
 

@@ -125,21 +125,15 @@ async fn queue(
     let mut conn = state.pool.acquire().await?;
     let queue = db::prints::queue(&mut conn, query.awarding_body_id).await?;
     // The queue shows holders' postal addresses: tracked for each holder.
-    let mut reads = Vec::with_capacity(queue.len());
-    for order in &queue {
-        if let Some(owner) = db::applications::ownership(&mut conn, order.application_id).await? {
-            reads.push(kutse_service::data_reads::Read {
-                person: owner.applicant,
-                what: "print order",
-                resource: order.id.to_string(),
-            });
-        }
-    }
-    db::data_reads::record_own(
-        &mut conn,
-        &kutse_service::data_reads::reads_of(&principal, &reads),
-    )
-    .await?;
+    let reads: Vec<_> = queue
+        .iter()
+        .map(|order| kutse_service::data_reads::Read {
+            person: order.holder.clone(),
+            what: "print order",
+            resource: order.id.to_string(),
+        })
+        .collect();
+    db::data_reads::track(&mut conn, &principal, &reads).await?;
     Ok(Json(queue))
 }
 
