@@ -6,7 +6,7 @@ CARGO ?= cargo
 # cargo-nextest when present (faster, one process per test); cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help stack stack-down run seed test fmt lint lint-deploy bench dev-token
+.PHONY: help stack stack-down run seed test fmt lint lint-deploy bench mail-preview dev-token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ bench: stack ## event-pipeline throughput against raw RabbitMQ; documents' memor
 	$(CARGO) run --release -p kutse-tests --example upload_bench
 	$(CARGO) run --release -p kutse-tests --example issuance_bench
 	$(CARGO) run --release -p kutse-tests --example data_reads_bench
+
+mail-preview: ## render every e-mail (Estonian and English, text and HTML) with sample data into target/mail-preview/index.html
+	@$(CARGO) run -q -p kutse-notifications --bin kutse-mail-preview -- target/mail-preview
 
 dev-token: ## log a person in (TARA stand-in) and print their access token: make dev-token ARGS="--code 38001085718 --body <uuid>"
 	@$(CARGO) run -q --bin kutse-dev-token -- token $(ARGS)

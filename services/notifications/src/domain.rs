@@ -10,8 +10,12 @@ use std::time::Duration;
 /// The notices an applicant receives; the kind is stored with each mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
-    /// The application was submitted.
+    /// The application was submitted (with its fee confirmed: processing starts).
     Receipt,
+    /// The application was submitted; it waits for the body to confirm the fee.
+    ReceiptAwaitingFee,
+    /// The fee of an application waiting for it was confirmed: processing starts.
+    FeeConfirmed,
     /// The assessment panel decided.
     Decision,
     /// The certificate was issued into the register.
@@ -40,6 +44,8 @@ impl MailKind {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Receipt => "receipt",
+            Self::ReceiptAwaitingFee => "receipt_awaiting_fee",
+            Self::FeeConfirmed => "fee_confirmed",
             Self::Decision => "decision",
             Self::Certificate => "certificate_issued",
             Self::Refusal => "refusal",

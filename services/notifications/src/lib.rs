@@ -9,7 +9,8 @@
 //! - `db`: the queries (queued mails, the applicants to tell).
 //! - `domain`: the rules: the kinds of notice, and retrying a mail that was not sent.
 //! - `sender`: the worker that sends queued e-mails after commit.
-//! - `templates`: the e-mails, in Estonian and English.
+//! - `templates`: the e-mails, in Estonian and English (minijinja, under `templates/`), as text
+//!   and HTML; `samples`: an example of every notice, for the preview and the snapshot tests.
 //! - `mail`: SMTP configuration and transport.
 //! - `migrations/`: this service's own schema (sqlx).
 //!
@@ -21,6 +22,7 @@ pub mod consumers;
 pub mod db;
 pub mod domain;
 pub mod mail;
+pub mod samples;
 pub mod sender;
 pub mod templates;
 

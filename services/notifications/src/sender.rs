@@ -56,7 +56,10 @@ pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
         mail.id,
         mail.recipient,
         mail.subject,
-        mail.body,
+        Body {
+            text: mail.body,
+            html: mail.html,
+        },
         attachment,
     )
     .await
@@ -149,12 +152,27 @@ async fn fetch(mailer: &Mailer, attachment: &Attachment) -> Result<Vec<u8>, Send
     Ok(bytes)
 }
 
+/// A mail's body: text, and the same as HTML (sent together as `multipart/alternative`).
+struct Body {
+    text: String,
+    html: Option<String>,
+}
+
+impl Body {
+    fn into_multipart(self) -> MultiPart {
+        match self.html {
+            Some(html) => MultiPart::alternative_plain_html(self.text, html),
+            None => MultiPart::mixed().singlepart(SinglePart::plain(self.text)),
+        }
+    }
+}
+
 async fn send(
     mailer: &Mailer,
     id: Uuid,
     recipient: String,
     subject: String,
-    body: String,
+    body: Body,
     attachment: Option<Attachment>,
 ) -> Result<(), SendError> {
     let permanent = |e: &dyn std::fmt::Display| SendError {
@@ -169,19 +187,22 @@ async fn send(
         .to(to)
         .subject(subject)
         .message_id(Some(format!("<{id}@kutse>")));
-    let message = match attachment {
-        None => builder
+    let message = match (attachment, body.html.is_some()) {
+        (None, false) => builder
             .header(ContentType::TEXT_PLAIN)
-            .body(body)
+            .body(body.text)
             .map_err(|e| permanent(&e))?,
-        Some(attachment) => {
+        (None, true) => builder
+            .multipart(body.into_multipart())
+            .map_err(|e| permanent(&e))?,
+        (Some(attachment), _) => {
             let bytes = fetch(mailer, &attachment).await?;
             let content_type =
                 ContentType::parse(&attachment.content_type).map_err(|e| permanent(&e))?;
             builder
                 .multipart(
                     MultiPart::mixed()
-                        .singlepart(SinglePart::plain(body))
+                        .multipart(body.into_multipart())
                         .singlepart(
                             LettreAttachment::new(attachment.filename.clone())
                                 .body(bytes, content_type),

@@ -1,4 +1,20 @@
-//! The e-mails, in Estonian and English. Plain text: they must read well in any mail client.
+//! The e-mails, in Estonian and English: minijinja templates under `templates/`, compiled into
+//! the binary, each mail sent as plain text and HTML in one message.
+//!
+//! A notice is one template per language, `<kind>.<lang>.txt` (notices to a body's desk, whose
+//! language is not known, are one bilingual `<kind>.txt`), with two blocks: `subject` and
+//! `body`. The body is written once, as plain text in a small convention — paragraphs separated
+//! by a blank line, list items starting with `- ` — and rendered twice:
+//! - as it is, for the `text/plain` part;
+//! - with HTML escaping of every value, then laid out by `layout.html` (paragraphs, lists, links)
+//!   for the `text/html` part.
+//!
+//! So the wording lives in one place per language, and a value (a reason, a name) can never
+//! inject markup. The functions here turn an event into the template's context: dates as the
+//! reader writes them (`dd.mm.yyyy`), names rather than codes. `kutse-mail-preview` renders every
+//! template with [`crate::samples`], and the snapshot tests hold their output.
+
+use std::sync::LazyLock;
 
 use kutse_domain::Language;
 use kutse_messaging::catalogue::{
@@ -6,412 +22,437 @@ use kutse_messaging::catalogue::{
     AssessmentDecided, CertificateExpiring, CertificateRendered, CertificateStatusChanged,
     CompetenceRef, DocumentsRequested, ExamRegistered, OverdueDigest, QualificationRef,
 };
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
-/// A rendered e-mail.
+/// A rendered e-mail: its subject, and its body as plain text and as HTML.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub subject: String,
-    pub body: String,
+    pub text: String,
+    pub html: String,
 }
 
-fn english(language: Language) -> bool {
-    language == Language::En
+/// A template that failed to render (a programming error: every template is rendered by the
+/// snapshot tests). The message that needed it is parked with this reason.
+#[derive(Debug, thiserror::Error)]
+#[error("e-mail template {template}: {source}")]
+pub struct TemplateError {
+    template: String,
+    #[source]
+    source: minijinja::Error,
 }
 
-/// The receipt for a submitted application.
-pub fn receipt(e: &ApplicationSubmitted) -> Rendered {
-    let name = &e.applicant.given_name;
-    let q = &e.qualification.name;
-    if english(e.applicant.language) {
-        Rendered {
-            subject: format!("Your application for {q} has been received"),
-            body: format!(
-                "Dear {name},\n\nyour application for the qualification {q} was submitted on {}.\n\
-                 Application number: {}\n\nThe assessment panel reviews applications within 10 working days of the \
-                 round's deadline ({}).\n\nKutse",
-                kutse_domain::tallinn_date(e.submitted_at),
-                e.application_id,
-                e.round_deadline
-            ),
+impl From<TemplateError> for kutse_messaging::HandlerError {
+    fn from(e: TemplateError) -> Self {
+        kutse_messaging::HandlerError::Permanent(e.to_string())
+    }
+}
+
+/// The templates of notices in both languages (`<kind>.et.txt`, `<kind>.en.txt`) and of the
+/// bilingual ones to a desk (`<kind>.txt`), compiled in, by name (the file name without `.txt`).
+macro_rules! templates {
+    ($($kind:literal),* ; $($desk:literal),*) => {
+        &[
+            $(
+                (concat!($kind, ".et"), include_str!(concat!("../templates/", $kind, ".et.txt"))),
+                (concat!($kind, ".en"), include_str!(concat!("../templates/", $kind, ".en.txt"))),
+            )*
+            $(($desk, include_str!(concat!("../templates/", $desk, ".txt"))),)*
+        ]
+    };
+}
+
+/// Every template, by name.
+pub const TEMPLATES: &[(&str, &str)] = templates![
+    "receipt",
+    "receipt_awaiting_fee",
+    "fee_confirmed",
+    "documents_requested",
+    "decision",
+    "exam_registered",
+    "certificate_issued",
+    "certificate_duplicate",
+    "refusal",
+    "certificate_status",
+    "certificate_expiring",
+    "appeal_receipt",
+    "appeal_resolved";
+    "appeal_to_body",
+    "overdue_digest"
+];
+
+const LAYOUT: &str = include_str!("../templates/layout.html");
+
+/// The two environments: the same templates, rendered as text and with HTML escaping.
+struct Engine {
+    text: Environment<'static>,
+    html: Environment<'static>,
+}
+
+static ENGINE: LazyLock<Engine> = LazyLock::new(|| Engine {
+    text: environment(false),
+    html: environment(true),
+});
+
+fn environment(html: bool) -> Environment<'static> {
+    let mut env = Environment::new();
+    // A variable missing from the context is an error, not an empty string.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(move |_| {
+        if html {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
         }
-    } else {
-        Rendered {
-            subject: format!("Teie taotlus kutsele {q} on kätte saadud"),
-            body: format!(
-                "Lugupeetud {name}\n\nTeie taotlus kutsele {q} esitati {}.\nTaotluse number: {}\n\n\
-                 Hindamiskomisjon vaatab taotlused läbi 10 tööpäeva jooksul pärast taotlusvooru tähtaega ({}).\n\nKutse",
-                kutse_domain::tallinn_date(e.submitted_at),
-                e.application_id,
-                e.round_deadline
-            ),
+    });
+    for (name, source) in TEMPLATES {
+        // The sources are compiled in and parsed by the tests; a syntax error fails every test.
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "e-mail template does not parse");
         }
     }
+    if html && let Err(e) = env.add_template("layout.html", LAYOUT) {
+        tracing::error!(error = %e, "e-mail layout does not parse");
+    }
+    env
+}
+
+/// The template of `kind` in `language`.
+fn named(kind: &str, language: Language) -> String {
+    format!("{kind}.{}", language.as_str())
+}
+
+/// Renders template `name` with `ctx`: its subject, its text, and its HTML laid out.
+pub fn render(name: &str, language: Language, ctx: Value) -> Result<Rendered, TemplateError> {
+    let failed = |source| TemplateError {
+        template: name.to_owned(),
+        source,
+    };
+    let engine = &*ENGINE;
+    let mut text = engine
+        .text
+        .get_template(name)
+        .and_then(|t| t.render_captured(&ctx))
+        .map_err(failed)?;
+    let subject = text
+        .with_state_mut(|state| state.render_block("subject"))
+        .map_err(failed)?
+        .trim()
+        .to_owned();
+    let text = text
+        .with_state_mut(|state| state.render_block("body"))
+        .map_err(failed)?;
+    let escaped = engine
+        .html
+        .get_template(name)
+        .and_then(|t| t.render_captured(&ctx))
+        .and_then(|mut captured| captured.with_state_mut(|state| state.render_block("body")))
+        .map_err(failed)?;
+    let html = engine
+        .html
+        .get_template("layout.html")
+        .and_then(|layout| {
+            layout.render(context! {
+                lang => language.as_str(),
+                subject => &subject,
+                blocks => layout_blocks(&escaped),
+            })
+        })
+        .map_err(failed)?;
+    Ok(Rendered {
+        subject,
+        text: format!("{}\n", text.trim_end()),
+        html,
+    })
+}
+
+/// The escaped body as the layout's blocks: paragraphs (lines kept) and lists (lines starting
+/// with `- `), split at blank lines; addresses starting with `https://` or `http://` become links.
+fn layout_blocks(escaped: &str) -> Vec<Value> {
+    escaped
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .map(|block| {
+            let lines: Vec<&str> = block.lines().map(str::trim).collect();
+            let list = lines.iter().all(|l| l.starts_with("- "));
+            let lines: Vec<Value> = lines
+                .iter()
+                .map(|l| {
+                    let l = if list { &l[2..] } else { l };
+                    Value::from_safe_string(linked(l))
+                })
+                .collect();
+            context! { list => list, lines => lines }
+        })
+        .collect()
+}
+
+/// `line` (already escaped) with each web address made a link.
+fn linked(line: &str) -> String {
+    line.split(' ')
+        .map(|word| {
+            // minijinja escapes `/` as `&#x2f;`; the entity is valid in `href` too.
+            let web = [
+                "https://",
+                "http://",
+                "https:&#x2f;&#x2f;",
+                "http:&#x2f;&#x2f;",
+            ];
+            if web.iter().any(|prefix| word.starts_with(prefix)) {
+                format!("<a href=\"{word}\">{word}</a>")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn date(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+fn day_of(instant: chrono::DateTime<chrono::Utc>) -> String {
+    date(kutse_domain::tallinn_date(instant))
+}
+
+/// The receipt for a submitted application whose fee the body had already confirmed (one mail:
+/// received, and processing started).
+pub fn receipt(e: &ApplicationSubmitted) -> Result<Rendered, TemplateError> {
+    submission("receipt", e)
+}
+
+/// The receipt for an application submitted before its fee was confirmed: it waits for the fee.
+pub fn receipt_awaiting_fee(e: &ApplicationSubmitted) -> Result<Rendered, TemplateError> {
+    submission("receipt_awaiting_fee", e)
+}
+
+/// The fee was confirmed after the application was submitted: processing starts.
+pub fn fee_confirmed(e: &ApplicationSubmitted) -> Result<Rendered, TemplateError> {
+    submission("fee_confirmed", e)
+}
+
+fn submission(kind: &str, e: &ApplicationSubmitted) -> Result<Rendered, TemplateError> {
+    let language = e.applicant.language;
+    render(
+        &named(kind, language),
+        language,
+        context! {
+            name => &e.applicant.given_name,
+            qualification => &e.qualification.name,
+            application_id => e.application_id.to_string(),
+            submitted_on => day_of(e.submitted_at),
+            round_deadline => date(e.round_deadline),
+        },
+    )
 }
 
 /// The certificate has been issued (sent once its PDF is rendered, which is attached); or a
 /// duplicate of it.
-pub fn issued(e: &CertificateRendered) -> Rendered {
-    let name = &e.holder.given_name;
-    let q = &e.qualification.name;
-    let n = &e.register_number;
-    if e.edition.is_some() {
-        return duplicate(e);
-    }
-    if english(e.holder.language) {
-        Rendered {
-            subject: format!("Certificate {n} issued: {q}"),
-            body: format!(
-                "Dear {name},\n\nthe qualification committee awarded you the qualification {q}.\n\
-                 Certificate number: {n}\nValid until: {}\n\nThe certificate is attached as a PDF. Anyone can verify it with its QR code or at:\n{}\n\nKutse",
-                e.valid_until, e.verification_url
-            ),
-        }
+pub fn issued(e: &CertificateRendered) -> Result<Rendered, TemplateError> {
+    let kind = if e.edition.is_some() {
+        "certificate_duplicate"
     } else {
-        Rendered {
-            subject: format!("Kutsetunnistus {n} on välja antud: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nkutsekomisjon otsustas anda Teile kutse {q}.\n\
-                 Kutsetunnistuse number: {n}\nKehtib kuni: {}\n\nKutsetunnistus on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
-                e.valid_until, e.verification_url
-            ),
-        }
-    }
-}
-
-/// A duplicate of the certificate, with the new document attached.
-fn duplicate(e: &CertificateRendered) -> Rendered {
-    let name = &e.holder.given_name;
-    let q = &e.qualification.name;
-    let n = &e.register_number;
-    if english(e.holder.language) {
-        Rendered {
-            subject: format!("Duplicate of certificate {n} issued: {q}"),
-            body: format!(
-                "Dear {name},\n\na duplicate of your certificate {n} ({q}) has been issued, as you asked. \
-                 It is the same certificate, valid until {}; the duplicate replaces the earlier document, which is no longer used.\n\n\
-                 The duplicate is attached as a PDF. Anyone can verify it with its QR code or at:\n{}\n\nKutse",
-                e.valid_until, e.verification_url
-            ),
-        }
-    } else {
-        Rendered {
-            subject: format!("Kutsetunnistuse {n} duplikaat on välja antud: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nTeie soovil on välja antud Teie kutsetunnistuse {n} ({q}) duplikaat. \
-                 See on sama kutsetunnistus, mis kehtib kuni {}; duplikaat asendab varasemat dokumenti, mida enam ei kasutata.\n\n\
-                 Duplikaat on lisatud PDF-failina. Selle ehtsust saab igaüks kontrollida QR-koodi abil või aadressil:\n{}\n\nKutse",
-                e.valid_until, e.verification_url
-            ),
-        }
-    }
+        "certificate_issued"
+    };
+    certificate(
+        kind,
+        &e.holder,
+        &e.qualification,
+        &e.register_number,
+        e.valid_until,
+        &e.verification_url,
+    )
 }
 
 /// Six months before a certificate expires: when, and how to recertify.
-pub fn expiring(e: &CertificateExpiring) -> Rendered {
-    let name = &e.holder.given_name;
-    let q = &e.qualification.name;
-    let n = &e.register_number;
-    let until = e.valid_until.format("%d.%m.%Y");
-    let url = &e.verification_url;
-    if english(e.holder.language) {
-        Rendered {
-            subject: format!("Certificate {n} expires on {until}: {q}"),
-            body: format!(
-                "Dear {name},\n\nyour certificate {n} ({q}) is valid until {until}.\n\n\
-                 To keep the qualification, apply for recertification in a round of the awarding body \
-                 before then (application kind: recertification, naming this certificate).\n\n\
-                 The certificate: {url}\n\nKutse"
-            ),
-        }
-    } else {
-        Rendered {
-            subject: format!("Kutsetunnistus {n} aegub {until}: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nTeie kutsetunnistus {n} ({q}) kehtib kuni {until}.\n\n\
-                 Kutse säilitamiseks taotlege enne seda kutse taastõendamist kutse andja taotlusvoorus \
-                 (taotluse liik: taastõendamine, märkides selle kutsetunnistuse).\n\n\
-                 Kutsetunnistus: {url}\n\nKutse"
-            ),
-        }
-    }
+pub fn expiring(e: &CertificateExpiring) -> Result<Rendered, TemplateError> {
+    certificate(
+        "certificate_expiring",
+        &e.holder,
+        &e.qualification,
+        &e.register_number,
+        e.valid_until,
+        &e.verification_url,
+    )
+}
+
+/// A notice about a certificate to its holder: its number, validity and where to verify it.
+fn certificate(
+    kind: &str,
+    holder: &ApplicantRef,
+    qualification: &QualificationRef,
+    number: &str,
+    valid_until: chrono::NaiveDate,
+    verification_url: &str,
+) -> Result<Rendered, TemplateError> {
+    render(
+        &named(kind, holder.language),
+        holder.language,
+        context! {
+            name => &holder.given_name,
+            qualification => &qualification.name,
+            number => number,
+            valid_until => date(valid_until),
+            verification_url => verification_url,
+        },
+    )
 }
 
 /// The applicant registered for an exam: when, where, what it assesses.
-pub fn exam_registered(e: &ExamRegistered) -> Rendered {
-    let name = &e.applicant.given_name;
-    let q = &e.qualification.name;
-    let at = e
+pub fn exam_registered(e: &ExamRegistered) -> Result<Rendered, TemplateError> {
+    let language = e.applicant.language;
+    let starts_at = e
         .starts_at
         .with_timezone(&kutse_domain::calendar::TIME_ZONE)
-        .format("%d.%m.%Y %H:%M");
-    let place = &e.place;
-    let competences = e.competences.join(", ");
-    if english(e.applicant.language) {
-        Rendered {
-            subject: format!("You are registered for the exam: {q}, {at}"),
-            body: format!(
-                "Dear {name},\n\nyou are registered for the exam of {q} on {at} (Tallinn time) at {place}.\n\
-                 It assesses the competences {competences}.\n\nKutse"
-            ),
-        }
-    } else {
-        Rendered {
-            subject: format!("Olete registreeritud eksamile: {q}, {at}"),
-            body: format!(
-                "Lugupeetud {name}\n\nOlete registreeritud kutse {q} eksamile {at} (Eesti aja järgi), \
-                 toimumiskoht: {place}.\nEksam hindab kompetentse {competences}.\n\nKutse"
-            ),
-        }
-    }
+        .format("%d.%m.%Y %H:%M")
+        .to_string();
+    render(
+        &named("exam_registered", language),
+        language,
+        context! {
+            name => &e.applicant.given_name,
+            qualification => &e.qualification.name,
+            starts_at => starts_at,
+            place => &e.place,
+            competences => &e.competences,
+        },
+    )
 }
 
 /// The applicant's receipt for an appeal.
-pub fn appeal_receipt(e: &AppealLodged) -> Rendered {
-    let name = &e.applicant.given_name;
-    let q = &e.qualification.name;
-    let id = e.application_id;
-    if english(e.applicant.language) {
-        let what = if e.against == "committee" {
-            "the qualification committee's decision"
-        } else {
-            "the assessment panel's decision"
-        };
-        Rendered {
-            subject: format!("Your appeal has been registered: {q}"),
-            body: format!(
-                "Dear {name},\n\nyour appeal against {what} on your application for {q} ({id}) was registered \
-                 on {}.\nAppeal number: {}\n\nThe qualification committee resolves it; you will be told its \
-                 resolution and the reasons.\n\nKutse",
-                kutse_domain::tallinn_date(e.lodged_at).format("%d.%m.%Y"),
-                e.appeal_id
-            ),
-        }
-    } else {
-        let what = if e.against == "committee" {
-            "kutsekomisjoni otsuse"
-        } else {
-            "hindamiskomisjoni otsuse"
-        };
-        Rendered {
-            subject: format!("Teie vaie on registreeritud: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nTeie vaie {what} peale taotluses kutsele {q} ({id}) registreeriti \
-                 {}.\nVaide number: {}\n\nVaide lahendab kutsekomisjon; selle otsusest ja põhjendustest \
-                 teatatakse Teile.\n\nKutse",
-                kutse_domain::tallinn_date(e.lodged_at).format("%d.%m.%Y"),
-                e.appeal_id
-            ),
-        }
-    }
+pub fn appeal_receipt(e: &AppealLodged) -> Result<Rendered, TemplateError> {
+    let language = e.applicant.language;
+    render(
+        &named("appeal_receipt", language),
+        language,
+        context! {
+            name => &e.applicant.given_name,
+            qualification => &e.qualification.name,
+            against => &e.against,
+            application_id => e.application_id.to_string(),
+            appeal_id => e.appeal_id.to_string(),
+            lodged_on => day_of(e.lodged_at),
+        },
+    )
 }
 
 /// The body is told of an appeal, at its desk (Estonian, with English beneath).
-pub fn appeal_to_body(e: &AppealLodged) -> Rendered {
-    let q = &e.qualification.name;
-    let who = format!("{} {}", e.applicant.given_name, e.applicant.family_name);
-    Rendered {
-        subject: format!("Uus vaie / New appeal: {who}, {q}"),
-        body: format!(
-            "Tere\n\n{who} esitas vaide ({}) taotluses {} kutsele {q}.\nPõhjendus: {}\n\n\
-             Vaide lahendab kutsekomisjon (Kutse: /appeals).\n\n\
-             {who} lodged an appeal ({}) on application {} for {q}. The committee resolves it.\n\nKutse",
-            e.against, e.application_id, e.reasons, e.against, e.application_id
-        ),
-    }
+pub fn appeal_to_body(e: &AppealLodged) -> Result<Rendered, TemplateError> {
+    render(
+        "appeal_to_body",
+        Language::Et,
+        context! {
+            applicant => format!("{} {}", e.applicant.given_name, e.applicant.family_name),
+            qualification => &e.qualification.name,
+            against => &e.against,
+            application_id => e.application_id.to_string(),
+            reasons => &e.reasons,
+        },
+    )
 }
 
 /// The committee's resolution of an appeal, to the applicant.
-pub fn appeal_resolved(e: &AppealResolved) -> Rendered {
-    let name = &e.applicant.given_name;
-    let q = &e.qualification.name;
-    let reasons = &e.reasons;
-    let upheld = e.outcome == "upheld";
-    if english(e.applicant.language) {
-        let what = if upheld {
-            "upheld your appeal: your application is assessed again, and you will be told the new decision"
-        } else {
-            "dismissed your appeal"
-        };
-        Rendered {
-            subject: format!("Your appeal has been resolved: {q}"),
-            body: format!(
-                "Dear {name},\n\nthe qualification committee {what}.\nReasons: {reasons}\n\nKutse"
-            ),
-        }
-    } else {
-        let what = if upheld {
-            "rahuldas Teie vaide: Teie taotlust hinnatakse uuesti ja uuest otsusest teatatakse Teile"
-        } else {
-            "jättis Teie vaide rahuldamata"
-        };
-        Rendered {
-            subject: format!("Teie vaie on lahendatud: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nkutsekomisjon {what}.\nPõhjendus: {reasons}\n\nKutse"
-            ),
-        }
-    }
+pub fn appeal_resolved(e: &AppealResolved) -> Result<Rendered, TemplateError> {
+    let language = e.applicant.language;
+    render(
+        &named("appeal_resolved", language),
+        language,
+        context! {
+            name => &e.applicant.given_name,
+            qualification => &e.qualification.name,
+            upheld => e.outcome == "upheld",
+            reasons => &e.reasons,
+        },
+    )
 }
 
 /// The daily digest of a body's overdue clocks, to its desk: Estonian, with English beneath
 /// (the desk's language is not known).
-pub fn overdue_digest(e: &OverdueDigest) -> Rendered {
-    let clock = |c: &str| match c {
-        "review" => "hindamine / review",
-        "decision" => "otsus kutsekomisjonile / decision to the committee",
-        _ => "otsusest teatamine / telling the applicant",
-    };
-    let lines: Vec<String> = e
+pub fn overdue_digest(e: &OverdueDigest) -> Result<Rendered, TemplateError> {
+    let items: Vec<Value> = e
         .items
         .iter()
         .map(|i| {
-            format!(
-                "- {} · {} · {} · {}: {}",
-                i.due.format("%d.%m.%Y"),
-                clock(&i.clock),
-                i.applicant_name,
-                i.qualification,
-                i.application_id
-            )
+            context! {
+                due => date(i.due),
+                clock => &i.clock,
+                applicant_name => &i.applicant_name,
+                qualification => &i.qualification,
+                application_id => i.application_id.to_string(),
+            }
         })
         .collect();
-    let n = e.items.len();
-    let day = e.day.format("%d.%m.%Y");
-    Rendered {
-        subject: format!("Tähtaja ületanud taotlused: {n} ({day}) / Overdue applications: {n}"),
-        body: format!(
-            "Tere\n\njärgmised taotluste menetlustähtajad on {day} seisuga ületatud \
-             (tähtaeg · mis · taotleja · kutse: taotlus):\n\n{}\n\n\
-             These assessment deadlines are overdue as of {day} (due · what · applicant · qualification: \
-             application).\n\nKutse",
-            lines.join("\n")
-        ),
-    }
+    render(
+        "overdue_digest",
+        Language::Et,
+        context! { day => date(e.day), items => items },
+    )
 }
 
 /// The assessment panel asks for more documents.
-pub fn documents_requested(e: &DocumentsRequested) -> Rendered {
-    let name = &e.applicant.given_name;
-    let q = &e.qualification.name;
-    let list: Vec<String> = e
+pub fn documents_requested(e: &DocumentsRequested) -> Result<Rendered, TemplateError> {
+    let language = e.applicant.language;
+    let documents: Vec<Value> = e
         .documents
         .iter()
-        .map(|d| format!("- {} ({})", d.description, d.document_type.as_str()))
+        .map(|d| {
+            context! { description => &d.description, document_type => d.document_type.as_str() }
+        })
         .collect();
-    let list = list.join("\n");
-    let due = e.due_on.format("%d.%m.%Y");
-    let reason = &e.reason;
-    let id = e.application_id;
-    if english(e.applicant.language) {
-        Rendered {
-            subject: format!("More documents needed for your application: {q}"),
-            body: format!(
-                "Dear {name},\n\nthe assessment panel needs more documents to assess your application for {q} ({id}):\n\n\
-                 {list}\n\nWhy: {reason}\n\nPlease upload them to your application by {due}. The assessment period is extended \
-                 by the working days until they arrive.\n\nKutse"
-            ),
-        }
-    } else {
-        Rendered {
-            subject: format!("Taotluse hindamiseks on vaja lisadokumente: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nhindamiskomisjon vajab Teie taotluse ({q}, {id}) hindamiseks lisadokumente:\n\n\
-                 {list}\n\nPõhjus: {reason}\n\nPalun laadige need taotluse juurde üles hiljemalt {due}. Hindamise tähtaeg \
-                 pikeneb dokumentide saabumiseni kulunud tööpäevade võrra.\n\nKutse"
-            ),
-        }
-    }
+    render(
+        &named("documents_requested", language),
+        language,
+        context! {
+            name => &e.applicant.given_name,
+            qualification => &e.qualification.name,
+            application_id => e.application_id.to_string(),
+            documents => documents,
+            reason => &e.reason,
+            due_on => date(e.due_on),
+        },
+    )
 }
 
 /// The certificate was revoked, suspended or reinstated.
-pub fn status_changed(e: &CertificateStatusChanged) -> Rendered {
-    let name = &e.holder.given_name;
-    let q = &e.qualification.name;
-    let n = &e.register_number;
-    let reason = &e.reason;
-    let url = &e.verification_url;
-    if english(e.holder.language) {
-        let (subject, what) = match e.action.as_str() {
-            "revoked" => ("revoked", "has been revoked and is no longer valid"),
-            "suspended" => (
-                "suspended",
-                "has been suspended; it is not valid while suspended",
-            ),
-            _ => ("reinstated", "has been reinstated and is valid again"),
-        };
-        let by = if e.changed_by == "authority" {
-            "the Qualifications Authority"
-        } else {
-            "the awarding body"
-        };
-        Rendered {
-            subject: format!("Certificate {n} {subject}: {q}"),
-            body: format!(
-                "Dear {name},\n\nyour certificate {n} ({q}) {what}.\nDecided by {by} on {}.\nReason: {reason}\n\n\
-                 The certificate's status can be checked at:\n{url}\n\nKutse",
-                kutse_domain::tallinn_date(e.changed_at)
-            ),
-        }
-    } else {
-        let (subject, what) = match e.action.as_str() {
-            "revoked" => (
-                "kehtetuks tunnistatud",
-                "on kehtetuks tunnistatud ega kehti enam",
-            ),
-            "suspended" => (
-                "peatatud",
-                "kehtivus on peatatud; peatamise ajal see ei kehti",
-            ),
-            _ => ("taastatud", "kehtivus on taastatud"),
-        };
-        let by = if e.changed_by == "authority" {
-            "Kutsekoda"
-        } else {
-            "kutse andja"
-        };
-        Rendered {
-            subject: format!("Kutsetunnistus {n} {subject}: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nTeie kutsetunnistuse {n} ({q}) {what}.\nOtsustas {by} {}.\nPõhjus: {reason}\n\n\
-                 Kutsetunnistuse kehtivust saab kontrollida aadressil:\n{url}\n\nKutse",
-                kutse_domain::tallinn_date(e.changed_at)
-            ),
-        }
-    }
+pub fn status_changed(e: &CertificateStatusChanged) -> Result<Rendered, TemplateError> {
+    let language = e.holder.language;
+    render(
+        &named("certificate_status", language),
+        language,
+        context! {
+            name => &e.holder.given_name,
+            qualification => &e.qualification.name,
+            number => &e.register_number,
+            action => &e.action,
+            changed_by => &e.changed_by,
+            changed_on => day_of(e.changed_at),
+            reason => &e.reason,
+            verification_url => &e.verification_url,
+        },
+    )
 }
 
-/// The application was refused, with the reasons.
-pub fn refused(e: &ApplicationRefused) -> Rendered {
-    let name = &e.applicant.given_name;
-    let q = &e.qualification.name;
-    let missing: Vec<String> = e
+/// The application was refused: the reasons, what is still to be proven, and how to appeal.
+pub fn refused(e: &ApplicationRefused) -> Result<Rendered, TemplateError> {
+    let language = e.applicant.language;
+    let competences: Vec<Value> = e
         .competences_not_accepted
         .iter()
-        .map(|c| format!("  - {} {}", c.code, c.name))
+        .map(|c| context! { code => &c.code, name => &c.name })
         .collect();
-    if english(e.applicant.language) {
-        Rendered {
-            subject: format!("Decision on your application for {q}"),
-            body: format!(
-                "Dear {name},\n\nthe qualification committee decided not to award you the qualification {q}.\n\n\
-                 Reasons:\n{}\n\nCompetences still to be proven:\n{}\n\nYou may contest the decision under the \
-                 Administrative Procedure Act.\n\nKutse",
-                e.justification,
-                missing.join("\n")
-            ),
-        }
-    } else {
-        Rendered {
-            subject: format!("Otsus Teie taotluse kohta: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nkutsekomisjon otsustas jätta Teile kutse {q} andmata.\n\n\
-                 Põhjendus:\n{}\n\nVeel tõendamata kompetentsid:\n{}\n\nOtsuse saab vaidlustada haldusmenetluse \
-                 seaduses sätestatud korras.\n\nKutse",
-                e.justification,
-                missing.join("\n")
-            ),
-        }
-    }
+    render(
+        &named("refusal", language),
+        language,
+        context! {
+            name => &e.applicant.given_name,
+            qualification => &e.qualification.name,
+            application_id => e.application_id.to_string(),
+            justification => &e.justification,
+            competences => competences,
+        },
+    )
 }
 
 /// The assessment panel's decision (the decision notice the procedure requires within 14
@@ -422,96 +463,90 @@ pub fn decision(
     q: &QualificationRef,
     competences: &[CompetenceRef],
     e: &AssessmentDecided,
-) -> Rendered {
-    let name = &applicant.given_name;
-    let q = &q.name;
-    let en = english(applicant.language);
-    let named = |code: &str| {
+) -> Result<Rendered, TemplateError> {
+    let language = applicant.language;
+    let named_competence = |code: &str| {
         competences
             .iter()
             .find(|c| c.code == code)
             .map_or_else(|| code.to_owned(), |c| format!("{} {}", c.code, c.name))
     };
-    let lines: Vec<String> = e
+    let decisions: Vec<Value> = e
         .decisions
         .iter()
         .map(|d| {
-            let verdict = match (d.accepted, en) {
-                (true, true) => "accepted",
-                (false, true) => "not accepted",
-                (true, false) => "arvestatud",
-                (false, false) => "arvestamata",
-            };
-            let evidence = match (d.evidence.len(), en) {
-                (0, _) => String::new(),
-                (n, true) => format!(
-                    " (evidence: {n} document(s) of your application: {})",
-                    ids(&d.evidence)
-                ),
-                (n, false) => format!(
-                    " (tõendid: {n} Teie taotluse dokument(i): {})",
-                    ids(&d.evidence)
-                ),
-            };
-            format!(
-                "  - {}: {verdict}. {}{evidence}",
-                named(&d.code),
-                d.justification
-            )
+            let evidence: Vec<String> = d.evidence.iter().map(uuid::Uuid::to_string).collect();
+            context! {
+                competence => named_competence(&d.code),
+                accepted => &d.accepted,
+                justification => &d.justification,
+                evidence => evidence,
+            }
         })
         .collect();
     let still: Vec<String> = e
         .decisions
         .iter()
         .filter(|d| !d.accepted)
-        .map(|d| format!("  - {}", named(&d.code)))
+        .map(|d| named_competence(&d.code))
         .collect();
-    let recommendations = e.recommendations.as_deref().unwrap_or("-");
-    let number = e.decision_number.as_deref().unwrap_or("-");
-    let date = kutse_domain::tallinn_date(e.decided_at).format("%d.%m.%Y");
-    if en {
-        let still = if still.is_empty() {
-            String::new()
-        } else {
-            format!("\n\nCompetences still to be proven:\n{}", still.join("\n"))
-        };
-        Rendered {
-            subject: format!("The assessment panel's decision {number}: {q}"),
-            body: format!(
-                "Dear {name},\n\nthe assessment panel has decided on your application for the qualification {q}.\n\
-                 Decision {number} of {date}.\n\nCompetences:\n{}{still}\n\nRecommendations: {recommendations}\n\n\
-                 The qualification committee decides on awarding the qualification next; you will be told its decision. \
-                 You may contest this decision within 30 days of receiving it.\n\nKutse",
-                lines.join("\n")
-            ),
-        }
-    } else {
-        let still = if still.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "\n\nVeel tõendamist vajavad kompetentsid:\n{}",
-                still.join("\n")
-            )
-        };
-        Rendered {
-            subject: format!("Hindamiskomisjoni otsus {number}: {q}"),
-            body: format!(
-                "Lugupeetud {name}\n\nhindamiskomisjon on teinud otsuse Teie taotluse kohta kutsele {q}.\n\
-                 Otsus {number}, {date}.\n\nKompetentsid:\n{}{still}\n\nSoovitused: {recommendations}\n\n\
-                 Kutse andmise üle otsustab järgmisena kutsekomisjon; selle otsusest teatatakse Teile. \
-                 Otsuse peale võib esitada vaide 30 päeva jooksul selle kättesaamisest.\n\nKutse",
-                lines.join("\n")
-            ),
-        }
-    }
+    render(
+        &named("decision", language),
+        language,
+        context! {
+            name => &applicant.given_name,
+            qualification => &q.name,
+            number => e.decision_number.as_deref().unwrap_or("-"),
+            decided_on => day_of(e.decided_at),
+            decisions => decisions,
+            still => still,
+            recommendations => e.recommendations.as_deref().unwrap_or("-"),
+        },
+    )
 }
 
-/// Document ids, as the application's document list shows them.
-fn ids(documents: &[uuid::Uuid]) -> String {
-    documents
-        .iter()
-        .map(uuid::Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_in_html_and_kept_in_text() {
+        let mut e = crate::samples::refusal(Language::En);
+        e.justification = "<script>alert(1)</script> & more".to_owned();
+        let mail = refused(&e).expect("renders");
+        assert!(mail.text.contains("<script>alert(1)</script> & more"));
+        assert!(!mail.html.contains("<script>"));
+        assert!(
+            mail.html
+                .contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt; &amp; more")
+        );
+    }
+
+    #[test]
+    fn paragraphs_lists_and_links_are_laid_out() {
+        let mail = issued(&crate::samples::rendered(Language::Et, None)).expect("renders");
+        assert!(mail.html.starts_with("<!DOCTYPE html>"));
+        assert!(mail.html.contains("<html lang=\"et\">"));
+        assert!(
+            mail.html
+                .contains("<a href=\"https:&#x2f;&#x2f;kutse.example.ee&#x2f;verify")
+        );
+        let refusal = refused(&crate::samples::refusal(Language::Et)).expect("renders");
+        assert!(refusal.html.contains("<ul>\n<li>"));
+    }
+
+    #[test]
+    fn a_missing_value_is_an_error_not_an_empty_string() {
+        let error = render("receipt.et", Language::Et, context! { name => "Mari" })
+            .expect_err("a missing value");
+        assert!(error.to_string().contains("receipt.et"), "{error}");
+    }
+
+    #[test]
+    fn every_template_has_a_subject_and_a_body_block() {
+        for (name, source) in TEMPLATES {
+            assert!(source.contains("{% block subject %}"), "{name}");
+            assert!(source.contains("{% block body %}"), "{name}");
+        }
+    }
 }

@@ -65,6 +65,13 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "An applicant submitted an application with its fee confirmed; documents stops taking uploads to it, assessment opens a case, certificates starts assembling the certificate's data, the applicant gets a receipt.",
     },
     MessageSpec {
+        message_type: ApplicationAwaitingFee::TYPE,
+        version: ApplicationAwaitingFee::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "An applicant submitted an application before the awarding body confirmed its fee; it waits in awaiting_fee (nothing is processed) and the applicant gets a receipt saying so. application.submitted follows when the fee is confirmed.",
+    },
+    MessageSpec {
         message_type: ApplicationCreated::TYPE,
         version: ApplicationCreated::VERSION,
         producer: services::INTAKE,
@@ -379,6 +386,17 @@ pub struct ApplicationSubmitted {
 
 impl Message for ApplicationSubmitted {
     const TYPE: &'static str = "application.submitted";
+    const VERSION: u16 = 1;
+}
+
+/// `application.awaiting_fee`, v1: an application submitted before its fee was confirmed, with
+/// the same facts `application.submitted` carries (on the wire, the same object).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ApplicationAwaitingFee(pub ApplicationSubmitted);
+
+impl Message for ApplicationAwaitingFee {
+    const TYPE: &'static str = "application.awaiting_fee";
     const VERSION: u16 = 1;
 }
 

@@ -180,6 +180,8 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
     assert_eq!(status, 200, "{waiting}");
     assert_eq!(waiting["status"], "awaiting_fee");
     assert_eq!(outbox_count(&portal, "application.submitted").await, 0);
+    // Only the applicant's receipt follows: it waits for the fee.
+    assert_eq!(outbox_count(&portal, "application.awaiting_fee").await, 1);
 
     let (status, submitted) = portal
         .send(
@@ -210,6 +212,7 @@ async fn an_applicant_creates_and_submits_an_application_once_the_fee_is_confirm
     assert!(!history.contains("36805280109"), "{history}");
     assert!(history.contains("awarding_body_staff"), "{history}");
     assert_eq!(outbox_count(&portal, "application.submitted").await, 1);
+    assert_eq!(outbox_count(&portal, "application.awaiting_fee").await, 1);
 
     // The event left with the state change, with everything later steps need.
     let row = sqlx::query("SELECT message_type, body FROM messaging.outbox WHERE message_type = 'application.submitted'")

@@ -6,8 +6,8 @@ use chrono::{NaiveDate, Utc};
 use kutse_domain::{Dvvk, Isikukood};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
-    ApplicantRef, ApplicationRefused, ApplicationSubmitted, CertificateRendered, CompetenceRef,
-    QualificationRef, RenderedPdf,
+    ApplicantRef, ApplicationAwaitingFee, ApplicationRefused, ApplicationSubmitted,
+    CertificateRendered, CompetenceRef, QualificationRef, RenderedPdf,
 };
 use kutse_testkit::eventually;
 use kutse_tests::{Harness, inbox};
@@ -21,6 +21,26 @@ fn applicant(email: &str, language: &str) -> ApplicantRef {
         family_name: "Maasikas".into(),
         email: kutse_domain::Email::parse(email).expect("email"),
         language: kutse_domain::Language::parse(language).expect("language"),
+    }
+}
+
+fn submission(application: Uuid, address: &str, language: &str) -> ApplicationSubmitted {
+    ApplicationSubmitted {
+        application_id: application,
+        round_id: Uuid::now_v7(),
+        awarding_body_id: Uuid::now_v7(),
+        qualification: qualification(),
+        kind: kutse_domain::ApplicationKind::Initial,
+        competences: vec![],
+        applicant: applicant(address, language),
+        delivery_option: kutse_domain::DeliveryOption::Electronic,
+        round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
+        submitted_at: Utc::now(),
+        dvvk: Dvvk::WebForm,
+        awarding_body_name: None,
+        awarding_body_email: None,
+        certificate_number: None,
+        duplicate_reason: None,
     }
 }
 
@@ -54,27 +74,8 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
     let address = format!("mari-{}@example.com", Uuid::now_v7().simple());
     let application = Uuid::now_v7();
 
-    let submitted = Envelope::new(
-        &ApplicationSubmitted {
-            application_id: application,
-            round_id: Uuid::now_v7(),
-            awarding_body_id: Uuid::now_v7(),
-            qualification: qualification(),
-            kind: kutse_domain::ApplicationKind::Initial,
-            competences: vec![],
-            applicant: applicant(&address, "et"),
-            delivery_option: kutse_domain::DeliveryOption::Electronic,
-            round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
-            submitted_at: Utc::now(),
-            dvvk: Dvvk::WebForm,
-            awarding_body_name: None,
-            awarding_body_email: None,
-            certificate_number: None,
-            duplicate_reason: None,
-        },
-        Some(application),
-    )
-    .expect("envelope");
+    let submitted = Envelope::new(&submission(application, &address, "et"), Some(application))
+        .expect("envelope");
     // Delivered twice: one receipt.
     harness.publish(&submitted).await.expect("publish");
     harness.publish(&submitted).await.expect("publish");
@@ -140,6 +141,14 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
         subjects.iter().any(|s| s.contains("on kätte saadud")),
         "{subjects:?}"
     );
+    // Every mail is text and HTML in one message, in the applicant's language.
+    for mail in &mails {
+        let html = mail["html"].as_str().expect("an HTML part");
+        assert!(html.contains("<html lang=\"et\">"), "{html}");
+        assert!(html.contains("<p>Lugupeetud Mari</p>"), "{html}");
+        let text = mail["text"].as_str().expect("a text part");
+        assert!(text.starts_with("Lugupeetud Mari"), "{text}");
+    }
     let certificate = mails
         .iter()
         .find(|m| {
@@ -167,6 +176,69 @@ async fn the_applicant_is_mailed_once_per_event_in_their_language() {
             .expect("text")
             .contains("no evidence of colouring work")
     );
+    let html = refusal["html"].as_str().expect("html");
+    assert!(html.contains("<html lang=\"en\">"), "{html}");
+    assert!(html.contains("How to appeal"), "{html}");
+}
+
+/// Submitted before the fee: a receipt saying it waits, then (once) the fee's confirmation — not a
+/// second receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_waiting_for_its_fee_gets_a_receipt_then_the_confirmation() {
+    let harness = Harness::new().expect("harness");
+    let notifications = harness.start("notifications").await.expect("notifications");
+    kutse_tests::wait_ready(&notifications).await;
+    let address = format!("jaan-{}@example.com", Uuid::now_v7().simple());
+    let application = Uuid::now_v7();
+    let waiting = Envelope::new(
+        &ApplicationAwaitingFee(submission(application, &address, "en")),
+        Some(application),
+    )
+    .expect("envelope");
+    harness.publish(&waiting).await.expect("publish");
+    harness.publish(&waiting).await.expect("publish");
+    eventually(Duration::from_secs(20), "the receipt", || async {
+        (!inbox(&address).await.is_empty()).then_some(())
+    })
+    .await;
+    let submitted = Envelope::new(&submission(application, &address, "en"), Some(application))
+        .expect("envelope");
+    harness.publish(&submitted).await.expect("publish");
+    let mails = eventually(Duration::from_secs(20), "the confirmation", || async {
+        let mails = inbox(&address).await;
+        (mails.len() >= 2).then_some(mails)
+    })
+    .await;
+    // An awaiting-fee event heard after the submission (a late retry) queues nothing more.
+    let late = Envelope::new(
+        &ApplicationAwaitingFee(submission(application, &address, "en")),
+        Some(application),
+    )
+    .expect("envelope");
+    harness.publish(&late).await.expect("publish");
+    eventually(
+        Duration::from_secs(20),
+        "the late event handled",
+        || async {
+            let handled: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM messaging.inbox WHERE message_id = $1")
+                    .bind(late.id)
+                    .fetch_one(&notifications.db.pool)
+                    .await
+                    .ok()?;
+            (handled == 1).then_some(())
+        },
+    )
+    .await;
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM mails WHERE recipient = $1")
+        .bind(&address)
+        .fetch_one(&notifications.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(queued, 2);
+    let subjects: Vec<&str> = mails.iter().filter_map(|m| m["subject"].as_str()).collect();
+    assert!(subjects[0].ends_with("the fee is awaited"), "{subjects:?}");
+    assert!(subjects[1].starts_with("Fee received"), "{subjects:?}");
 }
 
 /// Serves `bytes` from a local server for as long as the test runs; its URL.
@@ -213,8 +285,11 @@ async fn send_with_attachment(
             cause: Uuid::now_v7(),
             kind: "certificate_issued",
             recipient: &address,
-            subject: "Kutsetunnistus",
-            body: "Tere",
+            mail: &kutse_notifications::templates::Rendered {
+                subject: "Kutsetunnistus".into(),
+                text: "Tere".into(),
+                html: "<p>Tere</p>".into(),
+            },
             attachment: Some(&announced),
             application_id: None,
         },
@@ -406,27 +481,8 @@ async fn notifications_stops_in_time_while_its_mail_server_hangs() {
         .start_with("notifications", &[("SMTP_PORT", &port)])
         .await
         .expect("notifications");
-    let submitted = Envelope::new(
-        &ApplicationSubmitted {
-            application_id: Uuid::now_v7(),
-            round_id: Uuid::now_v7(),
-            awarding_body_id: Uuid::now_v7(),
-            qualification: qualification(),
-            kind: kutse_domain::ApplicationKind::Initial,
-            competences: vec![],
-            applicant: applicant("hang@example.com", "et"),
-            delivery_option: kutse_domain::DeliveryOption::Electronic,
-            round_deadline: NaiveDate::from_ymd_opt(2026, 12, 18).expect("date"),
-            submitted_at: Utc::now(),
-            dvvk: Dvvk::WebForm,
-            awarding_body_name: None,
-            awarding_body_email: None,
-            certificate_number: None,
-            duplicate_reason: None,
-        },
-        None,
-    )
-    .expect("envelope");
+    let submitted = Envelope::new(&submission(Uuid::now_v7(), "hang@example.com", "et"), None)
+        .expect("envelope");
     // Published once the service has declared its queue (its readiness says no: the mail server
     // does not answer).
     harness.wait_for_queue("notifications").await;

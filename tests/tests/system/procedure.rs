@@ -442,7 +442,7 @@ async fn the_decision_notice_is_numbered_names_its_evidence_reaches_the_applican
         number.as_str(),
         "B.1 Juuste lõikamine: accepted. Viis aastat tööd",
         &proof.to_string(),
-        "Competences still to be proven:\n  - B.2 Juuste värvimine",
+        "Competences still to be proven:\n\n- B.2 Juuste värvimine",
         "Lisada värvimistööde portfoolio",
         "within 30 days",
     ] {

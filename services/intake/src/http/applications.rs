@@ -21,7 +21,8 @@ use kutse_domain::{DuplicateReason, Dvvk, Email, Isikukood};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{
-    ApplicantRef, ApplicationCreated, ApplicationSubmitted, CompetenceRef, QualificationRef,
+    ApplicantRef, ApplicationAwaitingFee, ApplicationCreated, ApplicationSubmitted, CompetenceRef,
+    QualificationRef,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -322,8 +323,7 @@ async fn create(
         applicant,
         allowed_types: round.allowed_types.clone(),
     };
-    let envelope = Envelope::new(&created, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    enqueue(&mut tx, id, &created).await?;
     let view = view(&mut tx, id).await?;
     let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
     idempotency::record(&mut tx, scope.as_ref(), StatusCode::CREATED, &body).await?;
@@ -597,6 +597,8 @@ async fn submit(
     move_to(&mut tx, id, submission.status, next).await?;
     if next == ApplicationStatus::Submitted {
         announce_submission(&mut tx, id).await?;
+    } else {
+        announce_awaiting_fee(&mut tx, id).await?;
     }
     tracing::info!(application = %id, status = next.as_str(), "application submitted");
 
@@ -627,7 +629,32 @@ async fn move_to(
 
 /// Puts `application.submitted` in the outbox: processing (assessment, the certificate's data, the
 /// receipt) starts from it.
+/// Announces a submitted application: `application.submitted` once its fee is confirmed (it is
+/// processed), `application.awaiting_fee` before (only the applicant's receipt follows).
 async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+    let event = submission(conn, id).await?;
+    enqueue(conn, id, &event).await
+}
+
+async fn announce_awaiting_fee(conn: &mut PgConnection, id: Uuid) -> Result<(), ApiError> {
+    let event = ApplicationAwaitingFee(submission(conn, id).await?);
+    enqueue(conn, id, &event).await
+}
+
+async fn enqueue<M: kutse_messaging::Message + Serialize>(
+    conn: &mut PgConnection,
+    id: Uuid,
+    event: &M,
+) -> Result<(), ApiError> {
+    // The application's id is the correlation id of everything that follows from it.
+    let envelope = Envelope::new(event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    kutse_messaging::Outbox::enqueue(conn, &envelope)
+        .await
+        .map_err(ApiError::from)
+}
+
+/// The facts of a submitted application, as `application.submitted` carries them.
+async fn submission(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationSubmitted, ApiError> {
     let app = db::applications::submission_facts(conn, id).await?;
     let level = u8::try_from(app.level)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored level: {e}")))?;
@@ -677,11 +704,7 @@ async fn announce_submission(conn: &mut PgConnection, id: Uuid) -> Result<(), Ap
             .map(|r| stored("duplicate_reason", DuplicateReason::parse(r)))
             .transpose()?,
     };
-    // The application's id is the correlation id of everything that follows from it.
-    let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
-    kutse_messaging::Outbox::enqueue(conn, &envelope)
-        .await
-        .map_err(ApiError::from)
+    Ok(event)
 }
 
 impl From<SubmitError> for ApiError {

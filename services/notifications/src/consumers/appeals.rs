@@ -22,7 +22,7 @@ impl Handles<AppealLodged> for NotificationsHandler {
             envelope.id,
             MailKind::AppealReceipt,
             &e.applicant.email,
-            &templates::appeal_receipt(&e),
+            &templates::appeal_receipt(&e)?,
         )
         .await?;
         if let Some(desk) = &e.awarding_body_email {
@@ -31,7 +31,7 @@ impl Handles<AppealLodged> for NotificationsHandler {
                 envelope.id,
                 MailKind::AppealToBody,
                 desk,
-                &templates::appeal_to_body(&e),
+                &templates::appeal_to_body(&e)?,
             )
             .await?;
         }
@@ -51,7 +51,7 @@ impl Handles<AppealResolved> for NotificationsHandler {
             envelope.id,
             MailKind::AppealResolved,
             &e.applicant.email,
-            &templates::appeal_resolved(&e),
+            &templates::appeal_resolved(&e)?,
         )
         .await
     }
@@ -69,7 +69,7 @@ impl Handles<ExamRegistered> for NotificationsHandler {
             envelope.id,
             MailKind::ExamRegistered,
             &e.applicant.email,
-            &templates::exam_registered(&e),
+            &templates::exam_registered(&e)?,
         )
         .await
     }

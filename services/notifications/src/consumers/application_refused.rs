@@ -21,7 +21,7 @@ impl Handles<ApplicationRefused> for NotificationsHandler {
             envelope.id,
             MailKind::Refusal,
             &e.applicant.email,
-            &templates::refused(&e),
+            &templates::refused(&e)?,
         )
         .await
     }

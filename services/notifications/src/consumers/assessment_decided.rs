@@ -28,7 +28,7 @@ impl Handles<AssessmentDecided> for NotificationsHandler {
             &known.qualification,
             &known.competences,
             &e,
-        );
+        )?;
         queue_notice(
             conn,
             envelope.id,

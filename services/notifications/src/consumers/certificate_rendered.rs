@@ -17,7 +17,7 @@ impl Handles<CertificateRendered> for NotificationsHandler {
         e: CertificateRendered,
         envelope: &Envelope,
     ) -> Result<(), HandlerError> {
-        let mail = templates::issued(&e);
+        let mail = templates::issued(&e)?;
         let attachment = Attachment {
             url: e.pdf.url.clone(),
             sha256: e.pdf.sha256.clone(),
@@ -30,8 +30,7 @@ impl Handles<CertificateRendered> for NotificationsHandler {
                 cause: envelope.id,
                 kind: MailKind::Certificate.as_str(),
                 recipient: e.holder.email.as_str(),
-                subject: &mail.subject,
-                body: &mail.body,
+                mail: &mail,
                 attachment: Some(&attachment),
                 application_id: None,
             },

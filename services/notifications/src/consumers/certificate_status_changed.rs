@@ -22,7 +22,7 @@ impl Handles<CertificateStatusChanged> for NotificationsHandler {
             envelope.id,
             MailKind::CertificateStatus,
             &e.holder.email,
-            &templates::status_changed(&e),
+            &templates::status_changed(&e)?,
         )
         .await
     }
@@ -40,7 +40,7 @@ impl Handles<CertificateExpiring> for NotificationsHandler {
             envelope.id,
             MailKind::Expiring,
             &e.holder.email,
-            &templates::expiring(&e),
+            &templates::expiring(&e)?,
         )
         .await
     }

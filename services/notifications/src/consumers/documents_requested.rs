@@ -20,7 +20,7 @@ impl Handles<DocumentsRequested> for NotificationsHandler {
             envelope.id,
             MailKind::DocumentsRequested,
             &e.applicant.email,
-            &templates::documents_requested(&e),
+            &templates::documents_requested(&e)?,
         )
         .await
     }

@@ -1,5 +1,5 @@
 //! Events become queued e-mails, one file per event:
-//! - [`application_submitted`]: the receipt (and whom to tell later);
+//! - [`application_submitted`]: the receipt, the fee's confirmation (and whom to tell later);
 //! - [`assessment_decided`]: the panel's decision notice;
 //! - [`certificate_rendered`]: the certificate, with its PDF attached and the verification link
 //!   (sent once the PDF exists, not on `certificate.issued`);
@@ -26,8 +26,8 @@ use kutse_messaging::catalogue::{
     AppealLodged, AppealResolved, CertificateExpiring, ExamRegistered,
 };
 use kutse_messaging::catalogue::{
-    ApplicationRefused, ApplicationSubmitted, AssessmentDecided, CertificateRendered,
-    CertificateStatusChanged, DocumentsRequested, OverdueDigest,
+    ApplicationAwaitingFee, ApplicationRefused, ApplicationSubmitted, AssessmentDecided,
+    CertificateRendered, CertificateStatusChanged, DocumentsRequested, OverdueDigest,
 };
 use kutse_messaging::{Dispatcher, HandlerError};
 use sqlx::PgConnection;
@@ -43,6 +43,7 @@ pub struct NotificationsHandler;
 /// Every message notifications handles, by type; its queue is bound to exactly these.
 pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
     Dispatcher::new(NotificationsHandler)
+        .on::<ApplicationAwaitingFee>()
         .on::<ApplicationSubmitted>()
         .on::<AssessmentDecided>()
         .on::<CertificateRendered>()
@@ -72,8 +73,7 @@ pub(super) async fn queue_notice(
             cause,
             kind: kind.as_str(),
             recipient: recipient.as_str(),
-            subject: &mail.subject,
-            body: &mail.body,
+            mail,
             attachment: None,
             application_id: Some(application),
         },
@@ -95,8 +95,7 @@ pub(super) async fn queue(
             cause,
             kind: kind.as_str(),
             recipient: recipient.as_str(),
-            subject: &mail.subject,
-            body: &mail.body,
+            mail,
             attachment: None,
             application_id: None,
         },

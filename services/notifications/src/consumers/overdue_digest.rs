@@ -21,7 +21,7 @@ impl Handles<OverdueDigest> for NotificationsHandler {
             envelope.id,
             MailKind::OverdueDigest,
             &e.email,
-            &templates::overdue_digest(&e),
+            &templates::overdue_digest(&e)?,
         )
         .await
     }

@@ -9,8 +9,8 @@ pub struct NewMail<'a> {
     pub cause: Uuid,
     pub kind: &'a str,
     pub recipient: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
+    /// The subject and the body, as text and HTML.
+    pub mail: &'a crate::templates::Rendered,
     pub attachment: Option<&'a crate::domain::Attachment>,
     /// The application the mail is about, for notices the law puts a clock on.
     pub application_id: Option<Uuid>,
@@ -22,21 +22,37 @@ pub async fn queue(conn: &mut PgConnection, m: &NewMail<'_>) -> sqlx::Result<()>
         .attachment
         .map(|a| serde_json::to_value(a).unwrap_or_default());
     sqlx::query(
-        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body, attachment, application_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body, html, attachment, application_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (cause_id, kind) DO NOTHING",
     )
     .bind(Uuid::now_v7())
     .bind(m.cause)
     .bind(m.kind)
     .bind(m.recipient)
-    .bind(m.subject)
-    .bind(m.body)
+    .bind(&m.mail.subject)
+    .bind(&m.mail.text)
+    .bind(&m.mail.html)
     .bind(attachment)
     .bind(m.application_id)
     .execute(conn)
     .await
     .map(|_| ())
+}
+
+/// Whether a mail of `kind` about `application` was queued.
+pub async fn queued_for(
+    conn: &mut PgConnection,
+    application: Uuid,
+    kind: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM mails WHERE application_id = $1 AND kind = $2)",
+    )
+    .bind(application)
+    .bind(kind)
+    .fetch_one(conn)
+    .await
 }
 
 /// A mail due to be sent, claimed for the transaction.
@@ -46,6 +62,8 @@ pub struct Due {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// The same body as HTML (absent from mails queued before HTML was sent).
+    pub html: Option<String>,
     /// Tries before this one.
     pub attempts: i32,
     pub attachment: Option<sqlx::types::Json<crate::domain::Attachment>>,
@@ -57,7 +75,7 @@ pub struct Due {
 /// Claims the next due mail (`FOR UPDATE SKIP LOCKED`: replicas never take the same one).
 pub async fn claim_next(conn: &mut PgConnection) -> sqlx::Result<Option<Due>> {
     sqlx::query_as(
-        "SELECT id, recipient, subject, body, attempts, attachment, cause_id, kind, application_id FROM mails
+        "SELECT id, recipient, subject, body, html, attempts, attachment, cause_id, kind, application_id FROM mails
           WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
           ORDER BY next_attempt_at LIMIT 1
           FOR UPDATE SKIP LOCKED",
