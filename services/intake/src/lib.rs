@@ -13,6 +13,8 @@
 //! - `db`: the queries (applications).
 //! - `http`: the API, a module per resource, each with its `router()`.
 //! - `consumers`: a file per message it handles (documents stored, outcomes of protocols).
+//! - `dvvk_report`: the state's document-exchange report (DVVK counts, questions B7–B15) from
+//!   the ledger every service feeds (`db::dvvk_ledger`).
 //! - `idempotency`: replaying POSTs made with an `Idempotency-Key`.
 //! - `registry`: the role registry's rules (who appoints whom, what a token carries).
 //! - `tokens`: the token service: TARA ID tokens in, Kutse access tokens out.
@@ -25,6 +27,7 @@ pub mod config;
 pub mod consumers;
 pub mod db;
 pub mod domain;
+pub mod dvvk_report;
 pub mod http;
 pub mod idempotency;
 pub mod registry;

@@ -76,6 +76,14 @@ pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
                 let envelope = kutse_messaging::Envelope::new(&event, Some(application))?;
                 kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
             }
+            // One sending, counted once whatever its recipients (DVVK 321), with its sent mark.
+            kutse_service::exchanges::announce::<kutse_messaging::catalogue::NotificationsExchange>(
+                &mut tx,
+                "mail.sent",
+                &mail.id.to_string(),
+                kutse_domain::Dvvk::Email,
+            )
+            .await?;
             tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
         }
         Err(e) => match after_failure(attempts, e.permanent) {

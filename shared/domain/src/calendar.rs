@@ -20,6 +20,17 @@ pub fn tallinn_date(instant: DateTime<Utc>) -> NaiveDate {
     instant.with_timezone(&TIME_ZONE).date_naive()
 }
 
+/// The instant `day` begins in Tallinn: its midnight, local time. (Tallinn changes its clocks at
+/// 03:00 and 04:00, so midnight always exists and is never repeated.)
+pub fn tallinn_midnight(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone as _;
+    let local = day.and_time(chrono::NaiveTime::MIN);
+    TIME_ZONE
+        .from_local_datetime(&local)
+        .earliest()
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+}
+
 /// Today's date in Tallinn.
 pub fn tallinn_today() -> NaiveDate {
     tallinn_date(Utc::now())
@@ -179,5 +190,20 @@ mod tests {
     #[test]
     fn zero_working_days_is_the_same_day() {
         assert_eq!(WorkingDays::add(date("2026-12-25"), 0), date("2026-12-25"));
+    }
+
+    #[test]
+    fn a_day_in_tallinn_begins_at_its_local_midnight_winter_and_summer() {
+        let winter = NaiveDate::from_ymd_opt(2026, 12, 4).expect("date");
+        assert_eq!(
+            tallinn_midnight(winter).to_rfc3339(),
+            "2026-12-03T22:00:00+00:00"
+        );
+        let summer = NaiveDate::from_ymd_opt(2027, 7, 1).expect("date");
+        assert_eq!(
+            tallinn_midnight(summer).to_rfc3339(),
+            "2027-06-30T21:00:00+00:00"
+        );
+        assert_eq!(tallinn_date(tallinn_midnight(summer)), summer);
     }
 }

@@ -16,7 +16,7 @@ pub mod isikukood;
 pub mod money;
 pub mod vocabulary;
 
-pub use calendar::{WorkingDays, tallinn_date, tallinn_today};
+pub use calendar::{WorkingDays, tallinn_date, tallinn_midnight, tallinn_today};
 pub use dvvk::Dvvk;
 pub use isikukood::{Isikukood, IsikukoodError, Sex};
 pub use money::{Money, MoneyError};

@@ -147,7 +147,10 @@ mod tests {
             "^(application\\.submitted|application\\.awaiting_fee|application\\.created|role\\.appointed|role\\.removed)$"
         );
         let notifications = service_user(&topology, services::NOTIFICATIONS);
-        assert_eq!(notifications.topic_write, "^(notice\\.sent)$");
+        assert_eq!(
+            notifications.topic_write,
+            "^(notice\\.sent|document_exchange\\.notifications)$"
+        );
         let pipeline = pipeline_user(&topology);
         assert_eq!(pipeline.topic_write, "^(protocol\\.signed)$");
         assert!(!pipeline.write.contains("amq"));

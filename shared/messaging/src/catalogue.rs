@@ -298,7 +298,38 @@ pub const CATALOGUE: &[MessageSpec] = &[
         consumers: &[services::INTAKE],
         summary: PERSONAL_DATA_READ,
     },
+    MessageSpec {
+        message_type: DocumentsExchange::TYPE,
+        version: DocumentsExchange::VERSION,
+        producer: services::DOCUMENTS,
+        consumers: &[services::INTAKE],
+        summary: DOCUMENT_EXCHANGE,
+    },
+    MessageSpec {
+        message_type: AssessmentExchange::TYPE,
+        version: AssessmentExchange::VERSION,
+        producer: services::ASSESSMENT,
+        consumers: &[services::INTAKE],
+        summary: DOCUMENT_EXCHANGE,
+    },
+    MessageSpec {
+        message_type: CertificatesExchange::TYPE,
+        version: CertificatesExchange::VERSION,
+        producer: services::CERTIFICATES,
+        consumers: &[services::INTAKE],
+        summary: DOCUMENT_EXCHANGE,
+    },
+    MessageSpec {
+        message_type: NotificationsExchange::TYPE,
+        version: NotificationsExchange::VERSION,
+        producer: services::NOTIFICATIONS,
+        consumers: &[services::INTAKE],
+        summary: DOCUMENT_EXCHANGE,
+    },
 ];
+
+/// The catalogue's summary of every `document_exchange.*` type.
+const DOCUMENT_EXCHANGE: &str = "An official document exchange with an outside party happened (an upload, an appeal lodged, a protocol received, a certificate downloaded by its holder, an e-mail sent), announced in the same transaction as the action; intake counts it once in the DVVK ledger under its channel code, for the state's report.";
 
 const PERSONAL_DATA_READ: &str = "Someone other than the person read their personal data at the producing service (an application, a document, an assessment case, a certificate with its holder's code): who (role, body, name), what and when. Intake keeps them; the person lists them (the data tracker, GET /me/data-reads).";
 
@@ -867,6 +898,57 @@ personal_data_read! {
     CommitteeDataRead => "personal_data.read.committee",
     /// `personal_data.read.certificates`, v1: a certificate read with its holder's code.
     CertificatesDataRead => "personal_data.read.certificates",
+}
+
+/// An official document exchange with an outside party (DVS), counted once under its DVVK
+/// channel code in intake's ledger (`GET /reports/dvvk`). Each service that exchanges documents
+/// announces its own under its own type ([`DocumentsExchange`], [`AssessmentExchange`],
+/// [`CertificatesExchange`], [`NotificationsExchange`]), in the transaction of the action it
+/// counts; intake records its own directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentExchange {
+    /// What moved: `document.uploaded`, `appeal.lodged`, `protocol.received`,
+    /// `certificate.downloaded`, `mail.sent` (intake's own: `application.submitted`,
+    /// `print.ordered`, `print.sent`, `question.asked`).
+    pub action: String,
+    /// The id of what moved (the document, the appeal, the protocol, the mail; a download's own
+    /// id). With the service and the action it is unique: a repeated announcement counts once.
+    pub reference: String,
+    /// The channel.
+    pub dvvk: Dvvk,
+    pub occurred_at: DateTime<Utc>,
+}
+
+macro_rules! document_exchange {
+    ($($(#[$meta:meta])* $name:ident => $type:literal),+ $(,)?) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub DocumentExchange);
+
+        impl Message for $name {
+            const TYPE: &'static str = $type;
+            const VERSION: u16 = 1;
+        }
+
+        impl From<DocumentExchange> for $name {
+            fn from(exchange: DocumentExchange) -> Self {
+                Self(exchange)
+            }
+        }
+    )+};
+}
+
+document_exchange! {
+    /// `document_exchange.documents`, v1: a document uploaded (325).
+    DocumentsExchange => "document_exchange.documents",
+    /// `document_exchange.assessment`, v1: an appeal lodged through a portal (323).
+    AssessmentExchange => "document_exchange.assessment",
+    /// `document_exchange.certificates`, v1: a signed protocol received from a pipeline (324), a
+    /// certificate's PDF downloaded by its holder (325).
+    CertificatesExchange => "document_exchange.certificates",
+    /// `document_exchange.notifications`, v1: an e-mail sent (321), once however many recipients.
+    NotificationsExchange => "document_exchange.notifications",
 }
 
 /// A certificate a protocol led to.

@@ -13,12 +13,14 @@
 //! # Layout
 //! - [`config`]: the settings every service has.
 //! - [`data_reads`]: the data tracker: reads of a person's data by others, announced.
+//! - [`exchanges`]: DVVK accounting: official document exchanges, announced with their action.
 //! - [`platform`]: database, migrations, verifier; the readiness checks they bring.
 //! - [`runtime`]: the HTTP server and the broker supervisor.
 
 pub mod command;
 pub mod config;
 pub mod data_reads;
+pub mod exchanges;
 pub mod platform;
 pub mod runtime;
 

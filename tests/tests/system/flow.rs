@@ -16,24 +16,24 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-const WAIT: Duration = Duration::from_secs(30);
+pub(super) const WAIT: Duration = Duration::from_secs(30);
 const CHAIR: &str = "EE38001085718";
 const ADMIN: &str = "48704147433";
 const STAFF: &str = "36805280109";
 const ASSESSOR: &str = "33105048161";
 const MEMBER: &str = "30411030851";
-const MARI: &str = "49403136526";
+pub(super) const MARI: &str = "49403136526";
 
-struct System {
-    intake: Running,
-    documents: Running,
-    assessment: Running,
-    committee: Running,
-    certificates: Running,
-    notifications: Running,
-    http: reqwest::Client,
+pub(super) struct System {
+    pub(super) intake: Running,
+    pub(super) documents: Running,
+    pub(super) assessment: Running,
+    pub(super) committee: Running,
+    pub(super) certificates: Running,
+    pub(super) notifications: Running,
+    pub(super) http: reqwest::Client,
     /// Last, so the services stop before their broker topology is deleted.
-    harness: Harness,
+    pub(super) harness: Harness,
 }
 
 impl System {
@@ -64,7 +64,7 @@ impl System {
 
     /// A portal's login: the person authenticates with the TARA stand-in, and the ID token is
     /// exchanged at intake for an access token acting for `body`.
-    async fn login(
+    pub(super) async fn login(
         &self,
         code: &str,
         name: (&str, &str),
@@ -78,6 +78,23 @@ impl System {
             .await
     }
 
+    /// Application `id` as its applicant reads it, once intake has marked it awarded.
+    pub(super) async fn awarded(&self, id: &str, applicant: &str) -> Value {
+        eventually(WAIT, "intake marks the application awarded", || async {
+            let (_, app) = call(
+                &self.http,
+                "GET",
+                &format!("{}/applications/{id}", self.intake.url),
+                applicant,
+                None,
+                None,
+            )
+            .await;
+            (app["status"] == "awarded").then_some(app)
+        })
+        .await
+    }
+
     /// `by` appoints `code` to `role` at `body` in the role registry.
     async fn appoint(&self, by: &str, body: Uuid, code: &str, role: &str) -> Value {
         self.post(
@@ -89,7 +106,7 @@ impl System {
         .await
     }
 
-    async fn post(&self, base: &Running, path: &str, token: &str, body: Value) -> Value {
+    pub(super) async fn post(&self, base: &Running, path: &str, token: &str, body: Value) -> Value {
         let (status, answer) = call(
             &self.http,
             "POST",
@@ -125,23 +142,23 @@ impl System {
 }
 
 /// One application run through the flow, and who and what it ran with.
-struct Flow {
-    s: System,
+pub(super) struct Flow {
+    pub(super) s: System,
     /// The application.
-    id: String,
+    pub(super) id: String,
     /// Mari's e-mails so far.
-    mails: Vec<Value>,
-    body_id: Uuid,
-    round_id: String,
-    staff: String,
-    assessor: String,
-    chair: String,
-    member: String,
-    chair_key: SigningKey,
+    pub(super) mails: Vec<Value>,
+    pub(super) body_id: Uuid,
+    pub(super) round_id: String,
+    pub(super) staff: String,
+    pub(super) assessor: String,
+    pub(super) chair: String,
+    pub(super) member: String,
+    pub(super) chair_key: SigningKey,
 }
 
 /// Runs one application through the flow; `accept_all` decides the panel's verdict on B.2.
-async fn run_flow(accept_all: bool) -> Flow {
+pub(super) async fn run_flow(accept_all: bool) -> Flow {
     let s = System::start().await;
     let email = format!("mari-{}@example.com", Uuid::now_v7().simple());
 
@@ -595,19 +612,7 @@ async fn an_application_travels_from_the_portal_to_an_emailed_sealed_certificate
     assert!(!page.contains(MARI), "{page}");
 
     // And intake shows the applicant the outcome.
-    let status = eventually(WAIT, "intake marks the application awarded", || async {
-        let (_, app) = call(
-            &s.http,
-            "GET",
-            &format!("{}/applications/{id}", s.intake.url),
-            &mari,
-            None,
-            None,
-        )
-        .await;
-        (app["status"] == "awarded").then_some(app)
-    })
-    .await;
+    let status = s.awarded(&id, &mari).await;
     assert_eq!(status["status"], "awarded");
     // The panel's decision notice is in the application's history, as Mari reads it.
     let decision = status["history"]
@@ -1255,19 +1260,7 @@ async fn a_refusal_the_applicant_appeals_is_reopened_by_the_chair_and_a_new_prot
     .await;
     // A new session decides it; the register, which refused it once, now awards it.
     flow.committee_decides(&id).await;
-    let status = eventually(WAIT, "intake marks the application awarded", || async {
-        let (_, app) = call(
-            &s.http,
-            "GET",
-            &format!("{}/applications/{id}", s.intake.url),
-            &mari,
-            None,
-            None,
-        )
-        .await;
-        (app["status"] == "awarded").then_some(app)
-    })
-    .await;
+    let status = s.awarded(&id, &mari).await;
     let events: Vec<&str> = status["history"]
         .as_array()
         .expect("history")

@@ -7,6 +7,7 @@ mod certificates;
 mod committee;
 mod credentials;
 mod documents;
+mod dvvk;
 mod flow;
 mod health;
 mod identity;

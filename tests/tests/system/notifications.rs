@@ -357,6 +357,10 @@ async fn queued(n: usize, recipient: &str) -> kutse_testkit::TestDb {
         .run(&db.pool)
         .await
         .expect("migrations");
+    // A sent mail is counted (DVVK) through the outbox.
+    kutse_messaging::migrate(&db.pool)
+        .await
+        .expect("messaging schema");
     for i in 0..n {
         sqlx::query(
             "INSERT INTO mails (id, cause_id, kind, recipient, subject, body)

@@ -684,9 +684,17 @@ async fn appeal(
     };
     let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
     kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+    // The appeal reaches the register through the portal's form (DVVK 323).
+    kutse_service::exchanges::announce::<kutse_messaging::catalogue::AssessmentExchange>(
+        &mut tx,
+        "appeal.lodged",
+        &appeal_id.to_string(),
+        kutse_domain::Dvvk::WebForm,
+    )
+    .await?;
     let view = view(&mut tx, id, &case).await?;
     tx.commit().await?;
-    tracing::info!(application = %id, appeal = %appeal_id, "appeal lodged");
+    tracing::info!(application = %id, appeal = %appeal_id, dvvk = 323, "appeal lodged");
     Ok((
         axum::http::StatusCode::CREATED,
         Json(for_caller(view, &principal, &case)),

@@ -658,7 +658,16 @@ async fn record_acceptance(
     let envelope =
         Envelope::caused_by(&event, cause).map_err(|e| HandlerError::Transient(e.into()))?;
     Outbox::enqueue(conn, &envelope).await?;
-    tracing::info!(protocol = %protocol.protocol_id, "protocol accepted");
+    // The protocol came from another system, and the register answered it (DVVK 324: counted on
+    // the answering side, once per protocol).
+    kutse_service::exchanges::announce::<kutse_messaging::catalogue::CertificatesExchange>(
+        conn,
+        "protocol.received",
+        &protocol.protocol_id.to_string(),
+        kutse_domain::Dvvk::SystemToSystem,
+    )
+    .await?;
+    tracing::info!(protocol = %protocol.protocol_id, dvvk = 324, "protocol accepted");
     Ok(())
 }
 

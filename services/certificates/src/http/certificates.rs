@@ -362,6 +362,17 @@ async fn pdf(
         .map_err(ApiError::Internal)?;
     let mut conn = state.pool.acquire().await?;
     tracked(&mut conn, &principal, &document, "certificate PDF").await?;
+    // The holder downloading their stamped certificate is a document handed out (DVVK 325);
+    // the body's or the authority's copy is their own work, not an exchange.
+    if principal.isikukood.map(|c| c.to_string()) == Some(document.holder.isikukood.clone()) {
+        kutse_service::exchanges::announce::<kutse_messaging::catalogue::CertificatesExchange>(
+            &mut conn,
+            "certificate.downloaded",
+            &uuid::Uuid::now_v7().to_string(),
+            kutse_domain::Dvvk::FileExchange,
+        )
+        .await?;
+    }
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),

@@ -314,6 +314,14 @@ async fn record(state: &AppState, new: &db::documents::NewDocument<'_>) -> Resul
     )
     .map_err(window_refused)?;
     db::documents::insert(&mut tx, new).await?;
+    // A file handed to the register through the portal (DVVK 325), counted with its record.
+    kutse_service::exchanges::announce::<kutse_messaging::catalogue::DocumentsExchange>(
+        &mut tx,
+        "document.uploaded",
+        &new.id.to_string(),
+        kutse_domain::Dvvk::FileExchange,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

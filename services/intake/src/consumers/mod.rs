@@ -19,6 +19,7 @@ mod certificates;
 mod data_reads;
 mod document_quarantined;
 mod document_stored;
+mod exchanges;
 mod procedure;
 
 use kutse_messaging::catalogue::{
@@ -55,6 +56,10 @@ pub fn dispatcher() -> Dispatcher<IntakeHandler> {
         .on::<kutse_messaging::catalogue::AssessmentDataRead>()
         .on::<kutse_messaging::catalogue::CommitteeDataRead>()
         .on::<kutse_messaging::catalogue::CertificatesDataRead>()
+        .on::<kutse_messaging::catalogue::DocumentsExchange>()
+        .on::<kutse_messaging::catalogue::AssessmentExchange>()
+        .on::<kutse_messaging::catalogue::CertificatesExchange>()
+        .on::<kutse_messaging::catalogue::NotificationsExchange>()
 }
 
 /// Records an outcome: moves the application to `status` (if the state machine allows it) and

@@ -8,6 +8,7 @@ pub mod certificates;
 pub mod clients;
 pub mod data_reads;
 pub mod desk;
+pub mod dvvk_ledger;
 pub mod exchanges;
 pub mod idempotency_keys;
 pub mod partners;

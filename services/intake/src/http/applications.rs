@@ -594,6 +594,8 @@ async fn submit(
         serde_json::json!({ "dvvk": Dvvk::WebForm.code() }),
     )
     .await?;
+    // The application reaches the register through the portal's form: counted once, here.
+    db::dvvk_ledger::count(&mut tx, "application.submitted", id, Dvvk::WebForm).await?;
     move_to(&mut tx, id, submission.status, next).await?;
     if next == ApplicationStatus::Submitted {
         announce_submission(&mut tx, id).await?;

@@ -139,7 +139,7 @@ async fn tracked(
 
 /// A CSV field, quoted when it must be (RFC 4180). A field a spreadsheet would read as a formula
 /// is prefixed with an apostrophe.
-fn field(value: &str) -> String {
+pub fn field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@']) {
         format!("'{value}")
     } else {

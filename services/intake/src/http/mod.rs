@@ -12,6 +12,7 @@
 //! | `GET /me/applications` | anyone signed in as a person: their applications, partners' for them included |
 //! | `POST /applications/{id}/print-orders`, `GET /desk/print-queue`, `POST /print-orders/{id}/sent` | paper prints after issuance: see [`prints`] |
 //! | `POST /applications/{id}/fee-confirmation` | staff of the body |
+//! | `GET /reports/dvvk?from=&to=&format=` | the authority: the state's document-exchange report, see [`reports`] |
 //! | `/oauth/…` | the token endpoint: see [`oauth`] |
 //! | `/awarding-bodies/{id}/appointments`, `…/partners`, `…/clients`, `/appointments/…`, `/me/appointments` | the role registry: see [`registry`] |
 //!
@@ -25,6 +26,7 @@ pub mod oauth;
 mod prints;
 mod qualifications;
 pub mod registry;
+pub mod reports;
 mod rounds;
 
 use axum::Router;
@@ -61,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(prints::router())
         .merge(oauth::router())
         .merge(registry::router())
+        .merge(reports::router())
         .with_state(state)
 }
 

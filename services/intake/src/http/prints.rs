@@ -106,6 +106,8 @@ async fn order(
                              "cost_cents": order.cost_cents }),
     )
     .await?;
+    // The holder's order is a document sent through the portal's form.
+    db::dvvk_ledger::count(&mut tx, "print.ordered", order.id, Dvvk::WebForm).await?;
     tx.commit().await?;
     tracing::info!(application = %id, order = %order.id, "print ordered");
     Ok((StatusCode::CREATED, Json(order)))
@@ -159,6 +161,8 @@ async fn sent(
                              "dvvk": Dvvk::Paper.code() }),
     )
     .await?;
+    // Posted or handed over: a paper document.
+    db::dvvk_ledger::count(&mut tx, "print.sent", order.id, Dvvk::Paper).await?;
     tx.commit().await?;
     Ok(Json(order))
 }
