@@ -7,9 +7,12 @@ use kutse_auth::JwksSource;
 use kutse_auth::dev::{DEV_TARA_CLIENT_ID, DEV_TARA_ISSUER};
 use kutse_auth::tara::{Assurance, TaraRules};
 use kutse_config::{ConfigError, Env};
-use kutse_domain::Isikukood;
+use kutse_domain::{Email, Isikukood};
 use kutse_protocol::keys::KeySettings;
 use kutse_service::ServiceConfig;
+
+/// The authority's desk address unless `AUTHORITY_EMAIL` says otherwise.
+const AUTHORITY_EMAIL: &str = "kutseregister@kutsekoda.example";
 
 /// Everything `kutse-intake` is configured with.
 #[derive(Debug, Clone)]
@@ -22,6 +25,10 @@ pub struct Config {
     /// `AUTHORITY_PERSONAL_CODES`: the authority's people (comma-separated personal codes), synced
     /// into the role registry at start.
     pub authority: Vec<Isikukood>,
+    /// `AUTHORITY_EMAIL` (default `kutseregister@kutsekoda.example`): the register's desk at the
+    /// authority, where questions to the authority (and holders' answers to its questions) are
+    /// e-mailed, and which its questions to holders name for a reply.
+    pub authority_email: Email,
 }
 
 /// How Kutse's access tokens are signed and how long they live.
@@ -105,12 +112,20 @@ impl Config {
                 Err(e) => env.fail("AUTHORITY_PERSONAL_CODES", format!("{code:?}: {e}")),
             }
         }
+        let authority_email = match Email::parse(&env.string("AUTHORITY_EMAIL", AUTHORITY_EMAIL)) {
+            Ok(email) => email,
+            Err(e) => {
+                env.fail("AUTHORITY_EMAIL", e.to_string());
+                Email::parse(AUTHORITY_EMAIL).expect("the default address is valid")
+            }
+        };
         env.finish()?;
         Ok(Self {
             service,
             tokens,
             tara,
             authority,
+            authority_email,
         })
     }
 }

@@ -62,6 +62,7 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         verifier: platform.verifier.clone(),
         tokens: tokens.clone(),
         public_base_url: platform.config.public_base_url.clone(),
+        authority_email: config.authority_email.clone(),
     };
     let tara = tokens.tara.clone();
     let tara_ready = tokens.tara.clone();

@@ -38,6 +38,14 @@ pub enum MailKind {
     ExamRegistered,
     /// The certificate expires within six months.
     Expiring,
+    /// A question to a body's or the authority's desk.
+    QuestionReceived,
+    /// A question passed on to a desk.
+    QuestionForwarded,
+    /// The authority's question to a holder.
+    QuestionToHolder,
+    /// An answer, to whoever asked.
+    QuestionAnswered,
 }
 
 impl MailKind {
@@ -57,6 +65,10 @@ impl MailKind {
             Self::AppealResolved => "appeal_resolved",
             Self::ExamRegistered => "exam_registered",
             Self::Expiring => "certificate_expiring",
+            Self::QuestionReceived => "question_received",
+            Self::QuestionForwarded => "question_forwarded",
+            Self::QuestionToHolder => "question_to_holder",
+            Self::QuestionAnswered => "question_answered",
         }
     }
 }

@@ -9,7 +9,8 @@ use kutse_messaging::catalogue::{
     AppealLodged, AppealResolved, ApplicantRef, ApplicationRefused, ApplicationSubmitted,
     AssessmentDecided, CertificateExpiring, CertificateRendered, CertificateStatusChanged,
     CompetenceDecision, CompetenceRef, DocumentsRequested, ExamRegistered, OverdueDigest,
-    OverdueItem, QualificationRef, RenderedPdf, RequestedDocument,
+    OverdueItem, QualificationRef, QuestionAnswered, QuestionAsked, QuestionParty, RenderedPdf,
+    RequestedDocument,
 };
 use uuid::Uuid;
 
@@ -287,6 +288,91 @@ pub fn overdue() -> OverdueDigest {
     }
 }
 
+fn desk(kind: &str, name: &str, address: &str) -> QuestionParty {
+    QuestionParty {
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        email: Some(email(address)),
+        language: Language::Et,
+    }
+}
+
+fn holder(language: Language) -> QuestionParty {
+    QuestionParty {
+        kind: "holder".to_owned(),
+        name: "Mari Maasikas".to_owned(),
+        email: Some(email("mari.maasikas@example.ee")),
+        language,
+    }
+}
+
+const QUESTION: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0060);
+
+/// Mari's question about her certificate to its body; `forwarded`, passed on to the authority.
+pub fn question_asked(forwarded: bool) -> QuestionAsked {
+    QuestionAsked {
+        question_id: QUESTION,
+        campaign_id: None,
+        register_number: Some("KT-2027-000042".to_owned()),
+        from: holder(Language::Et),
+        to: if forwarded {
+            desk("authority", "Kutsekoda", "kutseregister@kutsekoda.example")
+        } else {
+            desk(
+                "awarding_body",
+                "Eesti Juuksurite Liit",
+                "kutse@juuksurid.example.ee",
+            )
+        },
+        text: "Kas minu kutsetunnistus kehtib ka Soomes? / Is my certificate valid in Finland?"
+            .to_owned(),
+        asked_at: at(2028, 5, 2, 9),
+        forwarded_by: forwarded.then(|| "Eesti Juuksurite Liit (Siim Sekretär)".to_owned()),
+        note: forwarded.then(|| "Välisriigis tunnustamine on Kutsekoja pädevuses.".to_owned()),
+    }
+}
+
+/// The authority's question to holders, as one of them gets it.
+pub fn question_to_holder(language: Language) -> QuestionAsked {
+    QuestionAsked {
+        question_id: QUESTION,
+        campaign_id: Some(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0061)),
+        register_number: None,
+        from: desk("authority", "Kutsekoda", "kutseregister@kutsekoda.example"),
+        to: holder(language),
+        text: "Kas töötate praegu oma kutsealal? / Do you work in your occupation now?".to_owned(),
+        asked_at: at(2028, 6, 1, 8),
+        forwarded_by: None,
+        note: None,
+    }
+}
+
+/// An answer: to Mari (`to_holder`), or Mari's answer to the authority.
+pub fn question_answered(language: Language, to_holder: bool) -> QuestionAnswered {
+    let authority = desk(
+        "authority",
+        "Kutsekoda (Kati Kutsekoda)",
+        "kutseregister@kutsekoda.example",
+    );
+    let (from, to) = if to_holder {
+        (authority, holder(language))
+    } else {
+        (holder(language), authority)
+    };
+    QuestionAnswered {
+        question_id: QUESTION,
+        campaign_id: None,
+        register_number: to_holder.then(|| "KT-2027-000042".to_owned()),
+        from,
+        to,
+        question: "Kas minu kutsetunnistus kehtib ka Soomes? / Is my certificate valid in Finland?"
+            .to_owned(),
+        answer: "Jah, Euroopa kvalifikatsiooniraamistiku kaudu / yes, through the EQF <level 4>."
+            .to_owned(),
+        answered_at: at(2028, 5, 3, 14),
+    }
+}
+
 /// A sample: its name (`<template>[.<variant>]`), the template it renders, what it rendered.
 #[derive(Debug)]
 pub struct Sample {
@@ -383,7 +469,29 @@ pub fn all() -> Vec<Sample> {
                 templates::appeal_resolved(&appeal_resolved(language, outcome)),
             );
         }
+        add(
+            t("question_to_holder"),
+            "",
+            templates::question_to_holder(&question_to_holder(language)),
+        );
+        add(
+            t("question_answered"),
+            "",
+            templates::question_answered(&question_answered(language, true)),
+        );
     }
+    for (variant, forwarded) in [("asked", false), ("forwarded", true)] {
+        add(
+            "question_received".to_owned(),
+            variant,
+            templates::question_received(&question_asked(forwarded)),
+        );
+    }
+    add(
+        "question_answered_desk".to_owned(),
+        "",
+        templates::question_answered(&question_answered(Language::Et, false)),
+    );
     add(
         "appeal_to_body".to_owned(),
         "",

@@ -21,6 +21,7 @@ use kutse_messaging::catalogue::{
     AppealLodged, AppealResolved, ApplicantRef, ApplicationRefused, ApplicationSubmitted,
     AssessmentDecided, CertificateExpiring, CertificateRendered, CertificateStatusChanged,
     CompetenceRef, DocumentsRequested, ExamRegistered, OverdueDigest, QualificationRef,
+    QuestionAnswered, QuestionAsked,
 };
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 
@@ -76,9 +77,13 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "certificate_status",
     "certificate_expiring",
     "appeal_receipt",
-    "appeal_resolved";
+    "appeal_resolved",
+    "question_to_holder",
+    "question_answered";
     "appeal_to_body",
-    "overdue_digest"
+    "overdue_digest",
+    "question_received",
+    "question_answered_desk"
 ];
 
 const LAYOUT: &str = include_str!("../templates/layout.html");
@@ -503,6 +508,59 @@ pub fn decision(
             recommendations => e.recommendations.as_deref().unwrap_or("-"),
         },
     )
+}
+
+/// A question put to a body's or the authority's desk, asked or passed on (Estonian, with
+/// English beneath).
+pub fn question_received(e: &QuestionAsked) -> Result<Rendered, TemplateError> {
+    render(
+        "question_received",
+        Language::Et,
+        context! {
+            asker => &e.from.name,
+            number => &e.register_number,
+            text => &e.text,
+            question_id => e.question_id.to_string(),
+            forwarded_by => &e.forwarded_by,
+            note => &e.note,
+        },
+    )
+}
+
+/// The authority's question to a holder, in their language, with how to answer.
+pub fn question_to_holder(e: &QuestionAsked) -> Result<Rendered, TemplateError> {
+    let language = e.to.language;
+    render(
+        &named("question_to_holder", language),
+        language,
+        context! {
+            name => &e.to.name,
+            asker => &e.from.name,
+            text => &e.text,
+            reply_to => e.from.email.as_ref().map_or("", |m| m.as_str()),
+        },
+    )
+}
+
+/// The answer, to whoever asked: a holder in their language, the authority's desk in both.
+pub fn question_answered(e: &QuestionAnswered) -> Result<Rendered, TemplateError> {
+    let ctx = context! {
+        name => &e.to.name,
+        number => &e.register_number,
+        answered_by => &e.from.name,
+        question => &e.question,
+        answer => &e.answer,
+        question_id => e.question_id.to_string(),
+    };
+    if e.to.kind == "holder" {
+        render(
+            &named("question_answered", e.to.language),
+            e.to.language,
+            ctx,
+        )
+    } else {
+        render("question_answered_desk", Language::Et, ctx)
+    }
 }
 
 #[cfg(test)]

@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(intake.name, "kutse-intake");
         assert_eq!(
             intake.topic_write,
-            "^(application\\.submitted|application\\.awaiting_fee|application\\.created|role\\.appointed|role\\.removed)$"
+            "^(application\\.submitted|application\\.awaiting_fee|application\\.created|role\\.appointed|role\\.removed|question\\.asked|question\\.forwarded|question\\.answered)$"
         );
         let notifications = service_user(&topology, services::NOTIFICATIONS);
         assert_eq!(

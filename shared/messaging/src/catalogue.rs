@@ -271,6 +271,27 @@ pub const CATALOGUE: &[MessageSpec] = &[
         summary: "An appointment was ended before its time; the person no longer holds the role.",
     },
     MessageSpec {
+        message_type: QuestionAsked::TYPE,
+        version: QuestionAsked::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "A question was put: a holder's about their certificate to its awarding body or the authority, or the authority's to a holder (one per holder of a question put to many); the recipient is e-mailed it, and it waits unanswered on their front page.",
+    },
+    MessageSpec {
+        message_type: QuestionForwarded::TYPE,
+        version: QuestionForwarded::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "A question's recipient passed it to another awarding body or the authority; the new recipient is e-mailed it.",
+    },
+    MessageSpec {
+        message_type: QuestionAnswered::TYPE,
+        version: QuestionAnswered::VERSION,
+        producer: services::INTAKE,
+        consumers: &[services::NOTIFICATIONS],
+        summary: "A question was answered; whoever asked it is e-mailed the answer.",
+    },
+    MessageSpec {
         message_type: DocumentsDataRead::TYPE,
         version: DocumentsDataRead::VERSION,
         producer: services::DOCUMENTS,
@@ -1080,6 +1101,78 @@ pub struct RoleRemoved {
 
 impl Message for RoleRemoved {
     const TYPE: &'static str = "role.removed";
+    const VERSION: u16 = 1;
+}
+
+/// One side of a question, as its e-mail needs them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionParty {
+    /// `holder`, `awarding_body` or `authority`.
+    pub kind: String,
+    /// The holder's full name, the body's name, or the authority's.
+    pub name: String,
+    /// Where the mail goes; without one, no mail is sent (the question still waits on the front
+    /// page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    /// A holder's language; a desk's mail is in Estonian with English beneath.
+    pub language: Language,
+}
+
+/// `question.asked`, v1: a question put to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionAsked {
+    pub question_id: Uuid,
+    /// The question put to many holders at once this is one of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<Uuid>,
+    /// The certificate asked about (a holder's question).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_number: Option<String>,
+    pub from: QuestionParty,
+    pub to: QuestionParty,
+    pub text: String,
+    pub asked_at: DateTime<Utc>,
+    /// Who passed it on, and their note (`question.forwarded` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Message for QuestionAsked {
+    const TYPE: &'static str = "question.asked";
+    const VERSION: u16 = 1;
+}
+
+/// `question.forwarded`, v1: a question passed on to `to` (the same object as
+/// `question.asked`, with `forwarded_by`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct QuestionForwarded(pub QuestionAsked);
+
+impl Message for QuestionForwarded {
+    const TYPE: &'static str = "question.forwarded";
+    const VERSION: u16 = 1;
+}
+
+/// `question.answered`, v1: `from` answered the question `to` asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuestionAnswered {
+    pub question_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_number: Option<String>,
+    pub from: QuestionParty,
+    pub to: QuestionParty,
+    pub question: String,
+    pub answer: String,
+    pub answered_at: DateTime<Utc>,
+}
+
+impl Message for QuestionAnswered {
+    const TYPE: &'static str = "question.answered";
     const VERSION: u16 = 1;
 }
 

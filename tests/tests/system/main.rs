@@ -14,3 +14,4 @@ mod identity;
 mod intake;
 mod notifications;
 mod procedure;
+mod questions;

@@ -14,4 +14,5 @@ pub mod idempotency_keys;
 pub mod partners;
 pub mod prints;
 pub mod qualifications;
+pub mod questions;
 pub mod rounds;

@@ -12,6 +12,7 @@
 //! | `GET /me/applications` | anyone signed in as a person: their applications, partners' for them included |
 //! | `POST /applications/{id}/print-orders`, `GET /desk/print-queue`, `POST /print-orders/{id}/sent` | paper prints after issuance: see [`prints`] |
 //! | `POST /applications/{id}/fee-confirmation` | staff of the body |
+//! | `/me/questions`, `/questions…` | questions about certificates: see [`questions`] |
 //! | `GET /reports/dvvk?from=&to=&format=` | the authority: the state's document-exchange report, see [`reports`] |
 //! | `/oauth/…` | the token endpoint: see [`oauth`] |
 //! | `/awarding-bodies/{id}/appointments`, `…/partners`, `…/clients`, `/appointments/…`, `/me/appointments` | the role registry: see [`registry`] |
@@ -25,6 +26,7 @@ pub mod desk;
 pub mod oauth;
 mod prints;
 mod qualifications;
+mod questions;
 pub mod registry;
 pub mod reports;
 mod rounds;
@@ -44,6 +46,8 @@ pub struct AppState {
     pub tokens: crate::tokens::TokenService,
     /// Where intake is reached from outside (the token endpoint's metadata names it).
     pub public_base_url: String,
+    /// The authority's desk (`AUTHORITY_EMAIL`), for questions.
+    pub authority_email: kutse_domain::Email,
 }
 
 impl axum::extract::FromRef<AppState> for std::sync::Arc<kutse_auth::Verifier> {
@@ -64,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(registry::router())
         .merge(reports::router())
+        .merge(questions::router())
         .with_state(state)
 }
 

@@ -7,7 +7,8 @@
 //! - [`documents_requested`]: the panel's request for more documents;
 //! - [`overdue_digest`]: a body's daily digest of overdue clocks, to its desk;
 //! - [`appeals`]: an appeal's receipt (applicant and body) and resolution; an exam registration;
-//! - [`application_refused`]: the refusal with its reasons.
+//! - [`application_refused`]: the refusal with its reasons;
+//! - [`questions`]: a question to its recipient, an answer to whoever asked.
 //!
 //! Nothing is sent from here: a handler runs inside the message's transaction, and an e-mail
 //! cannot be rolled back. The mail worker sends after commit. One mail per event and kind,
@@ -21,6 +22,7 @@ mod certificate_rendered;
 mod certificate_status_changed;
 mod documents_requested;
 mod overdue_digest;
+mod questions;
 
 use kutse_messaging::catalogue::{
     AppealLodged, AppealResolved, CertificateExpiring, ExamRegistered,
@@ -55,6 +57,9 @@ pub fn dispatcher() -> Dispatcher<NotificationsHandler> {
         .on::<ExamRegistered>()
         .on::<CertificateExpiring>()
         .on::<ApplicationRefused>()
+        .on::<kutse_messaging::catalogue::QuestionAsked>()
+        .on::<kutse_messaging::catalogue::QuestionForwarded>()
+        .on::<kutse_messaging::catalogue::QuestionAnswered>()
 }
 
 /// Queues `mail` about `application` to `recipient`, once per (`cause`, `kind`); once sent it is
