@@ -81,6 +81,20 @@ pub enum SubmitError {
     DeadlinePassed(chrono::NaiveDate),
     #[error("documents the round requires are missing")]
     DocumentsMissing(Vec<String>),
+    /// More than one of the above: all of them, so they can be put right at once.
+    #[error("the application cannot be submitted yet: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<SubmitError>),
+}
+
+impl SubmitError {
+    /// One error for `all` that stand in the way (none: `None`).
+    pub fn of(mut all: Vec<SubmitError>) -> Option<SubmitError> {
+        match all.len() {
+            0 => None,
+            1 => all.pop(),
+            _ => Some(SubmitError::Several(all)),
+        }
+    }
 }
 
 impl Submission {
@@ -93,11 +107,13 @@ impl Submission {
         if self.status != ApplicationStatus::Draft {
             return Err(SubmitError::NotDraft(self.status));
         }
+        // Everything that stands in the way is reported at once.
+        let mut blocking = Vec::new();
         if !self.round_open {
-            return Err(SubmitError::RoundClosed);
+            blocking.push(SubmitError::RoundClosed);
         }
         if deadline_passed(self.deadline, now) {
-            return Err(SubmitError::DeadlinePassed(self.deadline));
+            blocking.push(SubmitError::DeadlinePassed(self.deadline));
         }
         let missing: Vec<String> = self
             .required_documents
@@ -106,7 +122,10 @@ impl Submission {
             .cloned()
             .collect();
         if !missing.is_empty() {
-            return Err(SubmitError::DocumentsMissing(missing));
+            blocking.push(SubmitError::DocumentsMissing(missing));
+        }
+        if let Some(e) = SubmitError::of(blocking) {
+            return Err(e);
         }
         Ok(if self.fee_confirmed {
             ApplicationStatus::Submitted
@@ -247,11 +266,26 @@ mod tests {
         ));
         let bare = super::Submission {
             uploaded: Default::default(),
-            ..ok
+            ..ok.clone()
         };
         assert_eq!(
             bare.submit(now),
             Err(super::SubmitError::DocumentsMissing(vec!["cv".into()]))
+        );
+        // Everything in the way at once: closed, late and without its CV.
+        let hopeless = super::Submission {
+            round_open: false,
+            uploaded: Default::default(),
+            ..ok
+        };
+        let Err(super::SubmitError::Several(all)) = hopeless.submit(late) else {
+            panic!("not all reported");
+        };
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert_eq!(all[0], super::SubmitError::RoundClosed);
+        assert_eq!(
+            all[2],
+            super::SubmitError::DocumentsMissing(vec!["cv".into()])
         );
     }
 

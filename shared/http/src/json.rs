@@ -38,7 +38,7 @@ where
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::TooLarge
+                ApiError::TooLarge(None)
             } else {
                 ApiError::Malformed {
                     detail: rejection.body_text(),

@@ -74,9 +74,10 @@ pub enum ApiError {
     /// Conflicts with the current state (409), e.g. an idempotency key reused with another body.
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The body is larger than allowed (413).
+    /// The body is larger than allowed (413), with the limit in bytes when the handler knows it
+    /// (otherwise the standard layers add the service's own).
     #[error("request body too large")]
-    TooLarge,
+    TooLarge(Option<u64>),
     /// The media type is not the one expected (415).
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
@@ -105,6 +106,17 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// What a 413 says: the limit, in bytes and in a unit a person reads.
+pub fn too_large(limit: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    let readable = if limit >= MIB {
+        format!("{:.1} MiB", limit as f64 / MIB as f64)
+    } else {
+        format!("{:.1} KiB", limit as f64 / 1024.0)
+    };
+    format!("the request body is larger than the limit of {limit} bytes ({readable})")
+}
+
 impl ApiError {
     /// A single invalid field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -121,7 +133,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -173,7 +185,8 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(d)
             | ApiError::RequestTimeout(d) => problem.detail = Some(d.clone()),
             ApiError::NotFound(what) => problem.detail = Some(format!("{what} not found")),
-            ApiError::TooLarge | ApiError::Unavailable(_) | ApiError::Internal(_) => {}
+            ApiError::TooLarge(Some(limit)) => problem.detail = Some(too_large(*limit)),
+            ApiError::TooLarge(None) | ApiError::Unavailable(_) | ApiError::Internal(_) => {}
         }
         problem
     }

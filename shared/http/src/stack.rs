@@ -49,7 +49,9 @@ pub fn with_standard_layers(
             timeout,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(request_span))
+        .layer(middleware::from_fn(move |request, next| {
+            request_span(request, next, body_limit as u64)
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID_HEADER))
         .layer(SetRequestIdLayer::new(REQUEST_ID_HEADER, MakeUuidV7))
 }
@@ -65,7 +67,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// One span per request; logs the outcome; puts the request id into problem documents.
-async fn request_span(request: Request, next: Next) -> Response {
+async fn request_span(request: Request, next: Next, body_limit: u64) -> Response {
     let request_id = request
         .headers()
         .get(REQUEST_ID_HEADER)
@@ -97,7 +99,7 @@ async fn request_span(request: Request, next: Next) -> Response {
         } else {
             tracing::info!(status = status.as_u16(), elapsed_ms, "request finished");
         }
-        with_request_id(response, &request_id, status)
+        with_request_id(response, &request_id, status, &method, body_limit)
     }
     .instrument(span)
     .await
@@ -109,7 +111,15 @@ fn header_pairs(headers: &http::HeaderMap) -> impl Iterator<Item = (String, Stri
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
 }
 
-fn with_request_id(response: Response, request_id: &str, status: StatusCode) -> Response {
+/// Every error answer as a problem document with the request's id: axum's own plain-text
+/// rejections too (a 405 titled as one, pointing at `Allow`; a 413 naming the limit).
+fn with_request_id(
+    response: Response,
+    request_id: &str,
+    status: StatusCode,
+    method: &http::Method,
+    body_limit: u64,
+) -> Response {
     if response
         .extensions()
         .get::<crate::problem::StandardErrorFormat>()
@@ -125,7 +135,15 @@ fn with_request_id(response: Response, request_id: &str, status: StatusCode) -> 
             || status.is_server_error();
         if plain_error && !is_problem(&response) {
             let problem = match status {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge.problem(),
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(Some(body_limit)).problem(),
+                // axum adds the `Allow` header after this layer, on the way out.
+                StatusCode::METHOD_NOT_ALLOWED => ApiError::Malformed {
+                    detail: format!(
+                        "{method} is not allowed on this path; the Allow header lists what is"
+                    ),
+                    field: None,
+                }
+                .problem(),
                 StatusCode::SERVICE_UNAVAILABLE => {
                     ApiError::Unavailable(anyhow::anyhow!("no answer in time")).problem()
                 }
@@ -143,12 +161,16 @@ fn with_request_id(response: Response, request_id: &str, status: StatusCode) -> 
             };
             let mut problem = problem;
             problem.status = status.as_u16();
+            problem.title = status.canonical_reason().unwrap_or("Error").to_owned();
             problem.request_id = Some(request_id.to_owned());
             return merge_headers(response, problem_response(problem));
         }
         return response;
     };
     problem.request_id = Some(request_id.to_owned());
+    if status == StatusCode::PAYLOAD_TOO_LARGE && problem.detail.is_none() {
+        problem.detail = Some(crate::problem::too_large(body_limit));
+    }
     merge_headers(response, problem_response(problem))
 }
 

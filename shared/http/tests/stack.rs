@@ -142,3 +142,42 @@ async fn a_request_not_answered_in_time_is_a_503_problem() {
     assert_eq!(problem.status, 503);
     assert!(problem.request_id.is_some());
 }
+
+#[tokio::test]
+async fn a_413_names_the_limit_and_a_405_the_methods_allowed() {
+    let (status, _, body) = call(json_post(
+        "/rounds",
+        &format!(r#"{{"name":"{}"}}"#, "x".repeat(100)),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let problem: Problem = serde_json::from_slice(&body).expect("problem json");
+    assert_eq!(problem.title, "Payload Too Large");
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("the request body is larger than the limit of 64 bytes (0.1 KiB)")
+    );
+
+    let (status, headers, body) = call(
+        Request::get("/rounds")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(headers["allow"], "POST");
+    let problem: Problem = serde_json::from_slice(&body).expect("problem json");
+    assert_eq!(problem.title, "Method Not Allowed");
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("GET is not allowed on this path; the Allow header lists what is")
+    );
+}
+
+#[test]
+fn a_large_limit_reads_in_mebibytes() {
+    assert_eq!(
+        kutse_http::problem::too_large(25 * 1024 * 1024),
+        "the request body is larger than the limit of 26214400 bytes (25.0 MiB)"
+    );
+}

@@ -118,7 +118,7 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared_length.is_some_and(|n| n > limits.max_bytes as u64) {
-        return Err(ApiError::TooLarge);
+        return Err(ApiError::TooLarge(Some(limits.max_bytes as u64)));
     }
     let owner_code = owner.to_string();
     let mut conn = state.pool.acquire().await?;
@@ -216,7 +216,7 @@ async fn upload(
     let stored = kutse_storage::stream_object(target, body, limits.max_bytes)
         .await
         .map_err(|e| match e {
-            UploadError::TooLarge(_) => ApiError::TooLarge,
+            UploadError::TooLarge(_) => ApiError::TooLarge(Some(limits.max_bytes as u64)),
             UploadError::Empty => ApiError::invalid("body", "the file is empty"),
             UploadError::Body(detail) => read_error(detail),
             UploadError::Storage(detail) => ApiError::Unavailable(anyhow::anyhow!(detail)),

@@ -713,6 +713,20 @@ impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         let detail = e.to_string();
         match e {
+            SubmitError::Several(all) => {
+                let errors = all
+                    .into_iter()
+                    .flat_map(|e| match ApiError::from(e) {
+                        ApiError::Unprocessable { errors, .. } => errors,
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                ApiError::Unprocessable {
+                    kind: "not-submittable",
+                    detail,
+                    errors,
+                }
+            }
             SubmitError::NotDraft(_) => ApiError::Conflict(detail),
             SubmitError::RoundClosed => unprocessable("round-closed", &detail, "round_id"),
             SubmitError::DeadlinePassed(_) => unprocessable("deadline-passed", &detail, "round_id"),
@@ -854,4 +868,29 @@ async fn mine(
     Ok(Json(
         db::applications::of_applicant(&mut conn, &applicant).await?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_in_the_way_of_a_submission_is_named_at_once() {
+        let all = SubmitError::Several(vec![
+            SubmitError::RoundClosed,
+            SubmitError::DocumentsMissing(vec!["cv".into(), "diploma".into()]),
+        ]);
+        let ApiError::Unprocessable {
+            kind,
+            detail,
+            errors,
+        } = ApiError::from(all)
+        else {
+            panic!("not a 422");
+        };
+        assert_eq!(kind, "not-submittable");
+        assert!(detail.contains("the round is closed"), "{detail}");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["round_id", "documents.cv", "documents.diploma"]);
+    }
 }
