@@ -530,22 +530,16 @@ mod tests {
         }
     }
 
+    /// A template added without a sample would escape the snapshots (both languages of a notice
+    /// are declared together by `templates!`).
     #[test]
-    fn every_template_has_a_sample_and_each_language_both() {
+    fn every_template_has_a_sample() {
         let samples = all();
         for (template, _) in crate::templates::TEMPLATES {
             assert!(
                 samples.iter().any(|s| s.template == *template),
                 "no sample renders {template}"
             );
-            if let Some(kind) = template.strip_suffix(".et") {
-                assert!(
-                    crate::templates::TEMPLATES
-                        .iter()
-                        .any(|(t, _)| *t == format!("{kind}.en")),
-                    "{kind} has no English template"
-                );
-            }
         }
     }
 

@@ -160,7 +160,7 @@ pub fn render(name: &str, language: Language, ctx: Value) -> Result<Rendered, Te
             layout.render(context! {
                 lang => language.as_str(),
                 subject => &subject,
-                blocks => layout_blocks(&escaped),
+                blocks => layout_blocks(&escaped, &links_in(&ctx)),
             })
         })
         .map_err(failed)?;
@@ -172,8 +172,10 @@ pub fn render(name: &str, language: Language, ctx: Value) -> Result<Rendered, Te
 }
 
 /// The escaped body as the layout's blocks: paragraphs (lines kept) and lists (lines starting
-/// with `- `), split at blank lines; addresses starting with `https://` or `http://` become links.
-fn layout_blocks(escaped: &str) -> Vec<Value> {
+/// with `- `), split at blank lines. The register's own addresses in the context
+/// (`verification_url`) become links; an address inside a value someone typed (a question, a
+/// reason) stays text, so no one can put a link into an official e-mail.
+fn layout_blocks(escaped: &str, links: &[String]) -> Vec<Value> {
     escaped
         .split("\n\n")
         .map(str::trim)
@@ -185,7 +187,7 @@ fn layout_blocks(escaped: &str) -> Vec<Value> {
                 .iter()
                 .map(|l| {
                     let l = if list { &l[2..] } else { l };
-                    Value::from_safe_string(linked(l))
+                    Value::from_safe_string(linked(l, links))
                 })
                 .collect();
             context! { list => list, lines => lines }
@@ -193,18 +195,11 @@ fn layout_blocks(escaped: &str) -> Vec<Value> {
         .collect()
 }
 
-/// `line` (already escaped) with each web address made a link.
-fn linked(line: &str) -> String {
+/// `line` (already escaped) with each of `links` (escaped as minijinja escapes) made a link.
+fn linked(line: &str, links: &[String]) -> String {
     line.split(' ')
         .map(|word| {
-            // minijinja escapes `/` as `&#x2f;`; the entity is valid in `href` too.
-            let web = [
-                "https://",
-                "http://",
-                "https:&#x2f;&#x2f;",
-                "http:&#x2f;&#x2f;",
-            ];
-            if web.iter().any(|prefix| word.starts_with(prefix)) {
+            if links.iter().any(|link| link == word) {
                 format!("<a href=\"{word}\">{word}</a>")
             } else {
                 word.to_owned()
@@ -212,6 +207,25 @@ fn linked(line: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The register's addresses in `ctx` that become links, escaped as they appear in the HTML.
+fn links_in(ctx: &Value) -> Vec<String> {
+    ["verification_url"]
+        .iter()
+        .filter_map(|key| ctx.get_attr(key).ok())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .filter(|url| url.starts_with("https://") || url.starts_with("http://"))
+        .map(|url| {
+            // The same escaping minijinja applies to values in the HTML body.
+            url.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#x27;")
+                .replace('/', "&#x2f;")
+        })
+        .collect()
 }
 
 fn date(d: chrono::NaiveDate) -> String {
@@ -591,6 +605,21 @@ mod tests {
         );
         let refusal = refused(&crate::samples::refusal(Language::Et)).expect("renders");
         assert!(refusal.html.contains("<ul>\n<li>"));
+    }
+
+    #[test]
+    fn an_address_someone_typed_stays_text_and_the_registers_own_is_a_link() {
+        let mut e = crate::samples::refusal(Language::En);
+        e.justification = "see https://evil.example/login".to_owned();
+        let mail = refused(&e).expect("renders");
+        assert!(!mail.html.contains("<a "), "{}", mail.html);
+        let issued = issued(&crate::samples::rendered(Language::En, None)).expect("renders");
+        assert_eq!(
+            issued.html.matches("<a href=").count(),
+            1,
+            "{}",
+            issued.html
+        );
     }
 
     #[test]

@@ -96,7 +96,7 @@ impl System {
     }
 
     /// `by` appoints `code` to `role` at `body` in the role registry.
-    async fn appoint(&self, by: &str, body: Uuid, code: &str, role: &str) -> Value {
+    pub(super) async fn appoint(&self, by: &str, body: Uuid, code: &str, role: &str) -> Value {
         self.post(
             &self.intake,
             &format!("/awarding-bodies/{body}/appointments"),

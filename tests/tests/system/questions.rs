@@ -155,6 +155,71 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     // Without the body's role, no list; the authority's list is its own.
     let (status, _) = call(&s.http, "GET", &body_page, &mari, None, None).await;
     assert_eq!(status, 403);
+    let (status, problem) = call(
+        &s.http,
+        "GET",
+        &format!("{}/me/questions?per_page=0", s.intake.url),
+        &mari,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(fields(&problem), vec!["per_page"]);
+    // Another body's administrator neither sees nor answers it; the asker answers or passes on
+    // nothing of her own question.
+    let other = s
+        .post(
+            &s.intake,
+            "/awarding-bodies",
+            &authority,
+            json!({ "name": "Teine Kutse Andja" }),
+        )
+        .await;
+    let other_id: Uuid = other["id"].as_str().expect("id").parse().expect("uuid");
+    s.appoint(&authority, other_id, "30411030851", "body_administrator")
+        .await;
+    let other_admin = s
+        .login("30411030851", ("Mart", "Liige"), None, Some(other_id))
+        .await;
+    let (status, _) = call(
+        &s.http,
+        "POST",
+        &format!("{}/questions/{qid}/answer", s.intake.url),
+        &other_admin,
+        Some(&json!({ "answer": "Meie ei tea" }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &s.http,
+        "POST",
+        &format!("{}/questions/{qid}/forward", s.intake.url),
+        &mari,
+        Some(&json!({ "to": "authority" }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call(
+        &s.http,
+        "POST",
+        &format!("{}/questions/{qid}/answer", s.intake.url),
+        &mari,
+        Some(&json!({ "answer": "Vastan ise" }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Control characters are refused, not stored.
+    let (status, problem) = ask(
+        mari.clone(),
+        json!({ "certificate_number": number, "to": "authority", "text": "Tere\u{0}" }),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(fields(&problem), vec!["text"]);
 
     // The body passes it on to the authority, whose desk is e-mailed it with the note.
     let (status, forwarded) = call(
@@ -234,7 +299,8 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     )
     .await;
     assert_eq!(status, 200, "{answered}");
-    assert_eq!(answered["answered_by_name"], "Kutsekoda (Kati Kutsekoda)");
+    // The holder is told which body answered, never which of its people.
+    assert_eq!(answered["answered_by_name"], "Kutsekoda");
     let reply = mail_with(&mari_address, "kutseraamistiku kaudu").await;
     assert!(
         reply["subject"]
@@ -296,17 +362,50 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     .await;
     assert_eq!(status, 403);
     let poll = format!("Kas töötate praegu kutsealal? ({marker})");
-    let (status, put) = call(
+    let put_poll = || async {
+        call(
+            &s.http,
+            "POST",
+            &broadcast,
+            &authority,
+            Some(&json!({ "text": poll, "awarding_body_id": body_id }).to_string()),
+            Some(&marker),
+        )
+        .await
+    };
+    let (status, put) = put_poll().await;
+    assert_eq!(status, 201, "{put}");
+    assert_eq!(put["recipients"], 1);
+    // A retry (the same Idempotency-Key) answers the same campaign; nobody is asked twice.
+    let (status, again) = put_poll().await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["campaign_id"], put["campaign_id"]);
+    // The authority's front page lists what waits for it, not what waits for holders.
+    let (_, authority_waiting) = call(
         &s.http,
-        "POST",
-        &broadcast,
+        "GET",
+        &format!("{}/questions?unanswered=true", s.intake.url),
         &authority,
-        Some(&json!({ "text": poll, "awarding_body_id": body_id }).to_string()),
+        None,
         None,
     )
     .await;
-    assert_eq!(status, 201, "{put}");
-    assert_eq!(put["recipients"], 1);
+    assert!(
+        !authority_waiting.to_string().contains("praegu kutsealal"),
+        "{authority_waiting}"
+    );
+    // Someone else cannot answer Mari's question.
+    let put_id = put["questions"][0].as_str().expect("id").to_owned();
+    let (status, _) = call(
+        &s.http,
+        "POST",
+        &format!("{}/questions/{put_id}/answer", s.intake.url),
+        &staff,
+        Some(&json!({ "answer": "Ei" }).to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
     // Mari is e-mailed it (she need not log in), and it waits on her front page.
     let asked = mail_with(&mari_address, "praegu kutsealal").await;
     assert!(

@@ -349,6 +349,7 @@ async fn tracked(
 /// The certificate's PDF, for the holder, the issuing body and the authority.
 async fn pdf(
     State(state): State<AppState>,
+    method: axum::http::Method,
     Authenticated(principal): Authenticated,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -362,9 +363,12 @@ async fn pdf(
         .map_err(ApiError::Internal)?;
     let mut conn = state.pool.acquire().await?;
     tracked(&mut conn, &principal, &document, "certificate PDF").await?;
-    // The holder downloading their stamped certificate is a document handed out (DVVK 325);
-    // the body's or the authority's copy is their own work, not an exchange.
-    if principal.isikukood.map(|c| c.to_string()) == Some(document.holder.isikukood.clone()) {
+    // The holder downloading their stamped certificate is a document handed out (DVVK 325),
+    // each download; the body's or the authority's copy is their own work, not an exchange, and
+    // a HEAD hands nothing out.
+    let holder =
+        principal.isikukood.map(|c| c.to_string()) == Some(document.holder.isikukood.clone());
+    if holder && method != axum::http::Method::HEAD {
         kutse_service::exchanges::announce::<kutse_messaging::catalogue::CertificatesExchange>(
             &mut conn,
             "certificate.downloaded",

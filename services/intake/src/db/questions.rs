@@ -175,9 +175,12 @@ pub async fn list(
         Listing::Body(id) => (None, Some(*id), false),
         Listing::Authority => (None, None, true),
     };
-    const WHERE: &str = "WHERE (($1::text IS NOT NULL AND (asker = $1 OR recipient_holder = $1))
+    // Unanswered means waiting for this reader: their own questions waiting for others are not
+    // on their front page (nor are the authority's questions waiting for holders).
+    const WHERE: &str =
+        "WHERE (($1::text IS NOT NULL AND (recipient_holder = $1 OR (NOT $4 AND asker = $1)))
             OR ($2::uuid IS NOT NULL AND recipient_body = $2)
-            OR ($3 AND (recipient_kind = 'authority' OR asked_by = 'authority')))
+            OR ($3 AND (recipient_kind = 'authority' OR (NOT $4 AND asked_by = 'authority'))))
         AND (NOT $4 OR answered_at IS NULL)";
     let order = if unanswered {
         "asked_at, id"

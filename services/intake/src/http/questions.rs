@@ -36,6 +36,7 @@ use uuid::Uuid;
 use super::AppState;
 use crate::db;
 use crate::db::questions::{Listing, Party, Question, Target};
+use crate::idempotency::{self, IdempotencyKey};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -58,6 +59,15 @@ fn text(field: &str, value: &str) -> Result<String, FieldError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(FieldError::new(field, "required: the text"));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(FieldError::new(
+            field,
+            "no control characters (line breaks and tabs are fine)",
+        ));
     }
     if value.chars().count() > MAX_TEXT {
         return Err(FieldError::new(
@@ -96,18 +106,19 @@ fn authority(state: &AppState) -> Party {
     }
 }
 
-async fn body(conn: &mut PgConnection, id: Uuid) -> Result<Party, ApiError> {
-    let (name, email) = db::awarding_bodies::find(conn, id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("awarding_body_id", "no such awarding body"))?;
-    Ok(Party {
+/// The awarding body `id` as a party to a question, if there is one.
+async fn body(conn: &mut PgConnection, id: Uuid) -> Result<Option<Party>, ApiError> {
+    let Some((name, email)) = db::awarding_bodies::find(conn, id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Party {
         kind: "awarding_body",
         body: Some(id),
         holder: None,
         name,
         email,
         language: Language::Et.as_str().to_owned(),
-    })
+    }))
 }
 
 fn party(kind: &str, name: &str, email: Option<&str>, language: &str) -> QuestionParty {
@@ -207,7 +218,13 @@ async fn ask(
     let recipient = if input.to == "authority" {
         authority(&state)
     } else {
-        body(&mut tx, held.awarding_body_id).await?
+        body(&mut tx, held.awarding_body_id).await?.ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "certificate {} names awarding body {} intake does not know",
+                held.register_number,
+                held.awarding_body_id
+            ))
+        })?
     };
     let (email, language) = db::questions::holder_contact(&mut tx, &held.register_number)
         .await?
@@ -409,10 +426,12 @@ async fn answer(
             "the question is answered already".to_owned(),
         ));
     }
+    // The holder is told which body answered, never which of its people (as in their
+    // application's history); a holder's answer carries their own name.
     let by = if q.recipient_kind == "holder" {
         name_of(&principal)
     } else {
-        format!("{} ({})", q.recipient_name, name_of(&principal))
+        q.recipient_name.clone()
     };
     let answered = db::questions::answer(&mut tx, id, &reply, &by).await?;
     publish(
@@ -480,7 +499,9 @@ async fn forward(
     }
     let to = match (input.to.as_str(), input.awarding_body_id) {
         ("authority", None) => authority(&state),
-        ("awarding_body", Some(body_id)) => body(&mut tx, body_id).await?,
+        ("awarding_body", Some(body_id)) => body(&mut tx, body_id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("awarding_body_id", "no such awarding body"))?,
         ("awarding_body", None) => {
             return Err(ApiError::invalid(
                 "awarding_body_id",
@@ -498,7 +519,8 @@ async fn forward(
     if to.kind == q.recipient_kind && to.body == q.recipient_body {
         return Err(ApiError::invalid("to", "the question is already there"));
     }
-    let by = format!("{} ({})", q.recipient_name, name_of(&principal));
+    let by = q.recipient_name.clone();
+    tracing::info!(question = %id, by = name_of(&principal).as_str(), "passing a question on");
     let entry = serde_json::json!({
         "from": q.recipient_name, "to": to.name, "by": by, "note": note, "at": Utc::now(),
     });
@@ -512,7 +534,7 @@ async fn forward(
     Ok(Json(moved))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 struct Broadcast {
     text: String,
@@ -522,12 +544,17 @@ struct Broadcast {
 }
 
 /// The authority puts one question to every holder the target reaches; each is e-mailed it.
+///
+/// With an `Idempotency-Key`, a retry (a timeout on a large campaign) answers the first
+/// campaign again instead of asking everyone twice.
 async fn broadcast(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
+    key: IdempotencyKey,
     Json(input): Json<Broadcast>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     principal.require(Role::Authority)?;
+    let scope = key.scope(&principal.subject, "POST /questions/broadcast", &input);
     let mut errors = Vec::new();
     let question = text("text", &input.text).map_err(|e| errors.push(e)).ok();
     let numbers = input.certificate_numbers.map(|numbers| {
@@ -569,6 +596,9 @@ async fn broadcast(
         certificate_numbers: numbers,
     };
     let mut tx = state.pool.begin().await?;
+    if let Some(response) = super::replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
+        return Ok(response);
+    }
     let holders = db::questions::holders(&mut tx, &target).await?;
     if holders.is_empty() {
         return Err(invalid(
@@ -604,12 +634,11 @@ async fn broadcast(
         publish(&mut tx, &asked(&stored)).await?;
         ids.push(stored.id);
     }
+    let answer = serde_json::json!({
+        "campaign_id": campaign, "recipients": ids.len(), "questions": ids,
+    });
+    let response = super::created(&mut tx, scope.as_ref(), &answer).await?;
     tx.commit().await?;
     tracing::info!(campaign = %campaign, recipients = ids.len(), "question put to holders");
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({
-            "campaign_id": campaign, "recipients": ids.len(), "questions": ids,
-        })),
-    ))
+    Ok(response)
 }

@@ -45,17 +45,22 @@ pub struct Period {
 /// Checks the query, naming every field that is wrong at once.
 pub fn period(q: &ReportQuery) -> Result<Period, ApiError> {
     let mut errors = Vec::new();
-    let mut day = |name: &str, value: &Option<String>| match value.as_deref().map(str::parse) {
-        Some(Ok(day)) => Some(day),
-        Some(Err(_)) => {
-            errors.push(FieldError::new(name, "a date, YYYY-MM-DD"));
-            None
-        }
-        None => {
-            errors.push(FieldError::new(name, "required: a date, YYYY-MM-DD"));
-            None
-        }
-    };
+    let mut day =
+        |name: &str, value: &Option<String>| match value.as_deref().map(str::parse::<NaiveDate>) {
+            Some(Ok(day)) if (2000..=2100).contains(&chrono::Datelike::year(&day)) => Some(day),
+            Some(Ok(_)) => {
+                errors.push(FieldError::new(name, "a date from 2000 to 2100"));
+                None
+            }
+            Some(Err(_)) => {
+                errors.push(FieldError::new(name, "a date, YYYY-MM-DD"));
+                None
+            }
+            None => {
+                errors.push(FieldError::new(name, "required: a date, YYYY-MM-DD"));
+                None
+            }
+        };
     let from = day("from", &q.from);
     let to = day("to", &q.to);
     let format = match q.format.as_deref() {
