@@ -69,6 +69,13 @@ round_barber=$(post "$intake/rounds" "$staff" '{
   "required_documents": ["cv"],
   "delivery_options": [{"option": "electronic"}, {"option": "post", "cost_cents": 450}]}' | field id)
 
+# The walkthrough sources this instead of copying ids by hand.
+mkdir -p .local
+cat > .local/walkthrough.env <<ENV
+# Written by \`make seed\` on $(date -u +%Y-%m-%dT%H:%M:%SZ): the demo's awarding body and round.
+export BODY=$body ROUND=$round_juuksur
+ENV
+
 cat <<TXT
 Demo set loaded.
   awarding body             $body
@@ -79,5 +86,5 @@ Demo set loaded.
   committee chair 38001085718, member 30411030851
 
 Continue with (README, "Walkthrough"):
-  export BODY=$body ROUND=$round_juuksur
+  source .local/walkthrough.env    # export BODY=$body ROUND=$round_juuksur
 TXT
