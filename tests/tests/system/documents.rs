@@ -850,3 +850,58 @@ async fn a_signed_container_shows_its_signer_to_the_panel_and_a_broken_one_is_re
         404
     );
 }
+
+/// A portal uploads right after creating the application, before documents has heard of it: the
+/// upload waits for it instead of answering "not found". An application that never arrives is
+/// still not found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_right_after_the_applications_creation_waits_for_it() {
+    let h = Harness::new().expect("harness");
+    let bucket = TestBucket::new().await.expect("bucket");
+    let documents = h
+        .start_with("documents", &[("S3_BUCKET", bucket.name.as_str())])
+        .await
+        .expect("documents");
+    h.wait_for_queue("documents").await;
+    let mari = token(&h, "EE49403136526", &[], None);
+    let application = Uuid::now_v7();
+    let created = kutse_messaging::Envelope::new(
+        &kutse_messaging::catalogue::ApplicationCreated {
+            application_id: application,
+            awarding_body_id: Uuid::now_v7(),
+            applicant: kutse_domain::Isikukood::parse("49403136526").expect("code"),
+            allowed_types: Default::default(),
+        },
+        Some(application),
+    )
+    .expect("envelope");
+    let http = reqwest::Client::new();
+    let pdf = b"%PDF-1.4\n% CV\n%%EOF\n".to_vec();
+    // The upload is sent first; the application's creation is heard half a second later.
+    let id = application.to_string();
+    let ((status, stored), ()) = tokio::join!(
+        upload(
+            &http,
+            &documents,
+            &id,
+            &mari,
+            "application/pdf",
+            pdf.clone()
+        ),
+        async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            h.publish(&created).await.expect("publish");
+        }
+    );
+    assert_eq!(status, 201, "{stored}");
+    let (status, problem) = upload(
+        &http,
+        &documents,
+        &Uuid::now_v7().to_string(),
+        &mari,
+        "application/pdf",
+        pdf,
+    )
+    .await;
+    assert_eq!(status, 404, "{problem}");
+}

@@ -121,9 +121,7 @@ async fn upload(
         return Err(ApiError::TooLarge(Some(limits.max_bytes as u64)));
     }
     let owner_code = owner.to_string();
-    let mut conn = state.pool.acquire().await?;
-    let target = db::applications::upload_target(&mut conn, application, false).await?;
-    drop(conn);
+    let target = known_application(&state, application).await?;
     // Not known (yet), or someone else's: the same answer, so neither is revealed.
     let target = target
         .filter(|t| domain::may_upload(&owner_code, Some(&t.applicant)))
@@ -294,6 +292,28 @@ fn window_refused(e: domain::WindowError) -> ApiError {
 
 /// Records a stored document (pending its virus scan) with the application locked and its window
 /// and quota checked again (another upload may have finished meanwhile).
+/// How long an upload waits for an application documents has not heard of: one created a moment
+/// ago reaches it through an event (`application.created`) within this, so a portal that uploads
+/// right after creating the application is not told "not found".
+const ARRIVAL_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The application's upload target, waiting up to [`ARRIVAL_WAIT`] for one not known yet.
+async fn known_application(
+    state: &AppState,
+    application: Uuid,
+) -> Result<Option<db::applications::UploadTarget>, ApiError> {
+    let deadline = tokio::time::Instant::now() + ARRIVAL_WAIT;
+    loop {
+        let mut conn = state.pool.acquire().await?;
+        let target = db::applications::upload_target(&mut conn, application, false).await?;
+        drop(conn);
+        if target.is_some() || tokio::time::Instant::now() >= deadline {
+            return Ok(target);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn record(state: &AppState, new: &db::documents::NewDocument<'_>) -> Result<(), ApiError> {
     let mut tx = state.pool.begin().await?;
     let target = db::applications::upload_target(&mut tx, new.application_id, true)
