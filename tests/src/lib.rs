@@ -412,6 +412,14 @@ impl Harness {
     }
 }
 
+/// The fields a problem document's `errors` name, in order (none when it names none).
+pub fn problem_fields(problem: &serde_json::Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// The e-mails maildev (the local SMTP sink) holds for one recipient.
 pub async fn inbox(address: &str) -> Vec<serde_json::Value> {
     let Ok(response) = reqwest::get("http://127.0.0.1:1080/api/email").await else {

@@ -107,6 +107,20 @@ impl Principal {
         }
     }
 
+    /// The caller's name as their login gives it; a machine client's id when it has none.
+    pub fn name(&self) -> String {
+        match (&self.given_name, &self.family_name) {
+            (Some(given), Some(family)) => format!("{given} {family}"),
+            (Some(one), None) | (None, Some(one)) => one.clone(),
+            (None, None) => self.client_id.clone(),
+        }
+    }
+
+    /// Whether the caller is the person with personal code `code`.
+    pub fn is_person(&self, code: &str) -> bool {
+        self.isikukood.is_some_and(|own| own.to_string() == code)
+    }
+
     /// The caller's personal code, or 403 for a subject that is not an Estonian person.
     pub fn person(&self) -> Result<Isikukood, ApiError> {
         self.isikukood.ok_or_else(|| {

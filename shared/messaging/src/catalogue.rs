@@ -18,6 +18,29 @@ use uuid::Uuid;
 
 use crate::envelope::Message;
 
+/// Message types that carry the same object under a type of their own — one per producer, so
+/// the broker lets each publish only its own, or one per meaning of the same facts. Each is
+/// `#[serde(transparent)]` over `$inner` (on the wire, the same object), version 1.
+macro_rules! wrapped_messages {
+    ($inner:ident: $($(#[$meta:meta])* $name:ident => $type:literal),+ $(,)?) => {$(
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub $inner);
+
+        impl Message for $name {
+            const TYPE: &'static str = $type;
+            const VERSION: u16 = 1;
+        }
+
+        impl From<$inner> for $name {
+            fn from(inner: $inner) -> Self {
+                Self(inner)
+            }
+        }
+    )+};
+}
+
 /// The six services, by the names used in queue names and `app_id`.
 pub mod services {
     pub const INTAKE: &str = "intake";
@@ -441,15 +464,11 @@ impl Message for ApplicationSubmitted {
     const VERSION: u16 = 1;
 }
 
-/// `application.awaiting_fee`, v1: an application submitted before its fee was confirmed, with
-/// the same facts `application.submitted` carries (on the wire, the same object).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ApplicationAwaitingFee(pub ApplicationSubmitted);
-
-impl Message for ApplicationAwaitingFee {
-    const TYPE: &'static str = "application.awaiting_fee";
-    const VERSION: u16 = 1;
+wrapped_messages! {
+    ApplicationSubmitted:
+    /// `application.awaiting_fee`, v1: an application submitted before its fee was confirmed,
+    /// with the same facts `application.submitted` carries.
+    ApplicationAwaitingFee => "application.awaiting_fee",
 }
 
 /// `application.created`, v1.
@@ -889,27 +908,8 @@ pub struct PersonalDataRead {
     pub read_at: DateTime<Utc>,
 }
 
-macro_rules! personal_data_read {
-    ($($(#[$meta:meta])* $name:ident => $type:literal),+ $(,)?) => {$(
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub PersonalDataRead);
-
-        impl Message for $name {
-            const TYPE: &'static str = $type;
-            const VERSION: u16 = 1;
-        }
-
-        impl From<PersonalDataRead> for $name {
-            fn from(read: PersonalDataRead) -> Self {
-                Self(read)
-            }
-        }
-    )+};
-}
-
-personal_data_read! {
+wrapped_messages! {
+    PersonalDataRead:
     /// `personal_data.read.documents`, v1: a document downloaded or inspected.
     DocumentsDataRead => "personal_data.read.documents",
     /// `personal_data.read.assessment`, v1: an assessment case read.
@@ -940,27 +940,20 @@ pub struct DocumentExchange {
     pub occurred_at: DateTime<Utc>,
 }
 
-macro_rules! document_exchange {
-    ($($(#[$meta:meta])* $name:ident => $type:literal),+ $(,)?) => {$(
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(pub DocumentExchange);
-
-        impl Message for $name {
-            const TYPE: &'static str = $type;
-            const VERSION: u16 = 1;
+impl DocumentExchange {
+    /// `action` moved the document `reference` through `dvvk`, now.
+    pub fn now(action: &str, reference: impl ToString, dvvk: Dvvk) -> Self {
+        Self {
+            action: action.to_owned(),
+            reference: reference.to_string(),
+            dvvk,
+            occurred_at: Utc::now(),
         }
-
-        impl From<DocumentExchange> for $name {
-            fn from(exchange: DocumentExchange) -> Self {
-                Self(exchange)
-            }
-        }
-    )+};
+    }
 }
 
-document_exchange! {
+wrapped_messages! {
+    DocumentExchange:
     /// `document_exchange.documents`, v1: a document uploaded (325).
     DocumentsExchange => "document_exchange.documents",
     /// `document_exchange.assessment`, v1: an appeal lodged through a portal (323).
@@ -1145,15 +1138,11 @@ impl Message for QuestionAsked {
     const VERSION: u16 = 1;
 }
 
-/// `question.forwarded`, v1: a question passed on to `to` (the same object as
-/// `question.asked`, with `forwarded_by`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct QuestionForwarded(pub QuestionAsked);
-
-impl Message for QuestionForwarded {
-    const TYPE: &'static str = "question.forwarded";
-    const VERSION: u16 = 1;
+wrapped_messages! {
+    QuestionAsked:
+    /// `question.forwarded`, v1: a question passed on to `to` (the `question.asked` object,
+    /// with `forwarded_by`).
+    QuestionForwarded => "question.forwarded",
 }
 
 /// `question.answered`, v1: `from` answered the question `to` asked.

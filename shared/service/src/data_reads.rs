@@ -46,11 +46,7 @@ pub fn reads_of(principal: &Principal, reads: &[Read]) -> Vec<PersonalDataRead> 
         .into_iter()
         .find(|r| principal.has_role(*r))
         .map_or("client", Role::as_str);
-    let name = match (&principal.given_name, &principal.family_name) {
-        (Some(given), Some(family)) => format!("{given} {family}"),
-        (Some(one), None) | (None, Some(one)) => one.clone(),
-        (None, None) => principal.client_id.clone(),
-    };
+    let name = principal.name();
     let now = Utc::now();
     reads
         .iter()

@@ -6,7 +6,6 @@
 //! (`GET /reports/dvvk`), records its own directly. Internal events between Kutse's services are
 //! never counted.
 
-use chrono::Utc;
 use kutse_domain::Dvvk;
 use kutse_messaging::catalogue::DocumentExchange;
 use kutse_messaging::{Envelope, Message, Outbox};
@@ -20,12 +19,7 @@ pub async fn announce<M: Message + From<DocumentExchange>>(
     reference: &str,
     dvvk: Dvvk,
 ) -> sqlx::Result<()> {
-    let exchange = DocumentExchange {
-        action: action.to_owned(),
-        reference: reference.to_owned(),
-        dvvk,
-        occurred_at: Utc::now(),
-    };
+    let exchange = DocumentExchange::now(action, reference, dvvk);
     let envelope =
         Envelope::new(&M::from(exchange), None).map_err(|e| sqlx::Error::Encode(e.into()))?;
     Outbox::enqueue(conn, &envelope).await

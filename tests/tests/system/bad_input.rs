@@ -41,10 +41,7 @@ async fn check(service: &Running, cases: Vec<Case>, tables: &[&str]) {
             "{what}: not a problem document: {problem}"
         );
         if let Some(field) = field {
-            let fields: Vec<&str> = problem["errors"]
-                .as_array()
-                .map(|e| e.iter().filter_map(|x| x["field"].as_str()).collect())
-                .unwrap_or_default();
+            let fields = kutse_tests::problem_fields(&problem);
             assert!(fields.contains(&field), "{what}: {problem}");
         }
     }

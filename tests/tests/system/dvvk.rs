@@ -5,7 +5,7 @@ use chrono::Days;
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{DocumentExchange, NotificationsExchange};
 use kutse_testkit::eventually;
-use kutse_tests::{AUTHORITY_CODE, call};
+use kutse_tests::AUTHORITY_CODE;
 use serde_json::{Value, json};
 
 use super::flow::{Flow, MARI, WAIT, run_flow};
@@ -71,19 +71,18 @@ async fn a_scenario_run_produces_the_ledger_and_the_report_computed_by_hand() {
         s.certificates.url
     );
     for token in [&mari, &staff] {
-        let (status, _) = call(&s.http, "GET", &pdf_url, token, None, None).await;
+        let (status, _) = s.send("GET", &pdf_url, token, None).await;
         assert_eq!(status, 200);
     }
     // The public verification is not an exchange.
-    let (status, _) = call(
-        &s.http,
-        "GET",
-        &format!("{}/certificates/{number}/verification", s.certificates.url),
-        "",
-        None,
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "GET",
+            &format!("{}/certificates/{number}/verification", s.certificates.url),
+            "",
+            None,
+        )
+        .await;
     assert_eq!(status, 200);
     s.awarded(&id, &mari).await;
     let order = s
@@ -130,12 +129,11 @@ async fn a_scenario_run_produces_the_ledger_and_the_report_computed_by_hand() {
     .await
     .expect("a counted mail");
     let repeat = Envelope::new(
-        &NotificationsExchange(DocumentExchange {
-            action: "mail.sent".into(),
-            reference: mail_id,
-            dvvk: kutse_domain::Dvvk::Email,
-            occurred_at: chrono::Utc::now(),
-        }),
+        &NotificationsExchange(DocumentExchange::now(
+            "mail.sent",
+            mail_id,
+            kutse_domain::Dvvk::Email,
+        )),
         None,
     )
     .expect("envelope");
@@ -159,7 +157,7 @@ async fn a_scenario_run_produces_the_ledger_and_the_report_computed_by_hand() {
     let today = kutse_domain::tallinn_today();
     let period = format!("from={}&to={}", today - Days::new(1), today + Days::new(1));
     let report_url = format!("{}/reports/dvvk?{period}", s.intake.url);
-    let (status, report) = call(&s.http, "GET", &report_url, &authority, None, None).await;
+    let (status, report) = s.send("GET", &report_url, &authority, None).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["total"], 9);
     let counts: Vec<(u64, u64)> = report["counts"]
@@ -226,56 +224,48 @@ async fn a_scenario_run_produces_the_ledger_and_the_report_computed_by_hand() {
         assert!(csv.contains(line), "{line:?} not in {csv}");
     }
     // Another period holds none of it.
-    let (status, empty) = call(
-        &s.http,
-        "GET",
-        &format!(
-            "{}/reports/dvvk?from=2020-01-01&to=2020-12-31",
-            s.intake.url
-        ),
-        &authority,
-        None,
-        None,
-    )
-    .await;
+    let (status, empty) = s
+        .send(
+            "GET",
+            &format!(
+                "{}/reports/dvvk?from=2020-01-01&to=2020-12-31",
+                s.intake.url
+            ),
+            &authority,
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{empty}");
     assert_eq!(empty["total"], 0);
     assert_eq!(answer(&empty, "B9"), &json!("ei"));
 
     // Only the authority reads it; a bad period names every bad field.
-    let (status, _) = call(&s.http, "GET", &report_url, &staff, None, None).await;
+    let (status, _) = s.send("GET", &report_url, &staff, None).await;
     assert_eq!(status, 403);
-    let (status, _) = call(&s.http, "GET", &report_url, "", None, None).await;
+    let (status, _) = s.send("GET", &report_url, "", None).await;
     assert_eq!(status, 401);
-    let (status, problem) = call(
-        &s.http,
-        "GET",
-        &format!("{}/reports/dvvk?from=2026-13-01&format=xml", s.intake.url),
-        &authority,
-        None,
-        None,
-    )
-    .await;
+    let (status, problem) = s
+        .send(
+            "GET",
+            &format!("{}/reports/dvvk?from=2026-13-01&format=xml", s.intake.url),
+            &authority,
+            None,
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields = kutse_tests::problem_fields(&problem);
     assert_eq!(fields, vec!["from", "to", "format"], "{problem}");
-    let (status, problem) = call(
-        &s.http,
-        "GET",
-        &format!(
-            "{}/reports/dvvk?from=2026-12-31&to=2026-12-01",
-            s.intake.url
-        ),
-        &authority,
-        None,
-        None,
-    )
-    .await;
+    let (status, problem) = s
+        .send(
+            "GET",
+            &format!(
+                "{}/reports/dvvk?from=2026-12-31&to=2026-12-01",
+                s.intake.url
+            ),
+            &authority,
+            None,
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["field"], "to");
 }

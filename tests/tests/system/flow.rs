@@ -78,6 +78,18 @@ impl System {
             .await
     }
 
+    /// Sends `body` (as JSON) to `url` with `token`: the status and the answer.
+    pub(super) async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let body = body.map(|b| b.to_string());
+        call(&self.http, method, url, token, body.as_deref(), None).await
+    }
+
     /// Application `id` as its applicant reads it, once intake has marked it awarded.
     pub(super) async fn awarded(&self, id: &str, applicant: &str) -> Value {
         eventually(WAIT, "intake marks the application awarded", || async {
@@ -1025,19 +1037,7 @@ async fn after_the_certificate_its_holder_gets_a_duplicate_under_a_new_name_and_
         .expect("editions");
     assert_eq!(editions, [1]);
     // Intake: the duplicate's application is awarded; nothing was assessed.
-    eventually(WAIT, "the duplicate's application awarded", || async {
-        let (_, app) = call(
-            &s.http,
-            "GET",
-            &format!("{}/applications/{duplicate_id}", s.intake.url),
-            &renamed,
-            None,
-            None,
-        )
-        .await;
-        (app["status"] == "awarded").then_some(())
-    })
-    .await;
+    s.awarded(&duplicate_id, &renamed).await;
     let (status, _) = call(
         &s.http,
         "GET",

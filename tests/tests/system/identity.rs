@@ -381,12 +381,7 @@ async fn the_registry_keeps_its_rules_and_shows_personal_codes_only_to_those_who
         )
         .await;
     assert_eq!(status, 422, "{problem}");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields = kutse_tests::problem_fields(&problem);
     assert_eq!(fields, ["personal_code", "role", "reason"]);
     // One chair at a time.
     let (status, _) = r.appoint(&r.admin, STAFF, "committee_chair").await;

@@ -447,12 +447,7 @@ async fn submission_is_refused_when_the_round_is_closed_past_its_deadline_or_doc
         problem["type"],
         "https://kutse.ee/problems/documents-missing"
     );
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields = kutse_tests::problem_fields(&problem);
     assert_eq!(fields, vec!["documents.cv", "documents.employment_proof"]);
 
     // Closed round.
@@ -573,12 +568,7 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing() {
             "{name}: not a problem document: {problem}"
         );
         if let Some(field) = field {
-            let fields: Vec<&str> = problem["errors"]
-                .as_array()
-                .expect("errors")
-                .iter()
-                .filter_map(|e| e["field"].as_str())
-                .collect();
+            let fields = kutse_tests::problem_fields(&problem);
             assert!(fields.contains(&field), "{name}: {fields:?}");
         }
     }

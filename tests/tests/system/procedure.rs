@@ -145,12 +145,7 @@ async fn a_request_for_documents_reopens_uploads_of_its_types_and_the_sweep_rais
     )
     .await;
     assert_eq!(status, 422, "{problem}");
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields = kutse_tests::problem_fields(&problem);
     assert_eq!(fields, ["documents", "reason", "due_on"]);
     let request = json!({
         "documents": [{ "document_type": "employment_proof", "description": "Tööandja tõend 2021-2026" }],

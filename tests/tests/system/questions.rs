@@ -23,13 +23,6 @@ async fn mail_with(address: &str, needle: &str) -> Value {
     .await
 }
 
-fn fields(problem: &Value) -> Vec<&str> {
-    problem["errors"]
-        .as_array()
-        .map(|all| all.iter().filter_map(|e| e["field"].as_str()).collect())
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_question_travels_between_holder_body_and_authority_and_the_authority_asks_many() {
     let Flow {
@@ -54,15 +47,14 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
         .login(AUTHORITY_CODE, ("Kati", "Kutsekoda"), None, None)
         .await;
     let desk = format!("desk-{}@example.ee", Uuid::now_v7().simple());
-    let (status, _) = call(
-        &s.http,
-        "PATCH",
-        &format!("{}/awarding-bodies/{body_id}", s.intake.url),
-        &authority,
-        Some(&json!({ "email": desk }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "PATCH",
+            &format!("{}/awarding-bodies/{body_id}", s.intake.url),
+            &authority,
+            Some(json!({ "email": desk })),
+        )
+        .await;
     assert_eq!(status, 200);
     let mari = s.login(MARI, ("Mari", "Maasikas"), None, None).await;
     // Intake knows her certificate once it has heard it was issued.
@@ -70,13 +62,11 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     let ask = |token: String, body: Value| {
         let s = &s;
         async move {
-            call(
-                &s.http,
+            s.send(
                 "POST",
                 &format!("{}/me/questions", s.intake.url),
                 &token,
-                Some(&body.to_string()),
-                None,
+                Some(body),
             )
             .await
         }
@@ -89,7 +79,7 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     )
     .await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(fields(&problem), vec!["text", "to"]);
+    assert_eq!(kutse_tests::problem_fields(&problem), vec!["text", "to"]);
     let stranger = s
         .login("38001085718", ("Toomas", "Esimees"), None, None)
         .await;
@@ -99,7 +89,10 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     )
     .await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(fields(&problem), vec!["certificate_number"]);
+    assert_eq!(
+        kutse_tests::problem_fields(&problem),
+        vec!["certificate_number"]
+    );
 
     // Mari asks the body that issued her certificate; its desk is e-mailed the question.
     let marker = Uuid::now_v7().simple().to_string();
@@ -131,19 +124,18 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
         "{}/questions?awarding_body_id={body_id}&unanswered=true",
         s.intake.url
     );
-    let (status, waiting) = call(&s.http, "GET", &body_page, &staff, None, None).await;
+    let (status, waiting) = s.send("GET", &body_page, &staff, None).await;
     assert_eq!(status, 200, "{waiting}");
     assert_eq!(waiting["total"], 1);
     assert_eq!(waiting["questions"][0]["id"], qid.as_str());
-    let (_, reads) = call(
-        &s.http,
-        "GET",
-        &format!("{}/me/data-reads", s.intake.url),
-        &mari,
-        None,
-        None,
-    )
-    .await;
+    let (_, reads) = s
+        .send(
+            "GET",
+            &format!("{}/me/data-reads", s.intake.url),
+            &mari,
+            None,
+        )
+        .await;
     assert!(
         reads["reads"]
             .as_array()
@@ -153,19 +145,18 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
         "{reads}"
     );
     // Without the body's role, no list; the authority's list is its own.
-    let (status, _) = call(&s.http, "GET", &body_page, &mari, None, None).await;
+    let (status, _) = s.send("GET", &body_page, &mari, None).await;
     assert_eq!(status, 403);
-    let (status, problem) = call(
-        &s.http,
-        "GET",
-        &format!("{}/me/questions?per_page=0", s.intake.url),
-        &mari,
-        None,
-        None,
-    )
-    .await;
+    let (status, problem) = s
+        .send(
+            "GET",
+            &format!("{}/me/questions?per_page=0", s.intake.url),
+            &mari,
+            None,
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(fields(&problem), vec!["per_page"]);
+    assert_eq!(kutse_tests::problem_fields(&problem), vec!["per_page"]);
     // Another body's administrator neither sees nor answers it; the asker answers or passes on
     // nothing of her own question.
     let other = s
@@ -182,35 +173,32 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     let other_admin = s
         .login("30411030851", ("Mart", "Liige"), None, Some(other_id))
         .await;
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &format!("{}/questions/{qid}/answer", s.intake.url),
-        &other_admin,
-        Some(&json!({ "answer": "Meie ei tea" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &format!("{}/questions/{qid}/answer", s.intake.url),
+            &other_admin,
+            Some(json!({ "answer": "Meie ei tea" })),
+        )
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &format!("{}/questions/{qid}/forward", s.intake.url),
-        &mari,
-        Some(&json!({ "to": "authority" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &format!("{}/questions/{qid}/forward", s.intake.url),
+            &mari,
+            Some(json!({ "to": "authority" })),
+        )
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &format!("{}/questions/{qid}/answer", s.intake.url),
-        &mari,
-        Some(&json!({ "answer": "Vastan ise" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &format!("{}/questions/{qid}/answer", s.intake.url),
+            &mari,
+            Some(json!({ "answer": "Vastan ise" })),
+        )
+        .await;
     assert_eq!(status, 403);
     // Control characters are refused, not stored.
     let (status, problem) = ask(
@@ -219,18 +207,17 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     )
     .await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(fields(&problem), vec!["text"]);
+    assert_eq!(kutse_tests::problem_fields(&problem), vec!["text"]);
 
     // The body passes it on to the authority, whose desk is e-mailed it with the note.
-    let (status, forwarded) = call(
-        &s.http,
-        "POST",
-        &format!("{}/questions/{qid}/forward", s.intake.url),
-        &staff,
-        Some(&json!({ "to": "authority", "note": "Välisriigis tunnustamine" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, forwarded) = s
+        .send(
+            "POST",
+            &format!("{}/questions/{qid}/forward", s.intake.url),
+            &staff,
+            Some(json!({ "to": "authority", "note": "Välisriigis tunnustamine" })),
+        )
+        .await;
     assert_eq!(status, 200, "{forwarded}");
     assert_eq!(forwarded["recipient_kind"], "authority");
     let passed = mail_with(AUTHORITY_DESK, &marker).await;
@@ -245,29 +232,27 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
             .as_str()
             .is_some_and(|t| t.contains("Välisriigis tunnustamine"))
     );
-    let (_, waiting) = call(&s.http, "GET", &body_page, &staff, None, None).await;
+    let (_, waiting) = s.send("GET", &body_page, &staff, None).await;
     assert_eq!(waiting["total"], 0);
     // The body no longer holds it: it can neither answer nor see it.
     let answer_url = format!("{}/questions/{qid}/answer", s.intake.url);
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &answer_url,
-        &staff,
-        Some(&json!({ "answer": "Jah" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &answer_url,
+            &staff,
+            Some(json!({ "answer": "Jah" })),
+        )
+        .await;
     assert_eq!(status, 404);
-    let (_, authority_page) = call(
-        &s.http,
-        "GET",
-        &format!("{}/questions?unanswered=true", s.intake.url),
-        &authority,
-        None,
-        None,
-    )
-    .await;
+    let (_, authority_page) = s
+        .send(
+            "GET",
+            &format!("{}/questions?unanswered=true", s.intake.url),
+            &authority,
+            None,
+        )
+        .await;
     assert!(
         authority_page["questions"]
             .as_array()
@@ -278,26 +263,24 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     );
 
     // The authority answers; Mari is e-mailed the answer; it cannot be answered twice.
-    let (status, problem) = call(
-        &s.http,
-        "POST",
-        &answer_url,
-        &authority,
-        Some(&json!({ "answer": "" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, problem) = s
+        .send(
+            "POST",
+            &answer_url,
+            &authority,
+            Some(json!({ "answer": "" })),
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(fields(&problem), vec!["answer"]);
-    let (status, answered) = call(
-        &s.http,
-        "POST",
-        &answer_url,
-        &authority,
-        Some(&json!({ "answer": "Jah, kutseraamistiku kaudu." }).to_string()),
-        None,
-    )
-    .await;
+    assert_eq!(kutse_tests::problem_fields(&problem), vec!["answer"]);
+    let (status, answered) = s
+        .send(
+            "POST",
+            &answer_url,
+            &authority,
+            Some(json!({ "answer": "Jah, kutseraamistiku kaudu." })),
+        )
+        .await;
     assert_eq!(status, 200, "{answered}");
     // The holder is told which body answered, never which of its people.
     assert_eq!(answered["answered_by_name"], "Kutsekoda");
@@ -308,30 +291,31 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
             .is_some_and(|t| t.starts_with("Teie küsimusele on vastatud")),
         "{reply}"
     );
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &answer_url,
-        &authority,
-        Some(&json!({ "answer": "Veel kord" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &answer_url,
+            &authority,
+            Some(json!({ "answer": "Veel kord" })),
+        )
+        .await;
     assert_eq!(status, 409);
 
     // The authority puts a question to every holder of the body's certificates.
     let broadcast = format!("{}/questions/broadcast", s.intake.url);
-    let (status, problem) = call(
-        &s.http,
-        "POST",
-        &broadcast,
-        &authority,
-        Some(&json!({ "text": "Kas töötate kutsealal?" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, problem) = s
+        .send(
+            "POST",
+            &broadcast,
+            &authority,
+            Some(json!({ "text": "Kas töötate kutsealal?" })),
+        )
+        .await;
     assert_eq!(status, 422, "{problem}");
-    assert_eq!(fields(&problem), vec!["qualification_id"]);
+    assert_eq!(
+        kutse_tests::problem_fields(&problem),
+        vec!["qualification_id"]
+    );
     let (status, problem) = call(
         &s.http,
         "POST",
@@ -351,15 +335,14 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
             .map(|t| t.ends_with("no-recipients")),
         Some(true)
     );
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &broadcast,
-        &staff,
-        Some(&json!({ "text": "x", "awarding_body_id": body_id }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &broadcast,
+            &staff,
+            Some(json!({ "text": "x", "awarding_body_id": body_id })),
+        )
+        .await;
     assert_eq!(status, 403);
     let poll = format!("Kas töötate praegu kutsealal? ({marker})");
     let put_poll = || async {
@@ -381,30 +364,28 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
     assert_eq!(status, 201, "{again}");
     assert_eq!(again["campaign_id"], put["campaign_id"]);
     // The authority's front page lists what waits for it, not what waits for holders.
-    let (_, authority_waiting) = call(
-        &s.http,
-        "GET",
-        &format!("{}/questions?unanswered=true", s.intake.url),
-        &authority,
-        None,
-        None,
-    )
-    .await;
+    let (_, authority_waiting) = s
+        .send(
+            "GET",
+            &format!("{}/questions?unanswered=true", s.intake.url),
+            &authority,
+            None,
+        )
+        .await;
     assert!(
         !authority_waiting.to_string().contains("praegu kutsealal"),
         "{authority_waiting}"
     );
     // Someone else cannot answer Mari's question.
     let put_id = put["questions"][0].as_str().expect("id").to_owned();
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &format!("{}/questions/{put_id}/answer", s.intake.url),
-        &staff,
-        Some(&json!({ "answer": "Ei" }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &format!("{}/questions/{put_id}/answer", s.intake.url),
+            &staff,
+            Some(json!({ "answer": "Ei" })),
+        )
+        .await;
     assert_eq!(status, 404);
     // Mari is e-mailed it (she need not log in), and it waits on her front page.
     let asked = mail_with(&mari_address, "praegu kutsealal").await;
@@ -414,28 +395,26 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
             .is_some_and(|t| t.contains(AUTHORITY_DESK)),
         "the mail says where to answer without logging in: {asked}"
     );
-    let (_, mine) = call(
-        &s.http,
-        "GET",
-        &format!("{}/me/questions?unanswered=true", s.intake.url),
-        &mari,
-        None,
-        None,
-    )
-    .await;
+    let (_, mine) = s
+        .send(
+            "GET",
+            &format!("{}/me/questions?unanswered=true", s.intake.url),
+            &mari,
+            None,
+        )
+        .await;
     assert_eq!(mine["total"], 1, "{mine}");
     let poll_id = mine["questions"][0]["id"].as_str().expect("id").to_owned();
     assert_eq!(mine["questions"][0]["asked_by"], "authority");
     // She answers; the authority's desk is e-mailed her answer.
-    let (status, _) = call(
-        &s.http,
-        "POST",
-        &format!("{}/questions/{poll_id}/answer", s.intake.url),
-        &mari,
-        Some(&json!({ "answer": format!("Jah, salongis ({marker})") }).to_string()),
-        None,
-    )
-    .await;
+    let (status, _) = s
+        .send(
+            "POST",
+            &format!("{}/questions/{poll_id}/answer", s.intake.url),
+            &mari,
+            Some(json!({ "answer": format!("Jah, salongis ({marker})") })),
+        )
+        .await;
     assert_eq!(status, 200);
     let back = mail_with(AUTHORITY_DESK, &format!("Jah, salongis ({marker})")).await;
     assert!(
@@ -444,15 +423,14 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
             .is_some_and(|t| t.contains("Mari Maasikas")),
         "{back}"
     );
-    let (_, mine) = call(
-        &s.http,
-        "GET",
-        &format!("{}/me/questions", s.intake.url),
-        &mari,
-        None,
-        None,
-    )
-    .await;
+    let (_, mine) = s
+        .send(
+            "GET",
+            &format!("{}/me/questions", s.intake.url),
+            &mari,
+            None,
+        )
+        .await;
     assert_eq!(mine["total"], 2, "her question and the authority's: {mine}");
 
     // Her question and her answer reached the register through the portal's form (DVVK 323).

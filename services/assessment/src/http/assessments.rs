@@ -434,7 +434,7 @@ async fn assign(
             "only the body's staff assign assessors".to_owned(),
         ));
     }
-    if principal.isikukood.map(|c| c.to_string()).as_deref() == Some(case.applicant.as_str()) {
+    if principal.is_person(&case.applicant) {
         return Err(ApiError::Forbidden(
             "nobody assigns assessors to their own application".to_owned(),
         ));
@@ -590,7 +590,7 @@ async fn appeal(
 ) -> Result<(axum::http::StatusCode, Json<CaseView>), ApiError> {
     let mut tx = state.pool.begin().await?;
     let (id, case) = case_for(&mut tx, &principal, &id, true).await?;
-    if principal.isikukood.map(|c| c.to_string()).as_deref() != Some(case.applicant.as_str()) {
+    if !principal.is_person(&case.applicant) {
         return Err(ApiError::Forbidden(
             "only the applicant lodges an appeal".to_owned(),
         ));

@@ -210,8 +210,7 @@ async fn credential(
 /// administrators, the authority. Others get 404: whether someone else holds this number is not
 /// the caller's business here.
 fn entitled(principal: &Principal, document: &CertificateDocument) -> Result<(), ApiError> {
-    let holder =
-        principal.isikukood.map(|c| c.to_string()) == Some(document.holder.isikukood.clone());
+    let holder = principal.is_person(&document.holder.isikukood);
     let body = document.awarding_body_id;
     let body_staff = principal.acts_for(Role::AwardingBodyStaff, body)
         || principal.acts_for(Role::BodyAdministrator, body);
@@ -366,8 +365,7 @@ async fn pdf(
     // The holder downloading their stamped certificate is a document handed out (DVVK 325),
     // each download; the body's or the authority's copy is their own work, not an exchange, and
     // a HEAD hands nothing out.
-    let holder =
-        principal.isikukood.map(|c| c.to_string()) == Some(document.holder.isikukood.clone());
+    let holder = principal.is_person(&document.holder.isikukood);
     if holder && method != axum::http::Method::HEAD {
         kutse_service::exchanges::announce::<kutse_messaging::catalogue::CertificatesExchange>(
             &mut conn,

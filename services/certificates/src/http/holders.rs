@@ -45,7 +45,7 @@ async fn publication(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (document, stored) = super::certificates::sealed(&state, &number).await?;
     // Only the holder decides; to anyone else the certificate is not theirs to find here.
-    if principal.isikukood.map(|c| c.to_string()) != Some(document.holder.isikukood) {
+    if !principal.is_person(&document.holder.isikukood) {
         return Err(ApiError::NotFound("certificate".to_owned()));
     }
     let mut tx = state.pool.begin().await?;

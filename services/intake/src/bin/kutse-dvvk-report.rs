@@ -64,26 +64,13 @@ async fn run() -> anyhow::Result<()> {
         "postgres://kutse:kutse@127.0.0.1:5432/kutse_intake",
     );
     env.finish()?;
-    let url = url.expose().to_owned();
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url.expose())
         .await
-        .map_err(|e| anyhow::anyhow!("intake's database ({}): {e}", redacted(&url)))?;
+        .map_err(|e| anyhow::anyhow!("intake's database ({}): {e}", url.redacted()))?;
     let report = reports::build(&mut conn, &period).await?;
     match period.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Csv => print!("{}", report.to_csv(kutse_intake::http::desk::field)),
     }
     Ok(())
-}
-
-/// The URL without its password.
-fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user = &url[scheme + 3..at];
-            let user = user.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -3,7 +3,8 @@
 //! - [`document_quarantined`]: an upload the virus scan found infected;
 //! - [`certificate_issued`], [`application_refused`]: the outcome of the committee's protocol;
 //! - [`certificates`]: a certificate's status changed, or a duplicate of it was issued;
-//! - [`data_reads`]: the services' reads of a person's data by others, for the data tracker;
+//! - [`announced`]: the services' reads of a person's data by others (the data tracker) and their
+//!   official document exchanges (the DVVK ledger);
 //! - [`procedure`]: the panel's requests for more documents, their closing, overdue clocks,
 //!   appeals (an upheld appeal of a refusal reopens the application);
 //! - [`assessment_decided`]: the panel's decision notice.
@@ -12,14 +13,13 @@
 //! [`ApplicationStatus::may_become`]: the same outcome again is harmless, a contradicting one
 //! (`certificate.issued` for a refused application, or the reverse) is parked and changes nothing.
 
+mod announced;
 mod application_refused;
 mod assessment_decided;
 mod certificate_issued;
 mod certificates;
-mod data_reads;
 mod document_quarantined;
 mod document_stored;
-mod exchanges;
 mod procedure;
 
 use kutse_messaging::catalogue::{

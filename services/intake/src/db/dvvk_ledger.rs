@@ -1,6 +1,6 @@
 //! The DVVK ledger: official document exchanges, one row each, and their counts per code.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use kutse_domain::Dvvk;
 use kutse_messaging::catalogue::DocumentExchange;
 use sqlx::PgConnection;
@@ -32,12 +32,7 @@ pub async fn count(
     reference: impl ToString,
     dvvk: Dvvk,
 ) -> sqlx::Result<()> {
-    let exchange = DocumentExchange {
-        action: action.to_owned(),
-        reference: reference.to_string(),
-        dvvk,
-        occurred_at: Utc::now(),
-    };
+    let exchange = DocumentExchange::now(action, reference, dvvk);
     record(
         conn,
         kutse_messaging::catalogue::services::INTAKE,
@@ -57,13 +52,8 @@ pub async fn counts(
           WHERE occurred_at >= $1 AND occurred_at < $2
           GROUP BY dvvk ORDER BY dvvk",
     )
-    .bind(start_of(from))
-    .bind(start_of(to.succ_opt().unwrap_or(to)))
+    .bind(kutse_domain::tallinn_midnight(from))
+    .bind(kutse_domain::tallinn_midnight(to.succ_opt().unwrap_or(to)))
     .fetch_all(conn)
     .await
-}
-
-/// Midnight in Tallinn at the start of `day`.
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    kutse_domain::tallinn_midnight(day)
 }

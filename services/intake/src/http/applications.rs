@@ -566,8 +566,7 @@ async fn submit(
     let ownership = db::applications::ownership(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
-    let is_applicant =
-        principal.isikukood.map(|c| c.to_string()).as_deref() == Some(applicant.as_str());
+    let is_applicant = principal.is_person(&applicant);
     let is_its_partner = ownership.partner_code.is_some()
         && ownership.partner_code == principal.partner
         && principal.has_role(Role::Partner);
@@ -771,7 +770,7 @@ async fn confirm(
     let ownership = db::applications::ownership(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
-    if principal.isikukood.map(|c| c.to_string()).as_deref() != Some(ownership.applicant.as_str()) {
+    if !principal.is_person(&ownership.applicant) {
         return Err(ApiError::NotFound("application".to_owned()));
     }
     if ownership.partner_code.is_none() {

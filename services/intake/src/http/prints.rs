@@ -47,7 +47,7 @@ async fn order(
     let owner = db::applications::ownership(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("application".to_owned()))?;
-    if principal.isikukood.map(|c| c.to_string()).as_deref() != Some(owner.applicant.as_str()) {
+    if !principal.is_person(&owner.applicant) {
         return Err(ApiError::NotFound("application".to_owned()));
     }
     let status = db::applications::lock_status(&mut tx, id).await?;

@@ -86,15 +86,6 @@ fn invalid(kind: &'static str, detail: &str, errors: Vec<FieldError>) -> ApiErro
     }
 }
 
-/// The caller's name as their login gives it.
-fn name_of(principal: &Principal) -> String {
-    match (&principal.given_name, &principal.family_name) {
-        (Some(given), Some(family)) => format!("{given} {family}"),
-        (Some(one), None) | (None, Some(one)) => one.clone(),
-        (None, None) => principal.client_id.clone(),
-    }
-}
-
 fn authority(state: &AppState) -> Party {
     Party {
         kind: "authority",
@@ -233,7 +224,7 @@ async fn ask(
         kind: "holder",
         body: None,
         holder: Some(code),
-        name: name_of(&principal),
+        name: principal.name(),
         email,
         language: if language.is_empty() {
             Language::Et.as_str().to_owned()
@@ -372,18 +363,19 @@ fn is_recipient(principal: &Principal, q: &Question) -> bool {
     match q.recipient_kind.as_str() {
         "awarding_body" => q.recipient_body.is_some_and(|b| may_act_for(principal, b)),
         "authority" => principal.has_role(Role::Authority),
-        _ => {
-            principal.isikukood.map(|c| c.to_string()).is_some()
-                && principal.isikukood.map(|c| c.to_string()) == q.recipient_holder
-        }
+        _ => q
+            .recipient_holder
+            .as_deref()
+            .is_some_and(|holder| principal.is_person(holder)),
     }
 }
 
 /// Whether `principal` may see `q` at all (else it is not found for them).
 fn may_see(principal: &Principal, q: &Question) -> bool {
-    let own = principal.isikukood.map(|c| c.to_string());
     is_recipient(principal, q)
-        || (own.is_some() && own == q.asker)
+        || q.asker
+            .as_deref()
+            .is_some_and(|asker| principal.is_person(asker))
         || (q.asked_by == "authority" && principal.has_role(Role::Authority))
 }
 
@@ -429,7 +421,7 @@ async fn answer(
     // The holder is told which body answered, never which of its people (as in their
     // application's history); a holder's answer carries their own name.
     let by = if q.recipient_kind == "holder" {
-        name_of(&principal)
+        principal.name()
     } else {
         q.recipient_name.clone()
     };
@@ -520,7 +512,7 @@ async fn forward(
         return Err(ApiError::invalid("to", "the question is already there"));
     }
     let by = q.recipient_name.clone();
-    tracing::info!(question = %id, by = name_of(&principal).as_str(), "passing a question on");
+    tracing::info!(question = %id, by = principal.name().as_str(), "passing a question on");
     let entry = serde_json::json!({
         "from": q.recipient_name, "to": to.name, "by": by, "note": note, "at": Utc::now(),
     });

@@ -29,11 +29,7 @@ fn main() -> anyhow::Result<()> {
                 let text = kutse_notifications::samples::document(&mail.subject, &mail);
                 std::fs::write(dir.join(format!("{}.txt", sample.name)), text)?;
                 std::fs::write(dir.join(format!("{}.html", sample.name)), &mail.html)?;
-                let subject = mail
-                    .subject
-                    .replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;");
+                let subject = minijinja::HtmlEscape(&mail.subject);
                 writeln!(
                     index,
                     "<tr><td>{0}</td><td><a href=\"{0}.html\">HTML</a></td><td><a href=\"{0}.txt\">text</a></td><td>{subject}</td></tr>",
