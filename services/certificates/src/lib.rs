@@ -57,6 +57,11 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         register: register.clone(),
         public_base_url: platform.config.public_base_url.clone(),
         validity_years: config.validity_years,
+        issuance_latency: platform.metrics.histogram(
+            "issuance_latency_seconds",
+            "From a signed protocol's publication to its certificates issued in the register.",
+            &[],
+        ),
     };
     let storage = renderer::Storage {
         client: config.s3.client(),

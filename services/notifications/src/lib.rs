@@ -44,10 +44,11 @@ pub static MIGRATOR: Migrator = sqlx::migrate!();
 pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
     let pool = platform.pool.clone();
+    let metrics = platform.metrics.clone();
     // No API of its own (yet): health and readiness only.
     let service = Service::new(platform, axum::Router::new())
         .with_handler(std::sync::Arc::new(consumers::dispatcher()));
-    let mailer = crate::mail::Mailer::new(&config.smtp)?;
+    let mailer = crate::mail::Mailer::new(&config.smtp)?.counting(&metrics);
     let check_mailer = mailer.clone();
     let service = service.with_check("smtp", move || {
         let mailer = check_mailer.clone();

@@ -68,6 +68,8 @@ pub struct Mailer {
     pub http: reqwest::Client,
     /// Where attachments may be fetched from (`ATTACHMENT_URL_PREFIXES`).
     pub attachment_prefixes: Vec<String>,
+    /// `kutse_emails_total{outcome}`: `sent`, `failed` (to be tried again) or `given_up`.
+    outcomes: Option<kutse_service::metrics::IntCounterVec>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -102,7 +104,25 @@ impl Mailer {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,
             attachment_prefixes: config.attachment_prefixes.clone(),
+            outcomes: None,
         })
+    }
+
+    /// Counts every send's outcome into the service's metrics.
+    pub fn counting(mut self, metrics: &kutse_service::Metrics) -> Self {
+        self.outcomes = Some(metrics.counter(
+            "emails_total",
+            "E-mails handed to the mail server (sent), refused or unreachable and to be tried again (failed), or given up.",
+            &["outcome"],
+        ));
+        self
+    }
+
+    /// Counts one send's outcome.
+    pub fn count(&self, outcome: &str) {
+        if let Some(outcomes) = &self.outcomes {
+            outcomes.with_label_values(&[outcome]).inc();
+        }
     }
 
     /// The transport, for sending.

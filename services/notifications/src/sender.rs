@@ -84,15 +84,18 @@ pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
                 kutse_domain::Dvvk::Email,
             )
             .await?;
+            mailer.count("sent");
             tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
         }
         Err(e) => match after_failure(attempts, e.permanent) {
             AfterFailure::GiveUp => {
                 mails::give_up(&mut tx, mail.id, attempts, &e.message).await?;
+                mailer.count("given_up");
                 tracing::error!(mail = %mail.id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
             }
             AfterFailure::RetryIn(delay) => {
                 let delay = delay.as_secs_f64();
+                mailer.count("failed");
                 tracing::warn!(mail = %mail.id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
                 mails::retry_later(&mut tx, mail.id, attempts, &e.message, delay).await?;
             }

@@ -161,7 +161,11 @@ pub struct Consumer<H: ?Sized> {
     service: String,
     handler: Arc<H>,
     settings: ConsumerSettings,
+    observer: Option<BatchObserver>,
 }
+
+/// Told what each batch did (the service's metrics count it).
+pub type BatchObserver = Arc<dyn Fn(&BatchReport) + Send + Sync>;
 
 impl<H: ?Sized> std::fmt::Debug for Consumer<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -186,7 +190,14 @@ impl<H: Handler + ?Sized> Consumer<H> {
             service: service.into(),
             handler,
             settings,
+            observer: None,
         }
+    }
+
+    /// Tells `observer` what each batch did.
+    pub fn with_observer(mut self, observer: BatchObserver) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Consumes until `shutdown` is cancelled, or the broker connection fails (the caller
@@ -244,7 +255,12 @@ impl<H: Handler + ?Sized> Consumer<H> {
             kutse_retry::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         loop {
             match self.process(&batch, publisher).await {
-                Ok(_) => return Ok(()),
+                Ok(report) => {
+                    if let Some(observer) = &self.observer {
+                        observer(&report);
+                    }
+                    return Ok(());
+                }
                 Err(ProcessError::Broker(e)) => return Err(e),
                 Err(ProcessError::Database(e)) => {
                     let delay = backoff.next_delay();

@@ -42,7 +42,9 @@ pub mod outbox;
 pub mod publisher;
 pub mod topology;
 
-pub use consumer::{Consumer, ConsumerSettings, Handler, HandlerError, Incoming};
+pub use consumer::{
+    BatchObserver, BatchReport, Consumer, ConsumerSettings, Handler, HandlerError, Incoming,
+};
 pub use dispatch::{Dispatcher, Handles};
 pub use envelope::{Envelope, Message, TraceContext};
 pub use outbox::{Outbox, Relay, RelaySettings};

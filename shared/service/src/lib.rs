@@ -4,8 +4,8 @@
 //! start telemetry → [`Platform::connect`] (database pool, migrations, token verifier) → build its
 //! API router and message handler → [`Service::run`] until SIGINT/SIGTERM.
 //!
-//! [`Service::run`] serves HTTP (the API behind the standard layers, plus `/healthz` and
-//! `/readyz`) and supervises the broker side: it connects, declares the service's queues, runs
+//! [`Service::run`] serves HTTP (the API behind the standard layers, plus `/healthz`,
+//! `/readyz` and `/metrics`) and supervises the broker side: it connects, declares the service's queues, runs
 //! the outbox relay and the consumer, and reconnects with back-off when the broker goes away.
 //! Meanwhile `/readyz` says not ready. On shutdown the server stops accepting, in-flight requests
 //! and the message batch in hand finish, and the process exits.
@@ -14,6 +14,7 @@
 //! - [`config`]: the settings every service has.
 //! - [`data_reads`]: the data tracker: reads of a person's data by others, announced.
 //! - [`exchanges`]: DVVK accounting: official document exchanges, announced with their action.
+//! - [`metrics`]: `/metrics` in the Prometheus text format.
 //! - [`platform`]: database, migrations, verifier; the readiness checks they bring.
 //! - [`runtime`]: the HTTP server and the broker supervisor.
 
@@ -21,10 +22,12 @@ pub mod command;
 pub mod config;
 pub mod data_reads;
 pub mod exchanges;
+pub mod metrics;
 pub mod platform;
 pub mod runtime;
 
 pub use command::{Command, healthcheck, main};
 pub use config::ServiceConfig;
+pub use metrics::Metrics;
 pub use platform::{ApiContext, Platform};
 pub use runtime::{Service, Worker, shutdown_signal};

@@ -11,6 +11,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::config::ServiceConfig;
+use crate::metrics::Metrics;
 
 /// The connected parts a service is built from.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct Platform {
     pub config: ServiceConfig,
     pub pool: PgPool,
     pub verifier: Arc<Verifier>,
+    /// The service's metrics; add its own with [`Metrics::counter`] and [`Metrics::histogram`].
+    pub metrics: Metrics,
 }
 
 impl Platform {
@@ -86,6 +89,7 @@ impl Platform {
             "platform connected"
         );
         Ok(Self {
+            metrics: Metrics::new(config.name),
             config,
             pool,
             verifier: Arc::new(verifier),

@@ -46,6 +46,10 @@ impl BrokerLink {
         }
     }
 
+    fn connection(&self) -> Option<Arc<lapin::Connection>> {
+        self.0.read().ok().and_then(|slot| slot.clone())
+    }
+
     fn check(&self) -> Result<(), String> {
         let slot = self
             .0
@@ -156,12 +160,35 @@ impl Service {
 
     /// The whole HTTP surface: the API behind the standard layers, plus health endpoints.
     pub fn router(&self) -> Router {
-        with_standard_layers(
+        let metrics = self.platform.metrics.clone();
+        let api = with_standard_layers(
             self.api.clone(),
             self.platform.config.body_limit,
             self.platform.config.request_timeout,
         )
-        .merge(health_router(self.readiness.clone()))
+        // Outermost, so a timeout or a refused body is counted as what the caller got.
+        .layer(axum::middleware::from_fn_with_state(
+            metrics.clone(),
+            crate::metrics::track,
+        ));
+        let link = self.broker.clone();
+        let name = self.platform.config.name;
+        let topology = &self.platform.config.topology;
+        let queues = if self.handler.is_some() {
+            vec![topology.queue(name), topology.parked_queue(name)]
+        } else {
+            Vec::new()
+        };
+        let sources = crate::metrics::Sources {
+            pool: self.platform.pool.clone(),
+            broker: Arc::new(move || link.connection()),
+            queues,
+        };
+        let scrape = Router::new()
+            .route("/metrics", axum::routing::get(crate::metrics::scrape))
+            .with_state((metrics, sources));
+        api.merge(health_router(self.readiness.clone()))
+            .merge(scrape)
     }
 
     /// Runs on the configured address until SIGINT or SIGTERM.
@@ -374,7 +401,11 @@ async fn session(
                 config.name,
                 handler,
                 config.consumer.clone(),
-            );
+            )
+            .with_observer({
+                let metrics = platform.metrics.clone();
+                Arc::new(move |report| metrics.consumed(report))
+            });
             tokio::try_join!(
                 relay.run(shutdown.clone()),
                 consumer.run(&connection, shutdown.clone())

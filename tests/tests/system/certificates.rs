@@ -394,7 +394,7 @@ impl Register {
         )
     }
 
-    async fn sign_and_publish(&self, protocol: &Protocol) -> Envelope {
+    pub(crate) async fn sign_and_publish(&self, protocol: &Protocol) -> Envelope {
         let jws = kutse_protocol::sign(protocol, &self.chair, "chair-2026", "kutse-protocol")
             .expect("sign");
         self.publish_protocol(jws).await

@@ -13,5 +13,6 @@ mod health;
 mod identity;
 mod intake;
 mod notifications;
+mod operations;
 mod procedure;
 mod questions;

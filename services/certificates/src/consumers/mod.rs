@@ -115,6 +115,9 @@ pub struct CertificatesHandler {
     pub register: RegisterKeys,
     pub public_base_url: String,
     pub validity_years: u32,
+    /// `kutse_issuance_latency_seconds`: from the signed protocol's publication to its
+    /// certificates issued (observed once per protocol that issues any).
+    pub issuance_latency: kutse_service::metrics::HistogramVec,
 }
 
 pub(super) use crate::db::applications::Fact;
@@ -232,7 +235,16 @@ impl CertificatesHandler {
                 }
             }
         }
+        let new = awards.iter().any(|a| matches!(a, Award::New(_)));
         let issued = self.issue_all(conn, envelope, &protocol, awards).await?;
+        if new {
+            let latency = (Utc::now() - envelope.occurred_at)
+                .to_std()
+                .unwrap_or_default();
+            self.issuance_latency
+                .with_label_values(&[] as &[&str])
+                .observe(latency.as_secs_f64());
+        }
         record_acceptance(conn, envelope, &protocol, issued, refused).await
     }
 
