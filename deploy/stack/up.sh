@@ -229,8 +229,11 @@ CONF
 # The tests check Kutse's artefacts with implementations we did not write: the certificate PDF
 # with poppler (pdftotext, pdftoppm), its QR code with zbar (zbarimg), the verification page in
 # Debian's Chromium (headless), and the credentials with a Python JOSE library (jwcrypto, from
-# PyPI, in .local/verifiers).
+# PyPI, in .local/verifiers). The APIs are checked against their OpenAPI documents by
+# schemathesis (PyPI, in .local/contract).
 verifiers_dir="$local_dir/verifiers"
+contract_dir="$local_dir/contract"
+schemathesis_version=4.32.5
 install_outside_tools() {
   local missing=()
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
@@ -244,6 +247,11 @@ install_outside_tools() {
     say "installing jwcrypto (PyPI) into .local/verifiers"
     python3 -m venv "$verifiers_dir" || { apt_install python3-venv; python3 -m venv "$verifiers_dir"; }
     "$verifiers_dir/bin/pip" install -q 'jwcrypto==1.5.6'
+  fi
+  if [ "$("$contract_dir/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then
+    say "installing schemathesis $schemathesis_version (PyPI) into .local/contract"
+    python3 -m venv "$contract_dir" || { apt_install python3-venv; python3 -m venv "$contract_dir"; }
+    "$contract_dir/bin/pip" install -q "schemathesis==$schemathesis_version"
   fi
 }
 

@@ -35,6 +35,11 @@ pub struct Limits {
     /// `DOCUMENT_IDLE_TIMEOUT_SECONDS` (default 30): an upload whose bytes stop coming for this
     /// long is dropped (408).
     pub idle_timeout: std::time::Duration,
+    /// `DOCUMENT_ARRIVAL_WAIT_MS` (default 3000): how long an upload waits for an application
+    /// documents has not heard of yet. One created a moment ago reaches it through an event
+    /// (`application.created`) within this, so a portal that uploads right after creating the
+    /// application is not told "not found".
+    pub arrival_wait: std::time::Duration,
 }
 
 impl Config {
@@ -61,6 +66,9 @@ impl Config {
             uploads_in_flight: env.parse("DOCUMENT_UPLOADS_IN_FLIGHT", 8),
             idle_timeout: std::time::Duration::from_secs(
                 env.parse("DOCUMENT_IDLE_TIMEOUT_SECONDS", 30),
+            ),
+            arrival_wait: std::time::Duration::from_millis(
+                env.parse("DOCUMENT_ARRIVAL_WAIT_MS", 3000),
             ),
         };
         let clamd = crate::clamd::Clamd {

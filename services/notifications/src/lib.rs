@@ -45,9 +45,18 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     let platform = Platform::connect(config.service.clone(), &MIGRATOR).await?;
     let pool = platform.pool.clone();
     let metrics = platform.metrics.clone();
-    // No API of its own (yet): health and readiness only.
-    let service = Service::new(platform, axum::Router::new())
-        .with_handler(std::sync::Arc::new(consumers::dispatcher()));
+    // No API of its own (yet): health, readiness, metrics, and a document that says so.
+    let (api, described) = utoipa_axum::router::OpenApiRouter::new().split_for_parts();
+    let api = api.merge(
+        kutse_http::Described::new(
+            described,
+            "Kutse notifications",
+            "E-mails every notice (receipts, decisions, certificates, questions) from the events of the other services. It has no API of its own: what it sent is in the applications' histories.",
+        )
+        .serve(),
+    );
+    let service =
+        Service::new(platform, api).with_handler(std::sync::Arc::new(consumers::dispatcher()));
     let mailer = crate::mail::Mailer::new(&config.smtp)?.counting(&metrics);
     let check_mailer = mailer.clone();
     let service = service.with_check("smtp", move || {

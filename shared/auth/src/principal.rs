@@ -14,7 +14,19 @@ use crate::verifier::Verifier;
 
 /// What a caller may act as. Every person may act as an applicant; the other roles are held in
 /// the register (intake's role registry) and reach a service through a Kutse access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A person applying for a qualification.

@@ -14,6 +14,7 @@ pub mod clocks;
 pub mod dvvk;
 pub mod isikukood;
 pub mod money;
+mod openapi;
 pub mod vocabulary;
 
 pub use calendar::{WorkingDays, tallinn_date, tallinn_midnight, tallinn_today};

@@ -12,16 +12,19 @@
 //! - [`problem`]: `ApiError` and the problem document.
 //! - [`json`]: `Json<T>`, an extractor whose rejections are problem documents naming the field.
 //! - [`health`]: `/healthz` and `/readyz`.
+//! - [`openapi`]: `/openapi.json`, the problem schema and the security scheme every API shares.
 //! - [`stack`]: request ids, body limits and one tracing span per request.
 
 pub mod health;
 pub mod json;
+pub mod openapi;
 pub mod path;
 pub mod problem;
 pub mod stack;
 
 pub use health::{Readiness, health_router};
 pub use json::Json;
+pub use openapi::Described;
 pub use path::PathId;
 pub use problem::{ApiError, FieldError, Problem, StandardErrorFormat};
 pub use stack::{REQUEST_ID_HEADER, with_standard_layers};

@@ -9,7 +9,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One input at fault: the field (a JSON path like `competences[1].code`, a header or a query
 /// parameter) and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -25,7 +25,7 @@ impl FieldError {
 }
 
 /// An RFC 9457 problem document as Kutse sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI naming the kind of problem; `about:blank` when the status says it all.
     #[serde(rename = "type")]

@@ -37,7 +37,7 @@ pub(super) struct System {
 }
 
 impl System {
-    async fn start() -> Self {
+    pub(super) async fn start() -> Self {
         let harness = Harness::new().expect("harness");
         let system = Self {
             intake: harness.start("intake").await.expect("intake"),

@@ -5,6 +5,7 @@ mod assessment;
 mod bad_input;
 mod certificates;
 mod committee;
+mod contract;
 mod credentials;
 mod documents;
 mod dvvk;

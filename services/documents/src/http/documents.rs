@@ -23,45 +23,52 @@
 //! `crate::scanner`): the panel downloads only clean documents; the uploader is told when one is
 //! quarantined (409 on download, and the application's history).
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use futures::StreamExt;
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::{DocumentType, Isikukood};
 use kutse_http::{ApiError, Json, PathId};
 use kutse_storage::UploadError;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::content::{self, Kind};
 use crate::{db, domain};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/documents",
-            post(upload).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/documents/{id}", get(download))
-        .route("/documents/{id}/container", get(container))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .routes(routes!(download))
+        .routes(routes!(container))
 }
 
-#[derive(Debug, Deserialize)]
+/// Which application the file is for, and what it is.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// The application (a UUID): the caller's own, still a draft, or with an open request for
+    /// this type of document.
+    #[param(required = true, value_type = Uuid)]
     application_id: Option<String>,
+    /// The document's type: lowercase words joined by `_` (e.g. `cv`, `diploma`).
     #[serde(rename = "type")]
+    #[param(rename = "type", required = true, value_type = String, example = "cv")]
     document_type: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The stored file.
+#[derive(Debug, Serialize, ToSchema)]
 struct Stored {
     id: Uuid,
     application_id: Uuid,
+    #[schema(value_type = String, example = "cv")]
     document_type: DocumentType,
     /// What the file is, by its content.
     content_type: &'static str,
@@ -85,6 +92,24 @@ fn refused_kind(detected: &content::Detected, allowed: &[Kind]) -> ApiError {
     ))
 }
 
+/// Uploads a file for an application: the raw bytes as the body, streamed to storage.
+#[utoipa::path(
+    post,
+    path = "/documents",
+    tag = "documents",
+    params(
+        UploadQuery,
+        ("X-File-Name" = Option<String>, Header, description = "The file's name on the uploader's computer, kept for the panel."),
+    ),
+    request_body(
+        content = kutse_http::openapi::Bytes,
+        content_type = "application/octet-stream",
+        description = "The file (PDF, JPEG, PNG, or a signed ASiC-E container), any Content-Type that agrees with its bytes.",
+    ),
+    responses(
+        (status = 201, description = "Stored; `scan` is `pending` until the virus scan passes it.", body = Stored),
+    ),
+)]
 async fn upload(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -292,17 +317,13 @@ fn window_refused(e: domain::WindowError) -> ApiError {
 
 /// Records a stored document (pending its virus scan) with the application locked and its window
 /// and quota checked again (another upload may have finished meanwhile).
-/// How long an upload waits for an application documents has not heard of: one created a moment
-/// ago reaches it through an event (`application.created`) within this, so a portal that uploads
-/// right after creating the application is not told "not found".
-const ARRIVAL_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// The application's upload target, waiting up to [`ARRIVAL_WAIT`] for one not known yet.
+/// The application's upload target, waiting up to `DOCUMENT_ARRIVAL_WAIT_MS` for one not known
+/// yet (see [`crate::config::Limits::arrival_wait`]).
 async fn known_application(
     state: &AppState,
     application: Uuid,
 ) -> Result<Option<db::applications::UploadTarget>, ApiError> {
-    let deadline = tokio::time::Instant::now() + ARRIVAL_WAIT;
+    let deadline = tokio::time::Instant::now() + state.limits.arrival_wait;
     loop {
         let mut conn = state.pool.acquire().await?;
         let target = db::applications::upload_target(&mut conn, application, false).await?;
@@ -355,6 +376,16 @@ fn reader_of(principal: &Principal, document: &db::documents::Download) -> Optio
     domain::reader(caller.as_deref(), &document.owner, on_panel)
 }
 
+/// The file, as an attachment, with its SHA-256 in `X-Sha256`.
+#[utoipa::path(
+    get,
+    path = "/documents/{id}",
+    tag = "documents",
+    params(("id" = Uuid, Path, description = "The document.")),
+    responses(
+        (status = 200, description = "The file's bytes.", content_type = "application/octet-stream", body = kutse_http::openapi::Bytes),
+    ),
+)]
 async fn download(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -416,6 +447,15 @@ async fn download(
 
 /// A signed container's report: its data files and signers, as Kutse's checks found them (and
 /// whether an external service validated the signatures legally: not yet).
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/container",
+    tag = "documents",
+    params(("id" = Uuid, Path, description = "The document: a signed container.")),
+    responses(
+        (status = 200, description = "The container's data files and signers, as Kutse's checks found them.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn container(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -31,7 +31,13 @@ impl FromRef<AppState> for Arc<Verifier> {
     }
 }
 
-/// The service's API routes.
+/// The service's API routes, and `/openapi.json` describing them.
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(documents::router()).with_state(state)
+    let (api, described) = utoipa_axum::router::OpenApiRouter::new()
+        .merge(documents::router())
+        .split_for_parts();
+    api.merge(kutse_http::Described::new(described, "Kutse documents", DESCRIPTION).serve())
+        .with_state(state)
 }
+
+const DESCRIPTION: &str = "Applicants' uploads (streamed to storage, checked by their bytes, virus-scanned before anyone else sees them) and their download by the applicant and the assessment panel.";

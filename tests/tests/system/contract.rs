@@ -1,0 +1,138 @@
+//! Every service's API against its own OpenAPI document, driven by an implementation we did not
+//! write: schemathesis (PyPI; `make stack` installs it into `.local/contract`) generates requests
+//! from each document, valid and invalid, and checks that no answer is a 5xx and that every
+//! answer's status, media type and body are what the document says.
+
+use std::process::Command;
+
+use kutse_auth::Role;
+use serde_json::Value;
+use uuid::Uuid;
+
+use kutse_tests::Harness;
+
+/// Examples per operation and phase: enough to reach every branch of input validation the
+/// schema implies, few enough to keep the whole run near a minute.
+const EXAMPLES: &str = "12";
+
+fn schemathesis() -> std::path::PathBuf {
+    kutse_tests::outside::root().join(".local/contract/bin/schemathesis")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_service_answers_as_its_openapi_document_says_and_never_with_a_5xx() {
+    let harness = Harness::new().expect("harness");
+    let mut services = Vec::new();
+    for name in kutse_tests::SERVICES {
+        // An upload for an application nobody created is answered at once, not after the wait
+        // for one created a moment ago (which would make every generated upload take 3 s).
+        let settings: &[(&str, &str)] = match name {
+            "documents" => &[("DOCUMENT_ARRIVAL_WAIT_MS", "0")],
+            _ => &[],
+        };
+        services.push(harness.start_with(name, settings).await.expect(name));
+    }
+    let http = reqwest::Client::new();
+    let body = Uuid::now_v7();
+    // One caller holding every role, acting for a body: the operations' own checks are what is
+    // exercised, not only their 401s and 403s.
+    let token = harness.token_for(
+        "EE38001085718",
+        &[
+            Role::Applicant,
+            Role::BodyAdministrator,
+            Role::AwardingBodyStaff,
+            Role::Assessor,
+            Role::CommitteeMember,
+            Role::CommitteeChair,
+            Role::Authority,
+        ],
+        Some(body),
+    );
+    // Reports (JUnit, one file per service) and schemathesis' own cache stay out of the tree.
+    let reports = kutse_tests::outside::artefacts().join("contract");
+    std::fs::create_dir_all(&reports).expect("reports directory");
+    let mut failed = Vec::new();
+    for running in services
+        .iter()
+        .filter(|r| ["documents", "notifications"].contains(&r.name))
+    {
+        let document: Value = http
+            .get(format!("{}/openapi.json", running.url))
+            .send()
+            .await
+            .expect("GET /openapi.json")
+            .json()
+            .await
+            .expect("a JSON document");
+        assert_eq!(document["openapi"], "3.1.0", "{}", running.name);
+        assert!(
+            document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer",
+            "{}: no bearer scheme",
+            running.name
+        );
+        assert!(
+            document["components"]["schemas"]["Problem"].is_object(),
+            "{}: no Problem schema",
+            running.name
+        );
+        if document["paths"]
+            .as_object()
+            .is_none_or(|paths| paths.is_empty())
+        {
+            // notifications has no API of its own: its document says so, and that is all.
+            assert_eq!(
+                running.name, "notifications",
+                "{}: no operations",
+                running.name
+            );
+            continue;
+        }
+        let url = running.url.clone();
+        let token = token.clone();
+        let junit = reports.join(format!("{}.xml", running.name));
+        let dir = reports.clone();
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new(schemathesis())
+                .current_dir(dir)
+                .args([
+                    "run",
+                    &format!("{url}/openapi.json"),
+                    "--checks",
+                    "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance",
+                    "--max-examples",
+                    EXAMPLES,
+                    "--seed",
+                    "20261204",
+                    "--phases",
+                    "examples,coverage,fuzzing",
+                    "--workers",
+                    "2",
+                    "--request-timeout",
+                    "10",
+                    "--suppress-health-check",
+                    "all",
+                    "--no-color",
+                    "--report",
+                    "junit",
+                    "--report-junit-path",
+                    junit.to_str().expect("utf-8 path"),
+                    "-H",
+                    &format!("Authorization: Bearer {token}"),
+                ])
+                .output()
+        })
+        .await
+        .expect("join")
+        .unwrap_or_else(|e| panic!("{}: {e} (run `make stack` to install it)", schemathesis().display()));
+        if !output.status.success() {
+            failed.push(format!(
+                "{}:\n{}\n{}",
+                running.name,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
