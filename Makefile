@@ -6,7 +6,7 @@ CARGO ?= cargo
 # cargo-nextest when present (faster, one process per test); cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help stack stack-down run seed test fmt lint lint-deploy bench mail-preview dev-token
+.PHONY: help stack stack-down run seed walkthrough test fmt lint lint-deploy bench mail-preview dev-token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ run: stack ## bring up the stack and run all six services (Ctrl-C stops them)
 seed: ## load the demo awarding body, qualifications and rounds into the running services
 	@$(CARGO) build -q --bin kutse-dev-token
 	@deploy/seed.sh
+
+walkthrough: ## with `make run` running: one application to an e-mailed, verified certificate (deploy/walkthrough.sh)
+	@deploy/walkthrough.sh
 
 test: stack ## bring up the stack and run the whole test suite
 	@python3 deploy/stack/clean-test-queues.py

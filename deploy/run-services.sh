@@ -37,13 +37,17 @@ stop() {
   echo "[run] stopping services…" >&2
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
+  # The labelling seds print the services' last lines ("stopped") as they drain.
+  sleep 0.2
   echo "[run] all services stopped" >&2
 }
 trap 'stop; exit 0' INT TERM
 
 for entry in "${services[@]}"; do
   name=${entry%%:*}
-  "$bin_dir/kutse-$name" > >(sed -u "s/^/[$name] /") 2>&1 &
+  # Ctrl-C reaches every process of the terminal's group: the labelling sed ignores it, so it
+  # lives to print what the service says while it shuts down, and ends when the service does.
+  "$bin_dir/kutse-$name" > >(trap '' INT TERM; exec sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
 done
 
