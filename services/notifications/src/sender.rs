@@ -1,8 +1,14 @@
-//! The mail worker: sends queued e-mails one at a time, claiming each with `FOR UPDATE SKIP
-//! LOCKED` so any number of replicas may run.
+//! The mail worker: sends queued e-mails, `SMTP_CONCURRENCY` at a time, claiming each with `FOR
+//! UPDATE SKIP LOCKED` so any number of senders and replicas may run.
+//!
+//! It wakes the moment a mail is queued (`LISTEN kutse_mail_queued`, notified by a trigger on
+//! insert), and looks anyway every second (for retries that come due, or while the listening
+//! connection is being re-established). Mails go over the SMTP transport's pool of open
+//! connections, not a new connection each.
 //!
 //! Each mail is claimed, sent and marked in a transaction of its own, so a sender that dies
-//! repeats at most the one mail it was sending (SMTP delivery is at least once). Each mail carries
+//! repeats at most the mails it was sending (SMTP delivery is at least once): one with the default
+//! concurrency of 1. Each mail carries
 //! a stable `Message-ID` (its id), by which mail clients recognise such a repeat. A failed send is
 //! retried with back-off, at most [`MAX_ATTEMPTS`] times; a mail the server refuses for good, or
 //! that failed every attempt, is parked (`given_up_at`, with the reason in `last_error`).
@@ -12,9 +18,9 @@
 
 use std::time::Duration;
 
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as LettreAttachment, MultiPart, SinglePart};
-use lettre::{AsyncTransport, Message};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -26,18 +32,71 @@ use crate::mail::Mailer;
 
 pub use crate::domain::MAX_ATTEMPTS;
 
+/// The channel a trigger notifies when mail is queued.
+const QUEUED: &str = "kutse_mail_queued";
+/// How often the queue is looked at without a notification.
+const POLL: Duration = Duration::from_secs(1);
+
 /// Sends until `shutdown`; returns an error only when the database fails.
 pub async fn run(pool: PgPool, mailer: Mailer, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let wake = tokio::sync::Notify::new();
+    let senders = futures::future::try_join_all(
+        (0..mailer.concurrency).map(|_| send_until(&pool, &mailer, &wake, &shutdown)),
+    );
+    tokio::select! {
+        sent = senders => sent.map(|_| ()),
+        () = listen(&pool, &wake, &shutdown) => Ok(()),
+    }
+}
+
+/// One sender: sends while mail is due, then waits to be woken.
+async fn send_until(
+    pool: &PgPool,
+    mailer: &Mailer,
+    wake: &tokio::sync::Notify,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     loop {
+        // Registered before looking, so a notification that comes while the queue is read is
+        // not lost.
+        let notified = wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
         let sent = tokio::select! {
             () = shutdown.cancelled() => return Ok(()),
-            sent = send_next(&pool, &mailer) => sent?,
+            sent = send_next(pool, mailer) => sent?,
         };
         if !sent {
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+                () = notified => {}
+                () = tokio::time::sleep(POLL) => {}
             }
+        }
+    }
+}
+
+/// Wakes the senders on every notification until `shutdown`; re-listens after a lost connection.
+async fn listen(pool: &PgPool, wake: &tokio::sync::Notify, shutdown: &CancellationToken) {
+    loop {
+        let listening = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+            listener.listen(QUEUED).await?;
+            loop {
+                listener.recv().await?;
+                wake.notify_waiters();
+            }
+        };
+        let ended: sqlx::Result<()> = tokio::select! {
+            () = shutdown.cancelled() => return,
+            ended = listening => ended,
+        };
+        if let Err(e) = ended {
+            tracing::warn!(error = %e, "not listening for queued mail; polling until it is back");
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(5)) => {}
         }
     }
 }
@@ -222,13 +281,8 @@ async fn send(
                 .map_err(|e| permanent(&e))?
         }
     };
-    mailer
-        .transport()
-        .send(message)
-        .await
-        .map(|_| ())
-        .map_err(|e| SendError {
-            permanent: e.is_permanent(),
-            message: e.to_string(),
-        })
+    mailer.deliver(&message).await.map_err(|e| SendError {
+        permanent: e.permanent,
+        message: e.message,
+    })
 }

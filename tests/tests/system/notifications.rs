@@ -531,3 +531,130 @@ async fn notifications_stops_in_time_while_its_mail_server_hangs() {
         started.elapsed()
     );
 }
+
+/// A TCP relay to maildev that counts the SMTP sessions opened through it and can cut them all.
+struct CountingRelay {
+    port: u16,
+    sessions: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl CountingRelay {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let sessions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (counted, kept) = (sessions.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:1025").await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                kept.lock().expect("lock").push(relay);
+            }
+        });
+        Self {
+            port,
+            sessions,
+            open,
+        }
+    }
+
+    fn sessions(&self) -> usize {
+        self.sessions.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Drops every open session, as a mail server that closes idle connections does.
+    fn cut(&self) {
+        for relay in self.open.lock().expect("lock").drain(..) {
+            relay.abort();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_one_smtp_session_kept_open_and_a_dropped_session_is_opened_again() {
+    let relay = CountingRelay::start().await;
+    let address = format!("session-{}@example.com", Uuid::now_v7().simple());
+    let db = queued(20, &address).await;
+    let port = relay.port.to_string();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let sender = tokio::spawn(kutse_notifications::sender::run(
+        db.pool.clone(),
+        mailer(&[("SMTP_PORT", &port)]),
+        shutdown.clone(),
+    ));
+    let unsent = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM mails WHERE sent_at IS NULL")
+            .fetch_one(&db.pool)
+            .await
+            .expect("count")
+    };
+    eventually(Duration::from_secs(30), "twenty mails sent", || async {
+        (unsent().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(relay.sessions(), 1, "twenty mails, one session");
+
+    // The server drops the session; the next mails open a new one, and none is lost.
+    relay.cut();
+    for i in 0..3 {
+        sqlx::query(
+            "INSERT INTO mails (id, cause_id, kind, recipient, subject, body)
+             VALUES ($1, $2, 'receipt', $3, $4, 'Tere')",
+        )
+        .bind(Uuid::now_v7())
+        .bind(Uuid::now_v7())
+        .bind(&address)
+        .bind(format!("Hiljem {i}"))
+        .execute(&db.pool)
+        .await
+        .expect("queued");
+    }
+    eventually(Duration::from_secs(30), "the later mails sent", || async {
+        (unsent().await == 0).then_some(())
+    })
+    .await;
+    assert_eq!(relay.sessions(), 2, "one new session after the cut");
+    // Reopened at once, not after a failed attempt and its retry delay.
+    let retried: i64 = sqlx::query_scalar("SELECT count(*) FROM mails WHERE attempts > 1")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(retried, 0);
+    shutdown.cancel();
+    sender.await.expect("joined").expect("sender");
+    eventually(Duration::from_secs(10), "all 23 in the inbox", || async {
+        (inbox(&address).await.len() == 23).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queueing_a_mail_notifies_the_sender_instead_of_waiting_for_its_poll() {
+    let db = queued(0, "nobody@example.com").await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db.pool)
+        .await
+        .expect("listener");
+    listener.listen("kutse_mail_queued").await.expect("listen");
+    sqlx::query(
+        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body)
+         VALUES ($1, $2, 'receipt', 'someone@example.com', 'Tere', 'Tere')",
+    )
+    .bind(Uuid::now_v7())
+    .bind(Uuid::now_v7())
+    .execute(&db.pool)
+    .await
+    .expect("queued");
+    let notification = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+        .await
+        .expect("a notification within 10 s")
+        .expect("notification");
+    assert_eq!(notification.channel(), "kutse_mail_queued");
+}
