@@ -24,6 +24,7 @@ use lettre::message::{Attachment as LettreAttachment, MultiPart, SinglePart};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::db::mails;
@@ -108,60 +109,74 @@ pub async fn send_next(pool: &PgPool, mailer: &Mailer) -> anyhow::Result<bool> {
         tx.commit().await?;
         return Ok(false);
     };
-    let attempts = mail.attempts + 1;
-    let attachment = mail.attachment.map(|a| a.0);
-    match send(
-        mailer,
-        mail.id,
-        mail.recipient,
-        mail.subject,
-        Body {
-            text: mail.body,
-            html: mail.html,
-        },
-        attachment,
-    )
-    .await
-    {
-        Ok(()) => {
-            mails::mark_sent(&mut tx, mail.id, attempts).await?;
-            if let (Some(application), "decision") = (mail.application_id, mail.kind.as_str()) {
-                let event = kutse_messaging::catalogue::NoticeSent {
-                    cause_id: mail.cause_id,
-                    application_id: application,
-                    kind: mail.kind.clone(),
-                    sent_at: chrono::Utc::now(),
-                };
-                let envelope = kutse_messaging::Envelope::new(&event, Some(application))?;
-                kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
-            }
-            // One sending, counted once whatever its recipients (DVVK 321), with its sent mark.
-            kutse_service::exchanges::announce::<kutse_messaging::catalogue::NotificationsExchange>(
-                &mut tx,
-                "mail.sent",
-                &mail.id.to_string(),
-                kutse_domain::Dvvk::Email,
-            )
-            .await?;
-            mailer.count("sent");
-            tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
-        }
-        Err(e) => match after_failure(attempts, e.permanent) {
-            AfterFailure::GiveUp => {
-                mails::give_up(&mut tx, mail.id, attempts, &e.message).await?;
-                mailer.count("given_up");
-                tracing::error!(mail = %mail.id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
-            }
-            AfterFailure::RetryIn(delay) => {
-                let delay = delay.as_secs_f64();
-                mailer.count("failed");
-                tracing::warn!(mail = %mail.id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
-                mails::retry_later(&mut tx, mail.id, attempts, &e.message, delay).await?;
-            }
-        },
+    // Sending continues the trace of what caused the mail.
+    let span = tracing::info_span!(
+        "mail.send",
+        otel.name = "mail send",
+        mail = %mail.id,
+        kind = mail.kind.as_str(),
+    );
+    if let Some(traceparent) = &mail.traceparent {
+        kutse_telemetry::set_parent_from(&span, [("traceparent".to_owned(), traceparent.clone())]);
     }
-    tx.commit().await?;
-    Ok(true)
+    async move {
+        let attempts = mail.attempts + 1;
+        let attachment = mail.attachment.map(|a| a.0);
+        match send(
+            mailer,
+            mail.id,
+            mail.recipient,
+            mail.subject,
+            Body {
+                text: mail.body,
+                html: mail.html,
+            },
+            attachment,
+        )
+        .await
+        {
+            Ok(()) => {
+                mails::mark_sent(&mut tx, mail.id, attempts).await?;
+                if let (Some(application), "decision") = (mail.application_id, mail.kind.as_str()) {
+                    let event = kutse_messaging::catalogue::NoticeSent {
+                        cause_id: mail.cause_id,
+                        application_id: application,
+                        kind: mail.kind.clone(),
+                        sent_at: chrono::Utc::now(),
+                    };
+                    let envelope = kutse_messaging::Envelope::new(&event, Some(application))?;
+                    kutse_messaging::Outbox::enqueue(&mut tx, &envelope).await?;
+                }
+                // One sending, counted once whatever its recipients (DVVK 321), with its sent mark.
+                kutse_service::exchanges::announce::<kutse_messaging::catalogue::NotificationsExchange>(
+                    &mut tx,
+                    "mail.sent",
+                    &mail.id.to_string(),
+                    kutse_domain::Dvvk::Email,
+                )
+                .await?;
+                mailer.count("sent");
+                tracing::info!(mail = %mail.id, dvvk = 321, "e-mail sent");
+            }
+            Err(e) => match after_failure(attempts, e.permanent) {
+                AfterFailure::GiveUp => {
+                    mails::give_up(&mut tx, mail.id, attempts, &e.message).await?;
+                    mailer.count("given_up");
+                    tracing::error!(mail = %mail.id, attempts, error = e.message.as_str(), "e-mail undeliverable; parked");
+                }
+                AfterFailure::RetryIn(delay) => {
+                    let delay = delay.as_secs_f64();
+                    mailer.count("failed");
+                    tracing::warn!(mail = %mail.id, attempts, error = e.message.as_str(), retry_in_s = delay, "e-mail not sent");
+                    mails::retry_later(&mut tx, mail.id, attempts, &e.message, delay).await?;
+                }
+            },
+        }
+        tx.commit().await?;
+        anyhow::Ok(true)
+    }
+    .instrument(span)
+    .await
 }
 
 /// Why a send failed, and whether trying again could help.

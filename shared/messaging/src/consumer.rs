@@ -408,6 +408,7 @@ impl<H: Handler + ?Sized> Consumer<H> {
             messaging.operation = "process",
             messaging.message.id = %incoming.envelope.id,
             messaging.destination = incoming.envelope.message_type.as_str(),
+            messaging.consumer.group.name = self.service.as_str(),
             correlation_id = %incoming.envelope.correlation_id,
             attempt = incoming.attempt,
         );

@@ -51,7 +51,29 @@ impl Drop for TelemetryGuard {
 
 /// Installs the global subscriber, tracer provider and propagator. Call once, first thing in `main`.
 pub fn init(config: &TelemetryConfig) -> anyhow::Result<TelemetryGuard> {
-    let provider = provider(config)?;
+    install(config, provider(config)?)
+}
+
+/// For tests that look at spans: like [`init`], with every span handed to `exporter` as it ends
+/// (e.g. the SDK's in-memory exporter). Fails if a subscriber is already installed.
+pub fn init_exporting_to<E>(config: &TelemetryConfig, exporter: E) -> anyhow::Result<TelemetryGuard>
+where
+    E: opentelemetry_sdk::trace::SpanExporter + 'static,
+{
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(config.service_name.clone())
+        .build();
+    let provider = SdkTracerProvider::builder()
+        .with_resource(resource)
+        .with_simple_exporter(exporter)
+        .build();
+    install(config, provider)
+}
+
+fn install(
+    config: &TelemetryConfig,
+    provider: SdkTracerProvider,
+) -> anyhow::Result<TelemetryGuard> {
     let tracer = provider.tracer(config.service_name.clone());
     opentelemetry::global::set_tracer_provider(provider.clone());
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());

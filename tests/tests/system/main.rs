@@ -17,3 +17,4 @@ mod notifications;
 mod operations;
 mod procedure;
 mod questions;
+mod traces;

@@ -22,8 +22,8 @@ pub async fn queue(conn: &mut PgConnection, m: &NewMail<'_>) -> sqlx::Result<()>
         .attachment
         .map(|a| serde_json::to_value(a).unwrap_or_default());
     sqlx::query(
-        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body, html, attachment, application_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO mails (id, cause_id, kind, recipient, subject, body, html, attachment, application_id, traceparent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (cause_id, kind) DO NOTHING",
     )
     .bind(Uuid::now_v7())
@@ -35,6 +35,8 @@ pub async fn queue(conn: &mut PgConnection, m: &NewMail<'_>) -> sqlx::Result<()>
     .bind(&m.mail.html)
     .bind(attachment)
     .bind(m.application_id)
+    // The trace of what caused the mail (the handling of its event), continued by its sending.
+    .bind(kutse_telemetry::trace_headers().remove("traceparent"))
     .execute(conn)
     .await
     .map(|_| ())
@@ -70,12 +72,14 @@ pub struct Due {
     pub cause_id: Uuid,
     pub kind: String,
     pub application_id: Option<Uuid>,
+    /// The trace the mail was caused in.
+    pub traceparent: Option<String>,
 }
 
 /// Claims the next due mail (`FOR UPDATE SKIP LOCKED`: replicas never take the same one).
 pub async fn claim_next(conn: &mut PgConnection) -> sqlx::Result<Option<Due>> {
     sqlx::query_as(
-        "SELECT id, recipient, subject, body, html, attempts, attachment, cause_id, kind, application_id FROM mails
+        "SELECT id, recipient, subject, body, html, attempts, attachment, cause_id, kind, application_id, traceparent FROM mails
           WHERE sent_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= now()
           ORDER BY next_attempt_at LIMIT 1
           FOR UPDATE SKIP LOCKED",
