@@ -48,12 +48,13 @@ lint: ## clippy (warnings are errors, clippy.toml's forbidden calls), and no unu
 lint-deploy: ## validate the Helm chart (lint, render, Kubernetes schemas) and the compose file, offline
 	@deploy/lint-deploy.sh
 
-bench: stack ## event-pipeline throughput against raw RabbitMQ; P5 e-mail throughput and latency against bare SMTP sessions; documents' memory under 20 parallel 100 MiB uploads and scan throughput; P3: 10,000 awards in one protocol, and their PDFs; the data tracker's cost on the read path
+bench: stack ## event-pipeline throughput against raw RabbitMQ; P5 e-mail throughput against bare SMTP sessions and protocol → certificate → e-mail latency; documents' memory under 20 parallel 100 MiB uploads and scan throughput; P3: 10,000 awards in one protocol, and their PDFs; the data tracker's cost on the read path
 	$(CARGO) run --release -p kutse-messaging --example pipeline_bench
 	$(CARGO) run --release -p kutse-tests --example upload_bench
 	$(CARGO) run --release -p kutse-tests --example issuance_bench
 	$(CARGO) run --release -p kutse-tests --example data_reads_bench
 	$(CARGO) run --release -p kutse-notifications --example mail_bench
+	$(CARGO) run --release -p kutse-tests --example latency_bench
 
 mail-preview: ## render every e-mail (Estonian and English, text and HTML) with sample data into target/mail-preview/index.html
 	@$(CARGO) run -q -p kutse-notifications --bin kutse-mail-preview -- target/mail-preview
