@@ -6,7 +6,7 @@
 //! ```
 
 /// Where a signer key is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignerStatus {
     /// Proposed by the body's staff; signs nothing until its owner confirms it.

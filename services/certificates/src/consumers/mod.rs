@@ -68,16 +68,20 @@ pub fn dispatcher(
 pub const SEAL_TYP: &str = "kutse-certificate";
 
 /// The certificate document that is sealed (RFC 8785 canonical JSON, signed by the register key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CertificateDocument {
     pub register_number: String,
     pub holder: Holder,
+    /// The qualification: `{id, name, level, partial}`.
+    #[schema(value_type = Object)]
     pub qualification: kutse_messaging::catalogue::QualificationRef,
     pub awarding_body_id: Uuid,
     /// The awarding body's name as intake knew it (absent from certificates issued before).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub awarding_body_name: Option<String>,
+    /// The competences of the occupational standard: `[{code, name}]`.
+    #[schema(value_type = Vec<Object>)]
     pub competences: Vec<CompetenceRef>,
     pub issued_on: chrono::NaiveDate,
     pub valid_until: chrono::NaiveDate,
@@ -91,7 +95,7 @@ pub struct CertificateDocument {
 }
 
 /// What marks a document as a duplicate of its certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DuplicateMark {
     /// 2 for the first duplicate (the original is edition 1).
@@ -101,7 +105,7 @@ pub struct DuplicateMark {
 }
 
 /// The holder as the certificate names them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Holder {
     pub isikukood: String,

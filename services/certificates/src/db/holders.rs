@@ -4,9 +4,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A certificate as its holder lists it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Own {
     pub register_number: String,
+    /// The qualification as the certificate names it: `{id, name, level, partial}`.
     pub qualification: serde_json::Value,
     pub awarding_body_id: Uuid,
     pub issued_on: chrono::NaiveDate,

@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// A receipt's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReceiptStatus {
     Accepted,
@@ -25,7 +25,7 @@ impl TryFrom<String> for ReceiptStatus {
 }
 
 /// What became of one delivery of a protocol.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Receipt {
     /// The `protocol.signed` message.
     pub message_id: Uuid,

@@ -162,7 +162,7 @@ pub async fn change(
 }
 
 /// A recorded change, as the certificate's history shows it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Recorded {
     pub action: String,
     pub reason: String,

@@ -6,42 +6,73 @@
 //! `?lang=` or `Accept-Language`); with a bearer token it is the holder's view (JSON), as it
 //! always was.
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_http::{ApiError, Json};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::consumers::{CertificateDocument, SEAL_TYP};
 use crate::db::outcomes::Stored;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", get(issuer))
-        .route("/register/jwks.json", get(jwks))
-        .route("/register/contexts/{file}", get(context))
-        .route("/certificates/{number}/verification", get(verification))
-        .route("/certificates/{number}/credential", get(credential))
-        .route("/certificates/{number}/certificate.pdf", get(pdf))
-        .route("/certificates/{number}", get(certificate))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issuer))
+        .routes(routes!(jwks))
+        .routes(routes!(context))
+        .routes(routes!(verification))
+        .routes(routes!(credential))
+        .routes(routes!(pdf))
+        .routes(routes!(certificate))
 }
 
+/// The register's public keys (JWKS): the keys that seal certificates and sign credentials and
+/// status lists.
+#[utoipa::path(
+    get,
+    path = "/register/jwks.json",
+    tag = "certificates",
+    security(()),
+    responses(
+        (status = 200, description = "A JSON Web Key Set (RFC 7517): `{keys: [{kty, crv, x, kid, alg, use}]}`, Ed25519 (`OKP`) keys.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn jwks(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(state.register.jwks())
 }
 
 /// The register as a credential issuer (the `issuer` of every credential).
+#[utoipa::path(
+    get,
+    path = "/register",
+    tag = "certificates",
+    security(()),
+    responses(
+        (status = 200, description = "The issuer's Open Badges 3.0 profile: `{id, type: [\"Profile\"], name, description, url}`.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn issuer(State(state): State<AppState>) -> Json<serde_json::Value> {
     Json(crate::credential::issuer(&state.public_base_url))
 }
 
 /// The JSON-LD contexts the credentials name, as embedded in the binary.
+#[utoipa::path(
+    get,
+    path = "/register/contexts/{file}",
+    tag = "certificates",
+    security(()),
+    params(("file" = String, Path, description = "The context's file name: `credentials-v2.jsonld` or `ob-v3p0-context-3.0.3.jsonld`.", example = "credentials-v2.jsonld")),
+    responses(
+        (status = 200, description = "The JSON-LD context document (`{\"@context\": {...}}`).", content_type = "application/ld+json", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn context(Path(file): Path<String>) -> Result<Response, ApiError> {
     let (_, _, document) = crate::credential::CONTEXTS
         .iter()
@@ -64,14 +95,18 @@ pub(super) fn shown_status(stored: &str, valid_until: NaiveDate, today: NaiveDat
 /// A certificate as the public register shows it: never the holder's personal code (register
 /// numbers are sequential, so anything shown here can be harvested), nor the seal, whose payload
 /// carries the code. Whether the seal verifies is said instead.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct PublicCertificate {
     register_number: String,
     holder: PublicHolder,
+    /// The qualification: `{id, name, level, partial}`.
+    #[schema(value_type = Object)]
     qualification: kutse_messaging::catalogue::QualificationRef,
     awarding_body_id: Uuid,
     #[serde(skip_serializing_if = "Option::is_none")]
     awarding_body_name: Option<String>,
+    /// The competences of the occupational standard: `[{code, name}]`.
+    #[schema(value_type = Vec<Object>)]
     competences: Vec<kutse_messaging::catalogue::CompetenceRef>,
     issued_on: NaiveDate,
     valid_until: NaiveDate,
@@ -90,13 +125,15 @@ struct PublicCertificate {
     duplicate: Option<crate::consumers::DuplicateMark>,
 }
 
-#[derive(Debug, Serialize)]
+/// The holder's name (never their personal code).
+#[derive(Debug, Serialize, ToSchema)]
 struct PublicHolder {
     given_name: String,
     family_name: String,
 }
 
-#[derive(Debug, Serialize)]
+/// What the public register shows of a certificate.
+#[derive(Debug, Serialize, ToSchema)]
 struct Verification {
     /// The seal verifies with the register's published key.
     valid: bool,
@@ -183,6 +220,18 @@ fn verification_of(
     }
 }
 
+/// What the public register shows of a certificate: its status and whether its seal verifies
+/// (no personal code).
+#[utoipa::path(
+    get,
+    path = "/certificates/{number}/verification",
+    tag = "certificates",
+    security(()),
+    params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
+    responses(
+        (status = 200, description = "The certificate as the public register shows it; never cached.", body = Verification),
+    ),
+)]
 async fn verification(
     State(state): State<AppState>,
     Path(number): Path<String>,
@@ -195,6 +244,16 @@ async fn verification(
 
 /// The certificate's Open Badges 3.0 credential, as a `vc+jwt` (public: it carries no personal
 /// code).
+#[utoipa::path(
+    get,
+    path = "/certificates/{number}/credential",
+    tag = "certificates",
+    security(()),
+    params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
+    responses(
+        (status = 200, description = "The credential: a compact JWS (VC-JOSE-COSE) signed with the register's key.", content_type = "application/vc+jwt", body = String),
+    ),
+)]
 async fn credential(
     State(state): State<AppState>,
     Path(number): Path<String>,
@@ -222,7 +281,7 @@ fn entitled(principal: &Principal, document: &CertificateDocument) -> Result<(),
 }
 
 /// The whole certificate with its seal, for those entitled to the personal code.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct HolderView {
     valid: bool,
     /// `valid`, `suspended`, `revoked` or `expired`.
@@ -241,19 +300,54 @@ struct HolderView {
     history: Vec<crate::db::status::Recorded>,
 }
 
-#[derive(Debug, Serialize)]
+/// Where the certificate's PDF is, and its checksum.
+#[derive(Debug, Serialize, ToSchema)]
 struct PdfInfo {
     url: String,
     sha256: String,
     size_bytes: i64,
 }
 
-#[derive(Debug, Deserialize)]
+/// The verification page's language.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// `et` or `en`; otherwise the first of `Accept-Language` the page speaks, else Estonian.
+    /// Ignored with a token.
     lang: Option<String>,
 }
 
 /// The QR code's target: the public page, or with a token the holder's view.
+///
+/// Without an `Authorization` header: the verification page (HTML, Estonian or English), 404 as
+/// a page too for a number the register does not hold. With a bearer token: the whole sealed
+/// certificate (JSON) for the holder, the issuing body's staff and administrators, and the
+/// authority.
+#[utoipa::path(
+    get,
+    path = "/certificates/{number}",
+    tag = "certificates",
+    security((), ("bearer" = [])),
+    params(
+        ("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001"),
+        PageQuery,
+        ("Accept-Language" = Option<String>, Header, description = "The page's language when `lang` does not say it (`et` or `en`)."),
+    ),
+    responses(
+        (status = 200, description = "Without a token, the verification page (HTML); with one, the holder's view (JSON, not to be stored).",
+            content(
+                (String = "text/html; charset=utf-8"),
+                (HolderView = "application/json"),
+            ),
+        ),
+        (status = 404, description = "Without a token, a page saying the register holds no such number (HTML); with one, a problem document.",
+            content(
+                (String = "text/html; charset=utf-8"),
+                (kutse_http::Problem = "application/problem+json"),
+            ),
+        ),
+    ),
+)]
 async fn certificate(
     State(state): State<AppState>,
     Path(number): Path<String>,
@@ -346,6 +440,17 @@ async fn tracked(
 }
 
 /// The certificate's PDF, for the holder, the issuing body and the authority.
+#[utoipa::path(
+    get,
+    path = "/certificates/{number}/certificate.pdf",
+    tag = "certificates",
+    params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
+    responses(
+        (status = 200, description = "The certificate as a PDF/A-2b, as an attachment (`{number}.pdf`); not to be stored.", content_type = "application/pdf", body = kutse_http::openapi::Bytes,
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"{number}.pdf\"`")),
+        ),
+    ),
+)]
 async fn pdf(
     State(state): State<AppState>,
     method: axum::http::Method,

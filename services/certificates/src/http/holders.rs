@@ -5,21 +5,32 @@
 //! | `GET /me/certificates` | anyone signed in as a person: their certificates (valid, expired, suspended, revoked), each with whether it is published |
 //! | `PUT /certificates/{number}/publication` | the holder: `{published: true\|false}`; the decision is recorded |
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::{get, put};
 use kutse_auth::Authenticated;
 use kutse_http::{ApiError, Json};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me/certificates", get(mine))
-        .route("/certificates/{number}/publication", put(publication))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(mine))
+        .routes(routes!(publication))
 }
 
+/// The caller's own certificates (valid, expired, suspended, revoked), newest first, each with
+/// whether it shows in the public register.
+#[utoipa::path(
+    get,
+    path = "/me/certificates",
+    tag = "holders",
+    responses(
+        (status = 200, description = "The caller's certificates, newest first.", body = Vec<crate::db::holders::Own>),
+    ),
+)]
 async fn mine(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -31,12 +42,26 @@ async fn mine(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// Whether the certificate shows in the public register.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Publication {
+    /// `true` to show it in the public register's search, `false` to hide it.
     published: bool,
 }
 
+/// Shows or hides one of the caller's certificates in the public register (the holder only);
+/// the decision is recorded.
+#[utoipa::path(
+    put,
+    path = "/certificates/{number}/publication",
+    tag = "holders",
+    params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
+    request_body = Publication,
+    responses(
+        (status = 200, description = "Decided: `{register_number, published}`.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn publication(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

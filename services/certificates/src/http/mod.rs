@@ -63,14 +63,18 @@ impl FromRef<AppState> for Arc<Verifier> {
     }
 }
 
-/// The service's API routes: a router per resource, merged.
+/// The service's API routes: a router per resource, merged; and `/openapi.json` describing them.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let (api, described) = utoipa_axum::router::OpenApiRouter::new()
         .merge(signers::router())
         .merge(protocols::router())
         .merge(certificates::router())
         .merge(status::router())
         .merge(holders::router())
         .merge(search::router())
+        .split_for_parts();
+    api.merge(kutse_http::Described::new(described, "Kutse certificates", DESCRIPTION).serve())
         .with_state(state)
 }
+
+const DESCRIPTION: &str = "The register: verifies signed protocols against the committee chairs' registered signer keys, issues and seals each awarded certificate exactly once, and serves verification: a public page and JSON for every certificate, its Open Badges 3.0 credential, W3C status lists, and a public search; holders see their own certificates and choose which are published; the authority and the issuing body revoke, suspend and reinstate.";

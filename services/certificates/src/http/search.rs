@@ -8,13 +8,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use kutse_http::{ApiError, Json};
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
@@ -23,8 +24,8 @@ use super::AppState;
 pub const PER_MINUTE: u32 = 120;
 const MAX_PER_PAGE: u32 = 50;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/register/certificates", get(search))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
 }
 
 /// Fixed one-minute windows per client.
@@ -54,16 +55,45 @@ impl RateLimit {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// What to search for: at least one of `name`, `qualification`, `awarding_body_id` and
+/// `register_number`; every one given must match.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// The start of the holder's given or family name (at least 2 letters, case-insensitive).
     name: Option<String>,
+    /// The start of the qualification's name (case-insensitive).
     qualification: Option<String>,
+    /// The awarding body.
     awarding_body_id: Option<Uuid>,
+    /// The register number, exactly.
     register_number: Option<String>,
+    /// The page, from 1 (default 1).
+    #[param(minimum = 1)]
     page: Option<u32>,
+    /// Certificates per page, 1-50 (default 20).
+    #[param(minimum = 1, maximum = 50)]
     per_page: Option<u32>,
 }
 
+/// Searches the public register: published certificates only, never a personal code (no token;
+/// rate-limited per client).
+#[utoipa::path(
+    get,
+    path = "/register/certificates",
+    tag = "search",
+    security(()),
+    params(
+        SearchQuery,
+        ("X-Forwarded-For" = Option<String>, Header, description = "Set by the ingress: its first address names the client whose searches are counted."),
+    ),
+    responses(
+        (status = 200, description = "A page of matches, by register number: `{certificates: [{register_number, given_name, family_name, qualification, level, awarding_body_id, awarding_body_name, issued_on, valid_until, status}], page, per_page, total}` (`status` as stored: `valid`, `suspended` or `revoked`; expiry is by `valid_until`).", body = kutse_http::openapi::AnyJson),
+        (status = 429, description = "More than 120 searches this minute from this client; `Retry-After` says when to try again.", content_type = "application/problem+json", body = kutse_http::Problem,
+            headers(("Retry-After" = String, description = "Seconds until the client may search again.")),
+        ),
+    ),
+)]
 async fn search(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -1,10 +1,8 @@
 //! Signer keys of committee chairs: registered by the authority, or proposed by a body's staff
 //! and confirmed by their owner; revoked with a reason and an effective time; listed for audit.
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::post;
 use chrono::{DateTime, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::Isikukood;
@@ -13,22 +11,27 @@ use kutse_messaging::catalogue::{SignerKeyActivated, SignerKeyRevoked};
 use kutse_messaging::{Envelope, Outbox};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::db::{self, signer_keys::SignerKey};
 use crate::domain::SignerStatus;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register/signers", post(register_signer).get(list_signers))
-        .route("/register/signers/{kid}/confirmation", post(confirm_signer))
-        .route("/register/signers/{kid}/revocation", post(revoke_signer))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_signer, list_signers))
+        .routes(routes!(confirm_signer))
+        .routes(routes!(revoke_signer))
 }
 
-#[derive(Debug, Deserialize)]
+/// A committee chair's public key, for the register to verify their protocols with.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewSigner {
+    /// The key's id (1-100 characters), as the chair's protocols name it.
     kid: String,
     awarding_body_id: Uuid,
     /// The committee chair the key belongs to: `EE` and the personal code (or the code alone).
@@ -38,7 +41,7 @@ struct NewSigner {
 }
 
 /// A signer key as the register lists it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SignerView {
     kid: String,
     awarding_body_id: Uuid,
@@ -70,6 +73,17 @@ fn signer_view(key: &SignerKey, show_owner: bool) -> SignerView {
     }
 }
 
+/// Registers a committee chair's public key: active at once when the authority registers it,
+/// proposed (waiting for its owner's confirmation) when the body's staff do.
+#[utoipa::path(
+    post,
+    path = "/register/signers",
+    tag = "signers",
+    request_body = NewSigner,
+    responses(
+        (status = 201, description = "Registered: `active` (by the authority) or `proposed` (by the body's staff).", body = SignerView),
+    ),
+)]
 async fn register_signer(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -161,6 +175,17 @@ fn is_owner(principal: &Principal, key: &SignerKey) -> bool {
     key.owner.is_some() && principal.isikukood.map(|c| c.to_string()) == key.owner
 }
 
+/// The key's owner confirms a key the body's staff proposed, with their own login, as a
+/// committee member of its body: the key becomes active.
+#[utoipa::path(
+    post,
+    path = "/register/signers/{kid}/confirmation",
+    tag = "signers",
+    params(("kid" = String, Path, description = "The key's id.")),
+    responses(
+        (status = 200, description = "Confirmed: the key is `active`.", body = SignerView),
+    ),
+)]
 async fn confirm_signer(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -198,9 +223,11 @@ async fn confirm_signer(
     Ok(Json(signer_view(&row, true)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Why, and from when, a key is revoked.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Revocation {
+    /// 1-1000 characters.
     reason: String,
     /// From when protocols signed with the key issue nothing; now when omitted. May be in the
     /// past (the key was lost earlier), not in the future.
@@ -208,6 +235,18 @@ struct Revocation {
     effective_at: Option<DateTime<Utc>>,
 }
 
+/// Revokes a key (the authority or the key's owner), from an effective time, with a reason:
+/// protocols signed with it that arrive from then on issue nothing.
+#[utoipa::path(
+    post,
+    path = "/register/signers/{kid}/revocation",
+    tag = "signers",
+    params(("kid" = String, Path, description = "The key's id.")),
+    request_body = Revocation,
+    responses(
+        (status = 200, description = "Revoked: the key is `revoked`.", body = SignerView),
+    ),
+)]
 async fn revoke_signer(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -252,12 +291,26 @@ async fn revoke_signer(
     Ok(Json(signer_view(&row, true)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Whose keys.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SignerQuery {
+    /// The awarding body.
     awarding_body_id: Uuid,
 }
 
+/// Every signer key of a body, revoked ones too (the authority, the body's staff and its
+/// committee members; only the authority and the staff see each key's owner).
+#[utoipa::path(
+    get,
+    path = "/register/signers",
+    tag = "signers",
+    params(SignerQuery),
+    responses(
+        (status = 200, description = "The body's keys.", body = Vec<SignerView>),
+    ),
+)]
 async fn list_signers(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -11,31 +11,41 @@
 //! `certificate.status_changed` (the holder is e-mailed) and shows at once in the verification
 //! page, its JSON and the status lists, which are built from the database on every request.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::Utc;
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_http::{ApiError, FieldError, Json};
 use kutse_messaging::catalogue::{ApplicantRef, CertificateStatusChanged};
 use kutse_messaging::{Envelope, Outbox};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::status_list::Purpose;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/status", get(lists))
-        .route("/status/{purpose}/{list}", get(list))
-        .route("/certificates/{number}/revocation", post(revoke))
-        .route("/certificates/{number}/suspension", post(suspend))
-        .route("/certificates/{number}/reinstatement", post(reinstate))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(lists))
+        .routes(routes!(list))
+        .routes(routes!(revoke))
+        .routes(routes!(suspend))
+        .routes(routes!(reinstate))
 }
 
 /// The lists there are, by purpose.
+#[utoipa::path(
+    get,
+    path = "/status",
+    tag = "status",
+    security(()),
+    responses(
+        (status = 200, description = "`{lists: [{purpose, url}]}`: each status list's purpose (`revocation` or `suspension`) and URL.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn lists(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     let lists = crate::db::status::lists(&mut conn).await?;
@@ -53,6 +63,19 @@ async fn lists(State(state): State<AppState>) -> Result<Json<serde_json::Value>,
 }
 
 /// A `BitstringStatusListCredential`, signed as a `vc+jwt` (`application/vc+jwt`).
+#[utoipa::path(
+    get,
+    path = "/status/{purpose}/{list}",
+    tag = "status",
+    security(()),
+    params(
+        ("purpose" = String, Path, description = "`revocation` or `suspension`.", example = "revocation"),
+        ("list" = String, Path, description = "The list's number, from 1 (written without leading zeros or sign).", example = "1"),
+    ),
+    responses(
+        (status = 200, description = "The status list credential: a compact JWS signed with the register's key, built now from the register (never cached).", content_type = "application/vc+jwt", body = String),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Path((purpose, list)): Path<(String, String)>,
@@ -92,17 +115,21 @@ async fn list(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// Why the status changes.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Change {
+    /// 1-2000 characters; the holder is told it.
     reason: String,
 }
 
-#[derive(Debug, Serialize)]
+/// The change made.
+#[derive(Debug, Serialize, ToSchema)]
 struct Changed {
     register_number: String,
     /// `valid`, `suspended` or `revoked` (the stored status; expiry is shown by verification).
     status: String,
+    /// `revoked`, `suspended` or `reinstated`.
     action: &'static str,
     reason: String,
     changed_at: chrono::DateTime<Utc>,
@@ -144,6 +171,18 @@ impl Action {
     }
 }
 
+/// Revokes a certificate (final), with a reason: the authority or the issuing body's staff and
+/// administrators.
+#[utoipa::path(
+    post,
+    path = "/certificates/{number}/revocation",
+    tag = "status",
+    params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
+    request_body = Change,
+    responses(
+        (status = 200, description = "Revoked; the holder is told.", body = Changed),
+    ),
+)]
 async fn revoke(
     state: State<AppState>,
     principal: Authenticated,
@@ -153,6 +192,18 @@ async fn revoke(
     change(state, principal, number, input, Action::Revoke).await
 }
 
+/// Suspends a certificate, with a reason: the authority or the issuing body's staff and
+/// administrators.
+#[utoipa::path(
+    post,
+    path = "/certificates/{number}/suspension",
+    tag = "status",
+    params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
+    request_body = Change,
+    responses(
+        (status = 200, description = "Suspended; the holder is told.", body = Changed),
+    ),
+)]
 async fn suspend(
     state: State<AppState>,
     principal: Authenticated,
@@ -162,6 +213,17 @@ async fn suspend(
     change(state, principal, number, input, Action::Suspend).await
 }
 
+/// Lifts a suspension, with a reason; a suspension the authority made only the authority lifts.
+#[utoipa::path(
+    post,
+    path = "/certificates/{number}/reinstatement",
+    tag = "status",
+    params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
+    request_body = Change,
+    responses(
+        (status = 200, description = "Valid again; the holder is told.", body = Changed),
+    ),
+)]
 async fn reinstate(
     state: State<AppState>,
     principal: Authenticated,
