@@ -25,11 +25,13 @@ pub async fn record(
 }
 
 /// An appeal as the committee sees it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Appeal {
     pub id: Uuid,
     pub application_id: Uuid,
     pub awarding_body_id: Uuid,
+    /// The appeal as the applicant lodged it (grounds, contact).
+    #[schema(value_type = Object)]
     pub lodged: serde_json::Value,
     pub lodged_at: DateTime<Utc>,
     pub status: String,

@@ -9,31 +9,44 @@
 //! so the panel's new decision joins it afresh (and a new protocol may award what an earlier one
 //! refused). A dismissed one sends the applicant the reasons. Either is `appeal.resolved`.
 
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::routing::{get, post};
 use chrono::Utc;
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::catalogue::{AppealLodged, AppealResolved};
 use kutse_messaging::{Envelope, Outbox};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::db;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/appeals", get(list))
-        .route("/appeals/{id}/resolution", post(resolve))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(resolve))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// The awarding body whose appeals to list.
     awarding_body_id: Uuid,
 }
 
+/// The body's appeals, those in progress first.
+#[utoipa::path(
+    get,
+    path = "/appeals",
+    tag = "appeals",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The appeals.", body = Vec<db::appeals::Appeal>),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -72,13 +85,27 @@ async fn list(
     Ok(Json(appeals))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Resolution {
+    /// `upheld` or `dismissed`.
     outcome: String,
+    /// Why, for the applicant.
     reasons: String,
 }
 
+/// The committee's chair resolves an appeal: upheld reopens the case, dismissed tells the
+/// applicant why.
+#[utoipa::path(
+    post,
+    path = "/appeals/{id}/resolution",
+    tag = "appeals",
+    params(("id" = Uuid, Path, description = "The appeal.")),
+    request_body = Resolution,
+    responses(
+        (status = 200, description = "The appeal, resolved.", body = db::appeals::Appeal),
+    ),
+)]
 async fn resolve(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

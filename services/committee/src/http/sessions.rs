@@ -23,10 +23,8 @@
 //! signature is a 422 naming the reason, and the session stays signable. Once signed, the
 //! register's answer (`protocol.accepted` / `protocol.rejected`) shows on the session.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use chrono::Utc;
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::Isikukood;
@@ -36,24 +34,27 @@ use kutse_messaging::catalogue::ProtocolSigned;
 use kutse_protocol::{Outcome, Protocol, ProtocolDecision};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::db;
 use crate::domain::SessionStatus;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sessions", post(open))
-        .route("/sessions/{id}", get(read))
-        .route("/sessions/{id}/votes", post(vote))
-        .route("/sessions/{id}/presence", axum::routing::put(presence))
-        .route("/sessions/{id}/recusals", post(recuse))
-        .route("/sessions/{id}/protocol", post(freeze))
-        .route("/sessions/{id}/signature", post(sign))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open))
+        .routes(routes!(read))
+        .routes(routes!(vote))
+        .routes(routes!(presence))
+        .routes(routes!(recuse))
+        .routes(routes!(freeze))
+        .routes(routes!(sign))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewSession {
     round_id: Uuid,
@@ -68,7 +69,8 @@ struct NewSession {
     quorum: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+/// A committee session: its agenda with the votes, the frozen protocol, the register's answer.
+#[derive(Debug, Serialize, ToSchema)]
 struct SessionView {
     id: Uuid,
     round_id: Uuid,
@@ -79,24 +81,40 @@ struct SessionView {
     /// Members present (personal codes).
     present: Vec<String>,
     agenda: Vec<AgendaView>,
+    /// The frozen protocol document, once frozen (see `docs/protocol.schema.json`).
+    #[schema(value_type = Option<Object>)]
     protocol: Option<serde_json::Value>,
     /// The register's answer to the signed protocol: `accepted` or `rejected`, when it came.
     register_outcome: Option<String>,
     /// Register numbers issued and applications refused, or the reason of a rejection.
+    #[schema(value_type = Option<Object>)]
     register_detail: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize)]
+/// One application on the agenda.
+#[derive(Debug, Serialize, ToSchema)]
 struct AgendaView {
     application_id: Uuid,
     all_accepted: bool,
     votes_for: u32,
     votes_against: u32,
+    /// `award` or `refuse`, as the votes stand.
+    #[schema(value_type = String)]
     outcome: Outcome,
     /// Members who recused themselves (personal codes).
     recused: Vec<String>,
 }
 
+/// The body's staff open a session of the qualification committee for a round.
+#[utoipa::path(
+    post,
+    path = "/sessions",
+    tag = "sessions",
+    request_body = NewSession,
+    responses(
+        (status = 201, description = "Opened, voting.", body = SessionView),
+    ),
+)]
 async fn open(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -241,6 +259,16 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<SessionView, ApiError
     })
 }
 
+/// A session, for the body's staff and its committee.
+#[utoipa::path(
+    get,
+    path = "/sessions/{id}",
+    tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session.")),
+    responses(
+        (status = 200, description = "The session as it stands now.", body = SessionView),
+    ),
+)]
 async fn read(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -253,13 +281,24 @@ async fn read(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Vote {
     application_id: Uuid,
     in_favour: bool,
 }
 
+/// A committee member votes on an application on the agenda.
+#[utoipa::path(
+    post,
+    path = "/sessions/{id}/votes",
+    tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session.")),
+    request_body = Vote,
+    responses(
+        (status = 200, description = "The session as it stands now.", body = SessionView),
+    ),
+)]
 async fn vote(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -340,7 +379,7 @@ async fn vote(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Freeze {
     /// The chair who will sign (`EE…`).
@@ -348,6 +387,16 @@ struct Freeze {
 }
 
 /// Closes voting and freezes the protocol document; returns it for the chair to sign.
+#[utoipa::path(
+    post,
+    path = "/sessions/{id}/protocol",
+    tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session.")),
+    request_body = Freeze,
+    responses(
+        (status = 200, description = "The frozen protocol document, for the chair to sign (see docs/protocol.schema.json).", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn freeze(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -465,7 +514,7 @@ async fn freeze(
     Ok(Json(protocol))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Signature {
     jws: String,
@@ -474,6 +523,16 @@ struct Signature {
 /// Takes the chair's signature over the frozen protocol and publishes it. The signature itself is
 /// verified by the register against the chair's registered key; here the signed document must be
 /// exactly the frozen protocol.
+#[utoipa::path(
+    post,
+    path = "/sessions/{id}/signature",
+    tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session.")),
+    request_body = Signature,
+    responses(
+        (status = 200, description = "The session as it stands now.", body = SessionView),
+    ),
+)]
 async fn sign(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -576,7 +635,7 @@ fn base64_url(part: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Presence {
     /// The member's personal code (`EE` prefix optional).
@@ -585,6 +644,16 @@ struct Presence {
 }
 
 /// The body's staff record who of the committee is present.
+#[utoipa::path(
+    put,
+    path = "/sessions/{id}/presence",
+    tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session.")),
+    request_body = Presence,
+    responses(
+        (status = 200, description = "The session as it stands now.", body = SessionView),
+    ),
+)]
 async fn presence(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -621,13 +690,23 @@ async fn presence(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Recusal {
     application_id: Uuid,
 }
 
 /// A committee member recuses themselves from an application.
+#[utoipa::path(
+    post,
+    path = "/sessions/{id}/recusals",
+    tag = "sessions",
+    params(("id" = Uuid, Path, description = "The session.")),
+    request_body = Recusal,
+    responses(
+        (status = 200, description = "The session as it stands now.", body = SessionView),
+    ),
+)]
 async fn recuse(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
