@@ -3,7 +3,7 @@
 //! for is; a decided case reopens only when the committee upholds an appeal against it.
 
 /// Where an assessment case is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     /// The panel decides competence by competence.

@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// An exam event.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Exam {
     pub id: Uuid,
     pub awarding_body_id: Uuid,
@@ -139,7 +139,7 @@ pub async fn record_result(
 }
 
 /// An exam result as the case shows it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct ExamResult {
     pub exam_id: Uuid,
     pub starts_at: DateTime<Utc>,

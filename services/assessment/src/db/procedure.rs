@@ -63,10 +63,12 @@ pub async fn insert_request(conn: &mut PgConnection, r: &NewRequest<'_>) -> sqlx
 }
 
 /// A request as the case shows it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Request {
     pub id: Uuid,
     pub application_id: Uuid,
+    /// The documents asked for: `[{document_type, description}]`.
+    #[schema(value_type = Vec<Object>)]
     pub documents: serde_json::Value,
     pub reason: String,
     pub due_on: NaiveDate,

@@ -13,9 +13,7 @@
 //! `kutse_domain::clocks` with the working days requests were open) and what the sweep found
 //! overdue.
 
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
 use chrono::{DateTime, NaiveDate, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_http::{ApiError, FieldError, Json};
@@ -23,26 +21,27 @@ use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::{AssessmentDecided, CompetenceDecision};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::db::{self, cases::Case};
 use crate::domain::CaseStatus;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/assessments/{id}", get(read))
-        .route(
-            "/assessments/{id}/competences/{code}",
-            put(decide_competence),
-        )
-        .route("/assessments/{id}/decision", post(complete))
-        .route("/assessments/{id}/assessors", post(assign))
-        .route("/assessments/{id}/requests", post(request_documents))
-        .route("/assessments/{id}/appeals", post(appeal))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(read))
+        .routes(routes!(decide_competence))
+        .routes(routes!(complete))
+        .routes(routes!(assign))
+        .routes(routes!(request_documents))
+        .routes(routes!(appeal))
 }
 
-#[derive(Debug, Serialize)]
+/// An assessment case: the panel's decisions per competence, its clocks, requests and appeals.
+#[derive(Debug, Serialize, ToSchema)]
 struct CaseView {
     application_id: Uuid,
     status: CaseStatus,
@@ -54,6 +53,7 @@ struct CaseView {
     assessors: Vec<String>,
     requests: Vec<db::procedure::Request>,
     /// What is overdue now: found by the daily sweep and neither met nor moved since, `{clock, due}`.
+    #[schema(value_type = Vec<Object>)]
     overdue: Vec<serde_json::Value>,
     competences: Vec<CompetenceView>,
     recommendations: Option<String>,
@@ -69,7 +69,8 @@ struct CaseView {
     exam_results: Vec<db::exams::ExamResult>,
 }
 
-#[derive(Debug, Serialize)]
+/// One competence and the panel's decision on it.
+#[derive(Debug, Serialize, ToSchema)]
 struct CompetenceView {
     code: String,
     name: String,
@@ -180,6 +181,16 @@ async fn view(conn: &mut PgConnection, id: Uuid, case: &Case) -> Result<CaseView
     })
 }
 
+/// A case, for the assessors and staff of its body and its applicant.
+#[utoipa::path(
+    get,
+    path = "/assessments/{id}",
+    tag = "assessments",
+    params(("id" = Uuid, Path, description = "The application (its case has its id).")),
+    responses(
+        (status = 200, description = "The case as it stands now.", body = CaseView),
+    ),
+)]
 async fn read(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -217,7 +228,7 @@ fn for_caller(mut view: CaseView, principal: &Principal, case: &Case) -> CaseVie
     view
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CompetenceInput {
     accepted: bool,
@@ -243,6 +254,17 @@ async fn open_case_for_assessor(
     Ok((id, case))
 }
 
+/// An assigned assessor decides one competence, with the justification and the evidence.
+#[utoipa::path(
+    put,
+    path = "/assessments/{id}/competences/{code}",
+    tag = "assessments",
+    params(("id" = Uuid, Path, description = "The application (its case has its id)."), ("code" = String, Path, description = "The competence's code, e.g. `B.2.1`.")),
+    request_body = CompetenceInput,
+    responses(
+        (status = 200, description = "The case as it stands now.", body = CaseView),
+    ),
+)]
 async fn decide_competence(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -309,13 +331,24 @@ async fn decide_competence(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CompleteInput {
     #[serde(default)]
     recommendations: Option<String>,
 }
 
+/// An assigned assessor completes the panel's decision once every competence is decided.
+#[utoipa::path(
+    post,
+    path = "/assessments/{id}/decision",
+    tag = "assessments",
+    params(("id" = Uuid, Path, description = "The application (its case has its id).")),
+    request_body = CompleteInput,
+    responses(
+        (status = 200, description = "The case as it stands now.", body = CaseView),
+    ),
+)]
 async fn complete(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -413,7 +446,7 @@ async fn complete(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AssignInput {
     /// The assessor's personal code (`EE` prefix optional).
@@ -421,6 +454,17 @@ struct AssignInput {
 }
 
 /// Assigns an assessor to the case: the body's staff, never the applicant themselves.
+#[utoipa::path(
+    post,
+    path = "/assessments/{id}/assessors",
+    tag = "assessments",
+    params(("id" = Uuid, Path, description = "The application (its case has its id).")),
+    request_body = AssignInput,
+    responses(
+        (status = 201, description = "Assigned.", body = CaseView),
+        (status = 200, description = "Already assigned: the case unchanged.", body = CaseView),
+    ),
+)]
 async fn assign(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -468,7 +512,7 @@ async fn assign(
     Ok((status, Json(view)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RequestInput {
     documents: Vec<RequestedInput>,
@@ -476,7 +520,7 @@ struct RequestInput {
     due_on: NaiveDate,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RequestedInput {
     document_type: String,
@@ -487,6 +531,16 @@ struct RequestedInput {
 const MAX_REQUEST_DAYS: i64 = 60;
 
 /// An assigned assessor asks the applicant for more documents.
+#[utoipa::path(
+    post,
+    path = "/assessments/{id}/requests",
+    tag = "assessments",
+    params(("id" = Uuid, Path, description = "The application (its case has its id).")),
+    request_body = RequestInput,
+    responses(
+        (status = 201, description = "Requested; the case's clocks stop until it is answered.", body = CaseView),
+    ),
+)]
 async fn request_documents(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -570,7 +624,7 @@ async fn request_documents(
     Ok((axum::http::StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AppealInput {
     /// `assessment` (the panel's decision) or `committee` (the committee's refusal).
@@ -582,6 +636,16 @@ struct AppealInput {
 
 /// The applicant contests the panel's decision or the committee's refusal, within 30 days of
 /// being told (`kutse_domain::clocks::appeal_until`).
+#[utoipa::path(
+    post,
+    path = "/assessments/{id}/appeals",
+    tag = "assessments",
+    params(("id" = Uuid, Path, description = "The application (its case has its id).")),
+    request_body = AppealInput,
+    responses(
+        (status = 201, description = "Lodged.", body = CaseView),
+    ),
+)]
 async fn appeal(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

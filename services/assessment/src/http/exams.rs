@@ -8,29 +8,30 @@
 //! | `POST /exams/{id}/registrations` | an applicant with an application in the exam's round; never beyond capacity (409 when full) |
 //! | `PUT /exams/{id}/results/{application_id}` | assessors assigned to the case: `{results: [{code, passed, note}]}` for the exam's competences |
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{post, put};
 use chrono::{DateTime, Utc};
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::catalogue::ExamRegistered;
 use kutse_messaging::{Envelope, Outbox};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::db;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/exams", post(create).get(list))
-        .route("/exams/{id}/registrations", post(register))
-        .route("/exams/{id}/results/{application_id}", put(results))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(register))
+        .routes(routes!(results))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewExam {
     awarding_body_id: Uuid,
@@ -41,6 +42,16 @@ struct NewExam {
     competences: Vec<String>,
 }
 
+/// The body's staff schedule an exam event for a round.
+#[utoipa::path(
+    post,
+    path = "/exams",
+    tag = "exams",
+    request_body = NewExam,
+    responses(
+        (status = 201, description = "Scheduled.", body = db::exams::Exam),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -106,11 +117,23 @@ async fn create(
     Ok((StatusCode::CREATED, Json(exam)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RoundQuery {
+    /// The round whose exams to list.
     round_id: Uuid,
 }
 
+/// A round's exam events, with their registrations so far.
+#[utoipa::path(
+    get,
+    path = "/exams",
+    tag = "exams",
+    params(RoundQuery),
+    responses(
+        (status = 200, description = "The round's exams.", body = Vec<db::exams::Exam>),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Authenticated(_): Authenticated,
@@ -122,6 +145,16 @@ async fn list(
 
 /// An applicant registers for an exam of their round. The exam's row is locked while its
 /// registrations are counted, so concurrent registrations never exceed its capacity.
+#[utoipa::path(
+    post,
+    path = "/exams/{id}/registrations",
+    tag = "exams",
+    params(("id" = Uuid, Path, description = "The exam.")),
+    responses(
+        (status = 201, description = "Registered.", body = db::exams::Exam),
+        (status = 200, description = "Already registered: the exam unchanged.", body = db::exams::Exam),
+    ),
+)]
 async fn register(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -174,13 +207,13 @@ async fn register(
     Ok((StatusCode::CREATED, Json(exam)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Results {
     results: Vec<ResultInput>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResultInput {
     code: String,
@@ -190,6 +223,16 @@ struct ResultInput {
 }
 
 /// An assigned assessor enters the application's results of an exam, per competence.
+#[utoipa::path(
+    put,
+    path = "/exams/{id}/results/{application_id}",
+    tag = "exams",
+    params(("id" = Uuid, Path, description = "The exam."), ("application_id" = Uuid, Path, description = "The application.")),
+    request_body = Results,
+    responses(
+        (status = 200, description = "The application's results of this exam.", body = Vec<db::exams::ExamResult>),
+    ),
+)]
 async fn results(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
