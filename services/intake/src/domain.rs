@@ -165,10 +165,14 @@ pub enum NamedCertificateError {
 
 /// The awarding body's window for recertification around a certificate's expiry: from
 /// `months_before` it expires until `months_after` (0-60 each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct RecertificationWindow {
+    /// Months before the certificate's expiry that recertification opens (0-60).
     pub months_before: u32,
+    /// Months after the expiry that recertification stays open (0-60).
     pub months_after: u32,
 }
 

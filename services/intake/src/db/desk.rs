@@ -120,15 +120,19 @@ pub async fn counts(
     .await
 }
 
-/// The body's rounds, newest deadline first: (id, qualification, deadline, open, applications).
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+/// A round of the body, as its staff list them.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct RoundRow {
     pub id: Uuid,
     pub qualification_id: Uuid,
+    /// The qualification's name.
     pub qualification: String,
     pub deadline: chrono::NaiveDate,
+    /// Not closed.
     pub open: bool,
+    /// How many applications the round has.
     pub applications: i64,
+    /// An outside page with more information about the round.
     pub info_url: Option<String>,
 }
 

@@ -10,11 +10,9 @@
 
 use std::collections::HashSet;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::{DuplicateReason, Dvvk, Email, Isikukood};
@@ -26,6 +24,8 @@ use kutse_messaging::catalogue::{
 };
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{AppState, replayed, require_staff_of};
@@ -33,19 +33,19 @@ use crate::db;
 use crate::domain::{ApplicationKind, ApplicationStatus, DeliveryOption, Language, SubmitError};
 use crate::idempotency::{self, IdempotencyKey};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/applications", post(create))
-        .route("/applications/{id}", get(read))
-        .route("/applications/{id}/submit", post(submit))
-        .route("/applications/{id}/fee-confirmation", post(confirm_fee))
-        .route("/applications/{id}/confirmation", post(confirm))
-        .route("/me/applications", axum::routing::get(mine))
-        .route("/partner/applications", axum::routing::get(partners))
-        .route("/me/data-reads", axum::routing::get(data_reads))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(read))
+        .routes(routes!(submit))
+        .routes(routes!(confirm_fee))
+        .routes(routes!(confirm))
+        .routes(routes!(mine))
+        .routes(routes!(partners))
+        .routes(routes!(data_reads))
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewApplication {
     round_id: Uuid,
@@ -101,6 +101,17 @@ struct ApplicationView {
     history: Vec<db::applications::HistoryEntry>,
 }
 
+/// A person (or a partner's people, on their behalf) starts an application in an open round.
+#[utoipa::path(
+    post,
+    path = "/applications",
+    tag = "applications",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer as the first request did, and do nothing twice.")),
+    request_body = NewApplication,
+    responses(
+        (status = 201, description = "Created as a draft (also the answer replayed to a retry with the same key).", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -485,6 +496,16 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiE
     })
 }
 
+/// An application, for its applicant and the body's staff.
+#[utoipa::path(
+    get,
+    path = "/applications/{id}",
+    tag = "applications",
+    params(("id" = Uuid, Path, description = "The application.")),
+    responses(
+        (status = 200, description = "An application: status, round, competences, documents, fee, history.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn read(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -507,6 +528,16 @@ async fn read(
     Ok(Json(view))
 }
 
+/// The body's staff confirm the application's fee.
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/fee-confirmation",
+    tag = "applications",
+    params(("id" = Uuid, Path, description = "The application.")),
+    responses(
+        (status = 200, description = "Fee confirmed; an application already submitted goes on to processing.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn confirm_fee(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -547,6 +578,15 @@ async fn confirm_fee(
 /// and every document it requires uploaded. If the body has confirmed the fee, the application
 /// is `submitted` and `application.submitted` goes out; otherwise it waits in `awaiting_fee`
 /// until the body confirms it (a payment-proof upload does not replace that confirmation).
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/submit",
+    tag = "applications",
+    params(("id" = Uuid, Path, description = "The application."), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer as the first request did, and do nothing twice.")),
+    responses(
+        (status = 200, description = "Submitted (or awaiting_fee until the body confirms the fee).", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn submit(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -761,6 +801,15 @@ fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {
 }
 
 /// The applicant confirms, with their own login, an application a partner created for them.
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/confirmation",
+    tag = "applications",
+    params(("id" = Uuid, Path, description = "The application.")),
+    responses(
+        (status = 200, description = "Confirmed by the person it is for.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn confirm(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -792,14 +841,25 @@ async fn confirm(
     Ok(Json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// From 1.
     page: Option<u32>,
     per_page: Option<u32>,
 }
 
 /// The caller's data tracker: who other than them read their data (at any service), when and
 /// what, newest first, at most 100 a page.
+#[utoipa::path(
+    get,
+    path = "/me/data-reads",
+    tag = "applications",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "`{reads: [{read_at, service, what, reader_role, reader_name}], page, per_page, total}`: who other than the person read their data.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn data_reads(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -829,6 +889,14 @@ async fn data_reads(
 
 /// What the caller's partner organisation created at the body its token acts for, newest first,
 /// within the rounds and qualifications it is authorised for now; another partner's never.
+#[utoipa::path(
+    get,
+    path = "/partner/applications",
+    tag = "applications",
+    responses(
+        (status = 200, description = "The applications the caller\'s partner organisation created.", body = Vec<kutse_http::openapi::AnyJson>),
+    ),
+)]
 async fn partners(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -858,6 +926,14 @@ async fn partners(
 
 /// The caller's own applications (those a partner created for them too), newest first; each in
 /// full at `GET /applications/{id}`.
+#[utoipa::path(
+    get,
+    path = "/me/applications",
+    tag = "applications",
+    responses(
+        (status = 200, description = "The person\'s applications, partners\' for them included.", body = Vec<kutse_http::openapi::AnyJson>),
+    ),
+)]
 async fn mine(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

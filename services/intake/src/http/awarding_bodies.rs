@@ -2,13 +2,14 @@
 //! (`email`, where the body's staff are e-mailed) that the authority or the body's administrators
 //! change with `PATCH`.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use kutse_auth::{Authenticated, Role};
 use kutse_domain::Email;
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use axum::response::Response;
@@ -18,25 +19,29 @@ use crate::db;
 use crate::domain::RecertificationWindow;
 use crate::idempotency::{self, IdempotencyKey};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/awarding-bodies", post(create))
-        .route("/awarding-bodies/{id}", get(read).patch(update))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(read, update))
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// A new awarding body.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewBody {
+    /// The body's name, 1-300 characters.
     name: String,
     /// The body's desk address (optional).
     #[serde(default)]
     email: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// An awarding body.
+#[derive(Debug, Serialize, ToSchema)]
 struct BodyView {
     id: Uuid,
     name: String,
+    /// The body's desk address, where its staff are e-mailed; `null` if none.
     email: Option<String>,
     recertification_window: RecertificationWindow,
 }
@@ -83,6 +88,20 @@ fn desk_address(given: Option<&str>) -> Result<Option<Email>, FieldError> {
     }
 }
 
+/// Creates an awarding body: the authority.
+#[utoipa::path(
+    post,
+    path = "/awarding-bodies",
+    tag = "awarding-bodies",
+    operation_id = "create_awarding_body",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters: a retry with the same key and body gets the first response again."),
+    ),
+    request_body = NewBody,
+    responses(
+        (status = 201, description = "Created (also the saved answer when replayed with the same `Idempotency-Key`).", body = BodyView),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -122,6 +141,17 @@ async fn create(
     Ok(response)
 }
 
+/// An awarding body: anyone signed in.
+#[utoipa::path(
+    get,
+    path = "/awarding-bodies/{id}",
+    tag = "awarding-bodies",
+    operation_id = "read_awarding_body",
+    params(("id" = Uuid, Path, description = "The awarding body.")),
+    responses(
+        (status = 200, description = "The awarding body.", body = BodyView),
+    ),
+)]
 async fn read(
     State(state): State<AppState>,
     Authenticated(_): Authenticated,
@@ -131,12 +161,14 @@ async fn read(
     Ok(Json(view_of(&mut conn, id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// A change to an awarding body: its desk address, its recertification window, or both.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BodyChange {
     /// The new desk address; `null` or blank removes it, leaving it out keeps it (a change
     /// without it or a window is refused rather than removing the address by omission).
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
     email: Option<Option<String>>,
     /// The body's recertification window.
     #[serde(default)]
@@ -150,6 +182,17 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
 
 /// Sets the body's desk address or recertification window: the authority, or the body's
 /// administrators.
+#[utoipa::path(
+    patch,
+    path = "/awarding-bodies/{id}",
+    tag = "awarding-bodies",
+    operation_id = "update_awarding_body",
+    params(("id" = Uuid, Path, description = "The awarding body.")),
+    request_body = BodyChange,
+    responses(
+        (status = 200, description = "Changed: the body as it is now.", body = BodyView),
+    ),
+)]
 async fn update(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -8,27 +8,28 @@
 //! `overdue=true` lists submitted applications the assessment sweep found overdue;
 //! `fee_waiting=true` those whose fee the body has yet to confirm.
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use kutse_auth::Authenticated;
 use kutse_http::{ApiError, Json};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{AppState, require_staff_of};
 use crate::db;
 use crate::domain::{ApplicationKind, ApplicationStatus};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/desk/applications", get(list))
-        .route("/desk/applications.csv", get(csv))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(csv))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeskQuery {
     awarding_body_id: Uuid,
     round_id: Option<Uuid>,
@@ -81,6 +82,16 @@ struct Page {
     counts: std::collections::BTreeMap<String, i64>,
 }
 
+/// The body's staff: its applications, filtered and paged.
+#[utoipa::path(
+    get,
+    path = "/desk/applications",
+    tag = "desk",
+    params(DeskQuery),
+    responses(
+        (status = 200, description = "`{applications: [...], page, per_page, total}`: the body\'s applications, filtered.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -152,6 +163,16 @@ pub fn field(value: &str) -> String {
     }
 }
 
+/// The same list as CSV, for a spreadsheet.
+#[utoipa::path(
+    get,
+    path = "/desk/applications.csv",
+    tag = "desk",
+    params(DeskQuery),
+    responses(
+        (status = 200, description = "The same list as CSV (RFC 4180).", content_type = "text/csv; charset=utf-8", body = String),
+    ),
+)]
 async fn csv(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -56,9 +56,9 @@ impl axum::extract::FromRef<AppState> for std::sync::Arc<kutse_auth::Verifier> {
     }
 }
 
-/// The service's API routes.
+/// The service's API routes, and `/openapi.json` describing them.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let (api, described) = utoipa_axum::router::OpenApiRouter::new()
         .merge(awarding_bodies::router())
         .merge(qualifications::router())
         .merge(rounds::router())
@@ -69,8 +69,12 @@ pub fn router(state: AppState) -> Router {
         .merge(registry::router())
         .merge(reports::router())
         .merge(questions::router())
+        .split_for_parts();
+    api.merge(kutse_http::Described::new(described, "Kutse intake", DESCRIPTION).serve())
         .with_state(state)
 }
+
+const DESCRIPTION: &str = "Awarding bodies, qualifications and rounds; applications from start to submission; the role registry and the token endpoint (TARA ID token for a Kutse access token); print orders, holders' questions and the state's DVVK report.";
 
 /// 403 unless the caller is staff of `body`.
 fn require_staff_of(principal: &Principal, body: Uuid) -> Result<(), ApiError> {

@@ -14,28 +14,29 @@
 //! `grant_type=client_credentials` with `client_id` and `client_secret` (in the form, or as HTTP
 //! Basic). Errors are RFC 6749 JSON (`error`, `error_description` naming the field at fault).
 
-use axum::Router;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use kutse_auth::access::Grant;
 use kutse_auth::{AuthError, Role};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::{db, registry};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/oauth/jwks.json", get(jwks))
-        .route("/.well-known/oauth-authorization-server", get(metadata))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token))
+        .routes(routes!(jwks))
+        .routes(routes!(metadata))
 }
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -111,17 +112,61 @@ impl IntoResponse for OAuthError {
     }
 }
 
+/// An error of the token endpoint (RFC 6749 §5.2).
+#[derive(Debug, ToSchema)]
+#[allow(
+    dead_code,
+    reason = "only describes the error body in the OpenAPI document"
+)]
+struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`,
+    /// `invalid_client` (401) or `temporarily_unavailable` (503).
+    error: String,
+    /// What is wrong, naming the field at fault.
+    error_description: String,
+}
+
+/// The token endpoint's form (`application/x-www-form-urlencoded`); a parameter given twice is
+/// refused.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code, reason = "only describes the form in the OpenAPI document")]
+struct TokenForm {
+    /// `urn:ietf:params:oauth:grant-type:token-exchange` (a person's TARA ID token) or
+    /// `client_credentials` (a machine client).
+    #[schema(example = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    grant_type: String,
+    /// Token exchange: the person's TARA ID token.
+    subject_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:id_token` (or `…:jwt`).
+    subject_token_type: Option<String>,
+    /// Token exchange: only `urn:ietf:params:oauth:token-type:access_token` is issued.
+    requested_token_type: Option<String>,
+    /// Token exchange: `body:<awarding body id>` to act for that body with the roles held there
+    /// now; without it the token acts for no body. Client credentials: not allowed.
+    scope: Option<String>,
+    /// Client credentials: the client's id (or HTTP Basic instead of the form).
+    client_id: Option<String>,
+    /// Client credentials: the client's secret (or HTTP Basic instead of the form).
+    client_secret: Option<String>,
+}
+
 fn no_store(headers: &mut HeaderMap) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-#[derive(Debug, Serialize)]
+/// An issued access token (RFC 6749 §5.1, RFC 8693 §2.2.1).
+#[derive(Debug, Serialize, ToSchema)]
 struct Issued {
+    /// A Kutse access token (a JWT), for `Authorization: Bearer`.
     access_token: String,
+    /// `urn:ietf:params:oauth:token-type:access_token`.
     issued_token_type: &'static str,
+    /// `Bearer`.
     token_type: &'static str,
+    /// Seconds until the token expires.
     expires_in: u64,
+    /// `body:<awarding body id>` when the token acts for a body.
     #[serde(skip_serializing_if = "Option::is_none")]
     scope: Option<String>,
 }
@@ -145,6 +190,30 @@ impl Params {
     }
 }
 
+/// Issues a Kutse access token: for a person's TARA login (token exchange) or a machine client
+/// (client credentials, in the form or as HTTP Basic).
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "oauth",
+    operation_id = "token",
+    security(()),
+    request_body(
+        content = TokenForm,
+        content_type = "application/x-www-form-urlencoded",
+        description = "The grant: a token exchange or client credentials.",
+    ),
+    responses(
+        (status = 200, description = "Issued.", body = Issued,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 400, description = "Refused: `invalid_request`, `invalid_grant`, `invalid_scope` or `unsupported_grant_type` (RFC 6749 §5.2).", body = OAuthErrorBody, content_type = "application/json"),
+        (status = 401, description = "`invalid_client`: unknown client, wrong secret, or revoked.", body = OAuthErrorBody, content_type = "application/json"),
+        (status = 503, description = "`temporarily_unavailable` (RFC 6749 JSON), or a problem document when the request timed out.", content(
+            (OAuthErrorBody = "application/json"),
+            (kutse_http::Problem = "application/problem+json"),
+        )),
+    ),
+)]
 async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -384,6 +453,18 @@ async fn client_credentials(
     Ok(issued)
 }
 
+/// The public keys that sign Kutse access tokens (a JWK set): anyone.
+#[utoipa::path(
+    get,
+    path = "/oauth/jwks.json",
+    tag = "oauth",
+    operation_id = "jwks",
+    security(()),
+    responses(
+        (status = 200, description = "A JWK set: `keys`, an array of public keys (JWK).", body = kutse_http::openapi::AnyJson,
+            headers(("Cache-Control" = String, description = "`public, max-age=300`."))),
+    ),
+)]
 async fn jwks(State(state): State<AppState>) -> Response {
     let mut response = axum::Json(state.tokens.issuer.jwks_json()).into_response();
     response.headers_mut().insert(
@@ -393,6 +474,17 @@ async fn jwks(State(state): State<AppState>) -> Response {
     response
 }
 
+/// The token endpoint's metadata (RFC 8414): anyone.
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "oauth",
+    operation_id = "oauth_metadata",
+    security(()),
+    responses(
+        (status = 200, description = "Authorization server metadata: `issuer`, `token_endpoint`, `jwks_uri`, `grant_types_supported`, `token_endpoint_auth_methods_supported`, `scopes_supported`.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn metadata(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
     let base = state.public_base_url.trim_end_matches('/');
     axum::Json(serde_json::json!({

@@ -8,28 +8,28 @@
 //! | `GET /desk/print-queue?awarding_body_id=` | the body's staff: orders not yet sent, oldest first |
 //! | `POST /print-orders/{id}/sent` | the body's staff |
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use kutse_auth::Authenticated;
 use kutse_domain::Dvvk;
 use kutse_http::{ApiError, Json, PathId};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{AppState, require_staff_of};
 use crate::db;
 use crate::domain::{ApplicationStatus, DeliveryOption};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/applications/{id}/print-orders", post(order))
-        .route("/desk/print-queue", get(queue))
-        .route("/print-orders/{id}/sent", post(sent))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(order))
+        .routes(routes!(queue))
+        .routes(routes!(sent))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewOrder {
     delivery_option: DeliveryOption,
@@ -37,6 +37,17 @@ struct NewOrder {
     address: Option<String>,
 }
 
+/// The holder orders their certificate on paper.
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/print-orders",
+    tag = "prints",
+    params(("id" = Uuid, Path, description = "The application.")),
+    request_body = NewOrder,
+    responses(
+        (status = 201, description = "Ordered: the print order with its cost.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn order(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -113,11 +124,22 @@ async fn order(
     Ok((StatusCode::CREATED, Json(order)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BodyQuery {
     awarding_body_id: Uuid,
 }
 
+/// The body's print queue.
+#[utoipa::path(
+    get,
+    path = "/desk/print-queue",
+    tag = "prints",
+    params(BodyQuery),
+    responses(
+        (status = 200, description = "The body\'s print orders not yet sent.", body = Vec<kutse_http::openapi::AnyJson>),
+    ),
+)]
 async fn queue(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -139,6 +161,16 @@ async fn queue(
     Ok(Json(queue))
 }
 
+/// The body's staff mark a print sent.
+#[utoipa::path(
+    post,
+    path = "/print-orders/{id}/sent",
+    tag = "prints",
+    params(("id" = Uuid, Path, description = "The print order.")),
+    responses(
+        (status = 200, description = "Marked sent (posted or handed over).", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn sent(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -2,12 +2,13 @@
 
 use std::collections::HashSet;
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use kutse_auth::Authenticated;
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use axum::response::Response;
@@ -16,29 +17,36 @@ use super::{AppState, created, replayed, require_staff_of};
 use crate::db;
 use crate::idempotency::{self, IdempotencyKey};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/qualifications", post(create))
-        .route("/qualifications/{id}", get(read))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(read))
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// A competence of the occupational standard.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Competence {
+    /// Unique within the qualification.
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// A new qualification of an awarding body.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewQualification {
     awarding_body_id: Uuid,
     name: String,
+    /// The EKR level, 1-8.
     level: i16,
+    /// A partial qualification (default `false`).
     #[serde(default)]
     partial: bool,
+    /// Whether prior learning (VÕTA) may be applied for (default `true`).
     #[serde(default = "yes")]
     prior_learning_allowed: bool,
+    /// At least one; codes unique.
     competences: Vec<Competence>,
 }
 
@@ -46,7 +54,8 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Serialize)]
+/// A qualification and its competences.
+#[derive(Debug, Serialize, ToSchema)]
 struct QualificationView {
     id: Uuid,
     awarding_body_id: Uuid,
@@ -94,6 +103,20 @@ fn validate(input: &NewQualification) -> Vec<FieldError> {
     errors
 }
 
+/// Creates a qualification: staff of its awarding body.
+#[utoipa::path(
+    post,
+    path = "/qualifications",
+    tag = "qualifications",
+    operation_id = "create_qualification",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters: a retry with the same key and body gets the first response again."),
+    ),
+    request_body = NewQualification,
+    responses(
+        (status = 201, description = "Created (also the saved answer when replayed with the same `Idempotency-Key`).", body = QualificationView),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -148,6 +171,17 @@ async fn create(
     Ok(response)
 }
 
+/// A qualification and its competences: anyone signed in.
+#[utoipa::path(
+    get,
+    path = "/qualifications/{id}",
+    tag = "qualifications",
+    operation_id = "read_qualification",
+    params(("id" = Uuid, Path, description = "The qualification.")),
+    responses(
+        (status = 200, description = "The qualification.", body = QualificationView),
+    ),
+)]
 async fn read(
     State(state): State<AppState>,
     Authenticated(_): Authenticated,

@@ -18,10 +18,8 @@
 //! A holder's question and a holder's answer reach the register through the portal's form:
 //! DVVK 323, counted with the action. The e-mails count as e-mails (321) where they are sent.
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use chrono::Utc;
 use kutse_auth::{Authenticated, Principal, Role};
 use kutse_domain::{Dvvk, Email, Language};
@@ -31,6 +29,8 @@ use kutse_messaging::catalogue::{
 };
 use serde::Deserialize;
 use sqlx::PgConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
@@ -38,13 +38,13 @@ use crate::db;
 use crate::db::questions::{Listing, Party, Question, Target};
 use crate::idempotency::{self, IdempotencyKey};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/me/questions", post(ask).get(mine))
-        .route("/questions", get(list))
-        .route("/questions/broadcast", post(broadcast))
-        .route("/questions/{id}/answer", post(answer))
-        .route("/questions/{id}/forward", post(forward))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ask, mine))
+        .routes(routes!(list))
+        .routes(routes!(broadcast))
+        .routes(routes!(answer))
+        .routes(routes!(forward))
 }
 
 /// The longest question or answer taken.
@@ -165,7 +165,7 @@ async fn publish<M: kutse_messaging::Message + serde::Serialize>(
         .map_err(ApiError::from)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Ask {
     certificate_number: String,
@@ -175,6 +175,15 @@ struct Ask {
 }
 
 /// A holder asks about their own certificate.
+#[utoipa::path(
+    post,
+    path = "/me/questions",
+    tag = "questions",
+    request_body = Ask,
+    responses(
+        (status = 201, description = "Asked; the recipient\'s desk is e-mailed.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn ask(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -251,7 +260,8 @@ async fn ask(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     awarding_body_id: Option<Uuid>,
     #[serde(default)]
@@ -309,6 +319,15 @@ async fn page(
 }
 
 /// A holder's questions: those they asked and those put to them.
+#[utoipa::path(
+    get,
+    path = "/me/questions",
+    tag = "questions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{questions: [...], page, per_page, total}`: the holder\'s questions, and those put to them.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn mine(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -322,6 +341,15 @@ async fn mine(
 }
 
 /// A body's questions (its staff and administrators), or the authority's.
+#[utoipa::path(
+    get,
+    path = "/questions",
+    tag = "questions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "`{questions: [...], page, per_page, total}`: a body\'s questions, or the authority\'s.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -390,13 +418,23 @@ async fn locked(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Answer {
     answer: String,
 }
 
 /// The recipient answers; whoever asked is e-mailed the answer.
+#[utoipa::path(
+    post,
+    path = "/questions/{id}/answer",
+    tag = "questions",
+    params(("id" = Uuid, Path, description = "The question.")),
+    request_body = Answer,
+    responses(
+        (status = 200, description = "Answered; the asker is e-mailed.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn answer(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -454,7 +492,7 @@ async fn answer(
     Ok(Json(answered))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Forward {
     /// `awarding_body` (with `awarding_body_id`) or `authority`.
@@ -464,6 +502,16 @@ struct Forward {
 }
 
 /// The recipient of a holder's question passes it on to another body or the authority.
+#[utoipa::path(
+    post,
+    path = "/questions/{id}/forward",
+    tag = "questions",
+    params(("id" = Uuid, Path, description = "The question.")),
+    request_body = Forward,
+    responses(
+        (status = 200, description = "Passed on, with the note.", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn forward(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -526,7 +574,7 @@ async fn forward(
     Ok(Json(moved))
 }
 
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Broadcast {
     text: String,
@@ -539,6 +587,16 @@ struct Broadcast {
 ///
 /// With an `Idempotency-Key`, a retry (a timeout on a large campaign) answers the first
 /// campaign again instead of asking everyone twice.
+#[utoipa::path(
+    post,
+    path = "/questions/broadcast",
+    tag = "questions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer as the first request did, and do nothing twice.")),
+    request_body = Broadcast,
+    responses(
+        (status = 201, description = "`{campaign, questions}`: one question to each holder (also the answer replayed to a retry).", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn broadcast(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

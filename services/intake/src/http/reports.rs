@@ -2,28 +2,34 @@
 //! state's document-exchange report for a period (see [`crate::dvvk_report`]). The same report
 //! is printed by `kutse-dvvk-report` for an operator with the database at hand.
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, FieldError, Json};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use crate::{db, dvvk_report};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new().route("/reports/dvvk", get(dvvk))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(dvvk))
 }
 
 /// The query, as strings: each bad one is named in the answer.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// The period's first day (Tallinn), `YYYY-MM-DD`.
+    #[param(required = true, value_type = Option<chrono::NaiveDate>)]
     pub from: Option<String>,
+    /// The period's last day, included.
+    #[param(required = true, value_type = Option<chrono::NaiveDate>)]
     pub to: Option<String>,
+    /// `json` (default) or `csv`.
     pub format: Option<String>,
 }
 
@@ -97,6 +103,16 @@ pub async fn build(
     Ok(dvvk_report::report(period.from, period.to, &rows))
 }
 
+/// The authority: the state's document-exchange report for a period.
+#[utoipa::path(
+    get,
+    path = "/reports/dvvk",
+    tag = "reports",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "Every DVVK code's count and the answers to B7–B16, as JSON or (format=csv) CSV.", content((kutse_http::openapi::AnyJson = "application/json"), (String = "text/csv; charset=utf-8"))),
+    ),
+)]
 async fn dvvk(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

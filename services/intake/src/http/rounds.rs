@@ -4,14 +4,15 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use chrono::NaiveDate;
 use kutse_auth::Authenticated;
 use kutse_domain::{DocumentType, FileKind, Money};
 use kutse_http::{ApiError, FieldError, Json, PathId};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use axum::response::Response;
@@ -21,53 +22,66 @@ use crate::db;
 use crate::domain::{ApplicationKind, DeliveryOption};
 use crate::idempotency::{self, IdempotencyKey};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/rounds", post(create).get(list))
-        .route("/rounds/{id}", get(read).patch(update))
-        .route("/rounds/{id}/close", post(close))
-        .route("/public/rounds/{id}", get(public))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(read, update))
+        .routes(routes!(close))
+        .routes(routes!(public))
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// The fee of one kind of application.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Fee {
     kind: ApplicationKind,
     amount_cents: Money,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// A way the certificate may be delivered, and what it costs.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Delivery {
     option: DeliveryOption,
+    /// Default 0.
     #[serde(default)]
     cost_cents: Money,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// A new round of a qualification.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewRound {
     qualification_id: Uuid,
+    /// The last day to submit.
     deadline: NaiveDate,
+    /// At least one; each application kind once.
     fees: Vec<Fee>,
+    /// Document types (lowercase words joined by `_`, e.g. `employment_proof`).
     #[serde(default)]
     required_documents: Vec<String>,
     /// The kinds of file accepted per document type, e.g. `{"cv": ["pdf", "docx"]}`; types not
     /// named take what the documents service accepts.
     #[serde(default)]
     allowed_types: BTreeMap<String, Vec<String>>,
+    /// At least one; each option once.
     delivery_options: Vec<Delivery>,
 }
 
-#[derive(Debug, Serialize)]
+/// A round.
+#[derive(Debug, Serialize, ToSchema)]
 struct RoundView {
     id: Uuid,
     awarding_body_id: Uuid,
     qualification_id: Uuid,
+    /// The last day to submit.
     deadline: NaiveDate,
+    /// Not closed.
     open: bool,
     fees: Vec<Fee>,
     required_documents: Vec<String>,
+    /// The kinds of file accepted per document type.
+    #[schema(value_type = BTreeMap<DocumentType, Vec<FileKind>>)]
     allowed_types: db::rounds::AllowedTypes,
     delivery_options: Vec<Delivery>,
     /// An outside page with more information about the round.
@@ -154,6 +168,20 @@ fn validate(input: &NewRound) -> Vec<FieldError> {
     errors
 }
 
+/// Opens a round: staff of the qualification's awarding body.
+#[utoipa::path(
+    post,
+    path = "/rounds",
+    tag = "rounds",
+    operation_id = "create_round",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters: a retry with the same key and body gets the first response again."),
+    ),
+    request_body = NewRound,
+    responses(
+        (status = 201, description = "Opened (also the saved answer when replayed with the same `Idempotency-Key`).", body = RoundView),
+    ),
+)]
 async fn create(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -216,6 +244,17 @@ async fn create(
     Ok(response)
 }
 
+/// A round: anyone signed in.
+#[utoipa::path(
+    get,
+    path = "/rounds/{id}",
+    tag = "rounds",
+    operation_id = "read_round",
+    params(("id" = Uuid, Path, description = "The round.")),
+    responses(
+        (status = 200, description = "The round.", body = RoundView),
+    ),
+)]
 async fn read(
     State(state): State<AppState>,
     Authenticated(_): Authenticated,
@@ -253,6 +292,17 @@ async fn load(state: &AppState, id: Uuid) -> Result<RoundView, ApiError> {
     })
 }
 
+/// Closes a round to new applications: staff of its awarding body.
+#[utoipa::path(
+    post,
+    path = "/rounds/{id}/close",
+    tag = "rounds",
+    operation_id = "close_round",
+    params(("id" = Uuid, Path, description = "The round.")),
+    responses(
+        (status = 200, description = "Closed: the round as it is now.", body = RoundView),
+    ),
+)]
 async fn close(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -266,12 +316,24 @@ async fn close(
     load(&state, id).await.map(Json)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BodyQuery {
+    /// The awarding body whose rounds are listed.
     awarding_body_id: Uuid,
 }
 
 /// The body's rounds, for its staff: open or closed, with how many applications each has.
+#[utoipa::path(
+    get,
+    path = "/rounds",
+    tag = "rounds",
+    operation_id = "list_rounds",
+    params(BodyQuery),
+    responses(
+        (status = 200, description = "The body's rounds, newest deadline first.", body = Vec<db::desk::RoundRow>),
+    ),
+)]
 async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -284,10 +346,13 @@ async fn list(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// A change to a round; what is left out is kept.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoundChange {
+    /// Not in the past.
     deadline: Option<NaiveDate>,
+    /// Document types (lowercase words joined by `_`).
     required_documents: Option<Vec<String>>,
     /// `https://…`; an empty string removes it.
     info_url: Option<String>,
@@ -297,6 +362,17 @@ struct RoundChange {
 
 /// Changes a round before its first application: its deadline and required documents, and what
 /// it publishes (the "more information" page, the prerequisites).
+#[utoipa::path(
+    patch,
+    path = "/rounds/{id}",
+    tag = "rounds",
+    operation_id = "update_round",
+    params(("id" = Uuid, Path, description = "The round: open, without applications.")),
+    request_body = RoundChange,
+    responses(
+        (status = 200, description = "Changed: the round as it is now.", body = RoundView),
+    ),
+)]
 async fn update(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -367,6 +443,17 @@ async fn update(
 
 /// What a round publishes, readable without logging in: the qualification, the deadline, fees and
 /// delivery costs, required documents, prerequisites and the "more information" page.
+#[utoipa::path(
+    get,
+    path = "/public/rounds/{id}",
+    tag = "rounds",
+    operation_id = "public_round",
+    security(()),
+    params(("id" = Uuid, Path, description = "The round.")),
+    responses(
+        (status = 200, description = "The round as published: `id`, `awarding_body_id`, `qualification` (`id`, `name`, `level`), `deadline`, `open`, `fees` (`kind`, `amount_cents`), `delivery_options` (`option`, `cost_cents`), `required_documents`, `prerequisites` and `info_url` (each a string or `null`).", body = kutse_http::openapi::AnyJson),
+    ),
+)]
 async fn public(
     State(state): State<AppState>,
     PathId(id): PathId,

@@ -1,10 +1,8 @@
 //! Appointments: made by the authority or a body's administrators, ended with a reason, listed
 //! for those who administer them, and each person's own.
 
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use kutse_auth::{Authenticated, Role};
 use kutse_domain::Isikukood;
@@ -12,6 +10,9 @@ use kutse_http::{ApiError, FieldError, Json, PathId};
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::RoleAppointed;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::super::{AppState, created, replayed};
@@ -22,42 +23,52 @@ use crate::db;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::registry::{self, AppointError, Appointment};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/awarding-bodies/{id}/appointments",
-            post(appoint).get(body_appointments),
-        )
-        .route("/appointments/{id}/removal", post(remove))
-        .route("/appointments", get(all_appointments))
-        .route("/me/appointments", get(my_appointments))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(appoint, body_appointments))
+        .routes(routes!(remove))
+        .routes(routes!(all_appointments))
+        .routes(routes!(my_appointments))
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// A new appointment at the body.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAppointment {
+    /// The person's personal code (isikukood).
     personal_code: String,
+    /// `body_administrator`, `awarding_body_staff`, `assessor`, `committee_member`,
+    /// `committee_chair` or `partner`.
     role: String,
+    /// Default today.
     #[serde(default)]
     valid_from: Option<NaiveDate>,
+    /// Default: open-ended.
     #[serde(default)]
     valid_to: Option<NaiveDate>,
+    /// Why, 1-500 characters.
     reason: String,
+    /// For a partner's person: the registry code of a partner organisation of the body in force.
     #[serde(default)]
     partner_code: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// An appointment, as the registry keeps it.
+#[derive(Debug, Serialize, ToSchema)]
 struct AppointmentView {
     id: Uuid,
+    /// The person's personal code (isikukood).
     personal_code: String,
     role: String,
+    /// `null` for the authority's roles.
     awarding_body_id: Option<Uuid>,
+    /// For a partner's person: the partner organisation's registry code.
     #[serde(skip_serializing_if = "Option::is_none")]
     partner_code: Option<String>,
     valid_from: NaiveDate,
     valid_to: Option<NaiveDate>,
     reason: String,
+    /// Who appointed: their role and personal code, or `configuration`.
     appointed_by: String,
     appointed_at: DateTime<Utc>,
     /// Whether the role is held today: not removed, within its dates.
@@ -101,6 +112,22 @@ fn appoint_refused(e: &AppointError) -> ApiError {
     }
 }
 
+/// Appoints a person to a role at the body: the authority (administrators), or the body's
+/// administrators (staff, assessors, committee members, chair, partners' people).
+#[utoipa::path(
+    post,
+    path = "/awarding-bodies/{id}/appointments",
+    tag = "appointments",
+    operation_id = "appoint",
+    params(
+        ("id" = Uuid, Path, description = "The awarding body."),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 characters: a retry with the same key and body gets the first response again."),
+    ),
+    request_body = NewAppointment,
+    responses(
+        (status = 201, description = "Appointed (also the saved answer when replayed with the same `Idempotency-Key`).", body = AppointmentView),
+    ),
+)]
 async fn appoint(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -206,6 +233,17 @@ async fn appoint(
     Ok(response)
 }
 
+/// The body's appointments, ended ones too: the authority and the body's administrators.
+#[utoipa::path(
+    get,
+    path = "/awarding-bodies/{id}/appointments",
+    tag = "appointments",
+    operation_id = "body_appointments",
+    params(("id" = Uuid, Path, description = "The awarding body.")),
+    responses(
+        (status = 200, description = "Every appointment of the body.", body = Vec<AppointmentView>),
+    ),
+)]
 async fn body_appointments(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -217,6 +255,19 @@ async fn body_appointments(
     Ok(Json(rows.into_iter().map(AppointmentView::from).collect()))
 }
 
+/// Ends an appointment now, with a reason: the authority, or the body's administrators for what
+/// they appoint.
+#[utoipa::path(
+    post,
+    path = "/appointments/{id}/removal",
+    tag = "appointments",
+    operation_id = "remove_appointment",
+    params(("id" = Uuid, Path, description = "The appointment.")),
+    request_body = Removal,
+    responses(
+        (status = 200, description = "Ended: the appointment as it is now.", body = AppointmentView),
+    ),
+)]
 async fn remove(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -253,12 +304,26 @@ async fn remove(
     Ok(Json(row.into()))
 }
 
-/// Publishes `role.removed` for an ended appointment of a body (the authority's are not announced).
-#[derive(Debug, Deserialize)]
+/// Whose appointments to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PersonQuery {
+    /// A personal code (isikukood): only this person's appointments.
+    #[param(value_type = Option<Isikukood>, inline)]
     person: Option<String>,
 }
 
+/// Every appointment (at most 1000), or one person's: the authority.
+#[utoipa::path(
+    get,
+    path = "/appointments",
+    tag = "appointments",
+    operation_id = "all_appointments",
+    params(PersonQuery),
+    responses(
+        (status = 200, description = "The appointments.", body = Vec<AppointmentView>),
+    ),
+)]
 async fn all_appointments(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -280,9 +345,10 @@ async fn all_appointments(
 }
 
 /// A role the caller holds, as they see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct MyRole {
     role: String,
+    /// `null` for the authority's roles.
     awarding_body_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     partner_code: Option<String>,
@@ -290,6 +356,17 @@ struct MyRole {
     valid_to: Option<NaiveDate>,
 }
 
+/// The roles the caller holds now, per body (for choosing whom to act for): anyone signed in as
+/// a person.
+#[utoipa::path(
+    get,
+    path = "/me/appointments",
+    tag = "appointments",
+    operation_id = "my_appointments",
+    responses(
+        (status = 200, description = "The caller's roles in force today.", body = Vec<MyRole>),
+    ),
+)]
 async fn my_appointments(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -1,47 +1,53 @@
 //! Machine clients of a body: registered with their roles and a secret shown once, revocable.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use chrono::{DateTime, Utc};
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, Json, PathId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::super::AppState;
 use super::{Removal, acting_role, actor, reason, require_administrator, require_registry_reader};
 use crate::{db, registry};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/awarding-bodies/{id}/clients",
-            post(register_client).get(clients),
-        )
-        .route("/clients/{id}/revocation", post(revoke_client))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register_client, clients))
+        .routes(routes!(revoke_client))
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// A machine client to register.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewClient {
+    /// 1-300 characters.
     name: String,
+    /// Its roles: only `awarding_body_staff` (default none).
     #[serde(default)]
     roles: Vec<String>,
+    /// Its RabbitMQ user name (letters, digits and `-`), if it also reads events.
     #[serde(default)]
     broker_user: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A machine client of a body.
+#[derive(Debug, Serialize, ToSchema)]
 struct ClientView {
+    /// The client's id, its `client_id` at the token endpoint.
     client_id: Uuid,
     awarding_body_id: Uuid,
     name: String,
     roles: Vec<String>,
     broker_user: Option<String>,
+    /// Who registered it: their role and personal code.
     registered_by: String,
     registered_at: DateTime<Utc>,
+    /// Not revoked.
     in_force: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     revoked_at: Option<DateTime<Utc>>,
@@ -70,6 +76,18 @@ impl From<db::clients::Client> for ClientView {
     }
 }
 
+/// Registers a machine client of the body, answering its secret once: the body's administrators.
+#[utoipa::path(
+    post,
+    path = "/awarding-bodies/{id}/clients",
+    tag = "clients",
+    operation_id = "register_client",
+    params(("id" = Uuid, Path, description = "The awarding body.")),
+    request_body = NewClient,
+    responses(
+        (status = 201, description = "Registered; `client_secret` is shown only now.", body = ClientView),
+    ),
+)]
 async fn register_client(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -132,6 +150,18 @@ async fn register_client(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
+/// The body's machine clients, revoked ones too (without secrets): the authority and the body's
+/// administrators.
+#[utoipa::path(
+    get,
+    path = "/awarding-bodies/{id}/clients",
+    tag = "clients",
+    operation_id = "clients",
+    params(("id" = Uuid, Path, description = "The awarding body.")),
+    responses(
+        (status = 200, description = "The body's machine clients.", body = Vec<ClientView>),
+    ),
+)]
 async fn clients(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -143,6 +173,18 @@ async fn clients(
     Ok(Json(rows.into_iter().map(ClientView::from).collect()))
 }
 
+/// Revokes a machine client: the authority, or the body's administrators.
+#[utoipa::path(
+    post,
+    path = "/clients/{id}/revocation",
+    tag = "clients",
+    operation_id = "revoke_client",
+    params(("id" = Uuid, Path, description = "The machine client.")),
+    request_body = Removal,
+    responses(
+        (status = 200, description = "Revoked: the client as it is now.", body = ClientView),
+    ),
+)]
 async fn revoke_client(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,

@@ -18,7 +18,6 @@ mod appointments;
 mod clients;
 mod partners;
 
-use axum::Router;
 use chrono::{NaiveDate, Utc};
 use kutse_auth::{Principal, Role};
 use kutse_domain::Isikukood;
@@ -26,13 +25,14 @@ use kutse_http::ApiError;
 use kutse_messaging::Envelope;
 use kutse_messaging::catalogue::RoleRemoved;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::{db, registry};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(appointments::router())
         .merge(partners::router())
         .merge(clients::router())
@@ -86,13 +86,15 @@ fn require_administrator(principal: &Principal, body: Uuid) -> Result<(), ApiErr
     }
 }
 
-/// An Estonian business registry code: 8 digits.
-#[derive(Debug, Deserialize, Serialize)]
+/// Why an appointment, a partner's authorisation or a client is ended.
+#[derive(Debug, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Removal {
+    /// 1-500 characters, kept in the registry.
     reason: String,
 }
 
+/// Publishes `role.removed` for an ended appointment of a body (the authority's are not announced).
 async fn announce_removal(
     tx: &mut sqlx::PgConnection,
     row: &db::appointments::Appointment,

@@ -1,13 +1,14 @@
 //! Partner organisations a body authorises; withdrawing one ends its people's roles.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
 use chrono::{DateTime, Utc};
 use kutse_auth::{Authenticated, Role};
 use kutse_http::{ApiError, Json, PathId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::super::AppState;
@@ -16,22 +17,19 @@ use super::{
 };
 use crate::db;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/awarding-bodies/{id}/partners",
-            post(authorise_partner).get(partners),
-        )
-        .route(
-            "/awarding-bodies/{id}/partners/{registry_code}/withdrawal",
-            post(withdraw_partner),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(authorise_partner, partners))
+        .routes(routes!(withdraw_partner))
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+/// A partner organisation to authorise.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPartner {
+    /// Its Estonian business registry code: 8 digits.
     registry_code: String,
+    /// 1-300 characters.
     name: String,
     /// Limit the authorisation to one round, or to one qualification (neither: all).
     #[serde(default)]
@@ -40,13 +38,17 @@ struct NewPartner {
     qualification_id: Option<Uuid>,
 }
 
-#[derive(Debug, Serialize)]
+/// A partner organisation of a body.
+#[derive(Debug, Serialize, ToSchema)]
 struct PartnerView {
     awarding_body_id: Uuid,
+    /// Its Estonian business registry code.
     registry_code: String,
     name: String,
+    /// Who authorised it: their role and personal code.
     authorised_by: String,
     authorised_at: DateTime<Utc>,
+    /// Not withdrawn.
     in_force: bool,
     round_id: Option<Uuid>,
     qualification_id: Option<Uuid>,
@@ -85,6 +87,19 @@ fn registry_code(value: &str) -> Result<String, ApiError> {
     }
 }
 
+/// Authorises a partner organisation, whose people may then be appointed `partner`: the body's
+/// administrators.
+#[utoipa::path(
+    post,
+    path = "/awarding-bodies/{id}/partners",
+    tag = "partners",
+    operation_id = "authorise_partner",
+    params(("id" = Uuid, Path, description = "The awarding body.")),
+    request_body = NewPartner,
+    responses(
+        (status = 201, description = "Authorised.", body = PartnerView),
+    ),
+)]
 async fn authorise_partner(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -116,6 +131,18 @@ async fn authorise_partner(
     Ok((StatusCode::CREATED, Json(partner.into())))
 }
 
+/// The body's partner organisations, withdrawn ones too: the authority and the body's
+/// administrators.
+#[utoipa::path(
+    get,
+    path = "/awarding-bodies/{id}/partners",
+    tag = "partners",
+    operation_id = "partners",
+    params(("id" = Uuid, Path, description = "The awarding body.")),
+    responses(
+        (status = 200, description = "The body's partner organisations.", body = Vec<PartnerView>),
+    ),
+)]
 async fn partners(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
@@ -127,6 +154,22 @@ async fn partners(
     Ok(Json(rows.into_iter().map(PartnerView::from).collect()))
 }
 
+/// Withdraws a partner organisation's authorisation, ending its people's roles: the body's
+/// administrators.
+#[utoipa::path(
+    post,
+    path = "/awarding-bodies/{id}/partners/{registry_code}/withdrawal",
+    tag = "partners",
+    operation_id = "withdraw_partner",
+    params(
+        ("id" = Uuid, Path, description = "The awarding body."),
+        ("registry_code" = String, Path, description = "The partner organisation's business registry code."),
+    ),
+    request_body = Removal,
+    responses(
+        (status = 200, description = "Withdrawn: the partner as it is now.", body = PartnerView),
+    ),
+)]
 async fn withdraw_partner(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
