@@ -335,6 +335,21 @@ async fn a_question_travels_between_holder_body_and_authority_and_the_authority_
             .map(|t| t.ends_with("no-recipients")),
         Some(true)
     );
+    // A "number" with a NUL in it (the contract test's find: it was a 500) names the entry.
+    let (status, problem) = s
+        .send(
+            "POST",
+            &broadcast,
+            &authority,
+            Some(json!({ "text": "Kas töötate kutsealal?",
+                         "certificate_numbers": ["KT-2026-000001", "\u{0}Q"] })),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        kutse_tests::problem_fields(&problem),
+        vec!["certificate_numbers[1]"]
+    );
     let (status, _) = s
         .send(
             "POST",

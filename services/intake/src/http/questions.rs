@@ -615,6 +615,16 @@ async fn broadcast(
             .collect::<Vec<_>>()
     });
     if let Some(numbers) = &numbers {
+        // A register number is short printable text (`KT-2026-000001`); anything else names no
+        // certificate, and PostgreSQL refuses text with NUL in it.
+        for (i, n) in numbers.iter().enumerate() {
+            if n.chars().count() > 50 || n.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    format!("certificate_numbers[{i}]"),
+                    "a register number: printable, at most 50 characters",
+                ));
+            }
+        }
         if numbers.is_empty() {
             errors.push(FieldError::new(
                 "certificate_numbers",
