@@ -111,6 +111,79 @@ pub struct Verifier {
     loaded: std::sync::atomic::AtomicBool,
     /// When the provider said the current keys expire (`Cache-Control: max-age`).
     next_refresh: Mutex<Option<Duration>>,
+    /// Access tokens already verified, so that a portal's next request with the same token
+    /// skips the signature check (an Ed25519 verification was an eighth of intake's CPU per
+    /// application: issue 16's P1).
+    verified: Verified,
+}
+
+/// Access tokens verified under the current key set: the exact token's SHA-256 → its caller
+/// and expiry. A hit is still checked against the clock; every key set load empties it (a
+/// withdrawn key stops being trusted at once); it holds at most [`Verified::CAPACITY`] tokens.
+#[derive(Debug, Default)]
+struct Verified {
+    inner: std::sync::Mutex<VerifiedInner>,
+}
+
+#[derive(Debug, Default)]
+struct VerifiedInner {
+    /// Bumped on every key set change: a verification that began under an older set is not
+    /// remembered.
+    generation: u64,
+    tokens: HashMap<[u8; 32], (Principal, i64)>,
+}
+
+impl Verified {
+    const CAPACITY: usize = 8192;
+
+    fn key(token: &str) -> [u8; 32] {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(token.as_bytes()).into()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VerifiedInner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The caller of a token verified before, if it has not expired (`now` and `leeway` in
+    /// seconds, as the signature check counts them).
+    fn get(&self, key: &[u8; 32], now: i64, leeway: i64) -> Option<Principal> {
+        let inner = self.lock();
+        let (principal, exp) = inner.tokens.get(key)?;
+        (now <= exp + leeway).then(|| principal.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    fn insert(&self, key: [u8; 32], principal: Principal, exp: i64, generation: u64, now: i64) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.tokens.len() >= Self::CAPACITY {
+            inner.tokens.retain(|_, (_, exp)| *exp >= now);
+            if inner.tokens.len() >= Self::CAPACITY {
+                inner.tokens.clear();
+            }
+        }
+        inner.tokens.insert(key, (principal, exp));
+    }
+
+    fn forget_all(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.tokens.clear();
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl std::fmt::Debug for Verifier {
@@ -144,6 +217,7 @@ impl Verifier {
             http,
             loaded: std::sync::atomic::AtomicBool::new(false),
             next_refresh: Mutex::new(None),
+            verified: Verified::default(),
         };
         // A provider that is down at start does not keep the service from starting: it reports
         // not ready (see `ready`) and `keep_fresh` keeps trying.
@@ -167,7 +241,12 @@ impl Verifier {
     pub async fn refresh(&self) -> Result<Option<Duration>, AuthError> {
         let (keys, max_age) = load(&self.config.jwks, &self.http).await?;
         let count = keys.len();
-        self.keys.write().await.keys = keys;
+        {
+            let mut current = self.keys.write().await;
+            // Tokens are verified again under the new set (every few minutes: cheap).
+            self.verified.forget_all();
+            current.keys = keys;
+        }
         if !self.loaded.swap(true, std::sync::atomic::Ordering::Relaxed) {
             tracing::info!(count, "token signing keys loaded");
         }
@@ -214,8 +293,21 @@ impl Verifier {
     }
 
     /// Validates a Kutse access token and returns its caller.
+    ///
+    /// A token verified before is not checked again while it lasts (see `Verified`).
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
-        principal(self.decode::<AccessClaims>(token).await?)
+        let key = Verified::key(token);
+        let leeway = i64::try_from(self.config.leeway.as_secs()).unwrap_or(0);
+        if let Some(principal) = self.verified.get(&key, unix_now(), leeway) {
+            return Ok(principal);
+        }
+        let generation = self.verified.generation();
+        let claims = self.decode::<AccessClaims>(token).await?;
+        let exp = claims.exp;
+        let principal = principal(claims)?;
+        self.verified
+            .insert(key, principal.clone(), exp, generation, unix_now());
+        Ok(principal)
     }
 
     /// Validates a token's signature, algorithm, type, issuer, audience and times, and returns
@@ -385,4 +477,78 @@ fn cache_max_age(value: &str) -> Option<Duration> {
         let seconds = part.trim().strip_prefix("max-age=")?;
         seconds.trim().parse().ok().map(Duration::from_secs)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn someone(subject: &str) -> Principal {
+        Principal {
+            subject: subject.to_owned(),
+            isikukood: None,
+            client_id: "portal".to_owned(),
+            roles: BTreeSet::new(),
+            awarding_body_id: None,
+            partner: None,
+            given_name: None,
+            family_name: None,
+            email: None,
+        }
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires_and_a_new_key_set_forgets_it() {
+        let verified = Verified::default();
+        let key = Verified::key("header.claims.signature");
+        let generation = verified.generation();
+        verified.insert(key, someone("a"), 1_000, generation, 900);
+        assert_eq!(verified.get(&key, 1_000, 0), Some(someone("a")));
+        assert_eq!(
+            verified.get(&key, 1_030, 60),
+            Some(someone("a")),
+            "within the leeway"
+        );
+        assert_eq!(verified.get(&key, 1_001, 0), None, "expired");
+        assert_eq!(verified.get(&Verified::key("another"), 900, 0), None);
+
+        verified.forget_all();
+        assert_eq!(verified.get(&key, 900, 0), None);
+        // A verification that began under the old key set is not remembered.
+        verified.insert(key, someone("a"), 1_000, generation, 900);
+        assert_eq!(verified.get(&key, 900, 0), None);
+    }
+
+    #[test]
+    fn a_full_cache_drops_the_expired_first_and_then_everything() {
+        let verified = Verified::default();
+        let generation = verified.generation();
+        for i in 0..Verified::CAPACITY {
+            // Half of them expired at 500.
+            let exp = if i % 2 == 0 { 500 } else { 2_000 };
+            verified.insert(
+                Verified::key(&i.to_string()),
+                someone("x"),
+                exp,
+                generation,
+                0,
+            );
+        }
+        verified.insert(
+            Verified::key("new"),
+            someone("new"),
+            2_000,
+            generation,
+            1_000,
+        );
+        assert_eq!(verified.lock().tokens.len(), Verified::CAPACITY / 2 + 1);
+        assert_eq!(
+            verified.get(&Verified::key("1"), 1_000, 0),
+            Some(someone("x"))
+        );
+        assert_eq!(
+            verified.get(&Verified::key("new"), 1_000, 0),
+            Some(someone("new"))
+        );
+    }
 }

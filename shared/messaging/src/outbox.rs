@@ -14,11 +14,16 @@
 //! are published again: delivery is at least once, and the consumers' inbox makes it once in
 //! effect. Ordering across rows is not guaranteed when several relays run; consumers must not
 //! depend on it.
+//!
+//! **Waking.** [`Outbox::enqueue`] tells the relays of its own process that a row is coming. It
+//! cannot know when the writer commits, so a relay so told looks again at short, growing
+//! intervals (1 ms doubling to 64 ms) for a quarter of a second. Rows written by another process
+//! are found by the idle poll (`idle_poll`, 1 s). A NOTIFY from a trigger did this before, but
+//! PostgreSQL serialises the commits of notifying transactions through their WAL flush.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool, Postgres, Row, Transaction};
 use tokio_util::sync::CancellationToken;
 
@@ -26,8 +31,14 @@ use crate::envelope::Envelope;
 use crate::headers;
 use crate::publisher::{self, Outgoing, PublishError, Publisher};
 
-/// The channel the outbox trigger notifies on every insert.
-const NOTIFY_CHANNEL: &str = "kutse_outbox";
+/// Counts the rows enqueued in this process; relays watch it (see "Waking" above).
+static WRITTEN: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// How long a relay told of a new row keeps looking for it, and how often.
+const CHASE_FOR: Duration = Duration::from_millis(250);
+const CHASE_FIRST: Duration = Duration::from_millis(1);
+const CHASE_MAX: Duration = Duration::from_millis(64);
 
 /// Writes events into the outbox.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +78,7 @@ impl Outbox {
         .bind(&header_sets)
         .execute(conn)
         .await?;
+        WRITTEN.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 }
@@ -303,14 +315,19 @@ impl Relay {
     /// Database outages are waited out here, with back-off, so that they do not tear down the
     /// broker session.
     pub async fn run(&self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let mut listener: Option<PgListener> = None;
+        let mut written = WRITTEN.subscribe();
+        let mut told = true;
+        // While `Some`: rows were announced and may not be committed yet; look until then.
+        let mut chase: Option<(std::time::Instant, Duration)> = None;
         let mut last_cleanup = std::time::Instant::now();
         let mut db_backoff =
             kutse_retry::Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         tracing::info!(exchange = self.exchange.as_str(), "outbox relay started");
         loop {
-            if listener.is_none() {
-                listener = self.listen().await.ok();
+            if told || written.has_changed().unwrap_or(false) {
+                written.mark_unchanged();
+                told = false;
+                chase = Some((std::time::Instant::now() + CHASE_FOR, CHASE_FIRST));
             }
             let report = match self.run_once().await {
                 Ok(report) => {
@@ -325,7 +342,6 @@ impl Relay {
                         retry_in_ms = db_delay.as_millis() as u64,
                         "outbox relay cannot reach its database"
                     );
-                    listener = None;
                     tokio::select! {
                         () = shutdown.cancelled() => return Ok(()),
                         () = tokio::time::sleep(db_delay) => {}
@@ -348,29 +364,27 @@ impl Relay {
             {
                 continue;
             }
-            let notified = async {
-                match listener.as_mut() {
-                    Some(l) => l.recv().await.map(|_| ()),
-                    None => std::future::pending().await,
+            let wait = match chase {
+                Some((until, delay)) if std::time::Instant::now() < until => {
+                    let delay = if report.published > 0 {
+                        CHASE_FIRST
+                    } else {
+                        delay
+                    };
+                    chase = Some((until, (delay * 2).min(CHASE_MAX)));
+                    delay
+                }
+                _ => {
+                    chase = None;
+                    self.settings.idle_poll
                 }
             };
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
-                received = notified => {
-                    if received.is_err() {
-                        // Re-listen on the next round; polling covers the gap.
-                        listener = None;
-                    }
-                }
-                () = tokio::time::sleep(self.settings.idle_poll) => {}
+                changed = written.changed() => told = changed.is_ok(),
+                () = tokio::time::sleep(wait) => {}
             }
         }
-    }
-
-    async fn listen(&self) -> sqlx::Result<PgListener> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
-        listener.listen(NOTIFY_CHANNEL).await?;
-        Ok(listener)
     }
 
     async fn delete_old(&self) -> sqlx::Result<()> {

@@ -146,15 +146,12 @@ async fn create(
         return Ok(response);
     }
 
-    // The round cannot change (before its first application) while this one is created.
-    db::desk::share_round(&mut tx, input.round_id).await?;
-    let round = db::rounds::find(&mut tx, input.round_id)
+    // One read, and the round cannot change (before its first application) until this one is
+    // created.
+    let round = db::applications::round_facts(&mut tx, input.round_id)
         .await?
         .ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;
     let body = round.awarding_body_id;
-    let qualification = db::qualifications::find(&mut tx, round.qualification_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("round without its qualification")))?;
     if let Some(code) = &partner
         && !(principal.acts_for(Role::Partner, body)
             && db::partners::authorised_for(
@@ -175,13 +172,17 @@ async fn create(
     if !round.open {
         errors.push(FieldError::new("round_id", "the round is closed"));
     }
-    if !round.fees.iter().any(|(kind, _)| *kind == input.kind) {
+    if !round
+        .fee_kinds
+        .iter()
+        .any(|kind| kind == input.kind.as_str())
+    {
         errors.push(FieldError::new(
             "kind",
             "this round does not take applications of this kind",
         ));
     }
-    if input.kind == ApplicationKind::PriorLearning && !qualification.prior_learning_allowed {
+    if input.kind == ApplicationKind::PriorLearning && !round.prior_learning_allowed {
         errors.push(FieldError::new(
             "kind",
             "this qualification cannot be applied for through recognition of prior learning (VÕTA)",
@@ -190,18 +191,14 @@ async fn create(
     if !round
         .delivery_options
         .iter()
-        .any(|(option, _)| *option == input.delivery_option)
+        .any(|option| option == input.delivery_option.as_str())
     {
         errors.push(FieldError::new(
             "delivery_option",
             "this round does not offer it",
         ));
     }
-    let standard: Vec<String> = db::qualifications::competences(&mut tx, round.qualification_id)
-        .await?
-        .into_iter()
-        .map(|(code, _)| code)
-        .collect();
+    let standard = &round.competences;
     let duplicate = input.kind == ApplicationKind::Duplicate;
     let competences = match &input.competences {
         // A duplicate copies a certificate: nothing is assessed.
@@ -243,7 +240,7 @@ async fn create(
         &mut tx,
         &input,
         &applicant_code,
-        &round,
+        (round.qualification_id, body),
         partner.is_some(),
         &mut errors,
     )
@@ -303,7 +300,13 @@ async fn create(
     }
 
     let id = Uuid::now_v7();
-    db::applications::insert(
+    let by = match &partner {
+        Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
+        None => serde_json::json!({ "by": "applicant" }),
+    };
+    let certificate_number = named.map(|h| h.register_number);
+    let duplicate_reason = input.duplicate_reason.filter(|_| duplicate);
+    let created = db::applications::insert(
         &mut tx,
         &db::applications::NewApplication {
             id,
@@ -318,24 +321,45 @@ async fn create(
             delivery_option: input.delivery_option,
             competences: &competences,
             partner_code: partner.as_deref(),
-            certificate_number: named.as_ref().map(|h| h.register_number.as_str()),
-            duplicate_reason: input.duplicate_reason.filter(|_| duplicate),
+            certificate_number: certificate_number.as_deref(),
+            duplicate_reason,
         },
+        &by,
     )
     .await?;
-    let by = match &partner {
-        Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
-        None => serde_json::json!({ "by": "applicant" }),
-    };
-    history(&mut tx, id, "created", by).await?;
-    let created = ApplicationCreated {
+    let event = ApplicationCreated {
         application_id: id,
         awarding_body_id: body,
         applicant,
-        allowed_types: round.allowed_types.clone(),
+        allowed_types: round.allowed_types.0,
     };
-    enqueue(&mut tx, id, &created).await?;
-    let view = view(&mut tx, id).await?;
+    enqueue(&mut tx, id, &event).await?;
+    // A new application has no documents yet and one entry of history: its view is what was
+    // just written.
+    let mut codes = competences;
+    codes.sort();
+    let view = ApplicationView {
+        id,
+        round_id: input.round_id,
+        awarding_body_id: body,
+        status: created.status,
+        kind: input.kind.as_str().to_owned(),
+        competences: codes,
+        delivery_option: input.delivery_option.as_str().to_owned(),
+        fee_confirmed: created.fee_confirmed,
+        created_at: created.created_at,
+        submitted_at: None,
+        partner_code: partner,
+        confirmed_at: None,
+        certificate_number,
+        duplicate_reason: duplicate_reason.map(|r| r.as_str().to_owned()),
+        documents: Vec::new(),
+        history: vec![db::applications::HistoryEntry {
+            at: created.history_at,
+            event: "created".to_owned(),
+            detail: by,
+        }],
+    };
     let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
     idempotency::record(&mut tx, scope.as_ref(), StatusCode::CREATED, &body).await?;
     tx.commit().await?;
@@ -350,7 +374,7 @@ async fn named_certificate(
     conn: &mut PgConnection,
     input: &NewApplication,
     applicant: &str,
-    round: &db::rounds::Round,
+    (qualification_id, awarding_body_id): (Uuid, Uuid),
     by_partner: bool,
     errors: &mut Vec<FieldError>,
 ) -> Result<Option<db::certificates::Held>, ApiError> {
@@ -397,14 +421,14 @@ async fn named_certificate(
         return Ok(None);
     };
     let held = db::certificates::find(conn, number).await?;
-    let window = db::awarding_bodies::recertification_window(conn, round.awarding_body_id)
+    let window = db::awarding_bodies::recertification_window(conn, awarding_body_id)
         .await?
         .unwrap_or(crate::domain::RecertificationWindow::DEFAULT);
     match crate::domain::check_named_certificate(
         kind,
         held.as_ref(),
         applicant,
-        (round.qualification_id, round.awarding_body_id),
+        (qualification_id, awarding_body_id),
         window,
         kutse_domain::tallinn_today(),
     ) {
