@@ -48,10 +48,11 @@ lint: ## clippy (warnings are errors, clippy.toml's forbidden calls), and no unu
 lint-deploy: ## validate the Helm chart (lint, render, Kubernetes schemas) and the compose file, offline
 	@deploy/lint-deploy.sh
 
-bench: stack ## P1: applications per second against a bare INSERT; event-pipeline throughput against raw RabbitMQ; P5 e-mail throughput against bare SMTP sessions and protocol → certificate → e-mail latency; documents' memory under 20 parallel 100 MiB uploads and scan throughput; P3: 10,000 awards in one protocol, and their PDFs; the data tracker's cost on the read path
+bench: stack ## P1: applications per second against a bare INSERT; event-pipeline throughput against raw RabbitMQ; P5 e-mail throughput against bare SMTP sessions and protocol → certificate → e-mail latency; documents' memory under 20 parallel 100 MiB uploads and scan throughput; P4: one 1 GiB upload against a direct concurrent S3 multipart upload; P3: 10,000 awards in one protocol, and their PDFs; the data tracker's cost on the read path
 	$(CARGO) run --release -p kutse-tests --example intake_bench
 	$(CARGO) run --release -p kutse-messaging --example pipeline_bench
 	$(CARGO) run --release -p kutse-tests --example upload_bench
+	$(CARGO) run --release -p kutse-tests --example large_upload_bench
 	$(CARGO) run --release -p kutse-tests --example issuance_bench
 	$(CARGO) run --release -p kutse-tests --example data_reads_bench
 	$(CARGO) run --release -p kutse-notifications --example mail_bench
