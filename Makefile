@@ -6,7 +6,7 @@ CARGO ?= cargo
 # cargo-nextest when present (faster, one process per test); cargo test otherwise.
 NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help stack stack-down run seed walkthrough test fmt lint lint-deploy bench mail-preview dev-token
+.PHONY: help stack stack-down run seed walkthrough test fmt lint lint-deploy bench chaos mail-preview dev-token
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,10 @@ bench: stack ## P1: applications per second against a bare INSERT; event-pipelin
 	$(CARGO) run --release -p kutse-tests --example data_reads_bench
 	$(CARGO) run --release -p kutse-notifications --example mail_bench
 	$(CARGO) run --release -p kutse-tests --example latency_bench
+
+chaos: stack ## the chaos run (not in CI): 100 applications while services are killed and the broker restarted, with one and with three replicas of every service; prints what was lost or doubled and the time to settle
+	$(CARGO) run --release -p kutse-tests --example chaos -- --replicas 1
+	$(CARGO) run --release -p kutse-tests --example chaos -- --replicas 3
 
 mail-preview: ## render every e-mail (Estonian and English, text and HTML) with sample data into target/mail-preview/index.html
 	@$(CARGO) run -q -p kutse-notifications --bin kutse-mail-preview -- target/mail-preview
