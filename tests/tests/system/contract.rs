@@ -136,3 +136,130 @@ async fn every_service_answers_as_its_openapi_document_says_and_never_with_a_5xx
     }
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 }
+
+/// Checks `body` against `schema` (a schema of `spec`, its `$ref`s resolved in `spec`) with
+/// `jsonschema_rs`, the validator schemathesis itself uses; the errors, if any.
+fn schema_errors(spec: &Value, schema: &Value, body: &Value) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("kutse-schema-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut root = schema.clone();
+    root["components"] = spec["components"].clone();
+    std::fs::write(dir.join("schema.json"), root.to_string()).expect("schema");
+    std::fs::write(dir.join("body.json"), body.to_string()).expect("body");
+    let output = Command::new(kutse_tests::outside::root().join(".local/contract/bin/python"))
+        .args([
+            "-c",
+            "import json, sys\n\
+             from jsonschema_rs import Draft202012Validator\n\
+             schema = json.load(open(sys.argv[1])); body = json.load(open(sys.argv[2]))\n\
+             for e in Draft202012Validator(schema).iter_errors(body):\n\
+             \x20   print(f'{list(e.instance_path)}: {e.message}')\n",
+        ])
+        .arg(dir.join("schema.json"))
+        .arg(dir.join("body.json"))
+        .output()
+        .expect("the contract tools' Python (run `make stack` to install it)");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "validator failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Generated requests seldom get past input validation, so the answers of a real application's
+/// journey are checked against the documents as well: each body against the schema its
+/// operation names for its status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answers_of_a_whole_application_are_as_documented() {
+    let flow = super::flow::run_flow(true).await;
+    let s = &flow.s;
+    let mari = s
+        .login(super::flow::MARI, ("Mari", "Maasikas"), None, None)
+        .await;
+    let intake = &s.intake.url;
+    let spec: Value = s
+        .http
+        .get(format!("{intake}/openapi.json"))
+        .send()
+        .await
+        .expect("openapi.json")
+        .json()
+        .await
+        .expect("JSON");
+    let print = format!("/applications/{}/print-orders", flow.id);
+    let calls = [
+        (
+            "get",
+            format!("/applications/{}", flow.id),
+            "/applications/{id}",
+            &flow.staff,
+            None,
+        ),
+        (
+            "get",
+            "/me/applications".to_owned(),
+            "/me/applications",
+            &mari,
+            None,
+        ),
+        (
+            "post",
+            print.clone(),
+            "/applications/{id}/print-orders",
+            &mari,
+            Some(
+                serde_json::json!({ "delivery_option": "post", "address": "Tartu mnt 1, 10115 Tallinn" }),
+            ),
+        ),
+        (
+            "get",
+            format!("/desk/print-queue?awarding_body_id={}", flow.body_id),
+            "/desk/print-queue",
+            &flow.staff,
+            None,
+        ),
+        (
+            "get",
+            "/me/questions".to_owned(),
+            "/me/questions",
+            &mari,
+            None,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, template, token, body) in calls {
+        let (status, answer) = kutse_tests::call(
+            &s.http,
+            &method.to_uppercase(),
+            &format!("{intake}{path}"),
+            token,
+            body.map(|b| b.to_string()).as_deref(),
+            None,
+        )
+        .await;
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {answer}"
+        );
+        let schema = &spec["paths"][template][method]["responses"][status.to_string()]["content"]["application/json"]
+            ["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {template} documents no {status} body"
+        );
+        assert_ne!(
+            schema.get("$ref").and_then(Value::as_str),
+            Some("#/components/schemas/AnyJson"),
+            "{method} {template}: documented as any JSON"
+        );
+        for error in schema_errors(&spec, schema, &answer) {
+            failures.push(format!("{method} {path}: {error}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

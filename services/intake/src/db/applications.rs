@@ -329,7 +329,8 @@ pub async fn competence_codes(conn: &mut PgConnection, id: Uuid) -> sqlx::Result
 }
 
 /// A document recorded for an application (from `document.stored`).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = ApplicationDocument)]
 pub struct Document {
     pub document_id: Uuid,
     pub document_type: String,
@@ -348,7 +349,7 @@ pub async fn documents(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Do
 }
 
 /// One entry of an application's history (shown to the applicant).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub at: chrono::DateTime<chrono::Utc>,
     pub event: String,
@@ -446,7 +447,7 @@ pub async fn confirm(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
 }
 
 /// One of a person's applications, as their own list shows it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct OwnApplication {
     pub id: Uuid,
     pub round_id: Uuid,

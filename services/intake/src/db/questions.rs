@@ -8,7 +8,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 /// A question as stored. What identifies people (personal codes, addresses) is never shown.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Question {
     pub id: Uuid,
     pub campaign_id: Option<Uuid>,
@@ -23,6 +23,7 @@ pub struct Question {
     pub text: String,
     pub asked_at: DateTime<Utc>,
     /// Each time it was passed on: `{from, to, by, note, at}`.
+    #[schema(value_type = Vec<Object>)]
     pub forwards: Json<serde_json::Value>,
     pub answer: Option<String>,
     pub answered_by_name: Option<String>,

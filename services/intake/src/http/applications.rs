@@ -74,7 +74,8 @@ struct NewApplication {
 }
 
 /// An application as its applicant and the body's staff see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Application)]
 struct ApplicationView {
     id: Uuid,
     round_id: Uuid,
@@ -109,7 +110,7 @@ struct ApplicationView {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer as the first request did, and do nothing twice.")),
     request_body = NewApplication,
     responses(
-        (status = 201, description = "Created as a draft (also the answer replayed to a retry with the same key).", body = kutse_http::openapi::AnyJson),
+        (status = 201, description = "Created as a draft (also the answer replayed to a retry with the same key).", body = ApplicationView),
     ),
 )]
 async fn create(
@@ -527,7 +528,7 @@ async fn view(conn: &mut PgConnection, id: Uuid) -> Result<ApplicationView, ApiE
     tag = "applications",
     params(("id" = Uuid, Path, description = "The application.")),
     responses(
-        (status = 200, description = "An application: status, round, competences, documents, fee, history.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "An application: status, round, competences, documents, fee, history.", body = ApplicationView),
     ),
 )]
 async fn read(
@@ -559,7 +560,7 @@ async fn read(
     tag = "applications",
     params(("id" = Uuid, Path, description = "The application.")),
     responses(
-        (status = 200, description = "Fee confirmed; an application already submitted goes on to processing.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Fee confirmed; an application already submitted goes on to processing.", body = ApplicationView),
     ),
 )]
 async fn confirm_fee(
@@ -608,7 +609,7 @@ async fn confirm_fee(
     tag = "applications",
     params(("id" = Uuid, Path, description = "The application."), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer as the first request did, and do nothing twice.")),
     responses(
-        (status = 200, description = "Submitted (or awaiting_fee until the body confirms the fee).", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Submitted (or awaiting_fee until the body confirms the fee).", body = ApplicationView),
     ),
 )]
 async fn submit(
@@ -831,7 +832,7 @@ fn unprocessable(kind: &'static str, detail: &str, field: &str) -> ApiError {
     tag = "applications",
     params(("id" = Uuid, Path, description = "The application.")),
     responses(
-        (status = 200, description = "Confirmed by the person it is for.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Confirmed by the person it is for.", body = ApplicationView),
     ),
 )]
 async fn confirm(
@@ -918,7 +919,7 @@ async fn data_reads(
     path = "/partner/applications",
     tag = "applications",
     responses(
-        (status = 200, description = "The applications the caller\'s partner organisation created.", body = Vec<kutse_http::openapi::AnyJson>),
+        (status = 200, description = "The applications the caller\'s partner organisation created.", body = Vec<db::applications::OwnApplication>),
     ),
 )]
 async fn partners(
@@ -955,7 +956,7 @@ async fn partners(
     path = "/me/applications",
     tag = "applications",
     responses(
-        (status = 200, description = "The person\'s applications, partners\' for them included.", body = Vec<kutse_http::openapi::AnyJson>),
+        (status = 200, description = "The person\'s applications, partners\' for them included.", body = Vec<db::applications::OwnApplication>),
     ),
 )]
 async fn mine(

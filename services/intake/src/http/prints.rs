@@ -45,7 +45,7 @@ struct NewOrder {
     params(("id" = Uuid, Path, description = "The application.")),
     request_body = NewOrder,
     responses(
-        (status = 201, description = "Ordered: the print order with its cost.", body = kutse_http::openapi::AnyJson),
+        (status = 201, description = "Ordered: the print order with its cost.", body = db::prints::PrintOrder),
     ),
 )]
 async fn order(
@@ -137,7 +137,7 @@ struct BodyQuery {
     tag = "prints",
     params(BodyQuery),
     responses(
-        (status = 200, description = "The body\'s print orders not yet sent.", body = Vec<kutse_http::openapi::AnyJson>),
+        (status = 200, description = "The body\'s print orders not yet sent.", body = Vec<db::prints::PrintOrder>),
     ),
 )]
 async fn queue(
@@ -168,7 +168,7 @@ async fn queue(
     tag = "prints",
     params(("id" = Uuid, Path, description = "The print order.")),
     responses(
-        (status = 200, description = "Marked sent (posted or handed over).", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Marked sent (posted or handed over).", body = db::prints::PrintOrder),
     ),
 )]
 async fn sent(

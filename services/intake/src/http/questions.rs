@@ -181,7 +181,7 @@ struct Ask {
     tag = "questions",
     request_body = Ask,
     responses(
-        (status = 201, description = "Asked; the recipient\'s desk is e-mailed.", body = kutse_http::openapi::AnyJson),
+        (status = 201, description = "Asked; the recipient\'s desk is e-mailed.", body = db::questions::Question),
     ),
 )]
 async fn ask(
@@ -312,10 +312,24 @@ async fn page(
                 .map(|code| (code, q.id.to_string()))
         })
         .collect();
-    let page = serde_json::json!({
-        "questions": questions, "page": page, "per_page": per_page, "total": total,
-    });
+    let page = serde_json::to_value(QuestionPage {
+        questions,
+        page,
+        per_page,
+        total,
+    })
+    .map_err(|e| ApiError::Internal(e.into()))?;
     Ok((page, holders))
+}
+
+/// A page of questions, newest first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct QuestionPage {
+    questions: Vec<db::questions::Question>,
+    page: u32,
+    per_page: u32,
+    /// How many there are in all.
+    total: i64,
 }
 
 /// A holder's questions: those they asked and those put to them.
@@ -325,7 +339,7 @@ async fn page(
     tag = "questions",
     params(ListQuery),
     responses(
-        (status = 200, description = "`{questions: [...], page, per_page, total}`: the holder\'s questions, and those put to them.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "`{questions: [...], page, per_page, total}`: the holder\'s questions, and those put to them.", body = QuestionPage),
     ),
 )]
 async fn mine(
@@ -347,7 +361,7 @@ async fn mine(
     tag = "questions",
     params(ListQuery),
     responses(
-        (status = 200, description = "`{questions: [...], page, per_page, total}`: a body\'s questions, or the authority\'s.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "`{questions: [...], page, per_page, total}`: a body\'s questions, or the authority\'s.", body = QuestionPage),
     ),
 )]
 async fn list(
@@ -432,7 +446,7 @@ struct Answer {
     params(("id" = Uuid, Path, description = "The question.")),
     request_body = Answer,
     responses(
-        (status = 200, description = "Answered; the asker is e-mailed.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Answered; the asker is e-mailed.", body = db::questions::Question),
     ),
 )]
 async fn answer(
@@ -509,7 +523,7 @@ struct Forward {
     params(("id" = Uuid, Path, description = "The question.")),
     request_body = Forward,
     responses(
-        (status = 200, description = "Passed on, with the note.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Passed on, with the note.", body = db::questions::Question),
     ),
 )]
 async fn forward(
