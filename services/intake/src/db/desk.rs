@@ -17,7 +17,8 @@ pub struct Filter {
 }
 
 /// One application as the desk lists it.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = DeskApplication)]
 pub struct Row {
     pub id: Uuid,
     pub round_id: Uuid,

@@ -72,7 +72,9 @@ fn filter(q: &DeskQuery) -> Result<db::desk::Filter, ApiError> {
     })
 }
 
-#[derive(Debug, Serialize)]
+/// A page of the desk's applications.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = DeskPage)]
 struct Page {
     applications: Vec<db::desk::Row>,
     page: u32,
@@ -89,7 +91,7 @@ struct Page {
     tag = "desk",
     params(DeskQuery),
     responses(
-        (status = 200, description = "`{applications: [...], page, per_page, total}`: the body\'s applications, filtered.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "`{applications: [...], page, per_page, total}`: the body\'s applications, filtered.", body = Page),
     ),
 )]
 async fn list(
