@@ -182,18 +182,31 @@ async fn the_answers_of_a_whole_application_are_as_documented() {
         .login(super::flow::MARI, ("Mari", "Maasikas"), None, None)
         .await;
     let intake = &s.intake.url;
-    let spec: Value = s
-        .http
-        .get(format!("{intake}/openapi.json"))
-        .send()
-        .await
-        .expect("openapi.json")
-        .json()
-        .await
-        .expect("JSON");
-    let print = format!("/applications/{}/print-orders", flow.id);
+    let register = &s.certificates.url;
+    let (_, application) = kutse_tests::call(
+        &s.http,
+        "GET",
+        &format!("{intake}/applications/{}", flow.id),
+        &mari,
+        None,
+        None,
+    )
+    .await;
+    let number = application["history"]
+        .as_array()
+        .and_then(|h| {
+            h.iter()
+                .rev()
+                .find_map(|e| e["detail"]["register_number"].as_str())
+        })
+        .expect("the certificate's number in the history")
+        .to_owned();
+    let post =
+        serde_json::json!({ "delivery_option": "post", "address": "Tartu mnt 1, 10115 Tallinn" });
+    let body = flow.body_id;
     let calls = [
         (
+            intake,
             "get",
             format!("/applications/{}", flow.id),
             "/applications/{id}",
@@ -201,6 +214,7 @@ async fn the_answers_of_a_whole_application_are_as_documented() {
             None,
         ),
         (
+            intake,
             "get",
             "/me/applications".to_owned(),
             "/me/applications",
@@ -208,35 +222,73 @@ async fn the_answers_of_a_whole_application_are_as_documented() {
             None,
         ),
         (
+            intake,
             "post",
-            print.clone(),
+            format!("/applications/{}/print-orders", flow.id),
             "/applications/{id}/print-orders",
             &mari,
-            Some(
-                serde_json::json!({ "delivery_option": "post", "address": "Tartu mnt 1, 10115 Tallinn" }),
-            ),
+            Some(post),
         ),
         (
+            intake,
             "get",
-            format!("/desk/print-queue?awarding_body_id={}", flow.body_id),
+            format!("/desk/print-queue?awarding_body_id={body}"),
             "/desk/print-queue",
             &flow.staff,
             None,
         ),
         (
+            intake,
             "get",
             "/me/questions".to_owned(),
             "/me/questions",
             &mari,
             None,
         ),
+        (
+            intake,
+            "get",
+            format!("/desk/applications?awarding_body_id={body}"),
+            "/desk/applications",
+            &flow.staff,
+            None,
+        ),
+        (
+            register,
+            "put",
+            format!("/certificates/{number}/publication"),
+            "/certificates/{number}/publication",
+            &mari,
+            Some(serde_json::json!({ "published": true })),
+        ),
+        (
+            register,
+            "get",
+            "/status".to_owned(),
+            "/status",
+            &mari,
+            None,
+        ),
     ];
+    let mut specs: std::collections::HashMap<&str, Value> = std::collections::HashMap::new();
+    for base in [intake, register] {
+        let spec = s
+            .http
+            .get(format!("{base}/openapi.json"))
+            .send()
+            .await
+            .expect("openapi.json")
+            .json()
+            .await
+            .expect("JSON");
+        specs.insert(base.as_str(), spec);
+    }
     let mut failures = Vec::new();
-    for (method, path, template, token, body) in calls {
+    for (base, method, path, template, token, body) in calls {
         let (status, answer) = kutse_tests::call(
             &s.http,
             &method.to_uppercase(),
-            &format!("{intake}{path}"),
+            &format!("{base}{path}"),
             token,
             body.map(|b| b.to_string()).as_deref(),
             None,
@@ -246,6 +298,7 @@ async fn the_answers_of_a_whole_application_are_as_documented() {
             (200..300).contains(&status),
             "{method} {path}: {status} {answer}"
         );
+        let spec = &specs[base.as_str()];
         let schema = &spec["paths"][template][method]["responses"][status.to_string()]["content"]["application/json"]
             ["schema"];
         assert!(
@@ -257,7 +310,7 @@ async fn the_answers_of_a_whole_application_are_as_documented() {
             Some("#/components/schemas/AnyJson"),
             "{method} {template}: documented as any JSON"
         );
-        for error in schema_errors(&spec, schema, &answer) {
+        for error in schema_errors(spec, schema, &answer) {
             failures.push(format!("{method} {path}: {error}"));
         }
     }

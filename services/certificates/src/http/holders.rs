@@ -59,7 +59,7 @@ struct Publication {
     params(("number" = String, Path, description = "The certificate's register number.", example = "KT-2026-000001")),
     request_body = Publication,
     responses(
-        (status = 200, description = "Decided: `{register_number, published}`.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Decided.", body = Published),
     ),
 )]
 async fn publication(
@@ -67,7 +67,7 @@ async fn publication(
     Authenticated(principal): Authenticated,
     Path(number): Path<String>,
     Json(input): Json<Publication>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Published>, ApiError> {
     let (document, stored) = super::certificates::sealed(&state, &number).await?;
     // Only the holder decides; to anyone else the certificate is not theirs to find here.
     if !principal.is_person(&document.holder.isikukood) {
@@ -81,8 +81,17 @@ async fn publication(
         published = input.published,
         "publication decided"
     );
-    Ok(Json(serde_json::json!({
-        "register_number": number,
-        "published": input.published,
-    })))
+    Ok(Json(Published {
+        register_number: number,
+        published: input.published,
+    }))
+}
+
+/// The holder's decision on a certificate's place in the public register's search.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Published {
+    #[schema(example = "KT-2026-000001")]
+    register_number: String,
+    /// Whether the public register's search finds it (verification by its number always works).
+    published: bool,
 }

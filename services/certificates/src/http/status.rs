@@ -43,23 +43,39 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     tag = "status",
     security(()),
     responses(
-        (status = 200, description = "`{lists: [{purpose, url}]}`: each status list's purpose (`revocation` or `suspension`) and URL.", body = kutse_http::openapi::AnyJson),
+        (status = 200, description = "Every status list, with its purpose and URL.", body = StatusLists),
     ),
 )]
-async fn lists(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn lists(State(state): State<AppState>) -> Result<Json<StatusLists>, ApiError> {
     let mut conn = state.pool.acquire().await?;
     let lists = crate::db::status::lists(&mut conn).await?;
-    let urls: Vec<serde_json::Value> = lists
+    let lists = lists
         .into_iter()
         .filter_map(|(purpose, list)| {
             let purpose = Purpose::parse(&purpose)?;
-            Some(serde_json::json!({
-                "purpose": purpose.as_str(),
-                "url": crate::status_list::list_url(&state.public_base_url, purpose, list),
-            }))
+            Some(StatusListRef {
+                purpose: purpose.as_str(),
+                url: crate::status_list::list_url(&state.public_base_url, purpose, list),
+            })
         })
         .collect();
-    Ok(Json(serde_json::json!({ "lists": urls })))
+    Ok(Json(StatusLists { lists }))
+}
+
+/// The register's status lists.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct StatusLists {
+    lists: Vec<StatusListRef>,
+}
+
+/// One status list.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct StatusListRef {
+    /// `revocation` or `suspension`.
+    #[schema(value_type = String, example = "revocation")]
+    purpose: &'static str,
+    /// Where the signed list is (`application/vc+jwt`).
+    url: String,
 }
 
 /// A `BitstringStatusListCredential`, signed as a `vc+jwt` (`application/vc+jwt`).
