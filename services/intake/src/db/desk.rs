@@ -77,6 +77,12 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<(Vec<Row>, i64)> {
+    // The page and its total from one snapshot: read apart, an application that changed in
+    // between (turned overdue, say) was counted on a page that did not show it.
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ROW} FROM applications a WHERE {WHERE} ORDER BY a.created_at DESC, a.id LIMIT $7 OFFSET $8"
     )))
@@ -88,7 +94,7 @@ pub async fn page(
     .bind(f.fee_waiting)
     .bind(limit)
     .bind(offset)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *tx)
     .await?;
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM applications a WHERE {WHERE}"
@@ -99,8 +105,9 @@ pub async fn page(
     .bind(&f.kind)
     .bind(f.overdue)
     .bind(f.fee_waiting)
-    .fetch_one(conn)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok((rows, total))
 }
 
