@@ -79,10 +79,7 @@ pub async fn page(
 ) -> sqlx::Result<(Vec<Row>, i64)> {
     // The page and its total from one snapshot: read apart, an application that changed in
     // between (turned overdue, say) was counted on a page that did not show it.
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = super::snapshot(conn).await?;
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {ROW} FROM applications a WHERE {WHERE} ORDER BY a.created_at DESC, a.id LIMIT $7 OFFSET $8"
     )))

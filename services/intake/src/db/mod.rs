@@ -16,3 +16,15 @@ pub mod prints;
 pub mod qualifications;
 pub mod questions;
 pub mod rounds;
+
+/// A read-only transaction on one snapshot: a page and its total read in it agree, however the
+/// rows change meanwhile.
+pub async fn snapshot(
+    conn: &mut sqlx::PgConnection,
+) -> sqlx::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

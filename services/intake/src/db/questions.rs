@@ -188,6 +188,8 @@ pub async fn list(
     } else {
         "asked_at DESC, id DESC"
     };
+    // The page and its total from one snapshot (see `super::snapshot`).
+    let mut tx = super::snapshot(conn).await?;
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM questions {WHERE} ORDER BY {order} LIMIT $5 OFFSET $6"
     )))
@@ -197,7 +199,7 @@ pub async fn list(
     .bind(unanswered)
     .bind(limit)
     .bind(offset)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *tx)
     .await?;
     let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT count(*) FROM questions {WHERE}"
@@ -206,8 +208,9 @@ pub async fn list(
     .bind(body)
     .bind(authority)
     .bind(unanswered)
-    .fetch_one(conn)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok((rows, total))
 }
 
