@@ -196,20 +196,12 @@ pub async fn update_round(
     .map(|_| ())
 }
 
-/// Locks a round's row (an update and a first application do not cross).
+/// Locks a round's row (an update and a first application do not cross: creating an application
+/// holds the round with `db::applications::round_facts`).
 pub async fn lock_round(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<bool> {
     let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM rounds WHERE id = $1 FOR UPDATE")
         .bind(round)
         .fetch_optional(conn)
         .await?;
     Ok(found.is_some())
-}
-
-/// Holds a round against changes while an application to it is created.
-pub async fn share_round(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<()> {
-    sqlx::query("SELECT id FROM rounds WHERE id = $1 FOR SHARE")
-        .bind(round)
-        .execute(conn)
-        .await
-        .map(|_| ())
 }

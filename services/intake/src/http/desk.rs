@@ -91,7 +91,7 @@ struct Page {
     tag = "desk",
     params(DeskQuery),
     responses(
-        (status = 200, description = "`{applications: [...], page, per_page, total}`: the body\'s applications, filtered.", body = Page),
+        (status = 200, description = "The body\'s applications, filtered, with its counts per status.", body = Page),
     ),
 )]
 async fn list(

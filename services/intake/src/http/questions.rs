@@ -293,7 +293,7 @@ async fn page(
     conn: &mut PgConnection,
     listing: &Listing,
     q: &ListQuery,
-) -> Result<(serde_json::Value, Vec<(String, String)>), ApiError> {
+) -> Result<(QuestionPage, Vec<(String, String)>), ApiError> {
     let (page, per_page) = paging(q)?;
     let (questions, total) = db::questions::list(
         conn,
@@ -312,13 +312,12 @@ async fn page(
                 .map(|code| (code, q.id.to_string()))
         })
         .collect();
-    let page = serde_json::to_value(QuestionPage {
+    let page = QuestionPage {
         questions,
         page,
         per_page,
         total,
-    })
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    };
     Ok((page, holders))
 }
 
@@ -339,14 +338,14 @@ struct QuestionPage {
     tag = "questions",
     params(ListQuery),
     responses(
-        (status = 200, description = "`{questions: [...], page, per_page, total}`: the holder\'s questions, and those put to them.", body = QuestionPage),
+        (status = 200, description = "The holder\'s questions, and those put to them.", body = QuestionPage),
     ),
 )]
 async fn mine(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Query(query): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<QuestionPage>, ApiError> {
     let code = principal.person()?.to_string();
     let mut conn = state.pool.acquire().await?;
     Ok(Json(
@@ -361,14 +360,14 @@ async fn mine(
     tag = "questions",
     params(ListQuery),
     responses(
-        (status = 200, description = "`{questions: [...], page, per_page, total}`: a body\'s questions, or the authority\'s.", body = QuestionPage),
+        (status = 200, description = "A body\'s questions, or the authority\'s.", body = QuestionPage),
     ),
 )]
 async fn list(
     State(state): State<AppState>,
     Authenticated(principal): Authenticated,
     Query(query): Query<ListQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<QuestionPage>, ApiError> {
     let listing = match query.awarding_body_id {
         Some(body) if may_act_for(&principal, body) => Listing::Body(body),
         None if principal.has_role(Role::Authority) => Listing::Authority,
