@@ -330,8 +330,12 @@ async fn main() -> anyhow::Result<()> {
 
     closed_loop(&http, &bare, WARM_UP).await;
     let warm_up = closed_loop(&http, &kutse, WARM_UP).await;
+    // Progress on stderr, so that a profiler can be started on the phase of interest.
+    eprintln!("P1: the baseline, as fast as it goes");
     let mut baseline = closed_loop(&http, &bare, RUN).await;
+    eprintln!("P1: intake, as fast as it goes");
     let mut intake_max = closed_loop(&http, &kutse, RUN).await;
+    eprintln!("P1: both at a fixed rate");
     // Half the baseline's rate, if intake can take it at all; otherwise half its own (a rate it
     // cannot keep up with only measures a growing queue).
     let half = baseline.rate() / 2.0;

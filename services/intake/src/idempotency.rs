@@ -5,6 +5,8 @@
 //! exactly when they do. The same key with a different body is refused (422); the same key while
 //! the first request is still running loses the race on the primary key and gets 409.
 
+use std::collections::{HashMap, HashSet};
+
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -70,6 +72,49 @@ pub async fn replay(
     let Some(saved) = db::idempotency_keys::find(conn, &scope.subject, &scope.key).await? else {
         return Ok(None);
     };
+    answer(scope, saved).map(Some)
+}
+
+/// What the earlier request answered, as the retry's answer.
+type Replay = Result<(StatusCode, serde_json::Value), ApiError>;
+
+/// [`replay`] for many requests in one statement: per request, its replayed answer, if it has
+/// one. A key used twice among `scopes` (the same caller retrying before the first got an
+/// answer) is answered 409 the second time, as a concurrent request on the key is.
+pub async fn replay_all(
+    conn: &mut PgConnection,
+    scopes: &[Option<&Scope>],
+) -> Result<Vec<Option<Replay>>, ApiError> {
+    let pairs: Vec<(&str, &str)> = scopes
+        .iter()
+        .flatten()
+        .map(|s| (s.subject.as_str(), s.key.as_str()))
+        .collect();
+    let mut saved: HashMap<(String, String), db::idempotency_keys::Saved> = if pairs.is_empty() {
+        HashMap::new()
+    } else {
+        db::idempotency_keys::find_all(conn, &pairs)
+            .await?
+            .into_iter()
+            .map(|k| ((k.subject, k.key), k.saved))
+            .collect()
+    };
+    let mut seen = HashSet::new();
+    Ok(scopes
+        .iter()
+        .map(|scope| {
+            let scope = (*scope)?;
+            let pair = (scope.subject.clone(), scope.key.clone());
+            if let Some(saved) = saved.remove(&pair) {
+                return Some(answer(scope, saved));
+            }
+            (!seen.insert(pair)).then(|| Err(still_running()))
+        })
+        .collect())
+}
+
+/// The saved answer, if the request is the one it was saved for.
+fn answer(scope: &Scope, saved: db::idempotency_keys::Saved) -> Replay {
     if saved.request_hash != scope.hash {
         return Err(ApiError::invalid(
             "Idempotency-Key",
@@ -82,7 +127,45 @@ pub async fn replay(
             saved.status
         ))
     })?;
-    Ok(Some((status, saved.body)))
+    Ok((status, saved.body))
+}
+
+fn still_running() -> ApiError {
+    ApiError::Conflict(
+        "a request with this Idempotency-Key is still being processed; retry shortly".to_owned(),
+    )
+}
+
+fn saving_error(e: sqlx::Error) -> ApiError {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => still_running(),
+        other => other.into(),
+    }
+}
+
+/// [`record`] for many requests in one statement: `(scope, status, body)`.
+pub async fn record_all(
+    conn: &mut PgConnection,
+    answers: &[(&Scope, StatusCode, &serde_json::Value)],
+) -> Result<(), ApiError> {
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = answers
+        .iter()
+        .map(|(scope, status, body)| {
+            (
+                scope.subject.as_str(),
+                scope.key.as_str(),
+                scope.hash.as_str(),
+                status.as_u16().cast_signed(),
+                *body,
+            )
+        })
+        .collect();
+    db::idempotency_keys::save_all(conn, &rows)
+        .await
+        .map_err(saving_error)
 }
 
 /// Saves the response, in the transaction of the request's effects.
@@ -102,12 +185,6 @@ pub async fn record(
         body,
     )
     .await
-    .map_err(|e| match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => ApiError::Conflict(
-            "a request with this Idempotency-Key is still being processed; retry shortly"
-                .to_owned(),
-        ),
-        other => ApiError::Internal(other.into()),
-    })?;
+    .map_err(saving_error)?;
     Ok(())
 }

@@ -63,6 +63,7 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
         tokens: tokens.clone(),
         public_base_url: platform.config.public_base_url.clone(),
         authority_email: config.authority_email.clone(),
+        creations: http::creations::Creations::start(&platform.pool),
     };
     let tara = tokens.tara.clone();
     let tara_ready = tokens.tara.clone();

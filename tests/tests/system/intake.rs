@@ -1,5 +1,7 @@
 //! intake's API as a portal uses it: bodies, qualifications, rounds, applications, submission.
 
+use std::collections::HashSet;
+
 use chrono::{Days, Utc};
 use kutse_auth::Role;
 use kutse_auth::access::Grant;
@@ -1428,4 +1430,189 @@ async fn a_holder_orders_a_paper_print_and_the_body_works_through_its_print_queu
         .expect("print_sent in the history")
         .clone();
     assert_eq!(sent_entry["detail"]["dvvk"], 2);
+}
+
+/// Valid personal codes (`EE…` subjects) of women born on 1994-03-13, one per serial number.
+fn applicants(n: usize) -> Vec<String> {
+    (0..1000)
+        .filter_map(|serial| {
+            (0..10)
+                .map(|check| format!("4940313{serial:03}{check}"))
+                .find_map(|code| kutse_domain::Isikukood::parse(&code).ok())
+        })
+        .map(|code| code.to_subject())
+        .take(n)
+        .collect()
+}
+
+/// Creations that arrive together are written together (the group commit,
+/// `kutse_intake::http::creations`), and each is answered as if it had come alone: the refused
+/// with their own fields, a retry with its first answer, a database error only to the request
+/// that caused it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applications_created_together_are_each_answered_as_if_alone() {
+    let portal = Portal::new().await;
+    let (_, _, round) = portal.round(open_round()).await;
+    // A database fault that only one request's row sets off, as a constraint would.
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_viga() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'a fault for the test'; END $$;
+         CREATE TRIGGER refuse_viga BEFORE INSERT ON applications FOR EACH ROW
+             WHEN (NEW.family_name = 'Viga') EXECUTE FUNCTION refuse_viga();",
+    )
+    .execute(&portal.intake.db.pool)
+    .await
+    .expect("trigger");
+
+    // What each request is, and what it must be answered.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Kind {
+        Valid,
+        NoRound,
+        NotACompetence,
+        Faulty,
+        Keyed(usize),
+    }
+    let people = applicants(60);
+    let mut requests = Vec::new();
+    for (i, person) in people.iter().enumerate() {
+        let mut body = application(&round);
+        let kind = match i % 10 {
+            1 => {
+                body["round_id"] = json!(Uuid::now_v7());
+                Kind::NoRound
+            }
+            2 => {
+                body["competences"] = json!(["B.2.1", "X.9"]);
+                Kind::NotACompetence
+            }
+            // Sent twice at once with the same key: a portal retrying before its first answer.
+            3 | 4 => Kind::Keyed(i / 10),
+            _ => Kind::Valid,
+        };
+        // A pair is one person's.
+        let person = match kind {
+            Kind::Keyed(pair) => &people[pair * 10 + 3],
+            _ => person,
+        };
+        requests.push((kind, person.clone(), body));
+    }
+    let mut faulty = application(&round);
+    faulty["family_name"] = json!("Viga");
+    requests.push((Kind::Faulty, people[0].clone(), faulty));
+
+    let mut waves = 0;
+    let mut shared = 0;
+    // Until some requests were seen to share a transaction (their rows then share a creation
+    // time): that is almost always the first wave.
+    while shared == 0 && waves < 5 {
+        waves += 1;
+        sqlx::query("DELETE FROM idempotency_keys")
+            .execute(&portal.intake.db.pool)
+            .await
+            .expect("keys");
+        let before: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
+            .fetch_one(&portal.intake.db.pool)
+            .await
+            .expect("count");
+        let mut sent = tokio::task::JoinSet::new();
+        for (kind, person, body) in requests.clone() {
+            let token = portal.token(&person, &[], None);
+            let url = format!("{}/applications", portal.intake.url);
+            let http = portal.http.clone();
+            sent.spawn(async move {
+                let key = match kind {
+                    Kind::Keyed(pair) => Some(format!("wave-{waves}-pair-{pair}")),
+                    _ => None,
+                };
+                let body = body.to_string();
+                let answer =
+                    kutse_tests::call(&http, "POST", &url, &token, Some(&body), key.as_deref())
+                        .await;
+                (kind, answer)
+            });
+        }
+        let answers = sent.join_all().await;
+        let mut created = Vec::new();
+        let mut pairs: std::collections::HashMap<usize, Vec<(u16, Value)>> = Default::default();
+        for (kind, (status, body)) in answers {
+            match kind {
+                Kind::Valid => {
+                    assert_eq!(status, 201, "{body}");
+                    assert_eq!(body["history"][0]["event"], "created", "{body}");
+                    assert_eq!(body["competences"], json!(["B.2.1", "B.2.2"]), "{body}");
+                    created.push(body["id"].clone());
+                }
+                Kind::NoRound => {
+                    assert_eq!(status, 422, "{body}");
+                    assert_eq!(body["errors"][0]["field"], "round_id", "{body}");
+                }
+                Kind::NotACompetence => {
+                    assert_eq!(status, 422, "{body}");
+                    assert_eq!(body["errors"][0]["field"], "competences[1]", "{body}");
+                }
+                Kind::Faulty => assert_eq!(status, 500, "{body}"),
+                Kind::Keyed(pair) => pairs.entry(pair).or_default().push((status, body)),
+            }
+        }
+        for (pair, answers) in pairs {
+            // The second of the pair replays the first's answer, or is told the first is still
+            // running; never a second application.
+            let ids: HashSet<&Value> = answers
+                .iter()
+                .filter(|(status, _)| *status == 201)
+                .map(|(_, body)| &body["id"])
+                .collect();
+            assert_eq!(ids.len(), 1, "pair {pair}: {answers:?}");
+            assert!(
+                answers
+                    .iter()
+                    .all(|(status, _)| [201, 409].contains(status)),
+                "pair {pair}: {answers:?}"
+            );
+            created.extend(ids.into_iter().cloned());
+        }
+        assert_eq!(created.len(), 6 * 6 + 6, "36 valid, 6 pairs");
+
+        // Exactly the answered applications exist, each with its event.
+        let rows: Vec<(Uuid, i64, i64)> = sqlx::query_as(
+            "SELECT a.id,
+                    (SELECT count(*) FROM application_competences c WHERE c.application_id = a.id),
+                    (SELECT count(*) FROM messaging.outbox o
+                      WHERE o.message_type = 'application.created'
+                        AND convert_from(o.body, 'UTF8')::jsonb -> 'payload' ->> 'application_id' = a.id::text)
+               FROM applications a ORDER BY a.id DESC LIMIT $1",
+        )
+        .bind(i64::try_from(created.len()).expect("count"))
+        .fetch_all(&portal.intake.db.pool)
+        .await
+        .expect("rows");
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
+            .fetch_one(&portal.intake.db.pool)
+            .await
+            .expect("count");
+        assert_eq!(total - before, i64::try_from(created.len()).expect("count"));
+        let written: HashSet<String> = rows.iter().map(|(id, _, _)| id.to_string()).collect();
+        let answered: HashSet<String> = created
+            .iter()
+            .map(|id| id.as_str().expect("id").to_owned())
+            .collect();
+        assert_eq!(written, answered);
+        assert!(
+            rows.iter()
+                .all(|(_, competences, events)| (*competences, *events) == (2, 1)),
+            "{rows:?}"
+        );
+        shared = sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM (SELECT created_at FROM applications
+                                    GROUP BY created_at HAVING count(*) > 1) s",
+        )
+        .fetch_one(&portal.intake.db.pool)
+        .await
+        .expect("shared");
+    }
+    assert!(
+        shared > 0,
+        "no two of {waves} waves' applications were written in one transaction"
+    );
 }

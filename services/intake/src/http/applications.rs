@@ -142,21 +142,67 @@ async fn create(
         (None, None) => principal.person()?,
     };
     let scope = key.scope(&principal.subject, "POST /applications", &input);
-    let mut tx = state.pool.begin().await?;
-    if let Some(response) = replayed(idempotency::replay(&mut tx, scope.as_ref()).await?) {
-        return Ok(response);
-    }
+    // Checked and written with whatever other creations are waiting, in one transaction.
+    let (status, body) = state
+        .creations
+        .create(Creation {
+            principal,
+            input,
+            partner,
+            applicant,
+            scope,
+            span: tracing::Span::current(),
+        })
+        .await?;
+    Ok((status, axum::Json(body)).into_response())
+}
 
-    // One read, and the round cannot change (before its first application) until this one is
-    // created.
-    let round = db::applications::round_facts(&mut tx, input.round_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;
+/// A request to create an application, as the handler hands it to the group commit
+/// ([`super::creations`]): who asks, what, for whom, and under which `Idempotency-Key`.
+pub(super) struct Creation {
+    principal: Principal,
+    input: NewApplication,
+    /// The partner organisation applying on the applicant's behalf.
+    partner: Option<String>,
+    applicant: Isikukood,
+    pub(super) scope: Option<idempotency::Scope>,
+    /// The request's span: the application is checked and its event made within it, so that
+    /// the event carries the request's trace.
+    pub(super) span: tracing::Span,
+}
+
+impl Creation {
+    pub(super) fn round_id(&self) -> Uuid {
+        self.input.round_id
+    }
+}
+
+/// A checked application, ready to be written, and its `application.created`.
+pub(super) struct Draft {
+    pub(super) row: db::applications::NewApplication,
+    pub(super) envelope: Envelope,
+}
+
+/// Checks a creation against its round's facts (`None`: no such round) and what the register
+/// holds, within the creating transaction; a refusal names every field that is wrong.
+pub(super) async fn draft(
+    conn: &mut PgConnection,
+    creation: &Creation,
+    round: Option<&db::applications::RoundFacts>,
+) -> Result<Draft, ApiError> {
+    let Creation {
+        principal,
+        input,
+        partner,
+        applicant,
+        ..
+    } = creation;
+    let round = round.ok_or_else(|| ApiError::invalid("round_id", "no such round"))?;
     let body = round.awarding_body_id;
-    if let Some(code) = &partner
+    if let Some(code) = partner
         && !(principal.acts_for(Role::Partner, body)
             && db::partners::authorised_for(
-                &mut tx,
+                conn,
                 body,
                 code,
                 input.round_id,
@@ -238,8 +284,8 @@ async fn create(
     };
     let applicant_code = applicant.to_string();
     let named = named_certificate(
-        &mut tx,
-        &input,
+        conn,
+        input,
         &applicant_code,
         (round.qualification_id, body),
         partner.is_some(),
@@ -301,71 +347,71 @@ async fn create(
     }
 
     let id = Uuid::now_v7();
-    let by = match &partner {
+    let detail = match partner {
         Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
         None => serde_json::json!({ "by": "applicant" }),
     };
-    let certificate_number = named.map(|h| h.register_number);
-    let duplicate_reason = input.duplicate_reason.filter(|_| duplicate);
-    let created = db::applications::insert(
-        &mut tx,
-        &db::applications::NewApplication {
-            id,
-            round_id: input.round_id,
-            awarding_body_id: body,
-            applicant: &applicant_code,
-            given_name: given_name.trim(),
-            family_name: family_name.trim(),
-            email: email.trim(),
-            language: input.language,
-            kind: input.kind,
-            delivery_option: input.delivery_option,
-            competences: &competences,
-            partner_code: partner.as_deref(),
-            certificate_number: certificate_number.as_deref(),
-            duplicate_reason,
-        },
-        &by,
-    )
-    .await?;
     let event = ApplicationCreated {
         application_id: id,
         awarding_body_id: body,
-        applicant,
-        allowed_types: round.allowed_types.0,
+        applicant: *applicant,
+        allowed_types: round.allowed_types.0.clone(),
     };
-    enqueue(&mut tx, id, &event).await?;
-    // A new application has no documents yet and one entry of history: its view is what was
-    // just written.
-    let mut codes = competences;
-    codes.sort();
+    // The application's id is the correlation id of everything that follows from it.
+    let envelope = Envelope::new(&event, Some(id)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Draft {
+        row: db::applications::NewApplication {
+            id,
+            round_id: input.round_id,
+            awarding_body_id: body,
+            applicant: applicant_code,
+            given_name: given_name.trim().to_owned(),
+            family_name: family_name.trim().to_owned(),
+            email: email.trim().to_owned(),
+            language: input.language,
+            kind: input.kind,
+            delivery_option: input.delivery_option,
+            competences,
+            partner_code: partner.clone(),
+            certificate_number: named.map(|h| h.register_number),
+            duplicate_reason: input.duplicate_reason.filter(|_| duplicate),
+            detail,
+        },
+        envelope,
+    })
+}
+
+/// The answer to a creation: a new application has no documents yet and one entry of history,
+/// so its view is what was just written.
+pub(super) fn created_view(
+    a: db::applications::NewApplication,
+    created: db::applications::Created,
+) -> Result<serde_json::Value, ApiError> {
+    let mut competences = a.competences;
+    competences.sort();
     let view = ApplicationView {
-        id,
-        round_id: input.round_id,
-        awarding_body_id: body,
+        id: a.id,
+        round_id: a.round_id,
+        awarding_body_id: a.awarding_body_id,
         status: created.status,
-        kind: input.kind.as_str().to_owned(),
-        competences: codes,
-        delivery_option: input.delivery_option.as_str().to_owned(),
+        kind: a.kind.as_str().to_owned(),
+        competences,
+        delivery_option: a.delivery_option.as_str().to_owned(),
         fee_confirmed: created.fee_confirmed,
         created_at: created.created_at,
         submitted_at: None,
-        partner_code: partner,
+        partner_code: a.partner_code,
         confirmed_at: None,
-        certificate_number,
-        duplicate_reason: duplicate_reason.map(|r| r.as_str().to_owned()),
+        certificate_number: a.certificate_number,
+        duplicate_reason: a.duplicate_reason.map(|r| r.as_str().to_owned()),
         documents: Vec::new(),
         history: vec![db::applications::HistoryEntry {
             at: created.history_at,
             event: "created".to_owned(),
-            detail: by,
+            detail: a.detail,
         }],
     };
-    let body = serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))?;
-    idempotency::record(&mut tx, scope.as_ref(), StatusCode::CREATED, &body).await?;
-    tx.commit().await?;
-    tracing::info!(application = %id, "application created");
-    Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+    serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// The certificate a recertification or a duplicate names, checked

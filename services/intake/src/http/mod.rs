@@ -19,9 +19,13 @@
 //!
 //! Every route but the token endpoint's and `/public/…` takes a Kutse access token, which intake checks with its
 //! own keys in process.
+//!
+//! `POST /applications` is written in batches with whatever other creations arrive at the same
+//! time: see [`creations`].
 
 mod applications;
 mod awarding_bodies;
+pub mod creations;
 pub mod desk;
 pub mod oauth;
 mod prints;
@@ -48,6 +52,8 @@ pub struct AppState {
     pub public_base_url: String,
     /// The authority's desk (`AUTHORITY_EMAIL`), for questions.
     pub authority_email: kutse_domain::Email,
+    /// The group commit of new applications.
+    pub creations: creations::Creations,
 }
 
 impl axum::extract::FromRef<AppState> for std::sync::Arc<kutse_auth::Verifier> {
