@@ -90,7 +90,7 @@ pub async fn replay_all(
         .flatten()
         .map(|s| (s.subject.as_str(), s.key.as_str()))
         .collect();
-    let mut saved: HashMap<(String, String), db::idempotency_keys::Saved> = if pairs.is_empty() {
+    let saved: HashMap<(String, String), db::idempotency_keys::Saved> = if pairs.is_empty() {
         HashMap::new()
     } else {
         db::idempotency_keys::find_all(conn, &pairs)
@@ -105,8 +105,10 @@ pub async fn replay_all(
         .map(|scope| {
             let scope = (*scope)?;
             let pair = (scope.subject.clone(), scope.key.clone());
-            if let Some(saved) = saved.remove(&pair) {
-                return Some(answer(scope, saved));
+            // Every retry of a saved request gets its answer; of two new requests on one key,
+            // the second is told the first is still running.
+            if let Some(saved) = saved.get(&pair) {
+                return Some(answer(scope, saved.clone()));
             }
             (!seen.insert(pair)).then(|| Err(still_running()))
         })
@@ -151,6 +153,9 @@ pub async fn record_all(
     if answers.is_empty() {
         return Ok(());
     }
+    // In one order everywhere, so that two replicas saving overlapping keys cannot deadlock.
+    let mut answers = answers.to_vec();
+    answers.sort_by(|a, b| (&a.0.subject, &a.0.key).cmp(&(&b.0.subject, &b.0.key)));
     let rows: Vec<_> = answers
         .iter()
         .map(|(scope, status, body)| {

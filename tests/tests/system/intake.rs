@@ -1452,7 +1452,7 @@ fn applicants(n: usize) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applications_created_together_are_each_answered_as_if_alone() {
     let portal = Portal::new().await;
-    let (_, _, round) = portal.round(open_round()).await;
+    let (_, staff, round) = portal.round(open_round()).await;
     // A database fault that only one request's row sets off, as a constraint would.
     sqlx::raw_sql(
         "CREATE FUNCTION refuse_viga() RETURNS trigger LANGUAGE plpgsql AS
@@ -1615,4 +1615,25 @@ async fn applications_created_together_are_each_answered_as_if_alone() {
         shared > 0,
         "no two of {waves} waves' applications were written in one transaction"
     );
+
+    // Retries of saved requests, each sent twice at once, all replay their first answer, even
+    // now that the round is closed and a new request would be refused.
+    let path = format!("/rounds/{}/close", round["id"].as_str().expect("id"));
+    let (status, closed) = portal.post(&path, &staff, &json!({})).await;
+    assert!((200..300).contains(&status), "{closed}");
+    let mut retries = tokio::task::JoinSet::new();
+    for (kind, person, body) in requests.iter().cloned() {
+        let Kind::Keyed(pair) = kind else { continue };
+        let token = portal.token(&person, &[], None);
+        let url = format!("{}/applications", portal.intake.url);
+        let http = portal.http.clone();
+        let key = format!("wave-{waves}-pair-{pair}");
+        retries.spawn(async move {
+            let body = body.to_string();
+            kutse_tests::call(&http, "POST", &url, &token, Some(&body), Some(&key)).await
+        });
+    }
+    for (status, body) in retries.join_all().await {
+        assert_eq!(status, 201, "{body}");
+    }
 }

@@ -105,12 +105,22 @@ async fn work(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
         let Some(first) = queue.recv().await else {
             return;
         };
-        let mut batch = vec![first];
+        // A request whose handler is gone (its client went away, or the HTTP timeout answered
+        // it) is not created: nobody would learn that it was, and a retry without a key would
+        // create it twice.
+        let mut batch: Vec<Waiting> = Some(first)
+            .into_iter()
+            .filter(|w| !w.answer.is_closed())
+            .collect();
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
+                Ok(next) if next.answer.is_closed() => {}
                 Ok(next) => batch.push(next),
                 Err(_) => break,
             }
+        }
+        if batch.is_empty() {
+            continue;
         }
         settle(&pool, batch, queue).await;
     }
@@ -132,21 +142,74 @@ async fn settle(pool: &PgPool, batch: Vec<Waiting>, queue: Queue) {
                 let _ = answer.send(result);
             }
         }
-        Err(e) if size == 1 => {
+        Err(Failed { error, .. }) if size == 1 => {
             if let Some(answer) = answers.into_iter().next() {
-                let _ = answer.send(Err(e));
+                let _ = answer.send(Err(error));
             }
         }
-        Err(e) => {
-            tracing::warn!(error = %e, size, "a batch of new applications failed as a whole; each is tried again alone");
+        // The database is unreachable, or the commit's outcome is unknown (the rows may be
+        // written): trying each again would wait out the outage once per request, or write
+        // them twice. Everyone gets the error, as a lone request did.
+        Err(Failed {
+            error,
+            alone: false,
+        }) => {
+            tracing::warn!(error = %error, size, "a batch of new applications failed");
+            for answer in answers {
+                let _ = answer.send(Err(like(&error)));
+            }
+        }
+        Err(Failed { error, alone: true }) => {
+            tracing::warn!(error = %error, size, "a batch of new applications failed as a whole; each is tried again alone");
             for (creation, answer) in creations.iter().zip(answers) {
+                if answer.is_closed() {
+                    continue;
+                }
                 let result = match commit(pool, std::slice::from_ref(creation), None).await {
                     Ok(mut answered) => answered.pop().unwrap_or_else(|| Err(unanswered())),
-                    Err(e) => Err(e),
+                    Err(failed) => Err(failed.error),
                 };
                 let _ = answer.send(result);
             }
         }
+    }
+}
+
+/// Why a batch's transaction failed, and whether its requests may be tried again one by one:
+/// only when the fault may be one request's (a statement refused), not the database's.
+struct Failed {
+    error: ApiError,
+    alone: bool,
+}
+
+impl From<ApiError> for Failed {
+    /// A fault in a statement of the batch: one request's, unless the database is unreachable.
+    fn from(error: ApiError) -> Self {
+        let alone = !matches!(error, ApiError::Unavailable(_));
+        Self { error, alone }
+    }
+}
+
+impl From<sqlx::Error> for Failed {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+/// A failure that is no single request's, never retried alone.
+fn whole(error: sqlx::Error) -> Failed {
+    Failed {
+        error: error.into(),
+        alone: false,
+    }
+}
+
+/// The same failure for another request of the batch (a 503 stays a 503).
+fn like(error: &ApiError) -> ApiError {
+    let cause = anyhow::anyhow!("{error:#}");
+    match error {
+        ApiError::Unavailable(_) => ApiError::Unavailable(cause),
+        _ => ApiError::Internal(cause),
     }
 }
 
@@ -161,8 +224,8 @@ async fn commit(
     pool: &PgPool,
     creations: &[Creation],
     queue: Option<Queue>,
-) -> Result<Vec<Answer>, ApiError> {
-    let mut tx = pool.begin().await?;
+) -> Result<Vec<Answer>, Failed> {
+    let mut tx = pool.begin().await.map_err(whole)?;
     let scopes: Vec<_> = creations.iter().map(|c| c.scope.as_ref()).collect();
     let mut answers = idempotency::replay_all(&mut tx, &scopes).await?;
 
@@ -190,7 +253,7 @@ async fn commit(
         match checked {
             Ok(draft) => drafts.push((i, draft)),
             // A database error ends the transaction: the whole batch has failed.
-            Err(e) if e.status().is_server_error() => return Err(e),
+            Err(e) if e.status().is_server_error() => return Err(e.into()),
             Err(refused) => {
                 if let Some(slot) = answers.get_mut(i) {
                     *slot = Some(Err(refused));
@@ -226,7 +289,7 @@ async fn commit(
             .collect();
         idempotency::record_all(&mut tx, &keyed).await?;
         drop(queue);
-        tx.commit().await?;
+        tx.commit().await.map_err(whole)?;
         for (i, id, body) in bodies {
             if let (Some(slot), Some(creation)) = (answers.get_mut(i), creations.get(i)) {
                 creation
@@ -237,7 +300,7 @@ async fn commit(
         }
     } else {
         drop(queue);
-        tx.commit().await?;
+        tx.commit().await.map_err(whole)?;
     }
     Ok(answers
         .into_iter()
