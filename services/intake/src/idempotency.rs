@@ -63,16 +63,16 @@ impl IdempotencyKey {
     }
 }
 
-/// The saved response of an earlier request with this key, if any.
+/// The saved response of an earlier request with this key, if any ([`replay_all`] for one).
 pub async fn replay(
     conn: &mut PgConnection,
     scope: Option<&Scope>,
 ) -> Result<Option<(StatusCode, serde_json::Value)>, ApiError> {
-    let Some(scope) = scope else { return Ok(None) };
-    let Some(saved) = db::idempotency_keys::find(conn, &scope.subject, &scope.key).await? else {
-        return Ok(None);
-    };
-    answer(scope, saved).map(Some)
+    replay_all(conn, &[scope])
+        .await?
+        .pop()
+        .flatten()
+        .transpose()
 }
 
 /// What the earlier request answered, as the retry's answer.
@@ -173,7 +173,7 @@ pub async fn record_all(
         .map_err(saving_error)
 }
 
-/// Saves the response, in the transaction of the request's effects.
+/// Saves the response, in the transaction of the request's effects ([`record_all`] for one).
 pub async fn record(
     conn: &mut PgConnection,
     scope: Option<&Scope>,
@@ -181,15 +181,5 @@ pub async fn record(
     body: &serde_json::Value,
 ) -> Result<(), ApiError> {
     let Some(scope) = scope else { return Ok(()) };
-    db::idempotency_keys::save(
-        conn,
-        &scope.subject,
-        &scope.key,
-        &scope.hash,
-        status.as_u16().cast_signed(),
-        body,
-    )
-    .await
-    .map_err(saving_error)?;
-    Ok(())
+    record_all(conn, &[(scope, status, body)]).await
 }

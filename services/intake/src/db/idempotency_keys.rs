@@ -19,44 +19,6 @@ pub struct Saved {
     pub body: serde_json::Value,
 }
 
-/// The saved response for `key` of `subject`, if any.
-pub async fn find(
-    conn: &mut PgConnection,
-    subject: &str,
-    key: &str,
-) -> sqlx::Result<Option<Saved>> {
-    sqlx::query_as(
-        "SELECT request_hash, status, body FROM idempotency_keys WHERE subject = $1 AND key = $2",
-    )
-    .bind(subject)
-    .bind(key)
-    .fetch_optional(conn)
-    .await
-}
-
-/// Saves a response; a unique violation means the same key is in use by a request still running.
-pub async fn save(
-    conn: &mut PgConnection,
-    subject: &str,
-    key: &str,
-    request_hash: &str,
-    status: i16,
-    body: &serde_json::Value,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO idempotency_keys (subject, key, request_hash, status, body)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(subject)
-    .bind(key)
-    .bind(request_hash)
-    .bind(status)
-    .bind(body)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
 /// The saved responses of many `(subject, key)` pairs in one statement; pairs with none are
 /// missing from the answer.
 pub async fn find_all(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> sqlx::Result<Vec<Keyed>> {

@@ -25,9 +25,12 @@
 //! queue so beat one worker, and beat two or three taking turns freely, whose batches were
 //! smaller.)
 //!
-//! If a batch's transaction fails as a whole (a database error, or an `Idempotency-Key` another
-//! replica saved meanwhile), each of its requests is tried again alone, so that one request's
-//! trouble never becomes another's answer.
+//! If a statement of a batch fails (a database error one request's row set off, or an
+//! `Idempotency-Key` another replica saved meanwhile), each of its requests is tried again
+//! alone, so that one request's trouble never becomes another's answer. If the database is
+//! unreachable, or the commit itself fails (its outcome unknown), every request of the batch
+//! gets the error, as a lone request would. A request whose handler is gone (the client left,
+//! or the HTTP timeout answered it) is not created.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -58,15 +61,9 @@ struct Waiting {
 
 /// Where handlers hand their creations; cheap to clone. The workers stop when the last handle
 /// is dropped.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Creations {
     queue: mpsc::Sender<Waiting>,
-}
-
-impl std::fmt::Debug for Creations {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Creations").finish_non_exhaustive()
-    }
 }
 
 impl Creations {
@@ -229,13 +226,14 @@ async fn commit(
     let scopes: Vec<_> = creations.iter().map(|c| c.scope.as_ref()).collect();
     let mut answers = idempotency::replay_all(&mut tx, &scopes).await?;
 
-    let mut rounds: Vec<Uuid> = Vec::new();
-    let mut named = HashSet::new();
-    for (creation, replayed) in creations.iter().zip(&answers) {
-        if replayed.is_none() && named.insert(creation.round_id()) {
-            rounds.push(creation.round_id());
-        }
-    }
+    let rounds: Vec<Uuid> = creations
+        .iter()
+        .zip(&answers)
+        .filter(|(_, replayed)| replayed.is_none())
+        .map(|(creation, _)| creation.round_id())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let facts = if rounds.is_empty() {
         Default::default()
     } else {
