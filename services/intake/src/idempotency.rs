@@ -138,42 +138,40 @@ fn still_running() -> ApiError {
     )
 }
 
-fn saving_error(e: sqlx::Error) -> ApiError {
+/// The error of a statement that saved answers: a key taken meanwhile is a request still
+/// running (409).
+pub fn saving_error(e: sqlx::Error) -> ApiError {
     match e {
         sqlx::Error::Database(db) if db.is_unique_violation() => still_running(),
         other => other.into(),
     }
 }
 
-/// [`record`] for many requests in one statement: `(scope, status, body)`.
-pub async fn record_all(
-    conn: &mut PgConnection,
-    answers: &[(&Scope, StatusCode, &serde_json::Value)],
-) -> Result<(), ApiError> {
-    if answers.is_empty() {
-        return Ok(());
-    }
-    // In one order everywhere, so that two replicas saving overlapping keys cannot deadlock.
+/// The rows saving these answers (`(scope, status, body)`), each with what `T` the caller ties
+/// it to, in one order everywhere, so that two replicas saving overlapping keys cannot deadlock.
+pub fn rows<'a, T: Copy>(
+    answers: &[(T, &'a Scope, StatusCode, &'a serde_json::Value)],
+) -> Vec<(T, db::idempotency_keys::Row<'a>)> {
     let mut answers = answers.to_vec();
-    answers.sort_by(|a, b| (&a.0.subject, &a.0.key).cmp(&(&b.0.subject, &b.0.key)));
-    let rows: Vec<_> = answers
+    answers.sort_by(|a, b| (&a.1.subject, &a.1.key).cmp(&(&b.1.subject, &b.1.key)));
+    answers
         .iter()
-        .map(|(scope, status, body)| {
+        .map(|(tie, scope, status, body)| {
             (
-                scope.subject.as_str(),
-                scope.key.as_str(),
-                scope.hash.as_str(),
-                status.as_u16().cast_signed(),
-                *body,
+                *tie,
+                (
+                    scope.subject.as_str(),
+                    scope.key.as_str(),
+                    scope.hash.as_str(),
+                    status.as_u16().cast_signed(),
+                    *body,
+                ),
             )
         })
-        .collect();
-    db::idempotency_keys::save_all(conn, &rows)
-        .await
-        .map_err(saving_error)
+        .collect()
 }
 
-/// Saves the response, in the transaction of the request's effects ([`record_all`] for one).
+/// Saves the response, in the transaction of the request's effects.
 pub async fn record(
     conn: &mut PgConnection,
     scope: Option<&Scope>,
@@ -181,5 +179,11 @@ pub async fn record(
     body: &serde_json::Value,
 ) -> Result<(), ApiError> {
     let Some(scope) = scope else { return Ok(()) };
-    record_all(conn, &[(scope, status, body)]).await
+    let rows: Vec<_> = rows(&[((), scope, status, body)])
+        .into_iter()
+        .map(|(_, row)| row)
+        .collect();
+    db::idempotency_keys::save_all(conn, &rows)
+        .await
+        .map_err(saving_error)
 }

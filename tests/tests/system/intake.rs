@@ -1633,3 +1633,68 @@ async fn applications_created_together_are_each_answered_as_if_alone() {
         assert_eq!(status, 201, "{body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_checked_while_its_round_closes_is_refused_and_not_written() {
+    let portal = Portal::new().await;
+    let (_, _, round) = portal.round(open_round()).await;
+    let pool = &portal.intake.db.pool;
+    let round_id = Uuid::parse_str(round["id"].as_str().expect("id")).expect("uuid");
+
+    // The round is closed in a transaction not yet committed: the creation's checks still see
+    // it open, and its write must wait for the round.
+    let mut closing = pool.begin().await.expect("begin");
+    sqlx::query("UPDATE rounds SET closed_at = now() WHERE id = $1")
+        .bind(round_id)
+        .execute(&mut *closing)
+        .await
+        .expect("close");
+    let person = applicants(1).remove(0);
+    let token = portal.token(&person, &[], None);
+    let (http, url) = (
+        portal.http.clone(),
+        format!("{}/applications", portal.intake.url),
+    );
+    let body = application(&round).to_string();
+    let sent = tokio::spawn(async move {
+        kutse_tests::call(&http, "POST", &url, &token, Some(&body), None).await
+    });
+    // Until the write waits on the round's lock.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'
+                AND query LIKE '%INSERT INTO applications%'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("activity");
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the creation never waited on the round"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    closing.commit().await.expect("commit");
+
+    let (status, body) = sent.await.expect("sent");
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["errors"][0]["field"], "round_id", "{body}");
+    assert_eq!(
+        body["errors"][0]["message"], "the round is closed",
+        "{body}"
+    );
+    let written: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM applications),
+                (SELECT count(*) FROM application_history),
+                (SELECT count(*) FROM messaging.outbox WHERE message_type = 'application.created')",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("counts");
+    assert_eq!(written, (0, 0, 0));
+}

@@ -202,25 +202,73 @@ pub struct NewApplication {
     pub detail: serde_json::Value,
 }
 
-/// What the database gave a new application: its status, fee mark and creation time, and the
-/// time of its first history entry.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Created {
-    pub id: Uuid,
-    pub status: String,
-    pub fee_confirmed: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub history_at: chrono::DateTime<chrono::Utc>,
-}
+/// The status and fee mark a new application is written with.
+pub const NEW_STATUS: &str = "draft";
+pub const NEW_FEE_CONFIRMED: bool = false;
 
-/// Inserts draft applications, their competences and their first history entries in one
-/// statement (data-modifying CTEs over arrays): one round trip for a whole batch of the group
-/// commit (`crate::http::creations`), where three inserts and the reads of the view took eight
-/// per application (issue 16's P1). Answers in no particular order.
-pub async fn insert_all(
+/// Creates draft applications in one statement: one round trip, and one commit, for a whole
+/// batch of the group commit (`crate::http::creations`), where a transaction per application
+/// took five round trips and a WAL flush (issue 16's P1). With each application go its
+/// competences and first history entry, written `at`; its event (`events`, the outbox's columns,
+/// and `event_of`, the application each is of); and, for a request made with an
+/// `Idempotency-Key`, its saved answer (`keys`, each with its application).
+///
+/// An application is written only if its round is still open, and the round is held
+/// (`FOR SHARE`) until the statement commits, so that neither closing it nor editing it (allowed
+/// before its first application, `db::desk::lock_round`) crosses the write. Answers the ids
+/// written: one missing had its round closed after its facts were read.
+pub async fn create_all(
     conn: &mut PgConnection,
+    at: chrono::DateTime<chrono::Utc>,
     apps: &[&NewApplication],
-) -> sqlx::Result<Vec<Created>> {
+    events: &kutse_messaging::outbox::Columns,
+    event_of: &[Uuid],
+    keys: &[(Uuid, crate::db::idempotency_keys::Row<'_>)],
+) -> sqlx::Result<Vec<Uuid>> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "WITH open AS (
+                 SELECT id FROM rounds WHERE id = ANY($2::uuid[]) AND closed_at IS NULL
+                    FOR SHARE),
+             a AS (
+                 INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name,
+                                           family_name, email, language, kind, delivery_option,
+                                           partner_code, certificate_number, duplicate_reason,
+                                           status, fee_confirmed, created_at)
+                 SELECT u.*, $17, $18, $19
+                   FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
+                               $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                               $11::text[], $12::text[], $13::text[])
+                     AS u(id, round_id, awarding_body_id, applicant, given_name, family_name,
+                          email, language, kind, delivery_option, partner_code,
+                          certificate_number, duplicate_reason)
+                  WHERE u.round_id IN (SELECT id FROM open)
+                 RETURNING id),
+             c AS (
+                 INSERT INTO application_competences (application_id, code)
+                 SELECT application_id, code
+                   FROM UNNEST($14::uuid[], $15::text[]) AS x(application_id, code)
+                  WHERE application_id IN (SELECT id FROM a)),
+             h AS (
+                 INSERT INTO application_history (application_id, at, event, detail)
+                 SELECT id, $19, 'created', detail
+                   FROM UNNEST($1::uuid[], $16::jsonb[]) AS x(id, detail)
+                  WHERE id IN (SELECT id FROM a)),
+             e AS (
+                 {events} UNNEST($20::uuid[], $21::text[], $22::bytea[], $23::jsonb[], $24::uuid[])
+                     AS e(message_id, message_type, body, headers, application_id)
+                  WHERE application_id IN (SELECT id FROM a)),
+             k AS (
+                 INSERT INTO idempotency_keys (subject, key, request_hash, status, body)
+                 SELECT subject, key, request_hash, status, body
+                   FROM UNNEST($25::uuid[], $26::text[], $27::text[], $28::text[], $29::int2[],
+                               $30::jsonb[])
+                     AS k(application_id, subject, key, request_hash, status, body)
+                  WHERE application_id IN (SELECT id FROM a))
+             SELECT id FROM a",
+            events = kutse_messaging::Outbox::INSERT_FROM
+        )
+    });
     let text =
         |f: fn(&NewApplication) -> &str| -> Vec<&str> { apps.iter().map(|a| f(a)).collect() };
     let optional = |f: fn(&NewApplication) -> Option<&str>| -> Vec<Option<&str>> {
@@ -237,43 +285,41 @@ pub async fn insert_all(
         }
     }
     let details: Vec<&serde_json::Value> = apps.iter().map(|a| &a.detail).collect();
-    sqlx::query_as(
-        "WITH a AS (
-             INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name,
-                                       family_name, email, language, kind, delivery_option,
-                                       partner_code, certificate_number, duplicate_reason)
-             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
-                                  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                                  $11::text[], $12::text[], $13::text[])
-             RETURNING id, status, fee_confirmed, created_at),
-         c AS (
-             INSERT INTO application_competences (application_id, code)
-             SELECT * FROM UNNEST($14::uuid[], $15::text[])),
-         h AS (
-             INSERT INTO application_history (application_id, event, detail)
-             SELECT id, 'created', detail FROM UNNEST($1::uuid[], $16::jsonb[]) AS x(id, detail)
-             RETURNING application_id, at)
-         SELECT a.id, a.status, a.fee_confirmed, a.created_at, h.at AS history_at
-           FROM a JOIN h ON h.application_id = a.id",
-    )
-    .bind(&ids)
-    .bind(&rounds)
-    .bind(&bodies)
-    .bind(text(|a| &a.applicant))
-    .bind(text(|a| &a.given_name))
-    .bind(text(|a| &a.family_name))
-    .bind(text(|a| &a.email))
-    .bind(text(|a| a.language.as_str()))
-    .bind(text(|a| a.kind.as_str()))
-    .bind(text(|a| a.delivery_option.as_str()))
-    .bind(optional(|a| a.partner_code.as_deref()))
-    .bind(optional(|a| a.certificate_number.as_deref()))
-    .bind(optional(|a| a.duplicate_reason.map(|r| r.as_str())))
-    .bind(&competence_of)
-    .bind(&competences)
-    .bind(&details)
-    .fetch_all(conn)
-    .await
+    let written = sqlx::query_scalar(sqlx::AssertSqlSafe(SQL.as_str()))
+        .bind(&ids)
+        .bind(&rounds)
+        .bind(&bodies)
+        .bind(text(|a| &a.applicant))
+        .bind(text(|a| &a.given_name))
+        .bind(text(|a| &a.family_name))
+        .bind(text(|a| &a.email))
+        .bind(text(|a| a.language.as_str()))
+        .bind(text(|a| a.kind.as_str()))
+        .bind(text(|a| a.delivery_option.as_str()))
+        .bind(optional(|a| a.partner_code.as_deref()))
+        .bind(optional(|a| a.certificate_number.as_deref()))
+        .bind(optional(|a| a.duplicate_reason.map(|r| r.as_str())))
+        .bind(&competence_of)
+        .bind(&competences)
+        .bind(&details)
+        .bind(NEW_STATUS)
+        .bind(NEW_FEE_CONFIRMED)
+        .bind(at)
+        .bind(&events.message_ids)
+        .bind(&events.message_types)
+        .bind(&events.bodies)
+        .bind(&events.headers)
+        .bind(event_of)
+        .bind(keys.iter().map(|k| k.0).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.1.0).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.1.1).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.1.2).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.1.3).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.1.4).collect::<Vec<_>>())
+        .fetch_all(conn)
+        .await?;
+    kutse_messaging::Outbox::written();
+    Ok(written)
 }
 
 /// What an application to a round is checked against: the round, its fees and delivery
@@ -291,11 +337,14 @@ pub struct RoundFacts {
     pub prior_learning_allowed: bool,
     /// The codes of the qualification's competences, in order.
     pub competences: Vec<String>,
+    /// The database's time of the read: the applications checked against these facts are
+    /// created at it.
+    pub read_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Reads the [`RoundFacts`] of `rounds` in one statement and holds each round (`FOR SHARE`)
-/// until the transaction ends, so that none can change (before its first application)
-/// meanwhile. A round that does not exist is missing from the answer.
+/// Reads the [`RoundFacts`] of `rounds` in one statement. Nothing is held: [`create_all`] writes
+/// an application only if its round is still open, and holds the round while it writes. A round
+/// that does not exist is missing from the answer.
 pub async fn round_facts(
     conn: &mut PgConnection,
     rounds: &[Uuid],
@@ -307,10 +356,10 @@ pub async fn round_facts(
                 ARRAY(SELECT option FROM round_delivery_options WHERE round_id = r.id)
                     AS delivery_options,
                 ARRAY(SELECT code FROM competences WHERE qualification_id = q.id ORDER BY code)
-                    AS competences
+                    AS competences,
+                now() AS read_at
            FROM rounds r JOIN qualifications q ON q.id = r.qualification_id
-          WHERE r.id = ANY($1)
-            FOR SHARE OF r",
+          WHERE r.id = ANY($1)",
     )
     .bind(rounds)
     .fetch_all(conn)

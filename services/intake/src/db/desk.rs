@@ -197,7 +197,7 @@ pub async fn update_round(
 }
 
 /// Locks a round's row (an update and a first application do not cross: creating an application
-/// holds the round with `db::applications::round_facts`).
+/// holds the round with `db::applications::create_all`).
 pub async fn lock_round(conn: &mut PgConnection, round: Uuid) -> sqlx::Result<bool> {
     let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM rounds WHERE id = $1 FOR UPDATE")
         .bind(round)

@@ -36,12 +36,12 @@ pub async fn find_all(conn: &mut PgConnection, pairs: &[(&str, &str)]) -> sqlx::
     .await
 }
 
-/// Saves many responses in one statement: `(subject, key, request_hash, status, body)`. A
-/// unique violation means one of the keys is in use by a request still running.
-pub async fn save_all(
-    conn: &mut PgConnection,
-    rows: &[(&str, &str, &str, i16, &serde_json::Value)],
-) -> sqlx::Result<()> {
+/// A response to save: `(subject, key, request_hash, status, body)`.
+pub type Row<'a> = (&'a str, &'a str, &'a str, i16, &'a serde_json::Value);
+
+/// Saves many responses in one statement. A unique violation means one of the keys is in use
+/// by a request still running.
+pub async fn save_all(conn: &mut PgConnection, rows: &[Row<'_>]) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO idempotency_keys (subject, key, request_hash, status, body)
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int2[], $5::jsonb[])",

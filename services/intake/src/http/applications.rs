@@ -382,33 +382,33 @@ pub(super) async fn draft(
 }
 
 /// The answer to a creation: a new application has no documents yet and one entry of history,
-/// so its view is what was just written.
+/// so its view is what is written, `at` the time it is created at.
 pub(super) fn created_view(
-    a: db::applications::NewApplication,
-    created: db::applications::Created,
+    a: &db::applications::NewApplication,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> Result<serde_json::Value, ApiError> {
-    let mut competences = a.competences;
+    let mut competences = a.competences.clone();
     competences.sort();
     let view = ApplicationView {
         id: a.id,
         round_id: a.round_id,
         awarding_body_id: a.awarding_body_id,
-        status: created.status,
+        status: db::applications::NEW_STATUS.to_owned(),
         kind: a.kind.as_str().to_owned(),
         competences,
         delivery_option: a.delivery_option.as_str().to_owned(),
-        fee_confirmed: created.fee_confirmed,
-        created_at: created.created_at,
+        fee_confirmed: db::applications::NEW_FEE_CONFIRMED,
+        created_at: at,
         submitted_at: None,
-        partner_code: a.partner_code,
+        partner_code: a.partner_code.clone(),
         confirmed_at: None,
-        certificate_number: a.certificate_number,
+        certificate_number: a.certificate_number.clone(),
         duplicate_reason: a.duplicate_reason.map(|r| r.as_str().to_owned()),
         documents: Vec::new(),
         history: vec![db::applications::HistoryEntry {
-            at: created.history_at,
+            at,
             event: "created".to_owned(),
-            detail: a.detail,
+            detail: a.detail.clone(),
         }],
     };
     serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))

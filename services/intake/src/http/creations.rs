@@ -1,38 +1,40 @@
 //! Group commit of new applications: `POST /applications`, the register's busiest write, in
 //! batches.
 //!
-//! A creation alone is a transaction of five round trips (begin, the round's facts, the
+//! A creation alone was a transaction of five round trips (begin, the round's facts, the
 //! application with its competences and history, its event into the outbox, commit) and a WAL
 //! flush; under load those, not the rows, were what intake spent its time on (issue 16's P1).
 //! So the handler hands its request to one of a few workers ([`WORKERS`]). A worker takes every
-//! request waiting, up to [`MAX_BATCH`], and creates them all in one transaction of the same five
-//! round trips (six when some carry an `Idempotency-Key`: their earlier answers are looked up
-//! together, and the new ones saved together):
+//! request waiting, up to [`MAX_BATCH`], and creates them all in two round trips (three when some
+//! carry an `Idempotency-Key`):
 //!
 //! 1. the saved answers of the requests' `Idempotency-Key`s; a retry is answered with its own;
-//! 2. the facts of every round named, each held (`FOR SHARE`) until the commit;
+//! 2. the facts of every round named, and the database's time, in one read;
 //! 3. each request checked ([`super::applications::draft`]) — one that fails is answered with its
 //!    422 (or 403) and left out;
-//! 4. the applications, their competences and history written in one statement, their events
-//!    into the outbox in another, the answers of those with a key saved in a third;
-//! 5. commit, then every request answered.
+//! 4. one statement, committed on its own, writes them all: the applications (created at the
+//!    time read in 2) with their competences and history, their events into the outbox, and
+//!    the answers of those with a key. It writes an application only while its round is open,
+//!    holding the round until it commits (`db::applications::create_all`), so that a round
+//!    closed since 2 gets no application: its request is answered 422 instead;
+//! 5. every request answered.
 //!
 //! Nothing waits for a batch to fill: a worker that finds one request waiting makes a batch of
 //! one, so an idle intake answers as fast as before. Batches grow only while earlier ones are
-//! being written. A worker keeps the queue to itself from taking its batch until only the
-//! commit is left to await; then the other worker takes what gathered meanwhile and writes it
-//! while the first one's commit is flushed. (Measured with `make bench`: two workers holding the
-//! queue so beat one worker, and beat two or three taking turns freely, whose batches were
-//! smaller.)
+//! being written. A worker keeps the queue to itself from taking its batch until only the write
+//! is left; then the other worker takes what gathered meanwhile and checks it while the first
+//! one's statement runs and its commit is flushed. (Measured with `make bench`: two workers
+//! holding the queue so beat one worker, and beat two or three taking turns freely, whose batches
+//! were smaller.)
 //!
-//! If a statement of a batch fails (a database error one request's row set off, or an
-//! `Idempotency-Key` another replica saved meanwhile), each of its requests is tried again
-//! alone, so that one request's trouble never becomes another's answer. If the database is
-//! unreachable, or the commit itself fails (its outcome unknown), every request of the batch
-//! gets the error, as a lone request would. A request whose handler is gone (the client left,
-//! or the HTTP timeout answered it) is not created.
+//! If the database refuses the statement (a row one request set off, or an `Idempotency-Key`
+//! another replica saved meanwhile), nothing was written, and each request of the batch is tried
+//! again alone, so that one request's trouble never becomes another's answer. If the database is
+//! unreachable, or the connection is lost during the write (its outcome unknown), every request
+//! of the batch gets the error, as a lone request would. A request whose handler is gone (the
+//! client left, or the HTTP timeout answered it) is not created.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -144,7 +146,7 @@ async fn settle(pool: &PgPool, batch: Vec<Waiting>, queue: Queue) {
                 let _ = answer.send(Err(error));
             }
         }
-        // The database is unreachable, or the commit's outcome is unknown (the rows may be
+        // The database is unreachable, or the write's outcome is unknown (the rows may be
         // written): trying each again would wait out the outage once per request, or write
         // them twice. Everyone gets the error, as a lone request did.
         Err(Failed {
@@ -172,15 +174,16 @@ async fn settle(pool: &PgPool, batch: Vec<Waiting>, queue: Queue) {
     }
 }
 
-/// Why a batch's transaction failed, and whether its requests may be tried again one by one:
-/// only when the fault may be one request's (a statement refused), not the database's.
+/// Why a batch failed, and whether its requests may be tried again one by one: only when the
+/// fault may be one request's (a statement refused), not the database's.
 struct Failed {
     error: ApiError,
     alone: bool,
 }
 
 impl From<ApiError> for Failed {
-    /// A fault in a statement of the batch: one request's, unless the database is unreachable.
+    /// A fault while the batch was read and checked (nothing written yet): one request's,
+    /// unless the database is unreachable.
     fn from(error: ApiError) -> Self {
         let alone = !matches!(error, ApiError::Unavailable(_));
         Self { error, alone }
@@ -214,17 +217,16 @@ fn unanswered() -> ApiError {
     ApiError::Internal(anyhow::anyhow!("a creation was left without an answer"))
 }
 
-/// One transaction for `creations`: an answer per creation, in order, if it committed; the
-/// error that ended it if not.
-/// `queue`, if given, is let go once only the commit is left.
+/// Creates `creations` in one statement: an answer per creation, in order, if it ran; the
+/// error that ended it if not. `queue`, if given, is let go once only the write is left.
 async fn commit(
     pool: &PgPool,
     creations: &[Creation],
     queue: Option<Queue>,
 ) -> Result<Vec<Answer>, Failed> {
-    let mut tx = pool.begin().await.map_err(whole)?;
+    let mut conn = pool.acquire().await.map_err(whole)?;
     let scopes: Vec<_> = creations.iter().map(|c| c.scope.as_ref()).collect();
-    let mut answers = idempotency::replay_all(&mut tx, &scopes).await?;
+    let mut answers = idempotency::replay_all(&mut conn, &scopes).await?;
 
     let rounds: Vec<Uuid> = creations
         .iter()
@@ -237,7 +239,7 @@ async fn commit(
     let facts = if rounds.is_empty() {
         Default::default()
     } else {
-        db::applications::round_facts(&mut tx, &rounds).await?
+        db::applications::round_facts(&mut conn, &rounds).await?
     };
 
     let mut drafts = Vec::new();
@@ -245,12 +247,13 @@ async fn commit(
         if answers.get(i).is_some_and(Option::is_some) {
             continue;
         }
-        let checked = applications::draft(&mut tx, creation, facts.get(&creation.round_id()))
+        let checked = applications::draft(&mut conn, creation, facts.get(&creation.round_id()))
             .instrument(creation.span.clone())
             .await;
         match checked {
             Ok(draft) => drafts.push((i, draft)),
-            // A database error ends the transaction: the whole batch has failed.
+            // Nothing is written yet: the batch is tried again one by one, and the request that
+            // met the error meets it again alone.
             Err(e) if e.status().is_server_error() => return Err(e.into()),
             Err(refused) => {
                 if let Some(slot) = answers.get_mut(i) {
@@ -259,49 +262,72 @@ async fn commit(
             }
         }
     }
+    // Every draft was checked against facts read at one moment, the moment it is created at.
+    let Some(at) = facts.values().map(|f| f.read_at).next() else {
+        drop(queue);
+        return Ok(finished(answers));
+    };
 
-    if !drafts.is_empty() {
-        let rows: Vec<_> = drafts.iter().map(|(_, d)| &d.row).collect();
-        let mut created: HashMap<Uuid, db::applications::Created> =
-            db::applications::insert_all(&mut tx, &rows)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c))
-                .collect();
-        let envelopes: Vec<_> = drafts.iter().map(|(_, d)| d.envelope.clone()).collect();
-        kutse_messaging::Outbox::enqueue_all(&mut tx, &envelopes).await?;
-        let mut bodies = Vec::with_capacity(drafts.len());
-        for (i, draft) in drafts {
-            let id = draft.row.id;
-            let written = created.remove(&id).ok_or_else(|| {
-                ApiError::Internal(anyhow::anyhow!("application {id} was not written"))
-            })?;
-            bodies.push((i, id, applications::created_view(draft.row, written)?));
-        }
-        let keyed: Vec<_> = bodies
-            .iter()
-            .filter_map(|(i, _, body)| {
-                let scope = creations.get(*i)?.scope.as_ref()?;
-                Some((scope, StatusCode::CREATED, body))
-            })
-            .collect();
-        idempotency::record_all(&mut tx, &keyed).await?;
-        drop(queue);
-        tx.commit().await.map_err(whole)?;
-        for (i, id, body) in bodies {
-            if let (Some(slot), Some(creation)) = (answers.get_mut(i), creations.get(i)) {
-                creation
-                    .span
-                    .in_scope(|| tracing::info!(application = %id, "application created"));
-                *slot = Some(Ok((StatusCode::CREATED, body)));
-            }
-        }
-    } else {
-        drop(queue);
-        tx.commit().await.map_err(whole)?;
+    let mut bodies = Vec::with_capacity(drafts.len());
+    for (i, draft) in &drafts {
+        bodies.push((
+            *i,
+            draft.row.id,
+            applications::created_view(&draft.row, at)?,
+        ));
     }
-    Ok(answers
+    let keyed: Vec<_> = bodies
+        .iter()
+        .filter_map(|(i, id, body)| {
+            let scope = creations.get(*i)?.scope.as_ref()?;
+            Some((*id, scope, StatusCode::CREATED, body))
+        })
+        .collect();
+    let keyed = idempotency::rows(&keyed);
+    let rows: Vec<_> = drafts.iter().map(|(_, d)| &d.row).collect();
+    let envelopes: Vec<_> = drafts.iter().map(|(_, d)| d.envelope.clone()).collect();
+    let events = kutse_messaging::Outbox::columns(&envelopes);
+    let event_of: Vec<Uuid> = drafts.iter().map(|(_, d)| d.row.id).collect();
+    drop(queue);
+    let written: HashSet<Uuid> =
+        db::applications::create_all(&mut conn, at, &rows, &events, &event_of, &keyed)
+            .await
+            .map_err(unwritten)?
+            .into_iter()
+            .collect();
+    for (i, id, body) in bodies {
+        let (Some(slot), Some(creation)) = (answers.get_mut(i), creations.get(i)) else {
+            continue;
+        };
+        *slot = Some(if written.contains(&id) {
+            creation
+                .span
+                .in_scope(|| tracing::info!(application = %id, "application created"));
+            Ok((StatusCode::CREATED, body))
+        } else {
+            Err(ApiError::invalid("round_id", "the round is closed"))
+        });
+    }
+    Ok(finished(answers))
+}
+
+/// Why the statement writing a batch failed. The database refused it (a row one request set
+/// off, a key another replica saved meanwhile): nothing was written, and each request may be
+/// tried alone. Anything else (the connection lost): whether it was written is unknown.
+fn unwritten(error: sqlx::Error) -> Failed {
+    match error {
+        sqlx::Error::Database(_) => Failed {
+            error: idempotency::saving_error(error),
+            alone: true,
+        },
+        other => whole(other),
+    }
+}
+
+/// The answers, each request having one.
+fn finished(answers: Vec<Option<Answer>>) -> Vec<Answer> {
+    answers
         .into_iter()
         .map(|a| a.unwrap_or_else(|| Err(unanswered())))
-        .collect())
+        .collect()
 }
