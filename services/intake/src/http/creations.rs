@@ -74,7 +74,8 @@ impl Creations {
         let (queue, waiting) = mpsc::channel(1024);
         let waiting = Arc::new(Mutex::new(waiting));
         for _ in 0..WORKERS {
-            tokio::spawn(work(pool.clone(), waiting.clone()));
+            let (pool, waiting) = (pool.clone(), waiting.clone());
+            tokio::spawn(supervised(move || work(pool.clone(), waiting.clone())));
         }
         Self { queue }
     }
@@ -92,6 +93,25 @@ impl Creations {
                 "the creation was dropped without an answer"
             ))
         })?
+    }
+}
+
+/// Runs `worker` again whenever it panics, until it returns. A panic is a bug; the requests of
+/// the batch it was writing are answered 500 by their handlers, and the queue is let go.
+async fn supervised<F, W>(worker: F)
+where
+    F: Fn() -> W,
+    W: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        match tokio::spawn(worker()).await {
+            Ok(()) => return,
+            Err(e) if e.is_panic() => {
+                tracing::error!(error = %e, "a worker creating applications panicked; started again");
+            }
+            // Cancelled: the runtime is shutting down.
+            Err(_) => return,
+        }
     }
 }
 
@@ -330,4 +350,24 @@ fn finished(answers: Vec<Option<Answer>>) -> Vec<Answer> {
         .into_iter()
         .map(|a| a.unwrap_or_else(|| Err(unanswered())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_worker_that_panics_is_started_again_until_it_returns() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        super::supervised(move || {
+            let run = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                assert!(run >= 2, "run {run} panics");
+            }
+        })
+        .await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
 }
