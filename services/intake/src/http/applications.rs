@@ -142,7 +142,7 @@ async fn create(
         (None, None) => principal.person()?,
     };
     let scope = key.scope(&principal.subject, "POST /applications", &input);
-    // Checked and written with whatever other creations are waiting, in one transaction.
+    // Checked and written with whatever other creations are waiting (`super::creations`).
     let (status, body) = state
         .creations
         .create(Creation {

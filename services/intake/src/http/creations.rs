@@ -283,7 +283,9 @@ async fn commit(
         }
     }
     // Every draft was checked against facts read at one moment, the moment it is created at.
-    let Some(at) = facts.values().map(|f| f.read_at).next() else {
+    // With no draft there is nothing to write.
+    let at = facts.values().map(|f| f.read_at).next();
+    let (Some(at), false) = (at, drafts.is_empty()) else {
         drop(queue);
         return Ok(finished(answers));
     };
