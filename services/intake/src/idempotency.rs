@@ -148,7 +148,9 @@ pub fn saving_error(e: sqlx::Error) -> ApiError {
 }
 
 /// The rows saving these answers (`(scope, status, body)`), each with what `T` the caller ties
-/// it to, in one order everywhere, so that two replicas saving overlapping keys cannot deadlock.
+/// it to, sorted by key. Saved in this order, two replicas saving overlapping keys cannot
+/// deadlock; where a statement's plan may save them in another order (the group commit's), a
+/// deadlock is refused by the database and the batch tried again one request at a time.
 pub fn rows<'a, T: Copy>(
     answers: &[(T, &'a Scope, StatusCode, &'a serde_json::Value)],
 ) -> Vec<(T, db::idempotency_keys::Row<'a>)> {

@@ -1698,3 +1698,33 @@ async fn an_application_checked_while_its_round_closes_is_refused_and_not_writte
     .expect("counts");
     assert_eq!(written, (0, 0, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creation_that_meets_the_database_shutting_down_is_answered_503_and_not_written() {
+    let portal = Portal::new().await;
+    let (_, _, round) = portal.round(open_round()).await;
+    let pool = &portal.intake.db.pool;
+    // What PostgreSQL sends a running statement when it is shut down (SQLSTATE 57P01): the
+    // database's trouble, not the request's, answered 503 so that the portal retries.
+    sqlx::raw_sql(
+        "CREATE FUNCTION shut_down() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'shutting down' USING ERRCODE = 'admin_shutdown'; END $$;
+         CREATE TRIGGER shut_down BEFORE INSERT ON applications FOR EACH ROW
+             EXECUTE FUNCTION shut_down();",
+    )
+    .execute(pool)
+    .await
+    .expect("trigger");
+    let person = applicants(1).remove(0);
+    let token = portal.token(&person, &[], None);
+    let url = format!("{}/applications", portal.intake.url);
+    let body = application(&round).to_string();
+    let (status, answer) =
+        kutse_tests::call(&portal.http, "POST", &url, &token, Some(&body), None).await;
+    assert_eq!(status, 503, "{answer}");
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM applications")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    assert_eq!(written, 0);
+}

@@ -184,7 +184,8 @@ pub(super) struct Draft {
 }
 
 /// Checks a creation against its round's facts (`None`: no such round) and what the register
-/// holds, within the creating transaction; a refusal names every field that is wrong.
+/// holds (partners' authorisations, certificates named); a refusal names every field that is
+/// wrong.
 pub(super) async fn draft(
     conn: &mut PgConnection,
     creation: &Creation,

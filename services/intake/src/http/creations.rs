@@ -6,7 +6,8 @@
 //! flush; under load those, not the rows, were what intake spent its time on (issue 16's P1).
 //! So the handler hands its request to one of a few workers ([`WORKERS`]). A worker takes every
 //! request waiting, up to [`MAX_BATCH`], and creates them all in two round trips (three when some
-//! carry an `Idempotency-Key`):
+//! carry an `Idempotency-Key`; a partner's request, or one naming a certificate, adds its own
+//! reads to the checks):
 //!
 //! 1. the saved answers of the requests' `Idempotency-Key`s; a retry is answered with its own;
 //! 2. the facts of every round named, and the database's time, in one read;
@@ -30,8 +31,9 @@
 //! If the database refuses the statement (a row one request set off, or an `Idempotency-Key`
 //! another replica saved meanwhile), nothing was written, and each request of the batch is tried
 //! again alone, so that one request's trouble never becomes another's answer. If the database is
-//! unreachable, or the connection is lost during the write (its outcome unknown), every request
-//! of the batch gets the error, as a lone request would. A request whose handler is gone (the
+//! unreachable or in trouble (a shutdown, out of resources), or the connection is lost during
+//! the write (its outcome unknown), every request of the batch gets the error, as a lone request
+//! would; so do the rest of a batch being tried one by one, once one of them meets an outage. A request whose handler is gone (the
 //! client left, or the HTTP timeout answered it) is not created.
 
 use std::collections::HashSet;
@@ -117,9 +119,9 @@ where
 
 async fn work(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
     loop {
-        // The queue stays this worker's until its batch is written and only the commit is
-        // awaited: the next batch gathers meanwhile, and is written while this one's WAL is
-        // flushed.
+        // The queue stays this worker's until its batch is checked and only the write is left:
+        // the next batch gathers meanwhile, and is checked while this one's statement runs and
+        // its WAL is flushed.
         let mut queue = waiting.clone().lock_owned().await;
         let Some(first) = queue.recv().await else {
             return;
@@ -180,14 +182,22 @@ async fn settle(pool: &PgPool, batch: Vec<Waiting>, queue: Queue) {
         }
         Err(Failed { error, alone: true }) => {
             tracing::warn!(error = %error, size, "a batch of new applications failed as a whole; each is tried again alone");
+            let mut outage: Option<ApiError> = None;
             for (creation, answer) in creations.iter().zip(answers) {
                 if answer.is_closed() {
                     continue;
                 }
-                let result = match commit(pool, std::slice::from_ref(creation), None).await {
-                    Ok(mut answered) => answered.pop().unwrap_or_else(|| Err(unanswered())),
-                    Err(failed) => Err(failed.error),
+                let result = match &outage {
+                    // The database went away meanwhile: the rest are not waited out one by one.
+                    Some(error) => Err(like(error)),
+                    None => match commit(pool, std::slice::from_ref(creation), None).await {
+                        Ok(mut answered) => answered.pop().unwrap_or_else(|| Err(unanswered())),
+                        Err(failed) => Err(failed.error),
+                    },
                 };
+                if let Err(error @ ApiError::Unavailable(_)) = &result {
+                    outage.get_or_insert_with(|| like(error));
+                }
                 let _ = answer.send(result);
             }
         }
@@ -212,16 +222,38 @@ impl From<ApiError> for Failed {
 
 impl From<sqlx::Error> for Failed {
     fn from(error: sqlx::Error) -> Self {
+        if is_outage(&error) {
+            return whole(error);
+        }
         ApiError::from(error).into()
     }
 }
 
 /// A failure that is no single request's, never retried alone.
 fn whole(error: sqlx::Error) -> Failed {
+    let error = if is_outage(&error) {
+        ApiError::Unavailable(error.into())
+    } else {
+        error.into()
+    };
     Failed {
-        error: error.into(),
+        error,
         alone: false,
     }
+}
+
+/// An error the database sends when it, not the statement, is in trouble: the connection
+/// (SQLSTATE class 08), resources (53), a shutdown or restart (57P01–57P03), the system (58).
+/// Retried one request at a time, a batch would wait it out once per request.
+fn is_outage(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = error else {
+        return false;
+    };
+    let code = db.code().unwrap_or_default();
+    ["08", "53", "58"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || ["57P01", "57P02", "57P03"].contains(&code.as_ref())
 }
 
 /// The same failure for another request of the batch (a 503 stays a 503).
@@ -335,10 +367,11 @@ async fn commit(
 
 /// Why the statement writing a batch failed. The database refused it (a row one request set
 /// off, a key another replica saved meanwhile): nothing was written, and each request may be
-/// tried alone. Anything else (the connection lost): whether it was written is unknown.
+/// tried alone. The database in trouble ([`is_outage`]), or the connection lost (whether it was
+/// written is unknown): everyone gets the error.
 fn unwritten(error: sqlx::Error) -> Failed {
     match error {
-        sqlx::Error::Database(_) => Failed {
+        sqlx::Error::Database(_) if !is_outage(&error) => Failed {
             error: idempotency::saving_error(error),
             alone: true,
         },
