@@ -152,6 +152,12 @@ impl Default for RelaySettings {
     }
 }
 
+/// The one field of an envelope the relay needs to read.
+#[derive(serde::Deserialize)]
+struct Correlation {
+    correlation_id: uuid::Uuid,
+}
+
 /// One pending outbox row.
 #[derive(Debug, Clone)]
 pub struct PendingRow {
@@ -249,7 +255,8 @@ impl Relay {
             .iter()
             .map(|row| {
                 // The correlation id travels in the envelope; AMQP's property mirrors it for tools.
-                let correlation = serde_json::from_slice::<Envelope>(&row.body)
+                // Only that field is read: the payload is skipped, not built.
+                let correlation = serde_json::from_slice::<Correlation>(&row.body)
                     .map(|e| e.correlation_id.to_string())
                     .unwrap_or_default();
                 publisher::properties(

@@ -238,6 +238,43 @@ impl World {
             .expect("basic.get")
     }
 
+    /// Puts `n` counting events into the outbox in one statement, each with the correlation
+    /// id `correlation` gives it (a new one where it gives none); returns them in order.
+    async fn enqueue_counts(
+        &self,
+        n: usize,
+        correlation: impl Fn(usize) -> Option<uuid::Uuid>,
+    ) -> Vec<Envelope> {
+        let envelopes: Vec<_> = (0..n)
+            .map(|i| {
+                let key = format!("k{}", i % 10);
+                Envelope::new(&Count { key }, correlation(i)).expect("envelope")
+            })
+            .collect();
+        let mut conn = self.db.pool.acquire().await.expect("conn");
+        Outbox::enqueue_all(&mut conn, &envelopes)
+            .await
+            .expect("enqueue");
+        envelopes
+    }
+
+    /// Takes every message waiting in the service's queue, in queue order.
+    async fn take_all(&self) -> Vec<lapin::message::Delivery> {
+        let channel = self.broker.create_channel().await.expect("channel");
+        let mut taken = Vec::new();
+        while let Some(message) = channel
+            .basic_get(
+                self.topology.queue(SERVICE).into(),
+                BasicGetOptions { no_ack: true },
+            )
+            .await
+            .expect("get")
+        {
+            taken.push(message.delivery);
+        }
+        taken
+    }
+
     async fn inbox_len(&self) -> i64 {
         sqlx::query("SELECT count(*) FROM messaging.inbox")
             .fetch_one(&self.db.pool)
@@ -549,22 +586,7 @@ async fn an_unroutable_publish_is_detected_not_dropped() {
 #[tokio::test]
 async fn two_relays_running_at_once_publish_each_row_once() {
     let world = World::new().await;
-    let envelopes: Vec<_> = (0..1000)
-        .map(|i| {
-            Envelope::new(
-                &Count {
-                    key: format!("k{}", i % 10),
-                },
-                None,
-            )
-            .expect("envelope")
-        })
-        .collect();
-    let mut conn = world.db.pool.acquire().await.expect("conn");
-    Outbox::enqueue_all(&mut conn, &envelopes)
-        .await
-        .expect("enqueue");
-    drop(conn);
+    world.enqueue_counts(1000, |_| None).await;
 
     let (a, b) = (world.relay().await, world.relay().await);
     let drain = |relay: Relay| async move {
@@ -582,20 +604,39 @@ async fn two_relays_running_at_once_publish_each_row_once() {
     assert_eq!(pending_count(&world.db.pool).await.expect("count"), 0);
 
     // Every message reached the queue exactly once.
-    let channel = world.broker.create_channel().await.expect("channel");
     let mut seen = std::collections::HashSet::new();
-    while let Some(got) = channel
-        .basic_get(
-            world.topology.queue(SERVICE).into(),
-            BasicGetOptions { no_ack: true },
-        )
-        .await
-        .expect("get")
-    {
-        let envelope = Envelope::from_bytes(&got.delivery.data).expect("envelope");
+    for delivery in world.take_all().await {
+        let envelope = Envelope::from_bytes(&delivery.data).expect("envelope");
         assert!(seen.insert(envelope.id), "{} published twice", envelope.id);
     }
     assert_eq!(seen.len(), 1000);
+}
+
+#[tokio::test]
+async fn a_relay_round_publishes_its_rows_in_order_with_their_ids_as_properties() {
+    let world = World::new().await;
+    // More than one round's worth of concurrent publishes, each with its own correlation id.
+    let envelopes = world
+        .enqueue_counts(150, |_| Some(uuid::Uuid::now_v7()))
+        .await;
+    let report = world.relay().await.run_once().await.expect("relay");
+    assert_eq!((report.published, report.failed), (150, 0));
+
+    let got = world.take_all().await;
+    assert_eq!(got.len(), envelopes.len());
+    for (sent, delivery) in envelopes.iter().zip(&got) {
+        let body = Envelope::from_bytes(&delivery.data).expect("envelope");
+        assert_eq!(body.id, sent.id, "published out of order");
+        let property = |p: Option<&lapin::types::ShortString>| p.map(|s| s.as_str().to_owned());
+        assert_eq!(
+            property(delivery.properties.message_id().as_ref()),
+            Some(sent.id.to_string())
+        );
+        assert_eq!(
+            property(delivery.properties.correlation_id().as_ref()),
+            Some(sent.correlation_id.to_string())
+        );
+    }
 }
 
 #[tokio::test]
