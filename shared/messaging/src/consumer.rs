@@ -224,7 +224,16 @@ impl<H: Handler + ?Sized> Consumer<H> {
         tracing::info!(queue = queue.as_str(), "consumer started");
         loop {
             let first = tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
+                () = shutdown.cancelled() => {
+                    // Closed here, and waited for, rather than dropped: lapin closes a dropped
+                    // channel in the background, which races the connection's close that
+                    // follows and logs a spurious "Connection error" at ERROR. Deliveries not
+                    // yet acknowledged return to the queue.
+                    for channel in [&channel, publisher.channel()] {
+                        let _ = channel.close(200, "consumer stopping".into()).await;
+                    }
+                    return Ok(());
+                }
                 next = deliveries.next() => next,
             };
             let Some(first) = first else {

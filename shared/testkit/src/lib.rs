@@ -79,7 +79,11 @@ where
     }
     let _ = block_on_side(async move {
         let connection = broker().await?;
-        delete(connection.create_channel().await?).await?;
+        let channel = connection.create_channel().await?;
+        delete(channel.clone()).await?;
+        // Closed and waited for before the connection: a channel only dropped is closed by lapin
+        // in the background, racing the connection's close (a spurious ERROR in the log).
+        let _ = channel.close(200, "test finished".into()).await;
         let _ = connection.close(200, "test finished".into()).await;
         anyhow::Ok(())
     });
