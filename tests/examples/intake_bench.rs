@@ -4,8 +4,9 @@
 //!
 //! Targets: intake's rate ≥ 50 % of the baseline's; its p99 ≤ 20 ms at half the baseline's rate
 //! (at half its own rate when it cannot take that: the report says which). The two take turns
-//! for three rounds (ABBA order) and the target is judged on the median of the rounds' ratios:
-//! on this 2-core machine a single run's baseline drifts by ±15 % from one run to the next.
+//! for three rounds, each round in the other order, and the target is judged on the median of
+//! the rounds' ratios: on this 2-core machine a single run's baseline drifts by ±15 % from one
+//! run to the next.
 //!
 //! Intake runs in this process (the tests' harness) against the local PostgreSQL and RabbitMQ,
 //! beside the bare handler; both have a pool of the same size, and the same 16 clients (reqwest,
@@ -119,6 +120,13 @@ async fn closed_loop(http: &reqwest::Client, target: &Target, run: Duration) -> 
     }
     load.elapsed = started.elapsed();
     load
+}
+
+/// One round's closed loop on `target`, announced on stderr, so that a profiler can be started
+/// on the phase of interest.
+async fn flat_out(http: &reqwest::Client, round: usize, name: &str, target: &Target) -> Load {
+    eprintln!("P1 round {round}: {name}, as fast as it goes");
+    closed_loop(http, target, RUN).await
 }
 
 /// Requests sent on a fixed schedule of `rate` per second for `run`, each timed from when it was
@@ -334,22 +342,21 @@ async fn main() -> anyhow::Result<()> {
 
     closed_loop(&http, &bare, WARM_UP).await;
     let warm_up = closed_loop(&http, &kutse, WARM_UP).await;
-    // The two take turns, in the order ABBA, BAAB, ..., so that a drift of the machine (a
-    // checkpoint, autovacuum, another tenant) weighs on both alike; each round's ratio is of
-    // runs next to each other, and the median of the ratios is what the target is judged on.
+    // The two take turns, the baseline first in even rounds and intake first in odd ones, so
+    // that a drift of the machine (a checkpoint, autovacuum, another tenant) weighs on both
+    // alike; each round's ratio is of two runs next to each other, and the median of the ratios
+    // is what the target is judged on.
     let mut rounds: Vec<(Load, Load)> = Vec::new();
     for round in 0..ROUNDS {
-        // Progress on stderr, so that a profiler can be started on the phase of interest.
         let (baseline, intake_max) = if round % 2 == 0 {
-            eprintln!("P1 round {round}: the baseline, as fast as it goes");
-            let baseline = closed_loop(&http, &bare, RUN).await;
-            eprintln!("P1 round {round}: intake, as fast as it goes");
-            (baseline, closed_loop(&http, &kutse, RUN).await)
+            let baseline = flat_out(&http, round, "the baseline", &bare).await;
+            (baseline, flat_out(&http, round, "intake", &kutse).await)
         } else {
-            eprintln!("P1 round {round}: intake, as fast as it goes");
-            let intake_max = closed_loop(&http, &kutse, RUN).await;
-            eprintln!("P1 round {round}: the baseline, as fast as it goes");
-            (closed_loop(&http, &bare, RUN).await, intake_max)
+            let intake_max = flat_out(&http, round, "intake", &kutse).await;
+            (
+                flat_out(&http, round, "the baseline", &bare).await,
+                intake_max,
+            )
         };
         rounds.push((baseline, intake_max));
     }

@@ -34,8 +34,9 @@ use crate::headers;
 use crate::publisher::{Outgoing, Publisher};
 use crate::topology::Topology;
 
-/// How long a stopping consumer waits for the broker to confirm its channels are closed.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// How long a stopping process waits for the broker to confirm a close (of the consumer's
+/// channels, of the connection): a broker that does not answer must not hold the shutdown.
+pub const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// A message as a handler sees it.
 #[derive(Debug, Clone)]
@@ -231,8 +232,7 @@ impl<H: Handler + ?Sized> Consumer<H> {
                     // Closed here, and waited for, rather than dropped: lapin closes a dropped
                     // channel in the background, which races the connection's close that
                     // follows and logs a spurious "Connection error" at ERROR. Deliveries not
-                    // yet acknowledged return to the queue. A broker that does not answer
-                    // must not hold the shutdown.
+                    // yet acknowledged return to the queue.
                     let close = async {
                         for channel in [&channel, publisher.channel()] {
                             let _ = channel.close(200, "consumer stopping".into()).await;

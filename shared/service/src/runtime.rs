@@ -414,10 +414,9 @@ async fn session(
         }
         None => relay.run(shutdown.clone()).await,
     };
-    // Unacknowledged deliveries return to the queue when the connection closes. A broker that
-    // does not answer the close must not hold the shutdown.
+    // Unacknowledged deliveries return to the queue when the connection closes.
     let _ = tokio::time::timeout(
-        Duration::from_secs(2),
+        kutse_messaging::consumer::CLOSE_WAIT,
         connection.close(200, "kutse service stopping".into()),
     )
     .await;
