@@ -60,9 +60,9 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     let state = http::AppState {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
-        tokens: tokens.clone(),
-        public_base_url: platform.config.public_base_url.clone(),
-        authority_email: config.authority_email.clone(),
+        tokens: std::sync::Arc::new(tokens.clone()),
+        public_base_url: platform.config.public_base_url.as_str().into(),
+        authority_email: std::sync::Arc::new(config.authority_email.clone()),
         creations: http::creations::Creations::start(&platform.pool),
     };
     let tara = tokens.tara.clone();

@@ -601,7 +601,7 @@ async fn counts(portal: &Portal) -> Vec<i64> {
     let mut out = Vec::new();
     for table in [
         "applications",
-        "application_competences",
+        "application_history",
         "rounds",
         "round_fees",
         "round_delivery_options",
@@ -975,7 +975,16 @@ async fn a_partner_applies_on_a_persons_behalf_sees_only_its_own_and_the_person_
 
     // The school and Mari see Mari's; neither the other partner nor the college, authorised for
     // the same round, does. Each partner lists only what it created.
-    assert_eq!(portal.send("GET", &path, &school, None, None).await.0, 200);
+    let (status, seen) = portal.send("GET", &path, &school, None, None).await;
+    assert_eq!(status, 200, "{seen}");
+    // Its history begins with its creation by the partner, as the creation's answer said.
+    assert_eq!(
+        seen["history"][0],
+        json!({ "at": app["created_at"], "event": "created",
+                "detail": { "by": "partner", "partner_code": "12345678" } }),
+        "{seen}"
+    );
+    assert_eq!(seen["history"], app["history"], "{seen}");
     assert_eq!(portal.send("GET", &path, &mari, None, None).await.0, 200);
     assert_eq!(portal.send("GET", &path, &other, None, None).await.0, 404);
     assert_eq!(portal.send("GET", &path, &college, None, None).await.0, 404);
@@ -1582,7 +1591,7 @@ async fn applications_created_together_are_each_answered_as_if_alone() {
         // Exactly the answered applications exist, each with its event.
         let rows: Vec<(Uuid, i64, i64)> = sqlx::query_as(
             "SELECT a.id,
-                    (SELECT count(*) FROM application_competences c WHERE c.application_id = a.id),
+                    cardinality(a.competences)::bigint,
                     (SELECT count(*) FROM messaging.outbox o
                       WHERE o.message_type = 'application.created'
                         AND convert_from(o.body, 'UTF8')::jsonb -> 'payload' ->> 'application_id' = a.id::text)
@@ -1697,6 +1706,107 @@ async fn an_application_checked_while_its_round_closes_is_refused_and_not_writte
     .await
     .expect("counts");
     assert_eq!(written, (0, 0, 0));
+}
+
+/// Intake keeps a round's facts once read (`http::creations`); the database refuses to change
+/// them, and a round closed since they were read (here by another replica, straight in the
+/// database) still gets no application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rounds_facts_do_not_change_once_written_and_a_round_closed_since_they_were_read_takes_no_application()
+ {
+    let portal = Portal::new().await;
+    let (_, _, round) = portal.round(open_round()).await;
+    let pool = &portal.intake.db.pool;
+    let round_id = Uuid::parse_str(round["id"].as_str().expect("id")).expect("uuid");
+    let people = applicants(3);
+    let portal = &portal;
+    let apply = |person: &String| {
+        let token = portal.token(person, &[], None);
+        let body = application(&round);
+        async move { portal.post("/applications", &token, &body).await }
+    };
+    // The first application reads the round's facts; intake keeps them. Its history begins
+    // with its creation by the applicant, as the creation's answer said.
+    let (status, first) = apply(&people[0]).await;
+    assert_eq!(status, 201, "{first}");
+    let token = portal.token(&people[0], &[], None);
+    let path = format!("/applications/{}", first["id"].as_str().expect("id"));
+    let (status, seen) = portal.send("GET", &path, &token, None, None).await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(
+        seen["history"],
+        json!([{ "at": first["created_at"], "event": "created", "detail": { "by": "applicant" } }]),
+        "{seen}"
+    );
+    assert_eq!(seen["created_at"], first["created_at"], "{seen}");
+
+    // Every fact an application is checked against is refused a change.
+    let refused = [
+        "UPDATE round_fees SET amount_cents = 1 WHERE round_id = $1",
+        "DELETE FROM round_delivery_options WHERE round_id = $1 AND option = 'post'",
+        "INSERT INTO round_delivery_options (round_id, option, cost_cents) VALUES ($1, 'pickup', 0)",
+        "INSERT INTO round_fees (round_id, kind, amount_cents) VALUES ($1, 'recertification', 1)",
+        "UPDATE rounds SET allowed_types = '{\"cv\": [\"pdf\"]}' WHERE id = $1",
+        "UPDATE rounds SET qualification_id = gen_random_uuid() WHERE id = $1",
+        "UPDATE qualifications SET prior_learning_allowed = NOT prior_learning_allowed
+          WHERE id = (SELECT qualification_id FROM rounds WHERE id = $1)",
+        "DELETE FROM competences
+          WHERE qualification_id = (SELECT qualification_id FROM rounds WHERE id = $1)",
+        "UPDATE competences SET code = code || 'x'
+          WHERE qualification_id = (SELECT qualification_id FROM rounds WHERE id = $1)",
+        "INSERT INTO competences (qualification_id, code, name)
+         SELECT qualification_id, 'Z.9', 'Later' FROM rounds WHERE id = $1",
+    ];
+    for statement in refused {
+        let error = sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(round_id)
+            .execute(pool)
+            .await
+            .expect_err(statement);
+        assert!(
+            error.to_string().contains("do not change once written"),
+            "{statement}: {error}"
+        );
+    }
+    // What may change does: the deadline, and the round's closing, once.
+    sqlx::query("UPDATE rounds SET deadline = deadline + 1 WHERE id = $1")
+        .bind(round_id)
+        .execute(pool)
+        .await
+        .expect("the deadline moves");
+    sqlx::query("UPDATE rounds SET closed_at = now() WHERE id = $1")
+        .bind(round_id)
+        .execute(pool)
+        .await
+        .expect("the round closes");
+    let reopened = sqlx::query("UPDATE rounds SET closed_at = NULL WHERE id = $1")
+        .bind(round_id)
+        .execute(pool)
+        .await
+        .expect_err("a closed round stays closed");
+    assert!(
+        reopened.to_string().contains("do not change once written"),
+        "{reopened}"
+    );
+
+    // Closed behind intake's back: the kept facts say open, the write finds it closed.
+    for person in &people[1..] {
+        let (status, body) = apply(person).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["errors"][0]["field"], "round_id", "{body}");
+        assert_eq!(
+            body["errors"][0]["message"], "the round is closed",
+            "{body}"
+        );
+    }
+    let written: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM applications),
+                (SELECT count(*) FROM messaging.outbox WHERE message_type = 'application.created')",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("counts");
+    assert_eq!(written, (1, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -208,10 +208,11 @@ pub const NEW_FEE_CONFIRMED: bool = false;
 
 /// Creates draft applications in one statement: one round trip, and one commit, for a whole
 /// batch of the group commit (`crate::http::creations`), where a transaction per application
-/// took five round trips and a WAL flush (issue 16's P1). With each application go its
-/// competences and first history entry, written `at`; its event (`events`, the outbox's columns,
-/// and `event_of`, the application each is of); and, for a request made with an
-/// `Idempotency-Key`, its saved answer (`keys`, each with its application).
+/// took five round trips and a WAL flush (issue 16's P1). Each application, with its
+/// competences, is created `at` (its history's first entry is read from it, see [`history`]);
+/// with it go its event (`events`, the outbox's columns, and `event_of`, the application each is
+/// of) and, for a request made with an `Idempotency-Key`, its saved answer (`keys`, each with its
+/// application).
 ///
 /// An application is written only if its round is still open, and the round is held
 /// (`FOR SHARE`) until the statement commits, so that neither closing it nor editing it (allowed
@@ -234,8 +235,12 @@ pub async fn create_all(
                  INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name,
                                            family_name, email, language, kind, delivery_option,
                                            partner_code, certificate_number, duplicate_reason,
-                                           status, fee_confirmed, created_at)
-                 SELECT u.*, $17, $18, $19
+                                           competences, status, fee_confirmed, created_at)
+                 SELECT u.*,
+                        ARRAY(SELECT x.code
+                                FROM UNNEST($14::uuid[], $15::text[]) AS x(application_id, code)
+                               WHERE x.application_id = u.id ORDER BY x.code),
+                        $16, $17, $18
                    FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[],
                                $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                                $11::text[], $12::text[], $13::text[])
@@ -244,25 +249,15 @@ pub async fn create_all(
                           certificate_number, duplicate_reason)
                   WHERE u.round_id IN (SELECT id FROM open)
                  RETURNING id),
-             c AS (
-                 INSERT INTO application_competences (application_id, code)
-                 SELECT application_id, code
-                   FROM UNNEST($14::uuid[], $15::text[]) AS x(application_id, code)
-                  WHERE application_id IN (SELECT id FROM a)),
-             h AS (
-                 INSERT INTO application_history (application_id, at, event, detail)
-                 SELECT id, $19, 'created', detail
-                   FROM UNNEST($1::uuid[], $16::jsonb[]) AS x(id, detail)
-                  WHERE id IN (SELECT id FROM a)),
              e AS (
-                 {events} UNNEST($20::uuid[], $21::text[], $22::bytea[], $23::jsonb[], $24::uuid[])
+                 {events} UNNEST($19::uuid[], $20::text[], $21::bytea[], $22::jsonb[], $23::uuid[])
                      AS e(message_id, message_type, body, headers, application_id)
                   WHERE application_id IN (SELECT id FROM a)),
              k AS (
                  INSERT INTO idempotency_keys (subject, key, request_hash, status, body)
                  SELECT subject, key, request_hash, status, body
-                   FROM UNNEST($25::uuid[], $26::text[], $27::text[], $28::text[], $29::int2[],
-                               $30::jsonb[])
+                   FROM UNNEST($24::uuid[], $25::text[], $26::text[], $27::text[], $28::int2[],
+                               $29::jsonb[])
                      AS k(application_id, subject, key, request_hash, status, body)
                   WHERE application_id IN (SELECT id FROM a))
              SELECT id FROM a",
@@ -284,7 +279,6 @@ pub async fn create_all(
             competences.push(code.as_str());
         }
     }
-    let details: Vec<&serde_json::Value> = apps.iter().map(|a| &a.detail).collect();
     let written = sqlx::query_scalar(sqlx::AssertSqlSafe(SQL.as_str()))
         .bind(&ids)
         .bind(&rounds)
@@ -301,7 +295,6 @@ pub async fn create_all(
         .bind(optional(|a| a.duplicate_reason.map(|r| r.as_str())))
         .bind(&competence_of)
         .bind(&competences)
-        .bind(&details)
         .bind(NEW_STATUS)
         .bind(NEW_FEE_CONFIRMED)
         .bind(at)
@@ -337,14 +330,13 @@ pub struct RoundFacts {
     pub prior_learning_allowed: bool,
     /// The codes of the qualification's competences, in order.
     pub competences: Vec<String>,
-    /// The database's time of the read: the applications checked against these facts are
-    /// created at it.
-    pub read_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Reads the [`RoundFacts`] of `rounds` in one statement. Nothing is held: [`create_all`] writes
 /// an application only if its round is still open, and holds the round while it writes. A round
-/// that does not exist is missing from the answer.
+/// that does not exist is missing from the answer. Only `open` ever changes, and only once (the
+/// database refuses any other change: migration `round_facts_fixed`), so the group commit keeps
+/// them (`http::creations`).
 pub async fn round_facts(
     conn: &mut PgConnection,
     rounds: &[Uuid],
@@ -356,8 +348,7 @@ pub async fn round_facts(
                 ARRAY(SELECT option FROM round_delivery_options WHERE round_id = r.id)
                     AS delivery_options,
                 ARRAY(SELECT code FROM competences WHERE qualification_id = q.id ORDER BY code)
-                    AS competences,
-                now() AS read_at
+                    AS competences
            FROM rounds r JOIN qualifications q ON q.id = r.qualification_id
           WHERE r.id = ANY($1)",
     )
@@ -395,14 +386,12 @@ pub async fn record(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Record> {
     .await
 }
 
-/// Codes of the competences applied for.
+/// Codes of the competences applied for, in order.
 pub async fn competence_codes(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT code FROM application_competences WHERE application_id = $1 ORDER BY code",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await
+    sqlx::query_scalar("SELECT competences FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await
 }
 
 /// A document recorded for an application (from `document.stored`).
@@ -433,9 +422,29 @@ pub struct HistoryEntry {
     pub detail: serde_json::Value,
 }
 
+/// The detail of an application's first history entry, `created`: who created it. Not stored:
+/// [`history`] builds the entry from the application's row, as this does.
+pub fn created_detail(partner_code: Option<&str>) -> serde_json::Value {
+    match partner_code {
+        Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
+        None => serde_json::json!({ "by": "applicant" }),
+    }
+}
+
+/// An application's history, oldest first. Its first entry, `created`, is not stored (it would
+/// repeat the application's row: one row and two index entries fewer per new application, issue
+/// 16's P1): it is built from the creation time and the partner, as [`created_detail`] does.
 pub async fn history(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<HistoryEntry>> {
     sqlx::query_as(
-        "SELECT at, event, detail FROM application_history WHERE application_id = $1 ORDER BY id",
+        "SELECT at, event, detail FROM (
+             SELECT 0::bigint AS id, created_at AS at, 'created' AS event,
+                    CASE WHEN partner_code IS NULL THEN jsonb_build_object('by', 'applicant')
+                         ELSE jsonb_build_object('by', 'partner', 'partner_code', partner_code)
+                    END AS detail
+               FROM applications WHERE id = $1
+             UNION ALL
+             SELECT id, at, event, detail FROM application_history WHERE application_id = $1
+         ) h ORDER BY id",
     )
     .bind(id)
     .fetch_all(conn)
@@ -500,9 +509,9 @@ pub async fn submission_facts(conn: &mut PgConnection, id: Uuid) -> sqlx::Result
     .fetch_one(&mut *conn)
     .await?;
     facts.competences = sqlx::query_as(
-        "SELECT c.code, c.name FROM application_competences ac
-           JOIN competences c ON c.code = ac.code AND c.qualification_id = $2
-          WHERE ac.application_id = $1 ORDER BY c.code",
+        "SELECT c.code, c.name FROM applications a
+           JOIN competences c ON c.code = ANY (a.competences) AND c.qualification_id = $2
+          WHERE a.id = $1 ORDER BY c.code",
     )
     .bind(id)
     .bind(facts.qualification_id)

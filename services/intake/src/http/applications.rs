@@ -348,10 +348,7 @@ pub(super) async fn draft(
     }
 
     let id = Uuid::now_v7();
-    let detail = match partner {
-        Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
-        None => serde_json::json!({ "by": "applicant" }),
-    };
+    let detail = db::applications::created_detail(partner.as_deref());
     let event = ApplicationCreated {
         application_id: id,
         awarding_body_id: body,

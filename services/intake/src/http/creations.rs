@@ -10,14 +10,16 @@
 //! reads to the checks):
 //!
 //! 1. the saved answers of the requests' `Idempotency-Key`s; a retry is answered with its own;
-//! 2. the facts of every round named, and the database's time, in one read;
+//! 2. the facts of every round named: kept in memory once read ([`KnownRounds`]), so read only
+//!    for a round not seen before;
 //! 3. each request checked ([`super::applications::draft`]) — one that fails is answered with its
 //!    422 (or 403) and left out;
 //! 4. one statement, committed on its own, writes them all: the applications (created at the
-//!    time read in 2) with their competences and history, their events into the outbox, and
+//!    moment the batch was checked) with their competences and history, their events into the outbox, and
 //!    the answers of those with a key. It writes an application only while its round is open,
 //!    holding the round until it commits (`db::applications::create_all`), so that a round
-//!    closed since 2 gets no application: its request is answered 422 instead;
+//!    closed since its facts were read gets no application: its request is answered 422
+//!    instead, and the round is known as closed from then on;
 //! 5. every request answered.
 //!
 //! Nothing waits for a batch to fill: a worker that finds one request waiting makes a batch of
@@ -36,8 +38,8 @@
 //! would; so do the rest of a batch being tried one by one, once one of them meets an outage. A request whose handler is gone (the
 //! client left, or the HTTP timeout answered it) is not created.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::http::StatusCode;
 use kutse_http::ApiError;
@@ -47,6 +49,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::applications::{self, Creation};
+use crate::db::applications::RoundFacts;
 use crate::{db, idempotency};
 
 /// Workers writing batches, each on a connection of its own: one writes while the other's
@@ -54,6 +57,9 @@ use crate::{db, idempotency};
 pub const WORKERS: usize = 2;
 /// The most requests one batch takes.
 pub const MAX_BATCH: usize = 64;
+/// The most rounds whose facts are kept; past it, all are forgotten and read again as needed (a
+/// register has a few hundred rounds a year).
+const KNOWN_ROUNDS: usize = 10_000;
 
 /// A request's answer: the status and body of a 201 (or of a replayed answer), or a refusal.
 type Answer = Result<(StatusCode, serde_json::Value), ApiError>;
@@ -75,9 +81,12 @@ impl Creations {
     pub fn start(pool: &PgPool) -> Self {
         let (queue, waiting) = mpsc::channel(1024);
         let waiting = Arc::new(Mutex::new(waiting));
+        let known = Arc::new(KnownRounds::default());
         for _ in 0..WORKERS {
-            let (pool, waiting) = (pool.clone(), waiting.clone());
-            tokio::spawn(supervised(move || work(pool.clone(), waiting.clone())));
+            let (pool, waiting, known) = (pool.clone(), waiting.clone(), known.clone());
+            tokio::spawn(supervised(move || {
+                work(pool.clone(), waiting.clone(), known.clone())
+            }));
         }
         Self { queue }
     }
@@ -117,7 +126,7 @@ where
     }
 }
 
-async fn work(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
+async fn work(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>, known: Arc<KnownRounds>) {
     loop {
         // The queue stays this worker's until its batch is checked and only the write is left:
         // the next batch gathers meanwhile, and is checked while this one's statement runs and
@@ -143,7 +152,7 @@ async fn work(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
         if batch.is_empty() {
             continue;
         }
-        settle(&pool, batch, queue).await;
+        settle(&pool, &known, batch, queue).await;
     }
 }
 
@@ -151,11 +160,11 @@ async fn work(pool: PgPool, waiting: Arc<Mutex<mpsc::Receiver<Waiting>>>) {
 type Queue = tokio::sync::OwnedMutexGuard<mpsc::Receiver<Waiting>>;
 
 /// Writes a batch and answers its requests; if the batch fails as a whole, each alone.
-async fn settle(pool: &PgPool, batch: Vec<Waiting>, queue: Queue) {
+async fn settle(pool: &PgPool, known: &KnownRounds, batch: Vec<Waiting>, queue: Queue) {
     let (creations, answers): (Vec<Creation>, Vec<oneshot::Sender<Answer>>) =
         batch.into_iter().map(|w| (w.creation, w.answer)).unzip();
     let size = creations.len();
-    match commit(pool, &creations, Some(queue)).await {
+    match commit(pool, known, &creations, Some(queue)).await {
         Ok(answered) => {
             for (answer, result) in answers.into_iter().zip(answered) {
                 // A request whose client went away is created all the same: a retry with its
@@ -190,7 +199,7 @@ async fn settle(pool: &PgPool, batch: Vec<Waiting>, queue: Queue) {
                 let result = match &outage {
                     // The database went away meanwhile: the rest are not waited out one by one.
                     Some(error) => Err(like(error)),
-                    None => match commit(pool, std::slice::from_ref(creation), None).await {
+                    None => match commit(pool, known, std::slice::from_ref(creation), None).await {
                         Ok(mut answered) => answered.pop().unwrap_or_else(|| Err(unanswered())),
                         Err(failed) => Err(failed.error),
                     },
@@ -269,10 +278,65 @@ fn unanswered() -> ApiError {
     ApiError::Internal(anyhow::anyhow!("a creation was left without an answer"))
 }
 
+/// The facts of the rounds applied to, kept once read. They never change once written (the
+/// database refuses it: migration `round_facts_fixed`), except a round's closing, which the
+/// statement writing a batch checks itself while holding the round; a round found closed there
+/// is known as closed from then on. Read for every batch, they were a round trip while the
+/// queue was held, and a fifth of intake's time on the database (issue 16's P1).
+#[derive(Debug, Default)]
+struct KnownRounds(RwLock<HashMap<Uuid, Arc<RoundFacts>>>);
+
+impl KnownRounds {
+    /// The facts of `rounds`, reading those not known yet in one statement. A round that does
+    /// not exist is missing from the answer (and is not remembered).
+    async fn facts(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        rounds: &[Uuid],
+    ) -> sqlx::Result<HashMap<Uuid, Arc<RoundFacts>>> {
+        let mut found = HashMap::with_capacity(rounds.len());
+        let mut missing = Vec::new();
+        {
+            let known = self.0.read().unwrap_or_else(PoisonError::into_inner);
+            for round in rounds {
+                match known.get(round) {
+                    Some(facts) => {
+                        found.insert(*round, facts.clone());
+                    }
+                    None => missing.push(*round),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(found);
+        }
+        let read = db::applications::round_facts(conn, &missing).await?;
+        let mut known = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if known.len() + read.len() > KNOWN_ROUNDS {
+            known.clear();
+        }
+        for (round, facts) in read {
+            let facts = Arc::new(facts);
+            known.insert(round, facts.clone());
+            found.insert(round, facts);
+        }
+        Ok(found)
+    }
+
+    /// `round` was found closed: applications to it are refused without a write from now on.
+    fn closed(&self, round: Uuid) {
+        let mut known = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(facts) = known.get_mut(&round) {
+            Arc::make_mut(facts).open = false;
+        }
+    }
+}
+
 /// Creates `creations` in one statement: an answer per creation, in order, if it ran; the
 /// error that ended it if not. `queue`, if given, is let go once only the write is left.
 async fn commit(
     pool: &PgPool,
+    known: &KnownRounds,
     creations: &[Creation],
     queue: Option<Queue>,
 ) -> Result<Vec<Answer>, Failed> {
@@ -291,7 +355,7 @@ async fn commit(
     let facts = if rounds.is_empty() {
         Default::default()
     } else {
-        db::applications::round_facts(&mut conn, &rounds).await?
+        known.facts(&mut conn, &rounds).await?
     };
 
     let mut drafts = Vec::new();
@@ -299,7 +363,8 @@ async fn commit(
         if answers.get(i).is_some_and(Option::is_some) {
             continue;
         }
-        let checked = applications::draft(&mut conn, creation, facts.get(&creation.round_id()))
+        let round = facts.get(&creation.round_id()).map(Arc::as_ref);
+        let checked = applications::draft(&mut conn, creation, round)
             .instrument(creation.span.clone())
             .await;
         match checked {
@@ -314,13 +379,14 @@ async fn commit(
             }
         }
     }
-    // Every draft was checked against facts read at one moment, the moment it is created at.
     // With no draft there is nothing to write.
-    let at = facts.values().map(|f| f.read_at).next();
-    let (Some(at), false) = (at, drafts.is_empty()) else {
+    if drafts.is_empty() {
         drop(queue);
         return Ok(finished(answers));
-    };
+    }
+    // The batch's applications are created at the moment they were checked, by intake's clock,
+    // to the database's precision (microseconds), so that the answer shows what is stored.
+    let at = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
 
     let mut bodies = Vec::with_capacity(drafts.len());
     for (i, draft) in &drafts {
@@ -359,6 +425,7 @@ async fn commit(
                 .in_scope(|| tracing::info!(application = %id, "application created"));
             Ok((StatusCode::CREATED, body))
         } else {
+            known.closed(creation.round_id());
             Err(ApiError::invalid("round_id", "the round is closed"))
         });
     }
