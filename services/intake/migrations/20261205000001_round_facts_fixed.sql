@@ -8,7 +8,8 @@
 -- These triggers make that a rule of the database, not only of today's code: a change to one
 -- of those facts, or a fee, delivery option or competence added after its round or
 -- qualification was created (in a later transaction), is refused. Whoever needs such a change
--- must first teach intake's cache to notice it.
+-- must first teach intake's cache to notice it. What the checks do not use may change: a fee's
+-- amount, a delivery option's cost, a competence's name.
 
 CREATE FUNCTION refuse_changed_application_facts() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -36,17 +37,30 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE TRIGGER round_fees_fixed BEFORE UPDATE OR DELETE ON round_fees
+CREATE TRIGGER round_fees_fixed BEFORE UPDATE ON round_fees
+    FOR EACH ROW
+    WHEN (OLD.round_id IS DISTINCT FROM NEW.round_id OR OLD.kind IS DISTINCT FROM NEW.kind)
+    EXECUTE FUNCTION refuse_changed_application_facts();
+CREATE TRIGGER round_fees_kept BEFORE DELETE ON round_fees
     FOR EACH ROW EXECUTE FUNCTION refuse_changed_application_facts();
 CREATE TRIGGER round_fees_with_round BEFORE INSERT ON round_fees
     FOR EACH ROW EXECUTE FUNCTION refuse_late_application_facts();
 
-CREATE TRIGGER round_delivery_options_fixed BEFORE UPDATE OR DELETE ON round_delivery_options
+CREATE TRIGGER round_delivery_options_fixed BEFORE UPDATE ON round_delivery_options
+    FOR EACH ROW
+    WHEN (OLD.round_id IS DISTINCT FROM NEW.round_id OR OLD.option IS DISTINCT FROM NEW.option)
+    EXECUTE FUNCTION refuse_changed_application_facts();
+CREATE TRIGGER round_delivery_options_kept BEFORE DELETE ON round_delivery_options
     FOR EACH ROW EXECUTE FUNCTION refuse_changed_application_facts();
 CREATE TRIGGER round_delivery_options_with_round BEFORE INSERT ON round_delivery_options
     FOR EACH ROW EXECUTE FUNCTION refuse_late_application_facts();
 
-CREATE TRIGGER competences_fixed BEFORE UPDATE OR DELETE ON competences
+CREATE TRIGGER competences_fixed BEFORE UPDATE ON competences
+    FOR EACH ROW
+    WHEN (OLD.qualification_id IS DISTINCT FROM NEW.qualification_id
+          OR OLD.code IS DISTINCT FROM NEW.code)
+    EXECUTE FUNCTION refuse_changed_application_facts();
+CREATE TRIGGER competences_kept BEFORE DELETE ON competences
     FOR EACH ROW EXECUTE FUNCTION refuse_changed_application_facts();
 CREATE TRIGGER competences_with_qualification BEFORE INSERT ON competences
     FOR EACH ROW EXECUTE FUNCTION refuse_late_application_facts();

@@ -18,8 +18,8 @@
 //! - [`platform`]: database, migrations, verifier; the readiness checks they bring.
 //! - [`runtime`]: the HTTP server and the broker supervisor.
 
-/// Every program built on this crate (the six services, the tools, the tests and benchmarks that
-/// run services in their own process) allocates with mimalloc rather than glibc's malloc. Under
+/// Every program built on this crate (the six services, and the tests and benchmarks that run
+/// services in their own process) allocates with mimalloc rather than glibc's malloc. Under
 /// load glibc's `malloc`/`free` were about a fifth of intake's CPU (issue 16's P1, measured with
 /// `perf`); with mimalloc intake took 9 % more applications per second on the same machine.
 /// Built without transparent huge pages (`no_thp`): with them, documents' resident memory during

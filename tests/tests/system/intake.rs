@@ -1742,7 +1742,7 @@ async fn a_rounds_facts_do_not_change_once_written_and_a_round_closed_since_they
 
     // Every fact an application is checked against is refused a change.
     let refused = [
-        "UPDATE round_fees SET amount_cents = 1 WHERE round_id = $1",
+        "UPDATE round_fees SET kind = 'recertification' WHERE round_id = $1 AND kind = 'initial'",
         "DELETE FROM round_delivery_options WHERE round_id = $1 AND option = 'post'",
         "INSERT INTO round_delivery_options (round_id, option, cost_cents) VALUES ($1, 'pickup', 0)",
         "INSERT INTO round_fees (round_id, kind, amount_cents) VALUES ($1, 'recertification', 1)",
@@ -1768,12 +1768,21 @@ async fn a_rounds_facts_do_not_change_once_written_and_a_round_closed_since_they
             "{statement}: {error}"
         );
     }
-    // What may change does: the deadline, and the round's closing, once.
-    sqlx::query("UPDATE rounds SET deadline = deadline + 1 WHERE id = $1")
-        .bind(round_id)
-        .execute(pool)
-        .await
-        .expect("the deadline moves");
+    // What may change does: the deadline, what the checks do not use (a fee's amount, an
+    // option's cost, a competence's name), and the round's closing, once.
+    for statement in [
+        "UPDATE rounds SET deadline = deadline + 1 WHERE id = $1",
+        "UPDATE round_fees SET amount_cents = amount_cents + 100 WHERE round_id = $1",
+        "UPDATE round_delivery_options SET cost_cents = cost_cents + 1 WHERE round_id = $1",
+        "UPDATE competences SET name = name || '.'
+          WHERE qualification_id = (SELECT qualification_id FROM rounds WHERE id = $1)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .bind(round_id)
+            .execute(pool)
+            .await
+            .expect(statement);
+    }
     sqlx::query("UPDATE rounds SET closed_at = now() WHERE id = $1")
         .bind(round_id)
         .execute(pool)
@@ -1807,6 +1816,65 @@ async fn a_rounds_facts_do_not_change_once_written_and_a_round_closed_since_they
     .await
     .expect("counts");
     assert_eq!(written, (1, 1));
+}
+
+/// During a rolling deploy an intake older than the competences' array and the unstored
+/// `created` entry still runs for a while, and writes applications its own way: they read as
+/// today's do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_an_older_intake_wrote_during_a_rolling_deploy_reads_as_todays_do() {
+    let portal = Portal::new().await;
+    let (body_id, _, round) = portal.round(open_round()).await;
+    let pool = &portal.intake.db.pool;
+    let person = applicants(1).remove(0);
+    let id = Uuid::now_v7();
+    let round_id = Uuid::parse_str(round["id"].as_str().expect("id")).expect("uuid");
+    // As the older intake's statement did: the application, its competences in their own
+    // table, and its first history entry stored.
+    let mut tx = pool.begin().await.expect("begin");
+    sqlx::query(
+        "INSERT INTO applications (id, round_id, awarding_body_id, applicant, given_name,
+                                   family_name, email, language, kind, delivery_option)
+         VALUES ($1, $2, $3, $4, 'Mari', 'Maasikas', 'mari@example.com', 'et', 'prior_learning',
+                 'electronic')",
+    )
+    .bind(id)
+    .bind(round_id)
+    .bind(body_id)
+    .bind(person.trim_start_matches("EE"))
+    .execute(&mut *tx)
+    .await
+    .expect("application");
+    sqlx::query(
+        "INSERT INTO application_competences (application_id, code)
+         VALUES ($1, 'B.2.2'), ($1, 'B.2.1')",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("competences");
+    sqlx::query(
+        "INSERT INTO application_history (application_id, at, event, detail)
+         SELECT id, created_at, 'created', '{\"by\": \"applicant\"}' FROM applications
+          WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .expect("history");
+    tx.commit().await.expect("commit");
+
+    let token = portal.token(&person, &[], None);
+    let (status, seen) = portal
+        .send("GET", &format!("/applications/{id}"), &token, None, None)
+        .await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["competences"], json!(["B.2.1", "B.2.2"]), "{seen}");
+    assert_eq!(
+        seen["history"],
+        json!([{ "at": seen["created_at"], "event": "created", "detail": { "by": "applicant" } }]),
+        "{seen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -433,7 +433,9 @@ pub fn created_detail(partner_code: Option<&str>) -> serde_json::Value {
 
 /// An application's history, oldest first. Its first entry, `created`, is not stored (it would
 /// repeat the application's row: one row and two index entries fewer per new application, issue
-/// 16's P1): it is built from the creation time and the partner, as [`created_detail`] does.
+/// 16's P1): it is built from the creation time and the partner, as [`created_detail`] does. A
+/// stored one (written by an intake older than migration `created_from_application`, during a
+/// rolling deploy) is passed over: it says the same.
 pub async fn history(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<HistoryEntry>> {
     sqlx::query_as(
         "SELECT at, event, detail FROM (
@@ -443,7 +445,8 @@ pub async fn history(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Hist
                     END AS detail
                FROM applications WHERE id = $1
              UNION ALL
-             SELECT id, at, event, detail FROM application_history WHERE application_id = $1
+             SELECT id, at, event, detail FROM application_history
+              WHERE application_id = $1 AND event <> 'created'
          ) h ORDER BY id",
     )
     .bind(id)

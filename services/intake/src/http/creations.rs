@@ -5,9 +5,10 @@
 //! application with its competences and history, its event into the outbox, commit) and a WAL
 //! flush; under load those, not the rows, were what intake spent its time on (issue 16's P1).
 //! So the handler hands its request to one of a few workers ([`WORKERS`]). A worker takes every
-//! request waiting, up to [`MAX_BATCH`], and creates them all in two round trips (three when some
-//! carry an `Idempotency-Key`; a partner's request, or one naming a certificate, adds its own
-//! reads to the checks):
+//! request waiting, up to [`MAX_BATCH`], and creates them all in one round trip once its rounds
+//! are known (one more for a round not seen before, and one when some carry an
+//! `Idempotency-Key`; a partner's request, or one naming a certificate, adds its own reads to the
+//! checks):
 //!
 //! 1. the saved answers of the requests' `Idempotency-Key`s; a retry is answered with its own;
 //! 2. the facts of every round named: kept in memory once read ([`KnownRounds`]), so read only
@@ -15,7 +16,7 @@
 //! 3. each request checked ([`super::applications::draft`]) — one that fails is answered with its
 //!    422 (or 403) and left out;
 //! 4. one statement, committed on its own, writes them all: the applications (created at the
-//!    moment the batch was checked) with their competences and history, their events into the outbox, and
+//!    moment the batch was checked, with their competences), their events into the outbox, and
 //!    the answers of those with a key. It writes an application only while its round is open,
 //!    holding the round until it commits (`db::applications::create_all`), so that a round
 //!    closed since its facts were read gets no application: its request is answered 422
