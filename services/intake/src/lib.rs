@@ -57,16 +57,16 @@ pub async fn build(config: Config) -> anyhow::Result<Service> {
     let mut tx = platform.pool.begin().await?;
     db::appointments::sync_authority(&mut tx, &config.authority).await?;
     tx.commit().await?;
+    let tara = tokens.tara.clone();
+    let tara_ready = tokens.tara.clone();
     let state = http::AppState {
         pool: platform.pool.clone(),
         verifier: platform.verifier.clone(),
-        tokens: std::sync::Arc::new(tokens.clone()),
+        tokens: std::sync::Arc::new(tokens),
         public_base_url: platform.config.public_base_url.as_str().into(),
         authority_email: std::sync::Arc::new(config.authority_email.clone()),
         creations: http::creations::Creations::start(&platform.pool),
     };
-    let tara = tokens.tara.clone();
-    let tara_ready = tokens.tara.clone();
     let service = Service::new(platform, http::router(state))
         .with_check("TARA keys", move || {
             let tara = tara_ready.clone();

@@ -316,10 +316,10 @@ impl KnownRounds {
         if known.len() + read.len() > KNOWN_ROUNDS {
             known.clear();
         }
+        // What another worker put there meanwhile stays: its read, or a round it found closed.
         for (round, facts) in read {
-            let facts = Arc::new(facts);
-            known.insert(round, facts.clone());
-            found.insert(round, facts);
+            let facts = known.entry(round).or_insert_with(|| Arc::new(facts));
+            found.insert(round, facts.clone());
         }
         Ok(found)
     }
