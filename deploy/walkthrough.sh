@@ -23,49 +23,73 @@ curl -fsS localhost:8081/readyz >/dev/null 2>&1 || {
   exit 1
 }
 
-# The demo body and round, from `make seed` (run here if it has not been).
+step() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+
+# request METHOD URL TOKEN OUT [CURL ARGS…]: sends the request with the token (if any), the
+# answer's body into the file OUT. On an error status it prints the status and the server's
+# problem document to stderr and fails, which stops the walkthrough.
+request() {
+  local method=$1 url=$2 token=$3 out=$4 status
+  shift 4
+  local args=(-sS -X "$method" -o "$out" -w '%{http_code}' "$@")
+  [ -n "$token" ] && args+=(-H "authorization: Bearer $token")
+  status=$(curl "${args[@]}" "$url") || { echo "✗ $method $url: no answer" >&2; return 1; }
+  if [ "$status" -ge 400 ]; then
+    echo "✗ $method $url answered $status:" >&2
+    jq . "$out" >&2 2>/dev/null || cat "$out" >&2
+    return 1
+  fi
+}
+
+# api METHOD URL [TOKEN] [JSON]: the answer's body on stdout, or the problem on stderr (request).
+api() {
+  local method=$1 url=$2 token=${3:-} body=${4:-} answer
+  answer=$(mktemp)
+  local args=()
+  [ -n "$body" ] && args+=(-H 'content-type: application/json' --data "$body")
+  request "$method" "$url" "$token" "$answer" "${args[@]}" || { rm -f "$answer"; return 1; }
+  cat "$answer"
+  echo
+  rm -f "$answer"
+}
+
+# eventually WHAT COMMAND…: runs COMMAND until it succeeds, for up to 15 s. Each step's effect
+# reaches the next service as an event, a moment later. If it never does, the last attempt's
+# complaint (the server's problem document, say) is shown with the timeout.
+eventually() {
+  local what=$1 last
+  shift
+  last=$(mktemp)
+  for _ in $(seq 1 60); do
+    "$@" >/dev/null 2>"$last" && { rm -f "$last"; return 0; }
+    sleep 0.25
+  done
+  echo "✗ waited 15 s for $what; the last attempt said:" >&2
+  cat "$last" >&2
+  echo "  (the services' log in the \`make run\` terminal says more)" >&2
+  rm -f "$last"
+  return 1
+}
+
+# The demo body and round, from `make seed` (run here if it has not been). A file left from
+# services whose databases have since been emptied names a body that no longer exists: then the
+# demo set is loaded again.
 [ -f .local/walkthrough.env ] || make -s seed
 # shellcheck source=/dev/null
 source .local/walkthrough.env
 : "${BODY:?.local/walkthrough.env names no BODY; run make seed}" "${ROUND:?.local/walkthrough.env names no ROUND; run make seed}"
 
-step() { printf '\n\033[1m%s\033[0m\n' "$*"; }
-
-# api METHOD URL [TOKEN] [JSON]: the answer's body on stdout. On an error status it prints the
-# status and the server's problem document to stderr and fails, which stops the walkthrough.
-api() {
-  local method=$1 url=$2 token=${3:-} body=${4:-} answer status
-  local args=(-sS -X "$method" -w '\n%{http_code}')
-  [ -n "$token" ] && args+=(-H "authorization: Bearer $token")
-  [ -n "$body" ] && args+=(-H 'content-type: application/json' --data "$body")
-  answer=$(curl "${args[@]}" "$url") || { echo "✗ $method $url: no answer" >&2; return 1; }
-  status=${answer##*$'\n'}
-  answer=${answer%$'\n'*}
-  if [ "$status" -ge 400 ]; then
-    echo "✗ $method $url answered $status:" >&2
-    jq . <<<"$answer" >&2 2>/dev/null || echo "$answer" >&2
-    return 1
-  fi
-  printf '%s\n' "$answer"
-}
-
-# eventually WHAT COMMAND…: runs COMMAND until it succeeds, for up to 15 s. Each step's effect
-# reaches the next service as an event, a moment later.
-eventually() {
-  local what=$1
-  shift
-  for _ in $(seq 1 60); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.25
-  done
-  echo "✗ waited 15 s for $what; the services' log in the \`make run\` terminal says why" >&2
-  return 1
-}
-
 # Each person logs in with the TARA stand-in; the ID token (no roles in it) is exchanged at intake
 # for an access token with the roles `make seed` appointed them to, acting for the body.
 login() { "$T/kutse-dev-token" token "$@"; }
 MARI=$(login --code 49403136526 --name "Mari Maasikas" --email mari@example.com)
+if ! api GET "localhost:8081/rounds/$ROUND" "$MARI" >/dev/null 2>&1; then
+  echo "walkthrough: the round in .local/walkthrough.env is not in intake (its database was emptied?); loading the demo set again" >&2
+  make -s seed
+  # shellcheck source=/dev/null
+  source .local/walkthrough.env
+  api GET "localhost:8081/rounds/$ROUND" "$MARI" >/dev/null
+fi
 STAFF=$(login --code 36805280109 --name "Siim Sekretär" --body "$BODY")
 ASSESSOR=$(login --code 33105048161 --name "Aino Hindaja" --body "$BODY")
 CHAIR=$(login --code 38001085718 --name "Toomas Esimees" --body "$BODY")
@@ -76,9 +100,9 @@ APP=$(api POST localhost:8081/applications "$MARI" \
 echo "application $APP"
 # A file is judged by its bytes (a PDF here), and virus-scanned before anyone else sees it.
 printf '%%PDF-1.4\n%% Mari Maasikas, CV: juuksur 2019-2026\n%%%%EOF\n' >.local/cv.pdf
-curl -sS --fail-with-body "localhost:8082/documents?application_id=$APP&type=cv" \
-  -H "authorization: Bearer $MARI" -H 'content-type: application/pdf' --data-binary @.local/cv.pdf |
-  jq -c '{sha256, content_type, scan}'
+request POST "localhost:8082/documents?application_id=$APP&type=cv" "$MARI" .local/cv.json \
+  -H 'content-type: application/pdf' --data-binary @.local/cv.pdf
+jq -c '{sha256, content_type, scan}' .local/cv.json
 has_cv() { api GET "localhost:8081/applications/$APP" "$MARI" | jq -e '.documents[0].document_type == "cv"'; }
 eventually "intake to hear of the scanned CV" has_cv
 api POST "localhost:8081/applications/$APP/fee-confirmation" "$STAFF" | jq -c '{fee_confirmed}'
@@ -134,7 +158,7 @@ step "6. The certificate as documents: the page its QR code opens, the Open Badg
 echo "page: http://localhost:8085/certificates/$NUMBER"
 api GET "localhost:8085/certificates/$NUMBER/credential" | cut -d. -f2 | base64 -d 2>/dev/null |
   jq -c '.credentialSubject.achievement.name' || true
-curl -sS --fail-with-body "localhost:8085/certificates/$NUMBER/certificate.pdf" -H "authorization: Bearer $MARI" -o ".local/$NUMBER.pdf"
+request GET "localhost:8085/certificates/$NUMBER/certificate.pdf" "$MARI" ".local/$NUMBER.pdf"
 echo "PDF: .local/$NUMBER.pdf"
 
 step "7. After the certificate: her list, the public register, a print, a duplicate, who read her data."

@@ -16,11 +16,12 @@
 //! afterwards — opening a committee session, which takes every decided application waiting —
 //! so the committee is not killed while that one call is in flight.
 //!
-//! Goals: 0 applications lost, 0 duplicate certificates, duplicate e-mails ≤ kills of
-//! notifications (a killed sender may repeat the one mail it was sending), settled within
-//! 2 minutes of the last fault.
+//! Goals: 0 applications lost, 0 duplicate applications or certificates (each driven application
+//! is a different applicant's, so a second application of one applicant, or a second certificate
+//! of one holder, is a duplicate), duplicate e-mails ≤ kills of notifications (a killed sender
+//! may repeat the one mail it was sending), settled within 2 minutes of the last fault.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -833,15 +834,20 @@ async fn main() -> anyhow::Result<()> {
     let expected = applications.len();
     let settle_limit = Duration::from_secs(300);
     let mut settled_after = None;
-    let (mut awarded, mut certificates, mut mailed);
+    // Every driven application is a different applicant's, and the databases are this run's
+    // own: so an applicant with two applications, or a holder with two certificates, is a
+    // duplicate however it came about (a retried creation that lost its key, an award issued
+    // under a second number), whatever the register's own constraints allow.
+    let (mut awarded, mut applied, mut certificates, mut mailed);
     loop {
-        awarded = sqlx::query_scalar::<_, i64>(
-            "SELECT count(*) FROM applications WHERE status = 'awarded'",
+        (awarded, applied) = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT count(DISTINCT applicant) FILTER (WHERE status = 'awarded'), count(*)
+               FROM applications",
         )
         .fetch_one(intake_db)
         .await?;
-        certificates = sqlx::query_as::<_, (String, String)>(
-            "SELECT application_id::text, register_number FROM certificates",
+        certificates = sqlx::query_as::<_, (String, String, String)>(
+            "SELECT application_id::text, register_number, holder FROM certificates",
         )
         .fetch_all(register_db)
         .await?;
@@ -869,7 +875,7 @@ async fn main() -> anyhow::Result<()> {
             .collect::<Vec<_>>();
         let numbers: HashMap<&str, &str> = certificates
             .iter()
-            .map(|(a, n)| (a.as_str(), n.as_str()))
+            .map(|(a, n, _)| (a.as_str(), n.as_str()))
             .collect();
         let certificate_mails = applications
             .iter()
@@ -882,7 +888,12 @@ async fn main() -> anyhow::Result<()> {
             })
             .count();
         if usize::try_from(awarded)? == expected
-            && certificates.len() == expected
+            && certificates
+                .iter()
+                .map(|(_, _, holder)| holder)
+                .collect::<HashSet<_>>()
+                .len()
+                == expected
             && certificate_mails == expected
         {
             settled_after = Some(last_fault.elapsed());
@@ -898,11 +909,13 @@ async fn main() -> anyhow::Result<()> {
         *per_kind.entry((to.as_str(), subject.as_str())).or_default() += 1;
     }
     let duplicate_mails: u32 = per_kind.values().map(|n| n - 1).sum();
-    let mut per_application: HashMap<&str, u32> = HashMap::new();
-    for (a, _) in &certificates {
-        *per_application.entry(a.as_str()).or_default() += 1;
+    let mut per_holder: HashMap<&str, u32> = HashMap::new();
+    for (_, _, holder) in &certificates {
+        *per_holder.entry(holder.as_str()).or_default() += 1;
     }
-    let duplicate_certificates: u32 = per_application.values().map(|n| n - 1).sum();
+    let duplicate_certificates: u32 = per_holder.values().map(|n| n - 1).sum();
+    // Applications intake holds beyond one per applicant driven.
+    let duplicate_applications = usize::try_from(applied)?.saturating_sub(codes.len());
     let lost = expected.saturating_sub(usize::try_from(awarded)?) + driver_errors.len();
     let total_kills: u32 = kills.values().sum();
     let notifications_kills = kills.get("notifications").copied().unwrap_or(0);
@@ -924,8 +937,13 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("  lost applications          {lost}   (goal 0)");
     println!(
-        "  certificates               {} for {expected} awarded; {duplicate_certificates} duplicate (goal 0)",
-        certificates.len()
+        "  applications in intake     {applied} for {} applicants; {duplicate_applications} duplicate (goal 0)",
+        codes.len()
+    );
+    println!(
+        "  certificates               {} for {expected} awarded, {} holders; {duplicate_certificates} duplicate (goal 0)",
+        certificates.len(),
+        per_holder.len()
     );
     println!(
         "  duplicate e-mails          {duplicate_mails}   (goal ≤ {notifications_kills}, the kills of notifications); {} e-mails in all",
@@ -965,6 +983,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let ok = lost == 0
+        && duplicate_applications == 0
         && duplicate_certificates == 0
         && duplicate_mails <= notifications_kills
         && settled_after.is_some_and(|t| t <= Duration::from_secs(120));

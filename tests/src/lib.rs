@@ -582,3 +582,23 @@ impl Drop for TestBucket {
         });
     }
 }
+
+/// The workspace's binary `name` (a service, a command-line tool), built now: a no-op when it is
+/// up to date, and `cargo test` builds test targets, not every package's binaries.
+pub fn built_binary(name: &str) -> PathBuf {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
+    let built = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--bin", name])
+        .current_dir(workspace)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "building {name} failed");
+    let test_binary = std::env::current_exe().expect("test binary path");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>");
+    profile_dir.join(name)
+}

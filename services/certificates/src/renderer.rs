@@ -15,6 +15,9 @@
 //!   anyway every few seconds.
 //! - The object is written before the row records it; a crash between the two renders the same
 //!   bytes again (rendering is reproducible) over the same key.
+//! - Each certificate is rendered in a span (`certificate render`) that continues the trace its
+//!   row keeps (`traceparent`, written by the issuance or the duplicate), so the signed
+//!   protocol, the issuance, the rendering and the holder's e-mail are one trace.
 
 use std::time::Duration;
 
@@ -25,6 +28,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::consumers::CertificateDocument;
 use crate::db::renderings::ToRender;
@@ -129,7 +133,22 @@ impl Renderer {
         if leased == 0 {
             return Ok(0);
         }
-        let work = batch.into_iter().map(|row| self.render_one(row));
+        let work = batch.into_iter().map(|row| {
+            // Each certificate is rendered in the trace of what asked for it (the protocol's
+            // issuance, a duplicate), and its announcement carries that trace on to the e-mail.
+            let span = tracing::info_span!(
+                "certificate.render",
+                otel.name = "certificate render",
+                register_number = row.register_number.as_str(),
+            );
+            if let Some(traceparent) = &row.traceparent {
+                kutse_telemetry::set_parent_from(
+                    &span,
+                    [("traceparent".to_owned(), traceparent.clone())],
+                );
+            }
+            self.render_one(row).instrument(span)
+        });
         let results = futures::future::join_all(work).await;
         let mut done = Vec::with_capacity(leased);
         let mut conn = self.pool.acquire().await?;

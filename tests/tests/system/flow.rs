@@ -160,6 +160,8 @@ pub(super) struct Flow {
     pub(super) id: String,
     /// Mari's e-mails so far.
     pub(super) mails: Vec<Value>,
+    /// Mari's e-mail address.
+    pub(super) email: String,
     pub(super) body_id: Uuid,
     pub(super) round_id: String,
     pub(super) staff: String,
@@ -502,6 +504,7 @@ pub(super) async fn run_flow(accept_all: bool) -> Flow {
         s,
         id,
         mails,
+        email,
         body_id,
         round_id: round["id"].as_str().expect("round").to_owned(),
         staff,

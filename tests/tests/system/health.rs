@@ -133,26 +133,6 @@ async fn a_service_stops_within_its_grace_period_even_with_a_request_hanging_in_
     drop(stuck);
 }
 
-/// The `kutse-certificates` binary, built now (a no-op when it is up to date: `cargo test` builds
-/// test targets, not the services' binaries).
-fn register_binary() -> std::path::PathBuf {
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root");
-    let built = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--bin", "kutse-certificates"])
-        .current_dir(workspace)
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "building kutse-certificates failed");
-    let test_binary = std::env::current_exe().expect("test binary path");
-    let profile_dir = test_binary
-        .parent()
-        .and_then(std::path::Path::parent)
-        .expect("target/<profile>");
-    profile_dir.join("kutse-certificates")
-}
-
 /// The image's user (`deploy/Dockerfile`).
 const IMAGE_UID: u32 = 10001;
 
@@ -196,7 +176,7 @@ async fn the_register_binary_runs_from_root_with_only_its_mounted_key_and_stops_
         ("LOG_FORMAT", "text".to_owned()),
         ("RUST_LOG", "warn".to_owned()),
     ];
-    let binary = register_binary();
+    let binary = kutse_tests::built_binary("kutse-certificates");
     let run = |command: Option<&str>| {
         let mut process = if drop_to_image_user {
             let mut setpriv = Command::new("/usr/bin/setpriv");

@@ -187,32 +187,82 @@ async fn every_service_reports_its_requests_messages_queues_and_outbox_in_metric
     .await;
 }
 
+/// Two messages parked in the register's (certificates') parking queue: a protocol that
+/// arrived before its application's facts (retried, then parked: exhausted), and a submission
+/// forged under the routing key a pipeline may use (parked unread: misrouted).
+struct Parked {
+    /// The protocol's application.
+    application: Uuid,
+    protocol: Envelope,
+    forged: Envelope,
+    parking: Parking,
+}
+
+impl Parked {
+    async fn in_(register: &Register) -> Self {
+        let application = Uuid::now_v7();
+        let protocol = register
+            .sign_and_publish(&register.protocol(vec![(application, Outcome::Award)]))
+            .await;
+        let (submitted, _) = register.facts(application, true);
+        let forged = Envelope::new(&submitted, Some(application)).expect("envelope");
+        let connection = kutse_testkit::broker().await.expect("broker");
+        register
+            .harness
+            .publish_on(&connection, &forged, "protocol.signed")
+            .await
+            .expect("published");
+        let parking = Parking::open(
+            &kutse_testkit::amqp_url(),
+            &register.harness.prefix,
+            "certificates",
+        )
+        .await
+        .expect("open");
+        eventually(WAIT, "both parked", || async {
+            (parking.count().await.ok()? == 2).then_some(())
+        })
+        .await;
+        Self {
+            application,
+            protocol,
+            forged,
+            parking,
+        }
+    }
+
+    /// `application`'s facts reach the register, so that the protocol can now be handled.
+    async fn facts_arrive(register: &Register, application: Uuid) {
+        let (submitted, decided) = register.facts(application, true);
+        for event in [
+            Envelope::new(&submitted, Some(application)).expect("e"),
+            Envelope::new(&decided, Some(application)).expect("e"),
+        ] {
+            register.harness.publish(&event).await.expect("publish");
+        }
+        eventually(WAIT, "the facts recorded", || async {
+            (register
+                .count(
+                    "SELECT count(*) FROM messaging.inbox WHERE message_type <> 'protocol.signed'",
+                )
+                .await
+                >= 2)
+                .then_some(())
+        })
+        .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parked_messages_are_listed_without_loss_replayed_when_they_can_succeed_and_forgeries_only_purged()
  {
     let register = Register::new().await;
-    let harness = &register.harness;
-
-    // A protocol that arrives before its application's facts is retried, then parked.
-    let application = Uuid::now_v7();
-    let protocol = register
-        .sign_and_publish(&register.protocol(vec![(application, Outcome::Award)]))
-        .await;
-    // A submission forged under the routing key a pipeline may use is parked unread.
-    let (submitted, decided) = register.facts(application, true);
-    let forged = Envelope::new(&submitted, Some(application)).expect("envelope");
-    let connection = kutse_testkit::broker().await.expect("broker");
-    harness
-        .publish_on(&connection, &forged, "protocol.signed")
-        .await
-        .expect("published");
-    let parking = Parking::open(&kutse_testkit::amqp_url(), &harness.prefix, "certificates")
-        .await
-        .expect("open");
-    eventually(WAIT, "both parked", || async {
-        (parking.count().await.ok()? == 2).then_some(())
-    })
-    .await;
+    let Parked {
+        application,
+        protocol,
+        forged,
+        parking,
+    } = Parked::in_(&register).await;
 
     // Listing takes nothing away, however often.
     for _ in 0..3 {
@@ -262,20 +312,7 @@ async fn parked_messages_are_listed_without_loss_replayed_when_they_can_succeed_
     // Nothing issued yet; the facts arrive; everything is replayed: the forgery is refused and
     // stays, the protocol is handled and its certificate issued.
     assert_eq!(register.count("SELECT count(*) FROM certificates").await, 0);
-    for event in [
-        Envelope::new(&submitted, Some(application)).expect("e"),
-        Envelope::new(&decided, Some(application)).expect("e"),
-    ] {
-        harness.publish(&event).await.expect("publish");
-    }
-    eventually(WAIT, "the facts recorded", || async {
-        (register
-            .count("SELECT count(*) FROM messaging.inbox WHERE message_type <> 'protocol.signed'")
-            .await
-            >= 2)
-            .then_some(())
-    })
-    .await;
+    Parked::facts_arrive(&register, application).await;
     let mut progress = Vec::new();
     let replayed = parking
         .walk(
@@ -320,6 +357,168 @@ async fn parked_messages_are_listed_without_loss_replayed_when_they_can_succeed_
         .await
         .expect("purge");
     assert_eq!(purged.purged.len(), 1);
+    assert_eq!(parking.count().await.expect("count"), 0);
+    parking.close().await;
+}
+
+/// What one run of `kutse-ops` printed, and whether it succeeded.
+struct Ran {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the operator's tool on `service`'s parking queue of this test's topology.
+fn kutse_ops(prefix: &str, service: &str, args: &[&str]) -> Ran {
+    let output = std::process::Command::new(kutse_tests::built_binary("kutse-ops"))
+        .args(["--service", service, "--prefix", prefix])
+        .args(args)
+        .env("AMQP_URL", kutse_testkit::amqp_url())
+        .output()
+        .expect("kutse-ops runs");
+    Ran {
+        ok: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_tool_lists_shows_replays_and_purges_what_is_parked_and_never_replays_a_forgery()
+ {
+    let register = Register::new().await;
+    let harness = &register.harness;
+    let prefix = harness.prefix.clone();
+    let ops = move |args: &[&str]| {
+        let (prefix, args) = (
+            prefix.clone(),
+            args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
+        );
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                kutse_ops(&prefix, "certificates", &args)
+            })
+            .await
+            .expect("joined")
+        }
+    };
+
+    // Its help names the services and the reasons it knows.
+    let help = ops(&["replay", "--help"]).await;
+    assert!(help.ok, "{}", help.stderr);
+    for reason in [
+        "rejected",
+        "exhausted",
+        "delivery_limit",
+        "misrouted",
+        "malformed",
+    ] {
+        assert!(help.stdout.contains(reason), "{}", help.stdout);
+    }
+    let wrong = kutse_ops(&harness.prefix, "nobody", &["list"]);
+    assert!(!wrong.ok);
+    assert!(
+        wrong.stderr.contains("certificates") && wrong.stderr.contains("notifications"),
+        "an unknown service is answered with the valid ones: {}",
+        wrong.stderr
+    );
+
+    // A protocol that arrives before its application's facts (parked, exhausted), and a
+    // submission forged under protocol.signed's routing key (parked unread, misrouted).
+    let Parked {
+        application,
+        protocol,
+        forged,
+        parking,
+    } = Parked::in_(&register).await;
+    let (protocol_id, forged_id) = (protocol.id.to_string(), forged.id.to_string());
+
+    // `list`: a line each, with its reason; `--json`, an object each; nothing taken away.
+    let listed = ops(&["list"]).await;
+    assert!(listed.ok, "{}", listed.stderr);
+    let line_of = |id: &str| {
+        listed
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} listed: {}", listed.stdout))
+            .to_owned()
+    };
+    assert!(line_of(&protocol_id).contains("protocol.signed  exhausted"));
+    assert!(line_of(&forged_id).contains("misrouted"));
+    assert!(listed.stderr.contains("2 parked"), "{}", listed.stderr);
+    let as_json = ops(&["list", "--json"]).await;
+    let objects: Vec<serde_json::Value> = as_json
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(objects.len(), 2);
+    let forgery = objects
+        .iter()
+        .find(|o| o["message_id"] == forged_id.as_str())
+        .expect("the forgery");
+    assert_eq!(forgery["replayable"], false);
+    assert_eq!(parking.count().await.expect("count"), 2);
+
+    // `show`: the forgery whole, with why it is never replayed; an id not parked is an error.
+    let shown = ops(&["show", &forged_id]).await;
+    assert!(shown.ok, "{}", shown.stderr);
+    assert!(
+        shown.stdout.contains("reason:       misrouted"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains("replayable:   no"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains("application.submitted"),
+        "{}",
+        shown.stdout
+    );
+    let missing = ops(&["show", &Uuid::now_v7().to_string()]).await;
+    assert!(
+        !missing.ok && missing.stderr.contains("no message"),
+        "{}",
+        missing.stderr
+    );
+
+    // The facts arrive; `replay --all` replays the protocol and refuses the forgery, telling of
+    // each in turn, and fails because one was refused.
+    Parked::facts_arrive(&register, application).await;
+    let replayed = ops(&["replay", "--all"]).await;
+    assert!(!replayed.ok, "a refused replay fails: {}", replayed.stderr);
+    assert!(replayed.stderr.contains("[1/2]") && replayed.stderr.contains("[2/2]"));
+    assert!(
+        replayed.stderr.contains("1 replayed") && replayed.stderr.contains("1 refused"),
+        "{}",
+        replayed.stderr
+    );
+    eventually(WAIT, "the replayed protocol's certificate", || async {
+        (register.count("SELECT count(*) FROM certificates").await == 1).then_some(())
+    })
+    .await;
+    assert_eq!(parking.count().await.expect("count"), 1);
+
+    // Purging needs --yes; then the forgery goes by its id.
+    let unsure = ops(&["purge", "--all"]).await;
+    assert!(
+        !unsure.ok && unsure.stderr.contains("--yes"),
+        "{}",
+        unsure.stderr
+    );
+    assert_eq!(parking.count().await.expect("count"), 1);
+    let purged = ops(&["purge", &forged_id, "--yes"]).await;
+    assert!(purged.ok, "{}", purged.stderr);
+    assert!(
+        purged.stderr.contains("1 purged, 0 left parked"),
+        "{}",
+        purged.stderr
+    );
     assert_eq!(parking.count().await.expect("count"), 0);
     parking.close().await;
 }

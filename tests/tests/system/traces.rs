@@ -15,7 +15,7 @@ use uuid::Uuid;
 use kutse_testkit::eventually;
 use kutse_tests::{AUTHORITY_CODE, call};
 
-use super::flow::{MARI, System, WAIT};
+use super::flow::{MARI, System, WAIT, run_flow};
 
 /// Keeps every finished span.
 #[derive(Debug, Clone, Default)]
@@ -31,28 +31,45 @@ impl SpanExporter for Collected {
 impl Collected {
     /// The spans of trace `trace_id`, each as (name, the consumer group that handled it, if any).
     fn of_trace(&self, trace_id: &str) -> Vec<(String, Option<String>)> {
+        self.with_attribute(trace_id, "messaging.consumer.group.name")
+    }
+
+    /// The spans of trace `trace_id`, each as (name, its attribute `key`, if it has one).
+    fn with_attribute(&self, trace_id: &str, key: &str) -> Vec<(String, Option<String>)> {
         self.0
             .lock()
             .expect("lock")
             .iter()
             .filter(|span| span.span_context.trace_id().to_string() == trace_id)
             .map(|span| {
-                let group = span
+                let value = span
                     .attributes
                     .iter()
-                    .find(|kv| kv.key.as_str() == "messaging.consumer.group.name")
+                    .find(|kv| kv.key.as_str() == key)
                     .map(|kv| match &kv.value {
                         Attribute::String(s) => s.to_string(),
                         other => other.to_string(),
                     });
-                (span.name.to_string(), group)
+                (span.name.to_string(), value)
             })
+            .collect()
+    }
+
+    /// The trace ids of the spans named `name`.
+    fn traces_of(&self, name: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|span| span.name == name)
+            .map(|span| span.span_context.trace_id().to_string())
             .collect()
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_portals_submission_every_services_handling_and_the_email_share_one_trace() {
+/// Collects every span of this process: the test needs a process of its own, as cargo nextest
+/// gives each test.
+fn collect_spans() -> Collected {
     let spans = Collected::default();
     kutse_telemetry::init_exporting_to(
         &kutse_telemetry::TelemetryConfig {
@@ -65,6 +82,12 @@ async fn the_portals_submission_every_services_handling_and_the_email_share_one_
     )
     .map(std::mem::forget)
     .expect("this test needs a process of its own (cargo nextest runs each test in one)");
+    spans
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portals_submission_every_services_handling_and_the_email_share_one_trace() {
+    let spans = collect_spans();
     let s = System::start().await;
 
     // A body, its qualification and a round without required documents; Mari applies and the
@@ -198,13 +221,88 @@ async fn the_portals_submission_every_services_handling_and_the_email_share_one_
     )
     .await;
     assert_eq!(status, 200);
-    let others: Vec<_> = spans
-        .0
-        .lock()
-        .expect("lock")
-        .iter()
-        .filter(|span| span.name == "GET /applications/{id}")
-        .map(|span| span.span_context.trace_id().to_string())
-        .collect();
+    let others = spans.traces_of("GET /applications/{id}");
     assert!(!others.is_empty() && others.iter().all(|t| *t != trace_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chairs_signature_the_issuance_the_pdf_and_the_certificates_email_share_one_trace() {
+    let spans = collect_spans();
+    // Mari's application, from the portal's POST to the chair's signature of the protocol that
+    // awards it; the register accepted it.
+    let flow = run_flow(true).await;
+
+    // The chair signed twice: first under a wrong key (refused), then under the right one. The
+    // accepted signature's trace holds the register's issuance (its handling of
+    // protocol.signed), the PDF's rendering, notifications' handling of certificate.rendered and
+    // the sending of the certificate's e-mail, which the PDF worker sent on after the issuance
+    // had committed.
+    let signatures = spans.traces_of("POST /sessions/{id}/signature");
+    assert_eq!(signatures.len(), 2, "{signatures:?}");
+    let handled = |trace: &str, message: &str, service: &str| {
+        spans.of_trace(trace).iter().any(|(name, group)| {
+            *name == format!("{message} process") && group.as_deref() == Some(service)
+        })
+    };
+    let mailed = |trace: &str| {
+        spans
+            .with_attribute(trace, "kind")
+            .iter()
+            .any(|(name, kind)| {
+                name == "mail send" && kind.as_deref() == Some("certificate_issued")
+            })
+    };
+    let trace = eventually(
+        WAIT,
+        "the issuance, the rendering and the certificate's e-mail in the signature's trace",
+        || async {
+            signatures
+                .iter()
+                .find(|trace| {
+                    handled(trace, "protocol.signed", "certificates")
+                        && spans
+                            .of_trace(trace)
+                            .iter()
+                            .any(|(name, _)| name == "certificate render")
+                        && handled(trace, "certificate.rendered", "notifications")
+                        && mailed(trace)
+                })
+                .cloned()
+        },
+    )
+    .await;
+    // The committee heard the register's answer in the same trace.
+    assert!(
+        handled(&trace, "protocol.accepted", "committee"),
+        "{:?}",
+        spans.of_trace(&trace)
+    );
+    // The refused signature caused nothing.
+    let refused = signatures
+        .iter()
+        .find(|t| **t != trace)
+        .expect("two traces");
+    assert!(
+        !handled(refused, "protocol.signed", "certificates"),
+        "{:?}",
+        spans.of_trace(refused)
+    );
+    // The mail sent in that trace is Mari's certificate, by its number.
+    let number: String = sqlx::query_scalar("SELECT register_number FROM certificates")
+        .fetch_one(&flow.s.certificates.db.pool)
+        .await
+        .expect("the certificate");
+    let mail = eventually(WAIT, "the certificate e-mailed", || async {
+        kutse_tests::inbox(&flow.email)
+            .await
+            .into_iter()
+            .find(|m| m["text"].as_str().is_some_and(|t| t.contains(&number)))
+    })
+    .await;
+    assert!(
+        mail["subject"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Kutsetunnistus")),
+        "{mail}"
+    );
 }

@@ -135,7 +135,7 @@ pub async fn replace(
             SET edition = $2, document = $3, seal = $4, credential = $5, contact_application_id = $6,
                 holder_salt = coalesce(holder_salt, $7),
                 pdf_key = NULL, pdf_sha256 = NULL, pdf_size = NULL, pdf_rendered_at = NULL,
-                pdf_attempts = 0, pdf_leased_until = NULL, pdf_error = NULL
+                pdf_attempts = 0, pdf_leased_until = NULL, pdf_error = NULL, traceparent = $8
           WHERE id = $1",
     )
     .bind(current.id)
@@ -145,6 +145,7 @@ pub async fn replace(
     .bind(new.credential)
     .bind(new.contact)
     .bind(new.salt)
+    .bind(kutse_telemetry::trace_headers().remove("traceparent"))
     .execute(conn)
     .await
     .map(|_| ())

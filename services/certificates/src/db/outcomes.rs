@@ -56,7 +56,8 @@ pub struct NewCertificate {
 }
 
 /// Issues certificates in one statement; how many were inserted (an application that already
-/// holds one is skipped: one per application).
+/// holds one is skipped: one per application). Each keeps the current trace context, which the
+/// PDF worker continues (migration `render_trace`).
 pub async fn insert_certificates(
     conn: &mut PgConnection,
     certificates: &[NewCertificate],
@@ -71,8 +72,9 @@ pub async fn insert_certificates(
     }
     sqlx::query(
         "INSERT INTO certificates (id, register_number, application_id, protocol_id, holder,
-                                   holder_salt, issued_on, valid_until, document, seal, credential)
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[],
+                                   holder_salt, issued_on, valid_until, document, seal, credential,
+                                   traceparent)
+         SELECT *, $12::text FROM UNNEST($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::text[],
                               $6::text[], $7::date[], $8::date[], $9::jsonb[], $10::text[], $11::text[])
          ON CONFLICT (application_id) DO NOTHING",
     )
@@ -87,6 +89,7 @@ pub async fn insert_certificates(
     .bind(column!(document))
     .bind(column!(seal))
     .bind(column!(credential))
+    .bind(kutse_telemetry::trace_headers().remove("traceparent"))
     .execute(conn)
     .await
     .map(|r| r.rows_affected())

@@ -18,6 +18,9 @@ pub struct ToRender {
     /// The document's edition leased: a PDF is recorded only for the edition it was rendered
     /// from (a duplicate issued meanwhile is rendered anew).
     pub edition: i32,
+    /// The trace context of the issuance or duplicate that asked for the PDF, continued by its
+    /// rendering (and so by the e-mail that follows).
+    pub traceparent: Option<String>,
 }
 
 /// Leases up to `limit` certificates without a PDF whose lease (or back-off) has run out and
@@ -38,9 +41,10 @@ pub async fn lease(
                              AND (pdf_leased_until IS NULL OR pdf_leased_until < now())
                            ORDER BY created_at LIMIT $1
                            FOR UPDATE SKIP LOCKED)
-         RETURNING id, register_number, application_id, contact_application_id, document, pdf_attempts, edition)
+         RETURNING id, register_number, application_id, contact_application_id, document, pdf_attempts, edition,
+                   traceparent)
          SELECT l.id, l.register_number, coalesce(l.contact_application_id, l.application_id) AS application_id,
-                l.document, l.pdf_attempts, l.edition, a.submission -> 'applicant' AS applicant
+                l.document, l.pdf_attempts, l.edition, l.traceparent, a.submission -> 'applicant' AS applicant
            FROM leased l
            LEFT JOIN applications a
                   ON a.application_id = coalesce(l.contact_application_id, l.application_id)",
