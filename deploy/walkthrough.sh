@@ -64,8 +64,12 @@ eventually() {
     "$@" >/dev/null 2>"$last" && { rm -f "$last"; return 0; }
     sleep 0.25
   done
-  echo "✗ waited 15 s for $what; the last attempt said:" >&2
-  cat "$last" >&2
+  if [ -s "$last" ]; then
+    echo "✗ waited 15 s for $what; the last attempt said:" >&2
+    cat "$last" >&2
+  else
+    echo "✗ waited 15 s for $what; every answer came, none showed it yet" >&2
+  fi
   echo "  (the services' log in the \`make run\` terminal says more)" >&2
   rm -f "$last"
   return 1
