@@ -838,10 +838,11 @@ async fn main() -> anyhow::Result<()> {
     // own: so an applicant with two applications, or a holder with two certificates, is a
     // duplicate however it came about (a retried creation that lost its key, an award issued
     // under a second number), whatever the register's own constraints allow.
-    let (mut awarded, mut applied, mut certificates, mut mailed);
+    let (mut awarded, mut applied, mut doubled, mut certificates, mut mailed);
     loop {
-        (awarded, applied) = sqlx::query_as::<_, (i64, i64)>(
-            "SELECT count(DISTINCT applicant) FILTER (WHERE status = 'awarded'), count(*)
+        (awarded, applied, doubled) = sqlx::query_as::<_, (i64, i64, i64)>(
+            "SELECT count(DISTINCT applicant) FILTER (WHERE status = 'awarded'), count(*),
+                    count(*) - count(DISTINCT applicant)
                FROM applications",
         )
         .fetch_one(intake_db)
@@ -914,8 +915,8 @@ async fn main() -> anyhow::Result<()> {
         *per_holder.entry(holder.as_str()).or_default() += 1;
     }
     let duplicate_certificates: u32 = per_holder.values().map(|n| n - 1).sum();
-    // Applications intake holds beyond one per applicant driven.
-    let duplicate_applications = usize::try_from(applied)?.saturating_sub(codes.len());
+    // Applications intake holds beyond one per applicant.
+    let duplicate_applications = doubled;
     let lost = expected.saturating_sub(usize::try_from(awarded)?) + driver_errors.len();
     let total_kills: u32 = kills.values().sum();
     let notifications_kills = kills.get("notifications").copied().unwrap_or(0);

@@ -583,9 +583,27 @@ impl Drop for TestBucket {
     }
 }
 
-/// The workspace's binary `name` (a service, a command-line tool), built now: a no-op when it is
-/// up to date, and `cargo test` builds test targets, not every package's binaries.
+/// The workspace's binary `name` (a service, a command-line tool), built once per test process:
+/// a no-op when it is up to date, and `cargo test` builds test targets, not every package's
+/// binaries.
 pub fn built_binary(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|b| b == name) {
+        build_binary(name);
+        built.push(name.to_owned());
+    }
+    let test_binary = std::env::current_exe().expect("test binary path");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>");
+    profile_dir.join(name)
+}
+
+fn build_binary(name: &str) {
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("workspace root");
@@ -595,10 +613,4 @@ pub fn built_binary(name: &str) -> PathBuf {
         .status()
         .expect("cargo runs");
     assert!(built.success(), "building {name} failed");
-    let test_binary = std::env::current_exe().expect("test binary path");
-    let profile_dir = test_binary
-        .parent()
-        .and_then(std::path::Path::parent)
-        .expect("target/<profile>");
-    profile_dir.join(name)
 }

@@ -389,7 +389,7 @@ async fn the_operators_tool_lists_shows_replays_and_purges_what_is_parked_and_ne
     let register = Register::new().await;
     let harness = &register.harness;
     let prefix = harness.prefix.clone();
-    let ops = move |args: &[&str]| {
+    let on = move |service: &'static str, args: &[&str]| {
         let (prefix, args) = (
             prefix.clone(),
             args.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>(),
@@ -397,14 +397,20 @@ async fn the_operators_tool_lists_shows_replays_and_purges_what_is_parked_and_ne
         async move {
             tokio::task::spawn_blocking(move || {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                kutse_ops(&prefix, "certificates", &args)
+                kutse_ops(&prefix, service, &args)
             })
             .await
             .expect("joined")
         }
     };
+    let ops = |args: &[&str]| on("certificates", args);
 
-    // Its help names the services and the reasons it knows.
+    // Its help names the services it opens, and the reasons it knows.
+    let general = ops(&["--help"]).await;
+    assert!(general.ok, "{}", general.stderr);
+    for service in ["documents", "certificates", "notifications"] {
+        assert!(general.stdout.contains(service), "{}", general.stdout);
+    }
     let help = ops(&["replay", "--help"]).await;
     assert!(help.ok, "{}", help.stderr);
     for reason in [
@@ -416,7 +422,7 @@ async fn the_operators_tool_lists_shows_replays_and_purges_what_is_parked_and_ne
     ] {
         assert!(help.stdout.contains(reason), "{}", help.stdout);
     }
-    let wrong = kutse_ops(&harness.prefix, "nobody", &["list"]);
+    let wrong = on("nobody", &["list"]).await;
     assert!(!wrong.ok);
     assert!(
         wrong.stderr.contains("certificates") && wrong.stderr.contains("notifications"),

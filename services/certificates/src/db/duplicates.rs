@@ -145,6 +145,9 @@ pub async fn replace(
     .bind(new.credential)
     .bind(new.contact)
     .bind(new.salt)
+    // The new edition's PDF continues this trace (migration `render_trace`). A duplicate written
+    // by an older replica during a rolling deploy leaves the issuance's context here, and its PDF
+    // joins that older trace: harmless, and only during the deploy.
     .bind(kutse_telemetry::trace_headers().remove("traceparent"))
     .execute(conn)
     .await
