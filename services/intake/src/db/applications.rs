@@ -176,8 +176,7 @@ pub async fn add_history(
     .map(|_| ())
 }
 
-/// An application as it is created (a draft), with the detail of its first history entry
-/// (`created`: by the applicant, or by a partner).
+/// An application as it is created (a draft).
 #[derive(Debug, Clone)]
 pub struct NewApplication {
     pub id: Uuid,
@@ -199,7 +198,6 @@ pub struct NewApplication {
     pub certificate_number: Option<String>,
     /// Why a duplicate is asked for.
     pub duplicate_reason: Option<kutse_domain::DuplicateReason>,
-    pub detail: serde_json::Value,
 }
 
 /// The status and fee mark a new application is written with.
@@ -415,43 +413,64 @@ pub async fn documents(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<Do
 }
 
 /// One entry of an application's history (shown to the applicant).
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub at: chrono::DateTime<chrono::Utc>,
     pub event: String,
     pub detail: serde_json::Value,
 }
 
-/// The detail of an application's first history entry, `created`: who created it. Not stored:
-/// [`history`] builds the entry from the application's row, as this does.
-pub fn created_detail(partner_code: Option<&str>) -> serde_json::Value {
-    match partner_code {
-        Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
-        None => serde_json::json!({ "by": "applicant" }),
+/// An application's first history entry, `created`, at its creation, by the applicant or by
+/// the partner that created it. Not stored: [`history`] builds it from the application's row,
+/// and the creation's answer from what is written.
+pub fn created_entry(
+    at: chrono::DateTime<chrono::Utc>,
+    partner_code: Option<&str>,
+) -> HistoryEntry {
+    HistoryEntry {
+        at,
+        event: "created".to_owned(),
+        detail: match partner_code {
+            Some(code) => serde_json::json!({ "by": "partner", "partner_code": code }),
+            None => serde_json::json!({ "by": "applicant" }),
+        },
     }
 }
 
 /// An application's history, oldest first. Its first entry, `created`, is not stored (it would
 /// repeat the application's row: one row and two index entries fewer per new application, issue
-/// 16's P1): it is built from the creation time and the partner, as [`created_detail`] does. A
-/// stored one (written by an intake older than migration `created_from_application`, during a
-/// rolling deploy) is passed over: it says the same.
+/// 16's P1): it is built from the creation time and the partner ([`created_entry`]). A stored
+/// one (written by an intake older than migration `created_from_application`, during a rolling
+/// deploy) is passed over: it says the same.
 pub async fn history(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Vec<HistoryEntry>> {
-    sqlx::query_as(
-        "SELECT at, event, detail FROM (
-             SELECT 0::bigint AS id, created_at AS at, 'created' AS event,
-                    CASE WHEN partner_code IS NULL THEN jsonb_build_object('by', 'applicant')
-                         ELSE jsonb_build_object('by', 'partner', 'partner_code', partner_code)
-                    END AS detail
+    type Row = (
+        chrono::DateTime<chrono::Utc>,
+        String,
+        Option<serde_json::Value>,
+        Option<String>,
+    );
+    // The application's row comes first, with no detail and its partner; then the stored
+    // entries, with their detail.
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT at, event, detail, partner_code FROM (
+             SELECT 0::bigint AS id, created_at AS at, 'created' AS event, NULL::jsonb AS detail,
+                    partner_code
                FROM applications WHERE id = $1
              UNION ALL
-             SELECT id, at, event, detail FROM application_history
+             SELECT id, at, event, detail, NULL FROM application_history
               WHERE application_id = $1 AND event <> 'created'
          ) h ORDER BY id",
     )
     .bind(id)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, event, detail, partner_code)| match detail {
+            Some(detail) => HistoryEntry { at, event, detail },
+            None => created_entry(at, partner_code.as_deref()),
+        })
+        .collect())
 }
 
 /// Locks the application and marks its fee confirmed; returns its status and whether the fee

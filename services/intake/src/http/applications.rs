@@ -348,7 +348,6 @@ pub(super) async fn draft(
     }
 
     let id = Uuid::now_v7();
-    let detail = db::applications::created_detail(partner.as_deref());
     let event = ApplicationCreated {
         application_id: id,
         awarding_body_id: body,
@@ -373,7 +372,6 @@ pub(super) async fn draft(
             partner_code: partner.clone(),
             certificate_number: named.map(|h| h.register_number),
             duplicate_reason: input.duplicate_reason.filter(|_| duplicate),
-            detail,
         },
         envelope,
     })
@@ -403,11 +401,10 @@ pub(super) fn created_view(
         certificate_number: a.certificate_number.clone(),
         duplicate_reason: a.duplicate_reason.map(|r| r.as_str().to_owned()),
         documents: Vec::new(),
-        history: vec![db::applications::HistoryEntry {
+        history: vec![db::applications::created_entry(
             at,
-            event: "created".to_owned(),
-            detail: a.detail.clone(),
-        }],
+            a.partner_code.as_deref(),
+        )],
     };
     serde_json::to_value(&view).map_err(|e| ApiError::Internal(e.into()))
 }
